@@ -1,0 +1,2 @@
+//! Shared helpers for the benchmark harnesses.
+#![forbid(unsafe_code)]

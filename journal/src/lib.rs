@@ -1,0 +1,2 @@
+//! Memory-mapped, segmented, checksummed append-only journal.
+#![deny(missing_docs, missing_debug_implementations)]

@@ -1,0 +1,10 @@
+//! `trading-engine`: a low-latency automated trading engine for crypto
+//! perpetual swaps (BingX USDT-M; Binance USD-M futures market data).
+//!
+//! Modules follow the pipeline, one stage each: [`feed`] → [`candles`] →
+//! [`indicators`] → [`strategy`] → [`signals`] → [`risk`] → [`positions`] →
+//! orders, with [`io`] (the I/O thread) beside them. See `docs` in the
+//! repository README for the threads, modes and journal.
+#![forbid(unsafe_code)]
+
+pub mod types;

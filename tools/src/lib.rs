@@ -1,0 +1,2 @@
+//! Offline tools and the loopback exchange simulator.
+#![forbid(unsafe_code)]
