@@ -7,4 +7,5 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod testdata;
 pub mod types;
