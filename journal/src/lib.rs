@@ -1,2 +1,136 @@
-//! Memory-mapped, segmented, checksummed append-only journal.
-#![deny(missing_docs, missing_debug_implementations)]
+//! Memory-mapped, segmented, checksummed append-only journal: bytes and records only.
+//!
+//! Consumes records (a `u16` type tag, an `i64` timestamp in nanoseconds and payload bytes)
+//! from a single [`Writer`]; produces segment files that [`Reader`] iterates in order, live or
+//! offline, and that [`verify`] checks. It knows nothing about engine types: callers serialize
+//! their own payloads. The append path never allocates, locks or makes a system call (see
+//! [`Durability`] for the one exception the caller can opt into).
+//!
+//! # On-disk format (version 1)
+//!
+//! All integers are **little-endian**. A journal is a directory of segment files named
+//! `journal-<first seq, 20 decimal digits>.seg` (for example
+//! `journal-00000000000000000000.seg`), so names sort in sequence order. Other names are
+//! ignored (`*.seg.tmp`: a segment being prepared; `*.seg.orphaned`: set aside by recovery).
+//!
+//! Segment header, 64 bytes at offset 0 ([`SEGMENT_HEADER_LEN`]):
+//!
+//! | offset | size | field |
+//! |-------:|-----:|-------|
+//! | 0  | 8  | magic `b"TEJOURNL"` ([`SEGMENT_MAGIC`]) |
+//! | 8  | 4  | format version, `1` ([`FORMAT_VERSION`]) |
+//! | 12 | 4  | header length, `64` |
+//! | 16 | 8  | sequence number of the segment's first record (equals the name) |
+//! | 24 | 8  | capacity: file size in bytes at creation (a multiple of 8) |
+//! | 32 | 28 | reserved, zero |
+//! | 60 | 4  | CRC32 (IEEE, `crc32fast`) of bytes 0..60 |
+//!
+//! Records follow from offset 64. Every record starts at an 8-byte aligned offset
+//! ([`RECORD_ALIGN`]) with a 32-byte header ([`RECORD_HEADER_LEN`]):
+//!
+//! | offset | size | field |
+//! |-------:|-----:|-------|
+//! | 0  | 4 | payload length in bytes |
+//! | 4  | 2 | type tag (caller-defined) |
+//! | 6  | 1 | kind: `1` record, `2` end-of-segment marker (`0` never appears: zero = no record) |
+//! | 7  | 1 | reserved, zero |
+//! | 8  | 8 | sequence number (`u64`, consecutive over the whole journal, first record 0) |
+//! | 16 | 8 | timestamp (`i64` nanoseconds, caller-defined clock) |
+//! | 24 | 4 | reserved, zero |
+//! | 28 | 4 | CRC32 of header bytes 0..28 followed by the payload |
+//!
+//! The payload follows the header and is padded with zero bytes to the next multiple of 8, so
+//! a record occupies `32 + round_up(len, 8)` bytes ([`record_len`]). Bytes 0..8 form the
+//! **commit word**: the writer fills bytes 8..32 and the payload first, then stores the commit
+//! word with one release store; because the kind byte is never zero, a non-zero commit word
+//! means a complete record to a reader in any process (the page cache is shared).
+//!
+//! A data record never extends into the last 32 bytes of the segment's capacity
+//! ([`MARKER_LEN`]): that space is kept for the **end-of-segment marker**, a record header of
+//! kind 2 with payload length 0, type tag 0, timestamp 0 and, as its sequence number, the first
+//! sequence number of the next segment. When a record does not fit, the writer gives the next
+//! segment its final name and then writes the marker, so a marker always points to an existing
+//! file. Segments are created under a temporary name, preallocated to their full capacity
+//! (zero-filled, pre-faulted), given their header and only then renamed into place; files never
+//! shrink afterwards.
+//!
+//! # Torn tails and corruption
+//!
+//! A reader walks records from offset 64 and checks, in order: commit word zero means **clean
+//! end** (preallocated space after the last record, "no record yet" for a live journal), and so
+//! does an end of file exactly at a record boundary; otherwise the kind byte, that the header
+//! and padded payload lie inside the file and inside the capacity, the CRC, and that the
+//! sequence number is the expected one. The first failure stops the reader with
+//! [`ReadError::Corrupt`] naming the segment file, the byte offset and the [`Corruption`].
+//! Records before it have all been delivered; nothing after it is. A crash can tear the last
+//! records in any way (commit word on disk but payload not, or the reverse): the CRC catches the
+//! first case, the zero commit word hides the second, and [`verify`] additionally reports
+//! non-zero bytes after the last record ([`Corruption::TrailingGarbage`]).
+//!
+//! [`Writer::open`] recovers: it scans the last two segments, keeps every record up to the
+//! first torn or corrupt one, zeroes everything after it (the file keeps its size), rewrites an
+//! end-of-segment marker a crash lost if the next segment continues the sequence, renames
+//! segments that cannot follow to `*.seg.orphaned`, and continues with the next sequence number.
+//! [`Recovery`] reports what it found.
+//!
+//! # Durability and threads
+//!
+//! [`Durability::None`] leaves write-back to the kernel; [`Durability::Interval`] runs a flusher
+//! thread that msyncs up to the committed offset the writer publishes with an atomic store
+//! after each record (no lock or syscall on the append path; at rotation the writer hands the
+//! old segment to the flusher under a mutex, and the flusher msyncs it to its end, marker
+//! included, before unmapping it); [`Durability::EveryRecord`] msyncs each record before
+//! `append` returns. With [`WriterOptions::precreate_next`] a second thread prepares the next
+//! segment so rotation only renames a ready file.
+//!
+//! # Errors and panics
+//!
+//! Every fallible operation returns a typed error ([`OpenError`], [`AppendError`],
+//! [`SyncError`], [`ReadError`]) that names the file and keeps the cause. Corrupt input never
+//! panics; a panic would mean a broken internal invariant (documented under `# Panics`).
+//!
+//! # Example
+//!
+//! ```
+//! use journal::{Durability, Reader, Writer, WriterOptions};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let options = WriterOptions { durability: Durability::None, ..WriterOptions::default() };
+//! let mut writer = Writer::open(dir.path(), options)?;
+//! for i in 0..3u8 {
+//!     writer.append(1, i64::from(i), &[i; 10])?;
+//! }
+//! let mut reader = Reader::open(dir.path())?;
+//! let mut seqs = Vec::new();
+//! while let Some(record) = reader.next() {
+//!     seqs.push(record?.seq);
+//! }
+//! assert_eq!(seqs, [0, 1, 2]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(
+    missing_docs,
+    missing_debug_implementations,
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block,
+    clippy::unnecessary_safety_comment
+)]
+
+mod background;
+mod decode;
+mod error;
+mod format;
+mod reader;
+mod recovery;
+mod segment;
+mod writer;
+
+pub use error::{AppendError, Corruption, JournalIoError, OpenError, ReadError, SyncError};
+pub use format::{
+    max_payload_len, record_len, segment_file_name, FORMAT_VERSION, MARKER_LEN, MIN_SEGMENT_BYTES,
+    RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_MAGIC,
+};
+pub use reader::{verify, Reader, Record, VerifySummary};
+pub use recovery::{Recovery, TornTail};
+pub use writer::{Durability, Writer, WriterOptions};

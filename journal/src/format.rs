@@ -1,0 +1,296 @@
+//! On-disk layout constants and the pure encode/decode helpers for segment and record headers.
+//!
+//! Consumes byte slices and plain integers; produces header byte arrays, decoded header structs
+//! and segment file names. It never touches files or maps and never allocates on the encode
+//! path used by `Writer::append`. The layout itself is specified in the crate docs.
+
+/// File magic at byte 0 of every segment.
+pub const SEGMENT_MAGIC: [u8; 8] = *b"TEJOURNL";
+
+/// Format version written into every segment header; readers refuse any other version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Size of the segment header in bytes; the first record starts right after it.
+pub const SEGMENT_HEADER_LEN: usize = 64;
+
+/// Size of a record header in bytes.
+pub const RECORD_HEADER_LEN: usize = 32;
+
+/// Alignment of every record start (and therefore of every commit word).
+pub const RECORD_ALIGN: usize = 8;
+
+/// Bytes reserved at the end of every segment for the end-of-segment marker.
+pub const MARKER_LEN: usize = RECORD_HEADER_LEN;
+
+/// Smallest accepted segment size in bytes (header, one empty record and the marker fit).
+pub const MIN_SEGMENT_BYTES: usize = 256;
+
+/// `kind` byte of a data record.
+pub(crate) const KIND_RECORD: u8 = 1;
+
+/// `kind` byte of the end-of-segment marker written at rotation.
+pub(crate) const KIND_END_OF_SEGMENT: u8 = 2;
+
+/// Prefix of every segment file name.
+const SEGMENT_PREFIX: &str = "journal-";
+
+/// Suffix of every segment file name.
+const SEGMENT_SUFFIX: &str = ".seg";
+
+/// Number of decimal digits of the first sequence number in a segment name.
+const SEGMENT_SEQ_DIGITS: usize = 20;
+
+/// Rounds `len` up to the next multiple of [`RECORD_ALIGN`].
+#[inline]
+pub const fn align_up(len: usize) -> usize {
+    (len + RECORD_ALIGN - 1) & !(RECORD_ALIGN - 1)
+}
+
+/// Returns the on-disk size of a record with a payload of `payload_len` bytes (header, payload
+/// and padding to the next 8-byte boundary).
+#[inline]
+pub const fn record_len(payload_len: usize) -> usize {
+    RECORD_HEADER_LEN + align_up(payload_len)
+}
+
+/// Returns the largest payload that fits into a segment of `segment_bytes` bytes.
+pub const fn max_payload_len(segment_bytes: usize) -> usize {
+    let usable = segment_bytes.saturating_sub(SEGMENT_HEADER_LEN + MARKER_LEN + RECORD_HEADER_LEN);
+    let aligned = usable & !(RECORD_ALIGN - 1);
+    if aligned > u32::MAX as usize {
+        // A record length is a u32 and must stay 8-aligned once padded.
+        (u32::MAX as usize) & !(RECORD_ALIGN - 1)
+    } else {
+        aligned
+    }
+}
+
+/// Returns the file name of the segment whose first record has sequence number `first_seq`.
+pub fn segment_file_name(first_seq: u64) -> String {
+    format!(
+        "{SEGMENT_PREFIX}{first_seq:0width$}{SEGMENT_SUFFIX}",
+        width = SEGMENT_SEQ_DIGITS
+    )
+}
+
+/// Parses a segment file name back into its first sequence number; `None` for any other name.
+pub fn parse_segment_file_name(name: &str) -> Option<u64> {
+    let digits = name
+        .strip_prefix(SEGMENT_PREFIX)?
+        .strip_suffix(SEGMENT_SUFFIX)?;
+    if digits.len() != SEGMENT_SEQ_DIGITS || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Decoded fields of a segment header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentHeader {
+    /// Sequence number of the first record stored in the segment.
+    pub first_seq: u64,
+    /// Size of the segment file in bytes when it was created.
+    pub capacity_bytes: u64,
+}
+
+/// Encodes a segment header: magic, version, header length, first sequence number, capacity
+/// and a CRC32 over bytes 0..60.
+pub(crate) fn encode_segment_header(header: SegmentHeader) -> [u8; SEGMENT_HEADER_LEN] {
+    let mut out = [0u8; SEGMENT_HEADER_LEN];
+    out[0..8].copy_from_slice(&SEGMENT_MAGIC);
+    out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out[12..16].copy_from_slice(&(SEGMENT_HEADER_LEN as u32).to_le_bytes());
+    out[16..24].copy_from_slice(&header.first_seq.to_le_bytes());
+    out[24..32].copy_from_slice(&header.capacity_bytes.to_le_bytes());
+    let crc = crc32fast::hash(&out[0..60]);
+    out[60..64].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Decodes and validates a segment header; the error is a static reason for a corruption report.
+pub(crate) fn decode_segment_header(bytes: &[u8]) -> Result<SegmentHeader, &'static str> {
+    let Some(bytes) = bytes.get(..SEGMENT_HEADER_LEN) else {
+        return Err("segment shorter than its 64-byte header");
+    };
+    if bytes[0..8] != SEGMENT_MAGIC {
+        return Err("bad segment magic");
+    }
+    let crc = u32::from_le_bytes([bytes[60], bytes[61], bytes[62], bytes[63]]);
+    if crc32fast::hash(&bytes[0..60]) != crc {
+        return Err("segment header checksum mismatch");
+    }
+    if read_u32(bytes, 8) != FORMAT_VERSION {
+        return Err("unsupported format version");
+    }
+    if read_u32(bytes, 12) as usize != SEGMENT_HEADER_LEN {
+        return Err("unexpected segment header length");
+    }
+    Ok(SegmentHeader {
+        first_seq: read_u64(bytes, 16),
+        capacity_bytes: read_u64(bytes, 24),
+    })
+}
+
+/// Builds the commit word (bytes 0..8 of a record header) as the native integer whose memory
+/// representation is the little-endian layout `len | tag << 32 | kind << 48`.
+#[inline]
+pub(crate) fn commit_word(payload_len: u32, type_tag: u16, kind: u8) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes[0..4].copy_from_slice(&payload_len.to_le_bytes());
+    bytes[4..6].copy_from_slice(&type_tag.to_le_bytes());
+    bytes[6] = kind;
+    u64::from_ne_bytes(bytes)
+}
+
+/// Fields of the commit word, decoded from the native integer loaded from the map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CommitWord {
+    pub payload_len: u32,
+    pub type_tag: u16,
+    pub kind: u8,
+    pub reserved: u8,
+}
+
+/// Splits a commit word loaded from the map into its fields.
+#[inline]
+pub(crate) fn decode_commit_word(word: u64) -> CommitWord {
+    let b = word.to_ne_bytes();
+    CommitWord {
+        payload_len: u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        type_tag: u16::from_le_bytes([b[4], b[5]]),
+        kind: b[6],
+        reserved: b[7],
+    }
+}
+
+/// Encodes bytes 8..32 of a record header: sequence number, timestamp, reserved word and the
+/// CRC32 over header bytes 0..28 followed by the payload.
+#[inline]
+pub(crate) fn encode_record_tail(
+    word: u64,
+    seq: u64,
+    ts_ns: i64,
+    payload: &[u8],
+) -> [u8; RECORD_HEADER_LEN - 8] {
+    let mut tail = [0u8; RECORD_HEADER_LEN - 8];
+    tail[0..8].copy_from_slice(&seq.to_le_bytes());
+    tail[8..16].copy_from_slice(&ts_ns.to_le_bytes());
+    let crc = record_crc(word, &tail, payload);
+    tail[20..24].copy_from_slice(&crc.to_le_bytes());
+    tail
+}
+
+/// Computes the record CRC32 over header bytes 0..28 (commit word plus the first 20 bytes of
+/// `tail`) followed by the payload.
+#[inline]
+pub(crate) fn record_crc(word: u64, tail: &[u8; RECORD_HEADER_LEN - 8], payload: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(&word.to_ne_bytes());
+    hasher.update(&tail[0..20]);
+    hasher.update(payload);
+    hasher.finalize()
+}
+
+/// Reads a little-endian u32 at `at`; the caller has checked the bounds.
+#[inline]
+pub(crate) fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(b)
+}
+
+/// Reads a little-endian u64 at `at`; the caller has checked the bounds.
+#[inline]
+pub(crate) fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_sizes_and_alignment_are_fixed() {
+        assert_eq!(SEGMENT_HEADER_LEN, 64);
+        assert_eq!(RECORD_HEADER_LEN, 32);
+        assert_eq!(SEGMENT_HEADER_LEN % RECORD_ALIGN, 0);
+        assert_eq!(RECORD_HEADER_LEN % RECORD_ALIGN, 0);
+        assert_eq!(MARKER_LEN % RECORD_ALIGN, 0);
+        assert!(RECORD_ALIGN >= std::mem::align_of::<u64>());
+        assert_eq!(record_len(0), 32);
+        assert_eq!(record_len(1), 40);
+        assert_eq!(record_len(8), 40);
+        assert_eq!(record_len(64), 96);
+        assert_eq!(record_len(256), 288);
+    }
+
+    #[test]
+    fn segment_names_round_trip_and_sort_by_sequence() {
+        assert_eq!(segment_file_name(0), "journal-00000000000000000000.seg");
+        assert_eq!(
+            parse_segment_file_name(&segment_file_name(u64::MAX)),
+            Some(u64::MAX)
+        );
+        assert_eq!(parse_segment_file_name(&segment_file_name(42)), Some(42));
+        assert!(segment_file_name(9) < segment_file_name(10));
+        assert_eq!(parse_segment_file_name("journal-42.seg"), None);
+        assert_eq!(
+            parse_segment_file_name("journal-0000000000000000000x.seg"),
+            None
+        );
+        assert_eq!(
+            parse_segment_file_name("journal-00000000000000000000.seg.tmp"),
+            None
+        );
+    }
+
+    #[test]
+    fn segment_header_round_trips_and_rejects_damage() {
+        let header = SegmentHeader {
+            first_seq: 77,
+            capacity_bytes: 4096,
+        };
+        let bytes = encode_segment_header(header);
+        assert_eq!(decode_segment_header(&bytes), Ok(header));
+        for i in 0..SEGMENT_HEADER_LEN {
+            let mut damaged = bytes;
+            damaged[i] ^= 0x40;
+            assert!(
+                decode_segment_header(&damaged).is_err(),
+                "flip at {i} accepted"
+            );
+        }
+        assert!(decode_segment_header(&bytes[..63]).is_err());
+    }
+
+    #[test]
+    fn commit_word_is_never_zero_for_a_valid_kind() {
+        let word = commit_word(0, 0, KIND_RECORD);
+        assert_ne!(word, 0);
+        let fields = decode_commit_word(commit_word(0xDEAD_BEEF, 0xABCD, KIND_END_OF_SEGMENT));
+        assert_eq!(
+            fields,
+            CommitWord {
+                payload_len: 0xDEAD_BEEF,
+                type_tag: 0xABCD,
+                kind: KIND_END_OF_SEGMENT,
+                reserved: 0
+            }
+        );
+        // The in-memory layout is little-endian: length first.
+        assert_eq!(
+            commit_word(5, 0x0102, KIND_RECORD).to_ne_bytes(),
+            [5, 0, 0, 0, 2, 1, 1, 0]
+        );
+    }
+
+    #[test]
+    fn max_payload_fits_exactly() {
+        let seg = 4096;
+        let max = max_payload_len(seg);
+        assert!(SEGMENT_HEADER_LEN + record_len(max) + MARKER_LEN <= seg);
+        assert!(SEGMENT_HEADER_LEN + record_len(max + 1) + MARKER_LEN > seg);
+    }
+}

@@ -1,0 +1,297 @@
+//! Crash recovery for `Writer::open`: finds the last good record, zeroes a torn tail, repairs
+//! or sets aside segments after it, and hands back the segment to continue appending to.
+//!
+//! Consumes the segment files of a journal directory; produces the writer's starting state and
+//! a [`Recovery`] report. It never deletes a segment that may hold records: segments that
+//! cannot follow the last good record are renamed to `*.seg.orphaned`. It only zeroes bytes
+//! after the last valid record. Runs once at open (cold path).
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use crate::decode::{decode_at, trailing_garbage_len, validate_header, Step};
+use crate::error::{Corruption, JournalIoError, OpenError};
+use crate::format::{
+    commit_word, encode_record_tail, KIND_END_OF_SEGMENT, MARKER_LEN, RECORD_HEADER_LEN,
+    SEGMENT_HEADER_LEN,
+};
+use crate::reader::list_segments;
+use crate::segment::{open_for_append, SegmentWriter, TMP_SUFFIX};
+use crate::writer::{create_segment, WriterOptions};
+
+/// Suffix given to segments set aside by recovery.
+const ORPHAN_SUFFIX: &str = ".orphaned";
+
+/// Where recovery found the journal's valid data to end early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// Segment file of the torn or corrupt record.
+    pub segment: PathBuf,
+    /// Byte offset of the torn or corrupt record.
+    pub offset: u64,
+    /// What was wrong there.
+    pub reason: Corruption,
+}
+
+/// What `Writer::open` found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Segments scanned (only the last two segments are scanned; earlier ones are closed by
+    /// their end-of-segment markers).
+    pub segments_scanned: usize,
+    /// Valid records found in the scanned segments.
+    pub records_scanned: u64,
+    /// Sequence number of the last valid record in the journal (`None` if there is none in
+    /// the scanned segments).
+    pub last_seq: Option<u64>,
+    /// Sequence number the writer continues with.
+    pub next_seq: u64,
+    /// The torn or corrupt record that ended the valid data, if any (a clean end is `None`).
+    pub torn: Option<TornTail>,
+    /// Non-zero bytes after the last valid record that were zeroed.
+    pub discarded_bytes: u64,
+    /// End-of-segment markers rewritten because a crash lost them while the next segment
+    /// continues the sequence.
+    pub repaired_markers: usize,
+    /// Segments renamed to `*.seg.orphaned` because they cannot follow the last good record.
+    pub orphaned_segments: Vec<PathBuf>,
+    /// Leftover temporary segments (`*.seg.tmp`) deleted.
+    pub removed_tmp_files: usize,
+}
+
+/// The writer's starting state.
+#[derive(Debug)]
+pub(crate) struct Recovered {
+    /// Segment to append to.
+    pub seg: SegmentWriter,
+    /// Offset of the next record in `seg`.
+    pub pos: usize,
+    /// Sequence number of the next record.
+    pub next_seq: u64,
+    /// What was found.
+    pub report: Recovery,
+}
+
+/// How the scan of one segment ended.
+enum SegmentEnd {
+    /// A valid end-of-segment marker.
+    Marker,
+    /// A clean end (`None`) or a torn/corrupt record, at `offset`.
+    Open {
+        offset: usize,
+        corruption: Option<Corruption>,
+    },
+}
+
+/// Recovers the journal in `dir` (which exists) for appending.
+pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, OpenError> {
+    let mut report = Recovery {
+        removed_tmp_files: remove_tmp_files(dir)?,
+        ..Recovery::default()
+    };
+    let segments = list_segments(dir)?;
+    let Some(start) = segments
+        .len()
+        .checked_sub(2)
+        .or(segments.len().checked_sub(1))
+    else {
+        let seg = create_segment(dir, options, 0)?;
+        return Ok(Recovered {
+            seg,
+            pos: SEGMENT_HEADER_LEN,
+            next_seq: 0,
+            report,
+        });
+    };
+    let mut expected = segments[start].0;
+    let mut i = start;
+    loop {
+        let path = &segments[i].1;
+        let capacity = match read_header(path, expected)? {
+            Ok(capacity) => capacity,
+            Err(reason) => {
+                // The header itself is torn: nothing in this segment can be trusted.
+                report.torn = Some(TornTail {
+                    segment: path.clone(),
+                    offset: 0,
+                    reason,
+                });
+                orphan(&segments[i..], &mut report)?;
+                return fresh_segment(dir, options, expected, report);
+            }
+        };
+        let mut seg = open_for_append(path, capacity)?;
+        report.segments_scanned += 1;
+        let end = scan(&seg, capacity, &mut expected, &mut report);
+        let next_follows = segments
+            .get(i + 1)
+            .map(|(first_seq, _)| *first_seq == expected);
+        match end {
+            SegmentEnd::Marker => match next_follows {
+                Some(true) => {
+                    i += 1;
+                    continue;
+                }
+                Some(false) => {
+                    orphan(&segments[i + 1..], &mut report)?;
+                    return fresh_segment(dir, options, expected, report);
+                }
+                None => return fresh_segment(dir, options, expected, report),
+            },
+            SegmentEnd::Open { offset, corruption } => {
+                if let Some(reason) = corruption {
+                    report.torn = Some(TornTail {
+                        segment: path.clone(),
+                        offset: offset as u64,
+                        reason,
+                    });
+                }
+                let garbage = trailing_garbage_len(seg.view(), offset);
+                report.discarded_bytes += garbage;
+                seg.zero_range(offset, offset + garbage as usize);
+                if options.durable() && garbage > 0 {
+                    seg.shared().sync_range(offset, offset + garbage as usize)?;
+                }
+                if next_follows == Some(true) && offset + MARKER_LEN <= seg.len() {
+                    // The crash lost the marker but the next segment continues the sequence.
+                    write_marker(&mut seg, offset, expected);
+                    if options.durable() {
+                        seg.shared().sync_range(offset, offset + MARKER_LEN)?;
+                    }
+                    report.repaired_markers += 1;
+                    i += 1;
+                    continue;
+                }
+                if next_follows.is_some() {
+                    orphan(&segments[i + 1..], &mut report)?;
+                }
+                if options.prefault {
+                    seg.prefault_from(offset);
+                }
+                seg.shared().committed.0.store(offset, Ordering::Release);
+                report.next_seq = expected;
+                return Ok(Recovered {
+                    seg,
+                    pos: offset,
+                    next_seq: expected,
+                    report,
+                });
+            }
+        }
+    }
+}
+
+/// Scans the records of `seg` from its header on, advancing `expected` and the report.
+fn scan(
+    seg: &SegmentWriter,
+    capacity: usize,
+    expected: &mut u64,
+    report: &mut Recovery,
+) -> SegmentEnd {
+    let mut offset = SEGMENT_HEADER_LEN;
+    loop {
+        match decode_at(seg.view(), capacity, offset, *expected) {
+            Step::Record {
+                seq, next_offset, ..
+            } => {
+                offset = next_offset;
+                *expected = seq + 1;
+                report.records_scanned += 1;
+                report.last_seq = Some(seq);
+            }
+            Step::EndOfSegment { .. } => return SegmentEnd::Marker,
+            Step::End => {
+                return SegmentEnd::Open {
+                    offset,
+                    corruption: None,
+                }
+            }
+            Step::Corrupt(reason) => {
+                return SegmentEnd::Open {
+                    offset,
+                    corruption: Some(reason),
+                }
+            }
+        }
+    }
+}
+
+/// Reads and validates the header of `path`; the inner error is a corruption, the outer one an
+/// io failure. Returns the segment capacity.
+fn read_header(path: &Path, expected: u64) -> Result<Result<usize, Corruption>, JournalIoError> {
+    let mut bytes = Vec::with_capacity(SEGMENT_HEADER_LEN);
+    fs::File::open(path)
+        .and_then(|f| f.take(SEGMENT_HEADER_LEN as u64).read_to_end(&mut bytes))
+        .map_err(|e| JournalIoError::new(path, "read header", e))?;
+    if bytes.len() < SEGMENT_HEADER_LEN {
+        return Ok(Err(Corruption::BadSegmentHeader(
+            "segment shorter than its 64-byte header",
+        )));
+    }
+    Ok(validate_header(&bytes, expected).map(|h| h.capacity_bytes as usize))
+}
+
+/// Creates a new empty segment starting at `next_seq` and returns it as the writer's state.
+fn fresh_segment(
+    dir: &Path,
+    options: &WriterOptions,
+    next_seq: u64,
+    mut report: Recovery,
+) -> Result<Recovered, OpenError> {
+    let seg = create_segment(dir, options, next_seq)?;
+    report.next_seq = next_seq;
+    Ok(Recovered {
+        seg,
+        pos: SEGMENT_HEADER_LEN,
+        next_seq,
+        report,
+    })
+}
+
+/// Writes an end-of-segment marker announcing `next_seq` at `offset`.
+fn write_marker(seg: &mut SegmentWriter, offset: usize, next_seq: u64) {
+    let word = commit_word(0, 0, KIND_END_OF_SEGMENT);
+    let tail = encode_record_tail(word, next_seq, 0, &[]);
+    seg.uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8)
+        .copy_from_slice(&tail);
+    seg.publish(offset, word, offset + MARKER_LEN);
+}
+
+/// Renames `segments` to `*.seg.orphaned` and records them in the report.
+fn orphan(segments: &[(u64, PathBuf)], report: &mut Recovery) -> Result<(), JournalIoError> {
+    for (_, path) in segments {
+        let mut target = path.clone().into_os_string();
+        target.push(ORPHAN_SUFFIX);
+        let target = PathBuf::from(target);
+        fs::rename(path, &target)
+            .map_err(|e| JournalIoError::new(path, "rename orphaned segment", e))?;
+        log::warn!(
+            "Journal segment {} cannot follow the last good record, renamed to {}",
+            path.display(),
+            target.display()
+        );
+        report.orphaned_segments.push(target);
+    }
+    Ok(())
+}
+
+/// Deletes leftover temporary segments of a crashed writer; returns how many.
+fn remove_tmp_files(dir: &Path) -> Result<usize, JournalIoError> {
+    let entries = fs::read_dir(dir).map_err(|e| JournalIoError::new(dir, "list directory", e))?;
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| JournalIoError::new(dir, "list directory", e))?;
+        let is_tmp = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.ends_with(TMP_SUFFIX));
+        if is_tmp {
+            let path = entry.path();
+            fs::remove_file(&path).map_err(|e| JournalIoError::new(&path, "remove", e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}

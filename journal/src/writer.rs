@@ -1,0 +1,455 @@
+//! The single appender of a journal: options, durability policy, the per-record append path,
+//! rotation, sync and close.
+//!
+//! Consumes type tags, timestamps and payload bytes; produces records in memory-mapped
+//! segments and their sequence numbers. On the per-record path (`append`, `append_with`) it
+//! never allocates, never locks and never makes a system call, except the msync that
+//! `Durability::EveryRecord` asks for. Rotation, `sync`, `flush` and `close` are the cold path.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::background::{Flusher, Preparer};
+use crate::error::{AppendError, JournalIoError, OpenError, SyncError};
+use crate::format::{
+    commit_word, encode_record_tail, max_payload_len, record_len, KIND_END_OF_SEGMENT, KIND_RECORD,
+    MARKER_LEN, MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
+};
+use crate::recovery::{recover, Recovery};
+use crate::segment::{PrepareOptions, PreparedSegment, SegmentWriter};
+
+/// When appended records are forced to disk.
+///
+/// Whatever the policy, an appended record is immediately visible to readers (the map is
+/// shared) and survives a crash of the process (it is in the page cache); the policy only
+/// decides what survives a crash of the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// No msync: the kernel writes pages back on its own schedule (typically within 30 s).
+    /// `sync` and `close` still msync on request.
+    None,
+    /// A background flusher thread msyncs everything committed every interval, so at most
+    /// about one interval of records is lost in a machine crash. The append path stays free
+    /// of system calls and locks.
+    Interval(Duration),
+    /// Every append msyncs its record before returning (several microseconds per record; see
+    /// the `journal_bench` figures in the crate docs).
+    EveryRecord,
+}
+
+/// Options of [`Writer::open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterOptions {
+    /// Size of each new segment file in bytes; a multiple of 8, at least
+    /// [`MIN_SEGMENT_BYTES`](crate::MIN_SEGMENT_BYTES). Default 64 MiB. The largest payload is
+    /// [`max_payload_len`](crate::max_payload_len) of this size.
+    pub segment_bytes: usize,
+    /// Durability policy. Default `Interval(100 ms)`.
+    pub durability: Durability,
+    /// Pre-fault new segments writable (Linux `MADV_POPULATE_WRITE`, which also allocates the
+    /// file's blocks) so appends take no page faults. Default true.
+    pub prefault: bool,
+    /// Prepare the next segment on a background thread so rotation only renames a ready file
+    /// instead of creating, allocating and faulting one. Default true.
+    pub precreate_next: bool,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self {
+            segment_bytes: 64 << 20,
+            durability: Durability::Interval(Duration::from_millis(100)),
+            prefault: true,
+            precreate_next: true,
+        }
+    }
+}
+
+impl WriterOptions {
+    /// Checks the options.
+    fn validate(&self) -> Result<(), OpenError> {
+        if self.segment_bytes < MIN_SEGMENT_BYTES {
+            return Err(OpenError::InvalidOptions(
+                "segment_bytes is below MIN_SEGMENT_BYTES",
+            ));
+        }
+        if self.segment_bytes % RECORD_ALIGN != 0 {
+            return Err(OpenError::InvalidOptions(
+                "segment_bytes is not a multiple of 8",
+            ));
+        }
+        if let Durability::Interval(d) = self.durability {
+            if d.is_zero() {
+                return Err(OpenError::InvalidOptions("durability interval is zero"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns how new segments are prepared.
+    pub(crate) fn prepare_options(&self) -> PrepareOptions {
+        PrepareOptions {
+            capacity: self.segment_bytes,
+            prefault: self.prefault,
+        }
+    }
+
+    /// Returns whether segment creation must be made durable (header msync, directory fsync).
+    pub(crate) fn durable(&self) -> bool {
+        self.durability != Durability::None
+    }
+}
+
+/// Creates and publishes a segment starting at `first_seq` on the calling thread.
+pub(crate) fn create_segment(
+    dir: &Path,
+    options: &WriterOptions,
+    first_seq: u64,
+) -> Result<SegmentWriter, JournalIoError> {
+    PreparedSegment::create(dir, options.prepare_options())?.publish(
+        dir,
+        first_seq,
+        options.durable(),
+    )
+}
+
+/// Appends records to a journal directory. One writer per directory.
+///
+/// ```
+/// use journal::{Durability, Writer, WriterOptions};
+///
+/// let dir = tempfile::tempdir()?;
+/// let options = WriterOptions {
+///     segment_bytes: 1 << 20,
+///     durability: Durability::Interval(std::time::Duration::from_millis(10)),
+///     ..WriterOptions::default()
+/// };
+/// let mut writer = Writer::open(dir.path(), options)?;
+/// assert_eq!(writer.append(1, 1_700_000_000_000_000_000, b"order intent")?, 0);
+/// // Serialize straight into the map: no intermediate buffer.
+/// let seq = writer.append_with(2, 1_700_000_000_000_000_001, 16, |buf| {
+///     buf[..8].copy_from_slice(&42u64.to_le_bytes());
+///     buf[8..].copy_from_slice(&7u64.to_le_bytes());
+/// })?;
+/// assert_eq!(seq, 1);
+/// writer.close()?; // final msync; the segment keeps its preallocated size
+///
+/// let writer = Writer::open(dir.path(), options)?; // reopen continues the sequence
+/// assert_eq!((writer.next_seq(), writer.recovery().last_seq), (2, Some(1)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Writer {
+    /// Journal directory.
+    dir: PathBuf,
+    /// Options given at open.
+    options: WriterOptions,
+    /// Segment being appended to.
+    seg: SegmentWriter,
+    /// Offset of the next record in `seg`. Invariant: 8-aligned, `<= limit`.
+    pos: usize,
+    /// Records must end at or before this offset (`seg.len() - MARKER_LEN`).
+    limit: usize,
+    /// End of the bytes possibly written by an unfinished `append_with` closure (differs from
+    /// `pos` only after the closure panicked; the next append zeroes the range).
+    dirty_end: usize,
+    /// Sequence number of the next record.
+    next_seq: u64,
+    /// Largest payload accepted (from `options.segment_bytes`).
+    max_payload: usize,
+    /// Flusher thread of `Durability::Interval`.
+    flusher: Option<Flusher>,
+    /// Preparer thread of `precreate_next`.
+    preparer: Option<Preparer>,
+    /// What `open` found.
+    recovery: Recovery,
+    /// Set once `close` ran (so `Drop` does nothing).
+    closed: bool,
+}
+
+impl Writer {
+    /// Opens (creating if needed) the journal in `dir` for appending. An existing journal is
+    /// recovered first: the last good record is found, a torn tail is zeroed and appends
+    /// continue with the next sequence number; see [`Writer::recovery`] for what was found.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::InvalidOptions`] for unusable options, [`OpenError::Io`] when the
+    /// directory or a segment cannot be created, opened, mapped or renamed, or a background
+    /// thread cannot be spawned.
+    pub fn open(dir: impl AsRef<Path>, options: WriterOptions) -> Result<Self, OpenError> {
+        options.validate()?;
+        let dir = dir.as_ref().to_path_buf();
+        fs::create_dir_all(&dir).map_err(|e| JournalIoError::new(&dir, "create directory", e))?;
+        let recovered = recover(&dir, &options)?;
+        let seg = recovered.seg;
+        let flusher = match options.durability {
+            Durability::Interval(interval) => {
+                Some(Flusher::start(Arc::clone(seg.shared()), interval, &dir)?)
+            }
+            Durability::None | Durability::EveryRecord => None,
+        };
+        let preparer = if options.precreate_next {
+            Some(Preparer::start(dir.clone(), options.prepare_options())?)
+        } else {
+            None
+        };
+        log::info!(
+            "Journal {} opened at sequence {} ({} bytes discarded)",
+            dir.display(),
+            recovered.next_seq,
+            recovered.report.discarded_bytes
+        );
+        Ok(Self {
+            dir,
+            options,
+            limit: seg.len() - MARKER_LEN,
+            seg,
+            pos: recovered.pos,
+            dirty_end: recovered.pos,
+            next_seq: recovered.next_seq,
+            max_payload: max_payload_len(options.segment_bytes),
+            flusher,
+            preparer,
+            recovery: recovered.report,
+            closed: false,
+        })
+    }
+
+    /// Returns the journal directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Returns the options the writer was opened with.
+    pub fn options(&self) -> &WriterOptions {
+        &self.options
+    }
+
+    /// Returns the sequence number the next append will get.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Returns the largest payload an append accepts.
+    pub fn max_payload_len(&self) -> usize {
+        self.max_payload
+    }
+
+    /// Returns what recovery found when the writer was opened.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// Returns the path of the segment being appended to.
+    pub fn current_segment(&self) -> &Path {
+        self.seg.shared().path()
+    }
+
+    /// Appends one record and returns its sequence number.
+    ///
+    /// Copies header and payload into the mapped segment and publishes the record with one
+    /// release store: no allocation, lock or system call (rotation to a new segment aside, and
+    /// the msync of `Durability::EveryRecord`).
+    ///
+    /// # Errors
+    ///
+    /// [`AppendError::TooLarge`] if the payload exceeds [`Writer::max_payload_len`];
+    /// [`AppendError::Rotate`] if a new segment was needed and could not be set up;
+    /// [`AppendError::NotDurable`] if the record was appended but its msync failed.
+    #[inline]
+    pub fn append(
+        &mut self,
+        type_tag: u16,
+        ts_ns: i64,
+        payload: &[u8],
+    ) -> Result<u64, AppendError> {
+        self.append_with(type_tag, ts_ns, payload.len(), |buf| {
+            buf.copy_from_slice(payload)
+        })
+    }
+
+    /// Appends one record of `len` payload bytes that `fill` writes directly into the mapped
+    /// segment (zero-copy serialization), and returns its sequence number.
+    ///
+    /// `fill` receives exactly `len` bytes, initially zero; whatever it leaves there is the
+    /// payload. Readers see the record only after `fill` returns. If `fill` panics, nothing is
+    /// appended and the next append cleans up the partly written bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::append`].
+    #[inline]
+    pub fn append_with<F: FnOnce(&mut [u8])>(
+        &mut self,
+        type_tag: u16,
+        ts_ns: i64,
+        len: usize,
+        fill: F,
+    ) -> Result<u64, AppendError> {
+        if len > self.max_payload {
+            return Err(AppendError::TooLarge {
+                len,
+                max: self.max_payload,
+            });
+        }
+        if self.dirty_end != self.pos {
+            self.clean_after_panic();
+        }
+        let rec_len = record_len(len);
+        if rec_len > self.limit - self.pos {
+            self.rotate()?;
+        }
+        let offset = self.pos;
+        let seq = self.next_seq;
+        // `len <= max_payload <= u32::MAX` (checked above).
+        let word = commit_word(len as u32, type_tag, KIND_RECORD);
+        self.dirty_end = offset + rec_len;
+        let region = self
+            .seg
+            .uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8 + len);
+        let (tail_slot, payload) = region.split_at_mut(RECORD_HEADER_LEN - 8);
+        fill(payload);
+        let tail = encode_record_tail(word, seq, ts_ns, payload);
+        tail_slot.copy_from_slice(&tail);
+        self.seg.publish(offset, word, offset + rec_len);
+        self.pos = offset + rec_len;
+        self.next_seq = seq + 1;
+        if self.options.durability == Durability::EveryRecord {
+            self.sync_record(seq, offset)?;
+        }
+        Ok(seq)
+    }
+
+    /// Msyncs the record just appended at `offset` (`Durability::EveryRecord`).
+    #[inline(never)]
+    fn sync_record(&mut self, seq: u64, offset: usize) -> Result<(), AppendError> {
+        let shared = self.seg.shared();
+        let result = shared.sync_range(offset, self.pos);
+        shared.synced.0.store(self.pos, Ordering::Relaxed);
+        result.map_err(|e| AppendError::NotDurable {
+            seq,
+            error: Box::new(e),
+        })
+    }
+
+    /// Zeroes bytes an `append_with` closure wrote before panicking.
+    #[cold]
+    #[inline(never)]
+    fn clean_after_panic(&mut self) {
+        self.seg.zero_range(self.pos, self.dirty_end);
+        self.dirty_end = self.pos;
+    }
+
+    /// Moves to a new segment: publishes the prepared (or a freshly created) segment starting
+    /// at `next_seq`, then writes the end-of-segment marker into the old one.
+    ///
+    /// The new file gets its final name before the marker is published, so a reader that sees
+    /// the marker always finds the next segment.
+    #[cold]
+    #[inline(never)]
+    fn rotate(&mut self) -> Result<(), AppendError> {
+        let rotate_err = |e: JournalIoError| AppendError::Rotate(Box::new(e));
+        let prepared = match self.preparer.as_mut().and_then(Preparer::take) {
+            Some(Ok(prepared)) => prepared,
+            Some(Err(e)) => {
+                log::warn!("Journal segment preparation failed, creating inline: {e}");
+                PreparedSegment::create(&self.dir, self.options.prepare_options())
+                    .map_err(rotate_err)?
+            }
+            None => PreparedSegment::create(&self.dir, self.options.prepare_options())
+                .map_err(rotate_err)?,
+        };
+        let next = prepared
+            .publish(&self.dir, self.next_seq, self.options.durable())
+            .map_err(rotate_err)?;
+        self.write_marker();
+        let old = std::mem::replace(&mut self.seg, next);
+        self.pos = SEGMENT_HEADER_LEN;
+        self.dirty_end = SEGMENT_HEADER_LEN;
+        self.limit = self.seg.len() - MARKER_LEN;
+        match (&self.flusher, self.options.durability) {
+            (Some(flusher), _) => flusher.rotate(Arc::clone(self.seg.shared())),
+            (None, Durability::EveryRecord) => old.shared().sync_committed().map_err(rotate_err)?,
+            (None, _) => {}
+        }
+        Ok(())
+    }
+
+    /// Writes the end-of-segment marker announcing `next_seq` at `pos` of the current segment.
+    fn write_marker(&mut self) {
+        let offset = self.pos;
+        let word = commit_word(0, 0, KIND_END_OF_SEGMENT);
+        let tail = encode_record_tail(word, self.next_seq, 0, &[]);
+        self.seg
+            .uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8)
+            .copy_from_slice(&tail);
+        self.seg.publish(offset, word, offset + MARKER_LEN);
+    }
+
+    /// Starts writeback of everything appended so far (msync `MS_ASYNC`) without waiting.
+    /// Records are already visible to readers and safe from a process crash without it.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError`] if the msync call fails.
+    pub fn flush(&mut self) -> Result<(), SyncError> {
+        self.seg.shared().flush_async_committed().map_err(SyncError)
+    }
+
+    /// Forces everything appended so far to disk (msync `MS_SYNC`, including segments rotated
+    /// away and not yet synced by the flusher) and returns when it is done.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError`] if an msync fails, or if the flusher thread reported a failed msync since
+    /// the last call.
+    pub fn sync(&mut self) -> Result<(), SyncError> {
+        match &self.flusher {
+            Some(flusher) => flusher.sync_now().map_err(SyncError),
+            None => self.seg.shared().sync_committed().map_err(SyncError),
+        }
+    }
+
+    /// Stops the background threads and msyncs everything appended (whatever the durability
+    /// policy). The last segment keeps its preallocated size: it is not truncated to its used
+    /// length because a reader may still have it mapped (shrinking a mapped file makes the
+    /// reader's accesses past the new end fault with SIGBUS), and a later `open` continues
+    /// appending into it. The zeroed space after the last record reads as a clean end.
+    ///
+    /// Dropping a writer without `close` does the same but only logs a failure.
+    ///
+    /// # Errors
+    ///
+    /// [`SyncError`] if the final msync fails.
+    pub fn close(mut self) -> Result<(), SyncError> {
+        self.shutdown()
+    }
+
+    /// Stops threads and syncs; idempotent.
+    fn shutdown(&mut self) -> Result<(), SyncError> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        if let Some(preparer) = self.preparer.as_mut() {
+            preparer.stop();
+        }
+        let result = match self.flusher.as_mut() {
+            Some(flusher) => flusher.stop(),
+            None => self.seg.shared().sync_committed(),
+        };
+        result.map_err(SyncError)
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Err(e) = self.shutdown() {
+            log::error!("Journal {} not synced on drop: {e}", self.dir.display());
+        }
+    }
+}
