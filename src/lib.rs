@@ -8,5 +8,6 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod logging;
 pub mod testdata;
 pub mod types;
