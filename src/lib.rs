@@ -7,6 +7,8 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod indicators;
+pub mod logging;
 pub mod testdata;
 pub mod types;
