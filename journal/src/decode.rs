@@ -143,15 +143,15 @@ pub(crate) fn decode_at(view: View<'_>, capacity: usize, offset: usize, expected
     let (Some(tail), Some(payload), Some(padding)) = (tail, payload, padding) else {
         return Step::Corrupt(Corruption::TruncatedRecord { payload_len });
     };
-    if padding.iter().any(|&b| b != 0) {
-        return Step::Corrupt(Corruption::NonZeroPadding);
-    }
     let mut tail_arr = [0u8; RECORD_HEADER_LEN - 8];
     tail_arr.copy_from_slice(tail);
     let stored = read_u32(tail, 20);
     let computed = record_crc(word, &tail_arr, payload);
     if stored != computed {
         return Step::Corrupt(Corruption::ChecksumMismatch { stored, computed });
+    }
+    if padding.iter().any(|&b| b != 0) {
+        return Step::Corrupt(Corruption::NonZeroPadding);
     }
     let seq = read_u64(tail, 0);
     if seq != expected_seq {
