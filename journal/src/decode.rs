@@ -91,6 +91,13 @@ pub(crate) fn decode_at(view: View<'_>, capacity: usize, offset: usize, expected
         return Step::End;
     }
     let Some(word) = view.load_commit_word(offset) else {
+        // Fewer than 8 bytes left: only possible in a file cut to a length that is not a
+        // multiple of 8, which no live writer produces (segments keep their 8-aligned size).
+        // SAFETY: no writer writes this file (see above), so the bytes are immutable.
+        let rest = unsafe { view.committed(offset, len.saturating_sub(offset)) };
+        if rest.is_some_and(|rest| rest.iter().all(|&b| b == 0)) {
+            return Step::End;
+        }
         return Step::Corrupt(Corruption::TruncatedHeader);
     };
     if word == 0 {
@@ -126,7 +133,14 @@ pub(crate) fn decode_at(view: View<'_>, capacity: usize, offset: usize, expected
     let tail = unsafe { view.committed(offset + 8, RECORD_HEADER_LEN - 8) };
     // SAFETY: as above, the payload belongs to the same committed record.
     let payload = unsafe { view.committed(payload_offset, payload_len as usize) };
-    let (Some(tail), Some(payload)) = (tail, payload) else {
+    // SAFETY: the padding belongs to the same committed record (it is never written at all).
+    let padding = unsafe {
+        view.committed(
+            payload_offset + payload_len as usize,
+            padded - payload_len as usize,
+        )
+    };
+    let (Some(tail), Some(payload), Some(padding)) = (tail, payload, padding) else {
         return Step::Corrupt(Corruption::TruncatedRecord { payload_len });
     };
     let mut tail_arr = [0u8; RECORD_HEADER_LEN - 8];
@@ -135,6 +149,9 @@ pub(crate) fn decode_at(view: View<'_>, capacity: usize, offset: usize, expected
     let computed = record_crc(word, &tail_arr, payload);
     if stored != computed {
         return Step::Corrupt(Corruption::ChecksumMismatch { stored, computed });
+    }
+    if padding.iter().any(|&b| b != 0) {
+        return Step::Corrupt(Corruption::NonZeroPadding);
     }
     let seq = read_u64(tail, 0);
     if seq != expected_seq {

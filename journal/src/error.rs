@@ -47,6 +47,8 @@ pub enum Corruption {
         /// CRC32 computed over the bytes on disk.
         computed: u32,
     },
+    /// The padding after a record's payload (not covered by the CRC) is not zero.
+    NonZeroPadding,
     /// A record carries a sequence number other than the next expected one.
     SequenceGap {
         /// Sequence number expected at this position.
@@ -101,6 +103,7 @@ impl fmt::Display for Corruption {
                     "checksum mismatch (stored {stored:#010x}, computed {computed:#010x})"
                 )
             }
+            Self::NonZeroPadding => f.write_str("non-zero padding after the record payload"),
             Self::SequenceGap { expected, found } => {
                 write!(f, "sequence gap: expected {expected}, found {found}")
             }

@@ -58,9 +58,9 @@
 //!
 //! A reader walks records from offset 64 and checks, in order: commit word zero means **clean
 //! end** (preallocated space after the last record, "no record yet" for a live journal), and so
-//! does an end of file exactly at a record boundary; otherwise the kind byte, that the header
-//! and padded payload lie inside the file and inside the capacity, the CRC, and that the
-//! sequence number is the expected one. The first failure stops the reader with
+//! does an end of file at a record boundary (or inside zero bytes); otherwise the kind byte, that the header
+//! and padded payload lie inside the file and inside the capacity, the CRC, that the padding
+//! is zero, and that the sequence number is the expected one. The first failure stops the reader with
 //! [`ReadError::Corrupt`] naming the segment file, the byte offset and the [`Corruption`].
 //! Records before it have all been delivered; nothing after it is. A crash can tear the last
 //! records in any way (commit word on disk but payload not, or the reverse): the CRC catches the

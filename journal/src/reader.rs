@@ -86,7 +86,7 @@ impl Reader {
     /// # Errors
     ///
     /// [`OpenError::Io`] if the directory cannot be listed or the first segment cannot be
-    /// mapped; [`OpenError::Corrupt`] if the first segment's header is invalid.
+    /// mapped. A damaged first segment is not an open error: `next` reports it.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, OpenError> {
         let mut reader = Self {
             dir: dir.as_ref().to_path_buf(),
@@ -95,17 +95,9 @@ impl Reader {
             next_seq: 0,
         };
         match reader.open_first() {
-            Ok(()) => Ok(reader),
+            // A damaged first segment is reported by `next`, after zero records.
+            Ok(()) | Err(ReadError::Corrupt { .. }) => Ok(reader),
             Err(ReadError::Io(e)) => Err(OpenError::Io(e)),
-            Err(ReadError::Corrupt {
-                segment,
-                offset,
-                reason,
-            }) => Err(OpenError::Corrupt {
-                segment,
-                offset,
-                reason,
-            }),
         }
     }
 
