@@ -39,7 +39,7 @@ fn minimal_file_equals_builtin_defaults() {
 
 #[test]
 fn shipped_config_parses_validates_and_equals_defaults() {
-    let config = Config::load(&shipped_path()).unwrap();
+    let config = Config::load(shipped_path()).unwrap();
     assert_eq!(config, Config::default());
 }
 
