@@ -48,7 +48,7 @@ impl CheckArgs {
                 c.api_key, c.api_key_source, c.api_secret, c.api_secret_source
             ),
             Err(e) if config.engine.mode == Mode::Live => return Err(CliError::Credentials(e)),
-            Err(e) => format!("not available ({e}); needed only in live mode"),
+            Err(e) => format!("not available: {e} (needed only in live mode)"),
         };
         write_report(out, &config, &source, &credentials_line)?;
         log::info!("Configuration from {source} is valid");
