@@ -7,6 +7,7 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod config;
 pub mod indicators;
 pub mod logging;

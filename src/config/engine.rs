@@ -20,6 +20,18 @@ pub enum Mode {
     DryRun,
 }
 
+impl Mode {
+    /// Returns the configuration spelling (`dry-run`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Paper => "paper",
+            Self::DryRun => "dry-run",
+        }
+    }
+}
+
 /// The `[engine]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

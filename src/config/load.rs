@@ -102,7 +102,7 @@ fn remove_secrets(table: &mut Table, prefix: &str, issues: &mut Issues) {
 fn check_required(table: &Table, issues: &mut Issues) {
     for (name, why) in REQUIRED_TABLES {
         if !table.contains_key(name) {
-            issues.push(name, format!("required table [{name}] is missing ({why})"));
+            issues.push(name, format!("required table [{name}] is missing: {why}"));
         }
     }
     if let Some(Value::Table(market)) = table.get("market") {

@@ -5,6 +5,7 @@
 //! names to `SymbolId`s beyond the rule "index in `symbols`".
 
 use super::validate::Issues;
+use crate::types::SymbolId;
 use serde::{Deserialize, Serialize};
 
 /// Where trades (and hence candles) come from.
@@ -42,6 +43,20 @@ impl Default for MarketConfig {
 }
 
 impl MarketConfig {
+    /// Returns the id of `name` (its index in `symbols`), or `None` if it is
+    /// not configured (or beyond `u16` range).
+    #[must_use]
+    pub fn symbol_id(&self, name: &str) -> Option<SymbolId> {
+        let index = self.symbols.iter().position(|s| s == name)?;
+        u16::try_from(index).ok().map(SymbolId)
+    }
+
+    /// Returns the configured name of `id`, or `None` if out of range.
+    #[must_use]
+    pub fn symbol_name(&self, id: SymbolId) -> Option<&str> {
+        self.symbols.get(usize::from(id.0)).map(String::as_str)
+    }
+
     /// Records range problems.
     pub(crate) fn validate(&self, issues: &mut Issues) {
         if self.symbols.is_empty() {
@@ -98,6 +113,18 @@ fn is_bingx_symbol(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbol_ids_are_indices_into_symbols() {
+        let m = MarketConfig {
+            symbols: vec!["BTC-USDT".into(), "ETH-USDT".into()],
+            ..MarketConfig::default()
+        };
+        assert_eq!(m.symbol_id("ETH-USDT"), Some(SymbolId(1)));
+        assert_eq!(m.symbol_id("SOL-USDT"), None);
+        assert_eq!(m.symbol_name(SymbolId(0)), Some("BTC-USDT"));
+        assert_eq!(m.symbol_name(SymbolId(2)), None);
+    }
 
     #[test]
     fn bingx_symbol_shape_is_base_dash_quote() {

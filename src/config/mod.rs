@@ -105,7 +105,8 @@ impl Config {
     /// [`ConfigError::Read`] when the file cannot be read,
     /// [`ConfigError::Syntax`] when it is not TOML, [`ConfigError::Invalid`]
     /// with every problem found otherwise.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,

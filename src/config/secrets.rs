@@ -110,7 +110,7 @@ impl fmt::Display for CredentialsError {
                 if let Some(path) = env_file {
                     write!(f, " or in {}", path.display())?;
                 } else {
-                    f.write_str(" (and no .env file found)")?;
+                    f.write_str(" and no .env file was found")?;
                 }
                 f.write_str("; see .env.example")
             }
@@ -280,7 +280,7 @@ mod tests {
             text.contains("BINGX_API_KEY and BINGX_API_SECRET not set"),
             "{text}"
         );
-        assert!(text.contains("no .env file found"), "{text}");
+        assert!(text.contains("and no .env file was found"), "{text}");
     }
 
     #[test]

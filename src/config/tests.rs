@@ -39,7 +39,7 @@ fn minimal_file_equals_builtin_defaults() {
 
 #[test]
 fn shipped_config_parses_validates_and_equals_defaults() {
-    let config = Config::load(&shipped_path()).unwrap();
+    let config = Config::load(shipped_path()).unwrap();
     assert_eq!(config, Config::default());
 }
 
@@ -520,4 +520,56 @@ fn rendered_toml_parses_back_to_the_same_config() {
     let reparsed =
         Config::from_toml_str_with_cores(&back.to_toml_string().unwrap(), Some(&[0, 1])).unwrap();
     assert_eq!(reparsed, back);
+}
+
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use toml::Value;
+
+    fn any_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::Integer),
+            prop_oneof![Just(-5i64), Just(0), Just(1), Just(100), Just(101)]
+                .prop_map(Value::Integer),
+            any::<f64>().prop_map(Value::Float),
+            any::<bool>().prop_map(Value::Boolean),
+            "[a-z_\\-]{0,12}".prop_map(Value::String),
+            Just(Value::Array(vec![])),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        /// Setting any one key of the defaults to any value either validates
+        /// or yields issues that all name a key of the configuration, the
+        /// mutated key among them unless the value was acceptable there.
+        #[test]
+        fn prop_one_bad_value_is_reported_under_a_real_key(index in any::<prop::sample::Index>(), value in any_value()) {
+            let flat = reload::flatten(&Config::default()).unwrap();
+            let keys: Vec<&String> = flat.keys().collect();
+            let key = index.get(&keys).as_str();
+            let mut doc = Value::try_from(Config::default()).unwrap();
+            let (section, rest) = key.split_once('.').unwrap();
+            let mut table = doc.get_mut(section).unwrap();
+            let parts: Vec<&str> = rest.split('.').collect();
+            for p in &parts[..parts.len() - 1] {
+                table = table.get_mut(*p).unwrap();
+            }
+            table.as_table_mut().unwrap().insert(parts[parts.len() - 1].to_owned(), value);
+            let text = toml::to_string(&doc).unwrap();
+            if let Err(e) = Config::from_toml_str_with_cores(&text, Some(&[0])) {
+                let sections: Vec<String> = Value::try_from(Config::default()).unwrap().as_table().unwrap().keys().cloned().collect();
+                prop_assert!(!e.issues().is_empty(), "{e}");
+                for issue in e.issues() {
+                    let head = issue.key.split(['.', '[']).next().unwrap_or("");
+                    prop_assert!(sections.iter().any(|s| s == head), "issue without a real key: {issue}");
+                }
+                let mutated_named = e.issues().iter().any(|i| i.key.starts_with(key));
+                let relation_only = e.issues().iter().all(|i| !i.message.starts_with("invalid") && !i.message.starts_with("unknown"));
+                prop_assert!(mutated_named || relation_only, "{key}: {e}");
+            }
+        }
+    }
 }

@@ -82,7 +82,7 @@ impl std::error::Error for LoggingError {
 /// The `log::Log` front end: turns a record into a [`LogLine`] and hands it
 /// to the logger thread without blocking.
 #[derive(Debug, Clone)]
-pub struct ChannelLogger {
+pub(crate) struct ChannelLogger {
     /// Bounded queue to the logger thread.
     tx: Sender<LogMsg>,
     /// Records dropped because the queue was full or closed.

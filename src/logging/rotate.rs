@@ -205,3 +205,58 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), line(1));
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Whatever the line lengths, bound and file count: at most `keep`
+        /// files exist, none exceeds the bound unless it holds one oversized
+        /// line, and the files hold, oldest to newest, an unbroken suffix of
+        /// the written lines ending with the last one.
+        #[test]
+        fn prop_rotation_keeps_a_bounded_ordered_suffix(
+            lens in prop::collection::vec(prop_oneof![1usize..40, Just(1usize), 60usize..120], 1..120),
+            max_bytes in prop_oneof![Just(1u64), 2u64..200],
+            keep in 1usize..5,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p.log");
+            let mut f = RotatingFile::open(&path, max_bytes, keep).unwrap();
+            let lines: Vec<Vec<u8>> = lens
+                .iter()
+                .enumerate()
+                .map(|(i, len)| {
+                    let mut l = vec![b'a' + (i % 26) as u8; *len - 1];
+                    l.push(b'\n');
+                    l
+                })
+                .collect();
+            for l in &lines {
+                f.write_line(l).unwrap();
+            }
+            f.flush().unwrap();
+            prop_assert!(std::fs::read_dir(dir.path()).unwrap().count() <= keep);
+            let mut kept = Vec::new();
+            for n in (1..keep).rev() {
+                if let Ok(bytes) = std::fs::read(f.rotated_path(n)) {
+                    prop_assert!(bytes.len() as u64 <= max_bytes || bytes.iter().filter(|b| **b == b'\n').count() == 1);
+                    kept.extend(bytes);
+                }
+            }
+            let active = std::fs::read(&path).unwrap();
+            prop_assert!(active.len() as u64 <= max_bytes || active.iter().filter(|b| **b == b'\n').count() == 1);
+            kept.extend(active);
+            let all: Vec<u8> = lines.concat();
+            prop_assert!(all.ends_with(&kept), "kept bytes are not a suffix of the written bytes");
+            prop_assert!(kept.ends_with(lines.last().unwrap()));
+            // The suffix starts at a line boundary.
+            let start = all.len() - kept.len();
+            prop_assert!(start == 0 || all[start - 1] == b'\n');
+        }
+    }
+}

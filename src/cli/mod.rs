@@ -1,0 +1,125 @@
+//! The `trading-engine` command line: global options and one subcommand
+//! per file in this directory.
+//!
+//! Consumes the process arguments (through clap); produces a [`Command`]
+//! that runs and reports a [`CliError`]. Never exits the process or logs
+//! the final error itself: `main` does both, once.
+//!
+//! Adding a subcommand: write `src/cli/<name>.rs` with a clap `Args` (or
+//! `Subcommand`) type and a `run(self, out) -> Result<(), CliError>`, add a
+//! variant to [`Command`] and one arm to [`Command::run`].
+
+mod config;
+mod config_check;
+
+pub use config::ConfigCommand;
+pub use config_check::CheckArgs;
+
+use crate::config::{ConfigError, CredentialsError, LogLevel};
+use clap::{Parser, Subcommand};
+use std::fmt;
+use std::io::{self, Write};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "trading-engine",
+    version,
+    about = "Low-latency trading engine for BingX USDT-M perpetual swaps"
+)]
+pub struct Cli {
+    /// Log level: off, error, warn, info, debug or trace (default: info).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<LogLevel>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+impl Command {
+    /// Runs the subcommand, writing its normal output to `out`.
+    ///
+    /// # Errors
+    /// The subcommand's [`CliError`].
+    pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
+        match self {
+            Self::Config(command) => command.run(out),
+        }
+    }
+}
+
+/// Why a subcommand failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// The configuration could not be loaded or is invalid.
+    Config(ConfigError),
+    /// Credentials are required (live mode) but missing or unreadable.
+    Credentials(CredentialsError),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "Configuration rejected: {e}"),
+            Self::Credentials(e) => write!(f, "Credentials unavailable: {e}"),
+            Self::Output(e) => write!(f, "Cannot write output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::Credentials(e) => Some(e),
+            Self::Output(e) => Some(e),
+        }
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        Self::Output(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn log_level_is_global_and_parsed() {
+        let cli =
+            Cli::try_parse_from(["trading-engine", "config", "check", "--log-level", "DEBUG"])
+                .unwrap();
+        assert_eq!(cli.log_level, Some(LogLevel::Debug));
+        let err = Cli::try_parse_from(["trading-engine", "--log-level", "loud", "config", "check"])
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown log level \"loud\""),
+            "{err}"
+        );
+    }
+}
