@@ -20,73 +20,13 @@
 
 use std::hint::black_box;
 
+use bench::indicator_input::{load_bars, Bar, BARS};
 use criterion::{criterion_group, criterion_main, Criterion};
 use trading_engine::indicators::{
     Atr, Bollinger, Ema, IndicatorPeriods, PriorChannel, Rsi, Sma, TimeframeIndicators,
 };
-use trading_engine::testdata::shared_file;
 
-/// Number of candles in the replayed array (power of two for a cheap wrap).
-const CANDLES: usize = 1 << 16;
-const MASK: usize = CANDLES - 1;
-
-#[derive(Clone, Copy)]
-struct Bar {
-    high: f64,
-    low: f64,
-    close: f64,
-    volume: f64,
-}
-
-fn load_bars() -> Vec<Bar> {
-    let from_file =
-        shared_file("reference/ta-lib-binance-futures-BTCUSDT-1m-2025-05-04_2025-06-24_1m.csv")
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .map(|text| {
-                text.lines()
-                    .skip(1)
-                    .take(CANDLES)
-                    .map(|line| {
-                        let cells: Vec<f64> = line
-                            .split(',')
-                            .take(6)
-                            .map(|c| c.parse().unwrap())
-                            .collect();
-                        Bar {
-                            high: cells[2],
-                            low: cells[3],
-                            close: cells[4],
-                            volume: cells[5],
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            });
-    match from_file {
-        Some(bars) if bars.len() == CANDLES => bars,
-        _ => synthetic_bars(),
-    }
-}
-
-fn synthetic_bars() -> Vec<Bar> {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut close = 100_000.0f64;
-    (0..CANDLES)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            #[allow(clippy::cast_precision_loss, reason = "random bits to a unit float")]
-            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
-            close += (unit - 0.5) * 40.0;
-            Bar {
-                high: close + unit * 15.0,
-                low: close - (1.0 - unit) * 15.0,
-                close,
-                volume: 1.0 + unit * 50.0,
-            }
-        })
-        .collect()
-}
+const MASK: usize = BARS - 1;
 
 /// Runs `step` once per iteration on the next bar, after a warm-up pass.
 fn bench_per_bar(c: &mut Criterion, name: &str, bars: &[Bar], mut step: impl FnMut(&Bar)) {
@@ -103,7 +43,11 @@ fn bench_per_bar(c: &mut Criterion, name: &str, bars: &[Bar], mut step: impl FnM
 }
 
 fn indicators(c: &mut Criterion) {
-    let bars = load_bars();
+    let (bars, real) = load_bars();
+    eprintln!(
+        "Input: {BARS} {} 1m bars",
+        if real { "real BTCUSDT" } else { "synthetic" }
+    );
 
     let mut set = TimeframeIndicators::try_new(IndicatorPeriods::default()).unwrap();
     bench_per_bar(c, "indicators/timeframe_bundle", &bars, |bar| {
