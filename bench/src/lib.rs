@@ -1,2 +1,3 @@
 //! Shared helpers for the benchmark harnesses.
 #![forbid(unsafe_code)]
+pub mod indicator_input;

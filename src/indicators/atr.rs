@@ -9,10 +9,12 @@
 /// Wilder ATR over `period` true ranges.
 #[derive(Debug, Clone)]
 pub struct Atr {
-    /// Period as f64 (Wilder divisor).
+    /// Period as f64 (seed divisor).
     period_f64: f64,
-    /// `period - 1` as f64 (Wilder weight of the previous average).
-    weight_prev: f64,
+    /// `1 / period`: Wilder weight of the new true range.
+    inv_period: f64,
+    /// `(period - 1) / period`: Wilder weight of the previous average.
+    decay: f64,
     /// Configured period, at least 1.
     period: usize,
     /// Previous close; `None` before the first update.
@@ -30,17 +32,10 @@ pub struct Atr {
 #[inline]
 #[must_use]
 pub fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
-    // Same comparisons as TA-Lib's TRANGE, so ties resolve identically.
-    let mut greatest = high - low;
-    let to_high = (prev_close - high).abs();
-    if to_high > greatest {
-        greatest = to_high;
-    }
-    let to_low = (prev_close - low).abs();
-    if to_low > greatest {
-        greatest = to_low;
-    }
-    greatest
+    // The same three candidates as TA-Lib's TRANGE; `max` is branch-free.
+    (high - low)
+        .max((prev_close - high).abs())
+        .max((prev_close - low).abs())
 }
 
 impl Atr {
@@ -58,7 +53,8 @@ impl Atr {
         let period_f64 = period as f64;
         Self {
             period_f64,
-            weight_prev: period_f64 - 1.0,
+            inv_period: 1.0 / period_f64,
+            decay: (period_f64 - 1.0) / period_f64,
             period,
             prev_close: None,
             ranges_seen: 0,
@@ -75,16 +71,18 @@ impl Atr {
         };
         let range = true_range(high, low, prev_close);
         if self.current.is_some() {
-            // TA-Lib's operation order: scale, add, divide.
-            self.avg *= self.weight_prev;
-            self.avg += range;
-            self.avg /= self.period_f64;
+            // Wilder: avg = (avg * (n - 1) + tr) / n with the division folded
+            // into constants, so the loop-carried chain is one mul and one
+            // add (bench `indicators/atr14`); within an ulp per update of
+            // TA-Lib's operation order, damped by the smoothing.
+            self.avg = self.avg * self.decay + range * self.inv_period;
         } else {
             self.avg += range;
             self.ranges_seen += 1;
             if self.ranges_seen < self.period {
                 return;
             }
+            // Seed exactly like TA-Lib: simple average of the first n ranges.
             self.avg /= self.period_f64;
         }
         self.current = Some(self.avg);

@@ -23,8 +23,8 @@ const RESYNC_MIN_UPDATES: usize = 1024;
 pub(crate) struct WindowSums<const SQUARES: bool> {
     /// The window, newest first; preallocated, never grows.
     ring: HistoryRing<f64>,
-    /// Window length as f64.
-    period_f64: f64,
+    /// `1 / period`: multiplying is cheaper than dividing on every read.
+    inv_period: f64,
     /// Reference point the sums are taken relative to; set to the window
     /// mean at every recomputation (and to the first value of an empty window).
     anchor: f64,
@@ -53,7 +53,7 @@ impl<const SQUARES: bool> WindowSums<SQUARES> {
         let period_f64 = period as f64;
         Self {
             ring: HistoryRing::new(period),
-            period_f64,
+            inv_period: 1.0 / period_f64,
             anchor: 0.0,
             sum: 0.0,
             sum_sq: 0.0,
@@ -126,14 +126,14 @@ impl<const SQUARES: bool> WindowSums<SQUARES> {
     /// Returns the mean of a full window (meaningless before).
     #[inline]
     pub(crate) fn mean(&self) -> f64 {
-        self.anchor + self.sum / self.period_f64
+        self.anchor + self.sum * self.inv_period
     }
 
     /// Returns the population variance of a full window, never negative.
     #[inline]
     pub(crate) fn variance(&self) -> f64 {
-        let mean_dev = self.sum / self.period_f64;
-        (self.sum_sq / self.period_f64 - mean_dev * mean_dev).max(0.0)
+        let mean_dev = self.sum * self.inv_period;
+        (self.sum_sq * self.inv_period - mean_dev * mean_dev).max(0.0)
     }
 
     /// Returns the window length.
