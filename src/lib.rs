@@ -7,5 +7,7 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod candles;
+pub mod datafile;
 pub mod testdata;
 pub mod types;
