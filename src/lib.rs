@@ -9,5 +9,6 @@
 
 pub mod candles;
 pub mod datafile;
+pub mod indicators;
 pub mod testdata;
 pub mod types;
