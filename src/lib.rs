@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod candles;
+pub mod cli;
 pub mod datafile;
 pub mod indicators;
 pub mod testdata;
