@@ -7,8 +7,10 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod candles;
 pub mod cli;
 pub mod config;
+pub mod datafile;
 pub mod indicators;
 pub mod logging;
 pub mod testdata;

@@ -11,6 +11,7 @@
 
 mod config;
 mod config_check;
+pub mod indicators;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
@@ -42,6 +43,8 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Build 1m/5m candles from Binance klines or aggTrades files and print their indicators as CSV.
+    Indicators(indicators::IndicatorsArgs),
 }
 
 impl Command {
@@ -52,6 +55,7 @@ impl Command {
     pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
         match self {
             Self::Config(command) => command.run(out),
+            Self::Indicators(args) => indicators::run(&args).map(|_| ()).map_err(CliError::from),
         }
     }
 }
@@ -65,6 +69,8 @@ pub enum CliError {
     Credentials(CredentialsError),
     /// Writing the output failed.
     Output(io::Error),
+    /// `indicators` failed.
+    Indicators(indicators::IndicatorsError),
 }
 
 impl fmt::Display for CliError {
@@ -73,6 +79,7 @@ impl fmt::Display for CliError {
             Self::Config(e) => write!(f, "Configuration rejected: {e}"),
             Self::Credentials(e) => write!(f, "Credentials unavailable: {e}"),
             Self::Output(e) => write!(f, "Cannot write output: {e}"),
+            Self::Indicators(e) => write!(f, "Indicators failed: {e}"),
         }
     }
 }
@@ -83,6 +90,7 @@ impl std::error::Error for CliError {
             Self::Config(e) => Some(e),
             Self::Credentials(e) => Some(e),
             Self::Output(e) => Some(e),
+            Self::Indicators(e) => Some(e),
         }
     }
 }
@@ -90,6 +98,12 @@ impl std::error::Error for CliError {
 impl From<ConfigError> for CliError {
     fn from(e: ConfigError) -> Self {
         Self::Config(e)
+    }
+}
+
+impl From<indicators::IndicatorsError> for CliError {
+    fn from(e: indicators::IndicatorsError) -> Self {
+        Self::Indicators(e)
     }
 }
 
