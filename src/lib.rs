@@ -7,5 +7,6 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod io;
 pub mod testdata;
 pub mod types;
