@@ -1,5 +1,6 @@
 //! Market-data endpoints of the REST client against the scripted loopback
 //! server, answered with the real fixtures from `bingx-samples`.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "integration tests")]
 
 mod util;
 

@@ -1,6 +1,7 @@
 //! Trading endpoints against the scripted loopback server: signed order
 //! requests checked by an independent verifier, fixture replies, and the
 //! duplicate-safety of place order under 5xx, timeouts and dropped connections.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "integration tests")]
 
 mod util;
 

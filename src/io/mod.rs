@@ -33,3 +33,6 @@ pub mod signing;
 pub mod symbols;
 pub mod tls;
 pub mod wire;
+
+#[cfg(test)]
+mod fixture_tests;

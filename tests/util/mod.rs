@@ -7,6 +7,11 @@
 //! stops when its `TestServer` is dropped or after a hard 60 s cap.
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helper: a failure here is a test failure"
+)]
 
 pub mod server;
 
