@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod datafile;
 pub mod indicators;
+pub mod io;
 pub mod logging;
 pub mod testdata;
 pub mod types;
