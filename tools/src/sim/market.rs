@@ -274,7 +274,7 @@ impl MarketState {
         let high = day.iter().map(|c| c.ohlc[1]).max().unwrap_or(last);
         let low = day.iter().map(|c| c.ohlc[2]).min().unwrap_or(last);
         let volume: i64 = day.iter().map(|c| c.volume).sum();
-        let quote: f64 = day.iter().map(|c| c.quote).sum();
+        let quote: f64 = day.iter().map(|c| c.quote).sum::<f64>() + 0.0;
         let pct = if open > 0 {
             (last - open) as f64 * 100.0 / open as f64
         } else {

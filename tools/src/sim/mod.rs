@@ -167,16 +167,19 @@ impl Simulator {
         let (pp, qp) = config::default_precision(&cfg.symbol);
         let min_prec = Precision { price: pp, qty: qp };
         let now = now_ms();
-        let warmup_start = now.div_euclid(60_000) * 60_000 - i64::from(cfg.warmup_minutes) * 60_000;
+        let warmup_ms = i64::from(cfg.warmup_minutes) * 60_000;
         let mut source = match &cfg.data {
             Some(path) => {
                 let mut s = MarketSource::load_csv(path, min_prec).map_err(SimError::Source)?;
-                let first = s.first_time_ms().unwrap_or(warmup_start);
-                s.set_shift_ms(warmup_start - first.div_euclid(60_000) * 60_000);
+                // Keep minute alignment: the file's first minute becomes the minute that
+                // starts the warm-up.
+                let start_minute = now.div_euclid(60_000) * 60_000 - warmup_ms;
+                let first = s.first_time_ms().unwrap_or(start_minute);
+                s.set_shift_ms(start_minute - first.div_euclid(60_000) * 60_000);
                 log::info!("Replaying {}", path.display());
                 s
             }
-            None => MarketSource::generated(cfg.seed, warmup_start, cfg.start_price, min_prec),
+            None => MarketSource::generated(cfg.seed, now - warmup_ms, cfg.start_price, min_prec),
         };
         let precision = source.precision();
         let ex_cfg = ExchangeConfig {

@@ -269,7 +269,9 @@ impl Exchange {
                 };
                 self.market.notional(px, o.qty) / f64::from(o.leverage.max(1))
             })
-            .sum()
+            .sum::<f64>()
+            // An empty float sum is -0.0; report it as 0.
+            + 0.0
     }
 
     /// Places an order (`POST /openApi/swap/v2/trade/order`); returns `data`.
