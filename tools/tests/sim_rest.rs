@@ -1,4 +1,5 @@
 //! REST endpoints of the simulator: authentication, envelopes and documented shapes.
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
 mod util;
 

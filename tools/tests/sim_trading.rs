@@ -1,4 +1,5 @@
 //! Matching, positions and the user-data stream of the simulator.
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
 mod util;
 

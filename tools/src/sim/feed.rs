@@ -37,10 +37,10 @@ impl Hub {
         subs.clone()
     }
 
-    /// Returns true when at least one live connection subscribed to something or is open.
+    /// Returns true when at least one live connection subscribed a topic.
     #[must_use]
     pub fn has_subscribers(&self) -> bool {
-        !self.live().is_empty()
+        self.live().iter().any(|s| s.has_topics())
     }
 
     /// Returns true when some live connection subscribed `topic`.

@@ -51,6 +51,12 @@ impl MarketSub {
         lock(&self.topics).contains(topic)
     }
 
+    /// Returns true when the connection subscribed at least one topic.
+    #[must_use]
+    pub fn has_topics(&self) -> bool {
+        !lock(&self.topics).is_empty()
+    }
+
     /// Queues a frame; `blocking` waits up to 5 s for room (speed `max`), otherwise a full
     /// queue marks the client too slow. Returns false once the client is gone.
     pub fn deliver(&self, frame: &Bytes, blocking: bool) -> bool {

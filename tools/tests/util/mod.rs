@@ -2,6 +2,12 @@
 //! simulator's certificate, request signing written from the protocol document, and a
 //! tungstenite WebSocket client that un-gzips frames. Every read is bounded by a deadline.
 #![allow(dead_code, reason = "each test crate uses a different subset")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helper: failures should abort the test"
+)]
 
 use flate2::read::GzDecoder;
 use hmac::{Hmac, Mac};
