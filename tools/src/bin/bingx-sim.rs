@@ -69,8 +69,9 @@ struct Args {
     /// Start price of the generated market.
     #[arg(long, default_value_t = 60_000.0)]
     start_price: f64,
-    /// Minutes of market consumed instantly into the REST kline history before live replay.
-    #[arg(long, default_value_t = 60)]
+    /// Minutes of market consumed instantly into the REST kline history before live replay
+    /// (capped at half of a data file's span).
+    #[arg(long, default_value_t = 1_440)]
     warmup_minutes: u32,
     /// Interval of the server `Ping` heartbeat, ms.
     #[arg(long, default_value_t = 5_000)]

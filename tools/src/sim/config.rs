@@ -124,7 +124,8 @@ pub struct SimConfig {
     pub hedge_mode: bool,
     /// First start price of the generated market (ignored with `data`).
     pub start_price: f64,
-    /// Minutes of the source consumed instantly into the kline history before live replay.
+    /// Minutes of the source consumed instantly into the kline history before live replay
+    /// (default one day; capped at half of a data file's span).
     pub warmup_minutes: u32,
     /// Interval between server `Ping` frames, ms (exchange: about 5000).
     pub ping_interval_ms: u64,
@@ -142,6 +143,12 @@ pub struct SimConfig {
     pub faults: FaultConfig,
 }
 
+/// Returns the first two characters of a credential followed by `***`.
+fn redact(text: &str) -> String {
+    let head: String = text.chars().take(2).collect();
+    format!("{head}***")
+}
+
 impl fmt::Debug for SimConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SimConfig")
@@ -150,7 +157,7 @@ impl fmt::Debug for SimConfig {
             .field("cert_out", &self.cert_out)
             .field("data", &self.data)
             .field("speed", &self.speed)
-            .field("api_key", &self.api_key)
+            .field("api_key", &redact(&self.api_key))
             .field("api_secret", &"<redacted>")
             .field("symbol", &self.symbol)
             .field("initial_balance", &self.initial_balance)
@@ -183,7 +190,7 @@ impl Default for SimConfig {
             leverage: 10,
             hedge_mode: true,
             start_price: 60_000.0,
-            warmup_minutes: 60,
+            warmup_minutes: 1_440,
             ping_interval_ms: 5_000,
             pong_timeout_ms: 15_000,
             listen_key_ttl_ms: 3_600_000,
@@ -224,11 +231,13 @@ mod tests {
     #[test]
     fn debug_redacts_the_secret() {
         let cfg = SimConfig {
+            api_key: "visible-key-text".into(),
             api_secret: "super-secret-value".into(),
             ..SimConfig::default()
         };
         let text = format!("{cfg:?}");
         assert!(!text.contains("super-secret-value"));
+        assert!(!text.contains("visible-key-text"));
         assert!(text.contains("<redacted>"));
     }
 }

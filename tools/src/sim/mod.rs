@@ -167,10 +167,15 @@ impl Simulator {
         let (pp, qp) = config::default_precision(&cfg.symbol);
         let min_prec = Precision { price: pp, qty: qp };
         let now = now_ms();
-        let warmup_ms = i64::from(cfg.warmup_minutes) * 60_000;
+        let mut warmup_ms = i64::from(cfg.warmup_minutes) * 60_000;
         let mut source = match &cfg.data {
             Some(path) => {
                 let mut s = MarketSource::load_csv(path, min_prec).map_err(SimError::Source)?;
+                // Never warm up on more than half of a file, so something is left to replay.
+                if let (Some(a), Some(b)) = (s.first_time_ms(), s.last_time_ms()) {
+                    let half_minutes = (b - a) / 2 / 60_000;
+                    warmup_ms = warmup_ms.min(half_minutes * 60_000);
+                }
                 // Keep minute alignment: the file's first minute becomes the minute that
                 // starts the warm-up.
                 let start_minute = now.div_euclid(60_000) * 60_000 - warmup_ms;

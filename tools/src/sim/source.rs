@@ -388,6 +388,17 @@ impl MarketSource {
         }
     }
 
+    /// Returns the unshifted time of the last tick of a data file (`None` for a generated
+    /// market, which never ends).
+    #[must_use]
+    pub fn last_time_ms(&self) -> Option<i64> {
+        match &self.kind {
+            Kind::Generated(_) => None,
+            Kind::Klines { rows, .. } => rows.last().map(|r| r.open_ms + 59_999),
+            Kind::Trades { rows, .. } => rows.last().map(|t| t.time_ms),
+        }
+    }
+
     /// Shifts every later data-file tick by `shift_ms` (generated markets start on the
     /// simulation clock already).
     pub fn set_shift_ms(&mut self, shift_ms: i64) {
