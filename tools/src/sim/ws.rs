@@ -10,7 +10,7 @@ use super::http::{write_response, Request};
 use super::net::Conn;
 use super::rng::SimRng;
 use super::{lock, Shared};
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
@@ -64,9 +64,23 @@ impl MarketSub {
             return false;
         }
         let ok = if blocking {
-            self.tx
-                .send_timeout(frame.clone(), Duration::from_secs(5))
-                .is_ok()
+            // Wait up to 5 s in short slices so a client that leaves (or a shutdown, which
+            // ends the connection thread) releases the feed at once.
+            let mut sent = false;
+            for _ in 0..100 {
+                match self
+                    .tx
+                    .send_timeout(frame.clone(), Duration::from_millis(50))
+                {
+                    Ok(()) => {
+                        sent = true;
+                        break;
+                    }
+                    Err(SendTimeoutError::Timeout(_)) if self.is_alive() => {}
+                    Err(_) => break,
+                }
+            }
+            sent
         } else {
             self.tx.try_send(frame.clone()).is_ok()
         };
