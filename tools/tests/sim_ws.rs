@@ -74,6 +74,29 @@ fn subscribe_acks_and_gzip_trade_kline_book_pushes_decode() {
 }
 
 #[test]
+fn depth_and_ticker_streams_push_snapshots() {
+    let sim = manual(SimConfig::default());
+    let c = Client::new(&sim);
+    let mut ws = c.ws("/swap-market");
+    assert_eq!(subscribe(&mut ws, "d", "BTC-USDT@depth5@500ms")["code"], 0);
+    assert_eq!(subscribe(&mut ws, "t", "BTC-USDT@ticker")["code"], 0);
+    assert_eq!(
+        subscribe(&mut ws, "x", "BTC-USDT@depth7@500ms")["code"],
+        80_015
+    );
+    sim.inject_trade("60300.0", "0.0010", false).unwrap();
+    let d = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@depth5@500ms");
+    assert!(d["ts"].is_i64());
+    let asks = d["data"]["asks"].as_array().unwrap();
+    assert_eq!(asks.len(), 5);
+    assert_eq!(asks[4][0], "60300.0", "best ask last");
+    assert_eq!(d["data"]["bids"][0][0], "60299.9");
+    let t = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@ticker");
+    assert_eq!(t["data"]["e"], "24hTicker");
+    assert_eq!(t["data"]["c"], "60300.0");
+}
+
+#[test]
 fn client_answering_pong_stays_and_silent_client_is_dropped() {
     let cfg = SimConfig {
         ping_interval_ms: 100,

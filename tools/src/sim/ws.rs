@@ -7,6 +7,7 @@
 //! queue on its own thread.
 
 use super::http::{write_response, Request};
+use super::market::MarketState;
 use super::net::Conn;
 use super::rng::SimRng;
 use super::{lock, Shared};
@@ -49,6 +50,12 @@ impl MarketSub {
     #[must_use]
     pub fn wants(&self, topic: &str) -> bool {
         lock(&self.topics).contains(topic)
+    }
+
+    /// Returns the subscribed topics.
+    #[must_use]
+    pub fn topics(&self) -> Vec<String> {
+        lock(&self.topics).iter().cloned().collect()
     }
 
     /// Returns true when the connection subscribed at least one topic.
@@ -102,13 +109,6 @@ impl MarketSub {
 enum Stream {
     Market(Arc<MarketSub>),
     User,
-}
-
-fn valid_topic(symbol: &str, topic: &str) -> bool {
-    matches!(
-        topic.strip_prefix(symbol).and_then(|t| t.strip_prefix('@')),
-        Some("trade" | "kline_1m" | "bookTicker" | "lastPrice" | "markPrice")
-    )
 }
 
 fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
@@ -272,13 +272,14 @@ impl Session {
             }
             match self.ws.read() {
                 Ok(Message::Text(t)) => {
-                    if t.as_str() == "Pong" {
+                    if t.as_str().trim() == "Pong" {
                         log::debug!("WS {} received Pong", self.conn_no);
                         awaiting_pong = None;
                     } else if let Exit::Stop(r) = self.on_request(t.as_str()) {
                         break r;
                     }
                 }
+                Ok(Message::Binary(b)) if b.as_ref() == b"Pong" => awaiting_pong = None,
                 Ok(Message::Close(_)) => break "client closed",
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e))
@@ -345,7 +346,7 @@ impl Session {
         let answer = match req.get("reqType").and_then(Value::as_str) {
             Some("sub") => {
                 let mut topics = lock(&sub.topics);
-                if !valid_topic(&self.shared.cfg.symbol, data_type) {
+                if !MarketState::serves_topic(&self.shared.cfg.symbol, data_type) {
                     ack(80_015, &format!("dataType {data_type} not supported"))
                 } else if topics.len() >= MAX_TOPICS && !topics.contains(data_type) {
                     ack(80_403, "too many topics on this connection")
