@@ -29,7 +29,14 @@ fn subscribe_acks_and_gzip_trade_kline_book_pushes_decode() {
     assert_eq!(subscribe(&mut ws, "id-5", "ETH-USDT@trade")["code"], 80_015);
 
     sim.inject_trade("60100.0", "0.0500", false).unwrap();
-    let trade = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@trade");
+    let mut pushes = std::collections::HashMap::new();
+    while pushes.len() < 3 {
+        let v = next_json(&mut ws, T, |v| {
+            v["dataType"].as_str().is_some_and(|d| !d.is_empty())
+        });
+        pushes.insert(v["dataType"].as_str().unwrap().to_owned(), v);
+    }
+    let trade = &pushes["BTC-USDT@trade"];
     assert_eq!(trade["code"], 0);
     let t = &trade["data"][0];
     assert_eq!(
@@ -47,12 +54,12 @@ fn subscribe_acks_and_gzip_trade_kline_book_pushes_decode() {
         )
     );
     assert!(t["T"].is_i64());
-    let kline = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@kline_1m");
+    let kline = &pushes["BTC-USDT@kline_1m"];
     assert_eq!(kline["s"], "BTC-USDT");
     let bar = &kline["data"][0];
     assert_eq!(bar["c"], "60100.0");
     assert_eq!(bar["T"].as_i64().unwrap() % 60_000, 0, "bar start time");
-    let book = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@bookTicker");
+    let book = &pushes["BTC-USDT@bookTicker"];
     assert_eq!(book["data"]["e"], "bookTicker");
     assert_eq!(book["data"]["a"], "60100.0");
     assert_eq!(book["data"]["b"], "60099.9");
