@@ -433,7 +433,7 @@ fn cancel_all_after_cancels_open_orders_when_the_countdown_expires() {
 #[test]
 fn settings_changes_push_account_config_updates_and_keys_expire() {
     let sim = manual(SimConfig {
-        listen_key_ttl_ms: 400,
+        listen_key_ttl_ms: 1_500,
         ..SimConfig::default()
     });
     let c = Client::new(&sim);

@@ -29,7 +29,14 @@ fn subscribe_acks_and_gzip_trade_kline_book_pushes_decode() {
     assert_eq!(subscribe(&mut ws, "id-5", "ETH-USDT@trade")["code"], 80_015);
 
     sim.inject_trade("60100.0", "0.0500", false).unwrap();
-    let trade = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@trade");
+    let mut pushes = std::collections::HashMap::new();
+    while pushes.len() < 3 {
+        let v = next_json(&mut ws, T, |v| {
+            v["dataType"].as_str().is_some_and(|d| !d.is_empty())
+        });
+        pushes.insert(v["dataType"].as_str().unwrap().to_owned(), v);
+    }
+    let trade = &pushes["BTC-USDT@trade"];
     assert_eq!(trade["code"], 0);
     let t = &trade["data"][0];
     assert_eq!(
@@ -47,12 +54,12 @@ fn subscribe_acks_and_gzip_trade_kline_book_pushes_decode() {
         )
     );
     assert!(t["T"].is_i64());
-    let kline = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@kline_1m");
+    let kline = &pushes["BTC-USDT@kline_1m"];
     assert_eq!(kline["s"], "BTC-USDT");
     let bar = &kline["data"][0];
     assert_eq!(bar["c"], "60100.0");
     assert_eq!(bar["T"].as_i64().unwrap() % 60_000, 0, "bar start time");
-    let book = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@bookTicker");
+    let book = &pushes["BTC-USDT@bookTicker"];
     assert_eq!(book["data"]["e"], "bookTicker");
     assert_eq!(book["data"]["a"], "60100.0");
     assert_eq!(book["data"]["b"], "60099.9");
@@ -71,6 +78,29 @@ fn subscribe_acks_and_gzip_trade_kline_book_pushes_decode() {
             assert_ne!(v["dataType"], "BTC-USDT@kline_1m", "kline after unsub");
         }
     }
+}
+
+#[test]
+fn depth_and_ticker_streams_push_snapshots() {
+    let sim = manual(SimConfig::default());
+    let c = Client::new(&sim);
+    let mut ws = c.ws("/swap-market");
+    assert_eq!(subscribe(&mut ws, "d", "BTC-USDT@depth5@500ms")["code"], 0);
+    assert_eq!(subscribe(&mut ws, "t", "BTC-USDT@ticker")["code"], 0);
+    assert_eq!(
+        subscribe(&mut ws, "x", "BTC-USDT@depth7@500ms")["code"],
+        80_015
+    );
+    sim.inject_trade("60300.0", "0.0010", false).unwrap();
+    let d = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@depth5@500ms");
+    assert!(d["ts"].is_i64());
+    let asks = d["data"]["asks"].as_array().unwrap();
+    assert_eq!(asks.len(), 5);
+    assert_eq!(asks[4][0], "60300.0", "best ask last");
+    assert_eq!(d["data"]["bids"][0][0], "60299.9");
+    let t = next_json(&mut ws, T, |v| v["dataType"] == "BTC-USDT@ticker");
+    assert_eq!(t["data"]["e"], "24hTicker");
+    assert_eq!(t["data"]["c"], "60300.0");
 }
 
 #[test]

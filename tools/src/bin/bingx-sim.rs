@@ -13,7 +13,7 @@ use tools::sim::{FaultConfig, SimConfig, Simulator, Speed};
 
 /// BingX USDT-M perpetual swap simulator on 127.0.0.1 for tests, demos and benchmarks.
 ///
-/// REST (https://open-api.bingx.com paths: /openApi/swap/v2/..., v3 klines and balance,
+/// REST (the `open-api.bingx.com` paths: /openApi/swap/v2/..., v3 klines and balance,
 /// /openApi/user/auth/userDataStream) and WebSocket (/swap-market, user stream with
 /// ?listenKey=) share one port, plain or TLS. Requests are signed as BingX documents:
 /// header X-BX-APIKEY, parameters `timestamp` (ms), optional `recvWindow` (default 5000),

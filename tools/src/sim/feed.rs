@@ -9,6 +9,7 @@ use super::config::Speed;
 use super::source::{MarketSource, Tick};
 use super::ws::{gzip, MarketSub};
 use super::{lock, now_ms, Shared};
+use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,10 +44,10 @@ impl Hub {
         self.live().iter().any(|s| s.has_topics())
     }
 
-    /// Returns true when some live connection subscribed `topic`.
+    /// Returns the union of the topics the live connections subscribed.
     #[must_use]
-    pub fn wants(&self, topic: &str) -> bool {
-        self.live().iter().any(|s| s.wants(topic))
+    pub fn topics(&self) -> BTreeSet<String> {
+        self.live().iter().flat_map(|s| s.topics()).collect()
     }
 
     /// Delivers each `(topic, frame)` to the connections that subscribed the topic.
@@ -61,55 +62,22 @@ impl Hub {
     }
 }
 
-/// Applies `batch` to the exchange and publishes trade, kline, book-ticker, last-price and
-/// mark-price pushes for it.
+/// Applies `batch` to the exchange and publishes one push per subscribed topic.
 pub fn apply_batch(shared: &Shared, batch: &[Tick], blocking: bool) {
     if batch.is_empty() {
         return;
     }
-    let sym = &shared.cfg.symbol;
-    let topics = [
-        format!("{sym}@trade"),
-        format!("{sym}@kline_1m"),
-        format!("{sym}@bookTicker"),
-        format!("{sym}@lastPrice"),
-        format!("{sym}@markPrice"),
-    ];
-    let wanted: Vec<bool> = topics.iter().map(|t| shared.hub.wants(t)).collect();
-    let mut frames = Vec::new();
+    let topics = shared.hub.topics();
+    let mut frames = Vec::with_capacity(topics.len());
     {
         let mut ex = lock(&shared.exchange);
         let now = now_ms();
         for t in batch {
             ex.on_tick(t, now);
         }
-        let m = ex.market();
-        let values = [
-            wanted[0].then(|| m.trade_push(&topics[0], batch)),
-            if wanted[1] {
-                m.kline_push(&topics[1])
-            } else {
-                None
-            },
-            if wanted[2] {
-                m.book_ticker_push(&topics[2], now)
-            } else {
-                None
-            },
-            if wanted[3] {
-                m.last_price_push(&topics[3], now)
-            } else {
-                None
-            },
-            if wanted[4] {
-                m.mark_price_push(&topics[4], now)
-            } else {
-                None
-            },
-        ];
-        for (topic, v) in topics.iter().zip(values) {
-            if let Some(v) = v {
-                frames.push((topic.clone(), Bytes::from(gzip(v.to_string().as_bytes()))));
+        for topic in topics {
+            if let Some(v) = ex.market().push_for(&topic, batch, now) {
+                frames.push((topic, Bytes::from(gzip(v.to_string().as_bytes()))));
             }
         }
     }

@@ -60,6 +60,14 @@ fn interval_ms(interval: &str) -> Option<i64> {
     })
 }
 
+/// Parses `depth<N>@<ms>ms`, returning N.
+fn depth_levels(kind: &str) -> Option<usize> {
+    let (n, ms) = kind.strip_prefix("depth")?.split_once('@')?;
+    let n: usize = n.parse().ok()?;
+    let ms: u32 = ms.strip_suffix("ms")?.parse().ok()?;
+    (matches!(n, 5 | 10 | 20 | 50 | 100) && matches!(ms, 100 | 200 | 500 | 1000)).then_some(n)
+}
+
 fn bucket_start(t: i64, width: i64) -> i64 {
     // Weeks start on Monday; the epoch was a Thursday, four days after a Monday boundary.
     let offset = if width == 7 * 86_400_000 {
@@ -222,6 +230,58 @@ impl MarketState {
         let t = self.last?;
         Some(json!({"code": 0, "dataType": topic, "data": {
             "e": "markPriceUpdate", "E": now_ms, "s": self.symbol, "p": self.px(t.price)}}))
+    }
+
+    /// Returns true when `topic` is a market stream the simulator serves for `symbol`:
+    /// `@trade`, `@kline_1m`, `@bookTicker`, `@lastPrice`, `@markPrice`, `@ticker` and
+    /// `@depth<N>@<ms>ms` with N ∈ {5, 10, 20, 50, 100} and ms ∈ {100, 200, 500, 1000}.
+    #[must_use]
+    pub fn serves_topic(symbol: &str, topic: &str) -> bool {
+        let Some(kind) = topic.strip_prefix(symbol).and_then(|t| t.strip_prefix('@')) else {
+            return false;
+        };
+        match kind {
+            "trade" | "kline_1m" | "bookTicker" | "lastPrice" | "markPrice" | "ticker" => true,
+            other => depth_levels(other).is_some(),
+        }
+    }
+
+    /// Returns the push for `topic` after `batch` (the trades of this push, oldest first);
+    /// `None` when there is nothing to push yet or the topic is not served.
+    #[must_use]
+    pub fn push_for(&self, topic: &str, batch: &[Tick], now_ms: i64) -> Option<Value> {
+        let kind = topic
+            .strip_prefix(self.symbol.as_str())?
+            .strip_prefix('@')?;
+        match kind {
+            "trade" => (!batch.is_empty()).then(|| self.trade_push(topic, batch)),
+            "kline_1m" => self.kline_push(topic),
+            "bookTicker" => self.book_ticker_push(topic, now_ms),
+            "lastPrice" => self.last_price_push(topic, now_ms),
+            "markPrice" => self.mark_price_push(topic, now_ms),
+            "ticker" => self.ticker_push(topic, now_ms),
+            other => {
+                let levels = depth_levels(other)?;
+                self.last?;
+                let d = self.depth_data(levels, now_ms);
+                Some(json!({"code": 0, "dataType": topic, "ts": now_ms,
+                    "data": {"bids": d["bids"], "asks": d["asks"]}}))
+            }
+        }
+    }
+
+    /// Returns the 24-hour ticker push (`e: "24hTicker"`).
+    #[must_use]
+    pub fn ticker_push(&self, topic: &str, now_ms: i64) -> Option<Value> {
+        self.last?;
+        let t = self.ticker_data(now_ms);
+        Some(
+            json!({"code": 0, "dataType": topic, "data": {"e": "24hTicker", "E": now_ms,
+            "s": self.symbol, "p": t["priceChange"], "P": t["priceChangePercent"], "c": t["lastPrice"],
+            "L": t["lastQty"], "h": t["highPrice"], "l": t["lowPrice"], "v": t["volume"],
+            "q": t["quoteVolume"], "o": t["openPrice"], "O": t["openTime"], "C": t["closeTime"],
+            "A": t["askPrice"], "a": t["askQty"], "B": t["bidPrice"], "b": t["bidQty"]}}),
+        )
     }
 
     /// Returns REST `data` for `/ticker/price`.
@@ -414,6 +474,37 @@ mod tests {
         let b = m.book_ticker_push("BTC-USDT@bookTicker", 5).unwrap();
         assert_eq!(b["data"]["e"], "bookTicker");
         assert_eq!(b["data"]["a"], "60100.0");
+    }
+
+    #[test]
+    fn topics_are_recognised_and_pushed() {
+        let m = market();
+        assert!(MarketState::serves_topic(
+            "BTC-USDT",
+            "BTC-USDT@depth20@500ms"
+        ));
+        assert!(MarketState::serves_topic("BTC-USDT", "BTC-USDT@ticker"));
+        assert!(!MarketState::serves_topic(
+            "BTC-USDT",
+            "BTC-USDT@depth7@500ms"
+        ));
+        assert!(!MarketState::serves_topic(
+            "BTC-USDT",
+            "BTC-USDT@depth5@50ms"
+        ));
+        assert!(!MarketState::serves_topic("BTC-USDT", "ETH-USDT@trade"));
+        assert!(!MarketState::serves_topic("BTC-USDT", "BTC-USDT@kline_5m"));
+        let d = m.push_for("BTC-USDT@depth5@500ms", &[], 7).unwrap();
+        assert_eq!(d["ts"], 7);
+        assert_eq!(d["data"]["bids"].as_array().unwrap().len(), 5);
+        let t = m.push_for("BTC-USDT@ticker", &[], 7).unwrap();
+        assert_eq!(t["data"]["e"], "24hTicker");
+        assert_eq!(t["data"]["c"], "60100.0");
+        assert!(
+            m.push_for("BTC-USDT@trade", &[], 7).is_none(),
+            "no trades, no push"
+        );
+        assert!(m.push_for("BTC-USDT@nothing", &[], 7).is_none());
     }
 
     #[test]

@@ -107,6 +107,9 @@ pub(crate) struct Shared {
     tls: Option<Arc<ServerConfig>>,
     active: AtomicUsize,
     conn_threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Clones of the open client sockets, keyed by connection number, so shutdown can cut
+    /// a connection blocked in a write to a client that stopped reading.
+    sockets: Mutex<std::collections::HashMap<u64, std::net::TcpStream>>,
 }
 
 /// Entry point of the simulator.
@@ -244,6 +247,7 @@ impl Simulator {
             tls,
             active: AtomicUsize::new(0),
             conn_threads: Mutex::new(Vec::new()),
+            sockets: Mutex::new(std::collections::HashMap::new()),
         });
         let mut threads = Vec::new();
         let sh = Arc::clone(&shared);
@@ -364,6 +368,18 @@ impl SimHandle {
     fn stop(&mut self) {
         if self.shared.shutdown.swap(true, Ordering::AcqRel) {
             return;
+        }
+        // Connection threads notice the flag within ~50 ms and close politely; after a grace
+        // period the remaining sockets (stuck writing to clients that stopped reading) are
+        // cut so that no thread outlives the handle.
+        for _ in 0..40 {
+            if self.shared.active.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for s in lock(&self.shared.sockets).values() {
+            let _ = s.shutdown(std::net::Shutdown::Both);
         }
         for t in self.threads.drain(..) {
             let _ = t.join();

@@ -121,11 +121,15 @@ pub fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                     continue;
                 }
                 log::debug!("Connection {conn_no} from {peer}");
+                if let Ok(clone) = stream.try_clone() {
+                    lock(&shared.sockets).insert(conn_no, clone);
+                }
                 let sh = Arc::clone(shared);
                 let spawned = std::thread::Builder::new()
                     .name(format!("sim-conn-{conn_no}"))
                     .spawn(move || {
                         serve_connection(stream, &sh, conn_no);
+                        lock(&sh.sockets).remove(&conn_no);
                         sh.active.fetch_sub(1, Ordering::AcqRel);
                     });
                 match spawned {
@@ -135,6 +139,7 @@ pub fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
                         threads.push(h);
                     }
                     Err(e) => {
+                        lock(&shared.sockets).remove(&conn_no);
                         shared.active.fetch_sub(1, Ordering::AcqRel);
                         log::error!("Cannot spawn connection thread: {e}");
                     }

@@ -166,3 +166,25 @@ mod tests {
         assert_eq!(count_decimals("9682"), 0);
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prop_format_then_parse_round_trips(v in prop_oneof![Just(0i64), Just(1), Just(-1), -1_000_000_000_000i64..1_000_000_000_000], d in 0u32..9) {
+            prop_assert_eq!(parse_scaled(&format_scaled(v, d), d), Ok(v));
+            prop_assert_eq!(parse_scaled_round(&format_scaled(v, d), d), Ok(v));
+        }
+
+        #[test]
+        fn prop_rounding_lands_within_half_a_tick(int in 0i64..1_000_000, frac in 0u32..1_000_000, d in 0u32..6) {
+            let text = format!("{int}.{frac:06}");
+            let exact = (int as f64) + f64::from(frac) / 1e6;
+            let got = parse_scaled_round(&text, d).unwrap() as f64 / pow10(d) as f64;
+            prop_assert!((got - exact).abs() <= 0.5 / pow10(d) as f64 + 1e-9);
+        }
+    }
+}

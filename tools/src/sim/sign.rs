@@ -252,3 +252,29 @@ mod tests {
         assert!(!format!("{v:?}").contains("test-secret"));
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prop_any_signed_query_verifies_and_any_change_breaks_it(
+            pairs in proptest::collection::vec(("[a-zA-Z]{1,8}", "[A-Za-z0-9._-]{0,12}"), 1..8),
+            flip in any::<proptest::sample::Index>(),
+        ) {
+            let v = Verifier::new("prop-secret");
+            let q = pairs.iter().map(|(k, val)| format!("{k}={val}")).collect::<Vec<_>>().join("&");
+            let sig = v.sign_hex(&q);
+            prop_assert_eq!(v.verify(&format!("{q}&signature={sig}"), SignedBody::Empty), Ok(()));
+            let mut bytes = q.clone().into_bytes();
+            let i = flip.index(bytes.len());
+            bytes[i] = if bytes[i] == b'x' { b'y' } else { b'x' };
+            let changed = String::from_utf8(bytes).unwrap();
+            if changed != q && !changed.contains("signature=") {
+                prop_assert_eq!(v.verify(&format!("{changed}&signature={sig}"), SignedBody::Empty), Err(SignError::Mismatch));
+            }
+        }
+    }
+}

@@ -577,3 +577,51 @@ mod tests {
         assert_eq!(first.price, 955_054);
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn candle() -> impl Strategy<Value = KlineRow> {
+        (
+            1i64..1_000_000,
+            0i64..5_000,
+            0i64..5_000,
+            0i64..=1,
+            prop_oneof![Just(0i64), 1i64..20, 1i64..10_000_000],
+        )
+            .prop_map(|(low, span, body, up, volume)| {
+                let high = low + span;
+                let a = low + body.min(span);
+                let b = low + (span - body.min(span)) / 2;
+                let (o, c) = if up == 1 {
+                    (b.min(a), b.max(a))
+                } else {
+                    (b.max(a), b.min(a))
+                };
+                KlineRow {
+                    open_ms: 1_700_000_040_000,
+                    ohlc: [o, high, low, c],
+                    volume,
+                }
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn prop_synthesized_trades_reproduce_any_candle_with_enough_volume(row in candle()) {
+            let ticks = synthesize_trades(&row);
+            let total: i64 = ticks.iter().map(|t| t.qty).sum();
+            prop_assert_eq!(total, row.volume);
+            prop_assert!(ticks.iter().all(|t| t.qty >= 0 && t.price >= row.ohlc[2].max(1) && t.price <= row.ohlc[1]));
+            prop_assert!(ticks.windows(2).all(|w| w[0].time_ms <= w[1].time_ms));
+            if row.volume >= 4 {
+                prop_assert_eq!(ticks[0].price, row.ohlc[0]);
+                prop_assert_eq!(ticks[ticks.len() - 1].price, row.ohlc[3]);
+                prop_assert_eq!(ticks.iter().map(|t| t.price).max(), Some(row.ohlc[1]));
+                prop_assert_eq!(ticks.iter().map(|t| t.price).min(), Some(row.ohlc[2]));
+            }
+        }
+    }
+}

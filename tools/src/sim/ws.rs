@@ -7,10 +7,11 @@
 //! queue on its own thread.
 
 use super::http::{write_response, Request};
+use super::market::MarketState;
 use super::net::Conn;
 use super::rng::SimRng;
 use super::{lock, Shared};
-use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
@@ -51,6 +52,12 @@ impl MarketSub {
         lock(&self.topics).contains(topic)
     }
 
+    /// Returns the subscribed topics.
+    #[must_use]
+    pub fn topics(&self) -> Vec<String> {
+        lock(&self.topics).iter().cloned().collect()
+    }
+
     /// Returns true when the connection subscribed at least one topic.
     #[must_use]
     pub fn has_topics(&self) -> bool {
@@ -64,9 +71,23 @@ impl MarketSub {
             return false;
         }
         let ok = if blocking {
-            self.tx
-                .send_timeout(frame.clone(), Duration::from_secs(5))
-                .is_ok()
+            // Wait up to 5 s in short slices so a client that leaves (or a shutdown, which
+            // ends the connection thread) releases the feed at once.
+            let mut sent = false;
+            for _ in 0..100 {
+                match self
+                    .tx
+                    .send_timeout(frame.clone(), Duration::from_millis(50))
+                {
+                    Ok(()) => {
+                        sent = true;
+                        break;
+                    }
+                    Err(SendTimeoutError::Timeout(_)) if self.is_alive() => {}
+                    Err(_) => break,
+                }
+            }
+            sent
         } else {
             self.tx.try_send(frame.clone()).is_ok()
         };
@@ -88,13 +109,6 @@ impl MarketSub {
 enum Stream {
     Market(Arc<MarketSub>),
     User,
-}
-
-fn valid_topic(symbol: &str, topic: &str) -> bool {
-    matches!(
-        topic.strip_prefix(symbol).and_then(|t| t.strip_prefix('@')),
-        Some("trade" | "kline_1m" | "bookTicker" | "lastPrice" | "markPrice")
-    )
 }
 
 fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
@@ -258,13 +272,14 @@ impl Session {
             }
             match self.ws.read() {
                 Ok(Message::Text(t)) => {
-                    if t.as_str() == "Pong" {
+                    if t.as_str().trim() == "Pong" {
                         log::debug!("WS {} received Pong", self.conn_no);
                         awaiting_pong = None;
                     } else if let Exit::Stop(r) = self.on_request(t.as_str()) {
                         break r;
                     }
                 }
+                Ok(Message::Binary(b)) if b.as_ref() == b"Pong" => awaiting_pong = None,
                 Ok(Message::Close(_)) => break "client closed",
                 Ok(_) => {}
                 Err(tungstenite::Error::Io(e))
@@ -331,7 +346,7 @@ impl Session {
         let answer = match req.get("reqType").and_then(Value::as_str) {
             Some("sub") => {
                 let mut topics = lock(&sub.topics);
-                if !valid_topic(&self.shared.cfg.symbol, data_type) {
+                if !MarketState::serves_topic(&self.shared.cfg.symbol, data_type) {
                     ack(80_015, &format!("dataType {data_type} not supported"))
                 } else if topics.len() >= MAX_TOPICS && !topics.contains(data_type) {
                     ack(80_403, "too many topics on this connection")
