@@ -4,6 +4,8 @@
 //!   indicator outputs), read by age (0 = newest), iterated newest → oldest.
 //! - [`RollingMax`] / [`RollingMin`]: the maximum / minimum of the last `n`
 //!   values in amortized O(1) (highest high, lowest low).
+//! - [`spsc`]: a wait-free bounded single-producer single-consumer queue
+//!   between two threads, with [`CachePadded`] indices.
 //!
 //! Consumes plain values; produces windows over them. Knows nothing of engine
 //! types. Must never allocate after construction, block, lock, or make a
@@ -16,7 +18,10 @@
 //!   [`CapacityError`] instead, for capacities from external input such as
 //!   config.
 //! - After construction nothing panics: reads outside the held values return
-//!   `None`, a full [`HistoryRing`] evicts and returns its oldest value.
+//!   `None`, a full [`HistoryRing`] evicts and returns its oldest value, and
+//!   a full SPSC queue returns the value in [`spsc::PushError::Full`].
+//! - `unsafe` is confined to [`spsc`]; every block carries a `SAFETY:`
+//!   comment naming the invariant it relies on.
 //! - Internal invariants are checked with `debug_assert!` ("Invariant: …").
 //!
 //! # Examples
@@ -44,10 +49,13 @@
     clippy::unnecessary_safety_comment
 )]
 
+mod cache_padded;
 mod error;
 mod history;
 mod rolling;
+pub mod spsc;
 
+pub use cache_padded::CachePadded;
 pub use error::CapacityError;
-pub use history::{HistoryRing, Iter};
+pub use history::{HistoryIter, HistoryRing};
 pub use rolling::{RollingMax, RollingMin};

@@ -25,3 +25,24 @@ fn history_and_rolling_pushes_allocate_nothing_after_construction() {
     assert_eq!(ring.len(), 50);
     assert_eq!(max.len(), 50);
 }
+
+#[test]
+fn spsc_push_pop_and_batch_allocate_nothing_after_channel() {
+    let (mut tx, mut rx) = ringbuf::spsc::channel::<u64>(64);
+    let mut out = [0u64; 16];
+    let mut popped = 0u64;
+    let info = allocation_counter::measure(|| {
+        for i in 0..1_000u64 {
+            tx.push(i).unwrap();
+            if i % 3 == 0 {
+                popped += rx.pop_batch(&mut out) as u64;
+            }
+        }
+        while rx.pop().is_some() {
+            popped += 1;
+        }
+        assert!(tx.push(1).is_ok() && !tx.is_abandoned() && rx.len() == 1);
+    });
+    assert_eq!(info.count_total, 0, "allocations on the hot path: {info:?}");
+    assert_eq!(popped, 1_000);
+}
