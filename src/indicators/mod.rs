@@ -20,9 +20,9 @@
 //! Wilder smoothing and means multiply by `1/n` instead of dividing (one ulp
 //! per update, damped), and the zero tests are exact: TA-Lib reports RSI 0
 //! when the average gain plus loss is below an absolute epsilon and a
-//! standard deviation of 0 when the variance is below it (1e-8 in the C
-//! library, 1e-14 in newer releases), which would zero out instruments
-//! priced below about 1e-4; here RSI is 0 only for an exactly flat window and
+//! standard deviation of 0 when the variance is below it (1e-8 in the
+//! classic C library), which would zero out instruments priced below about
+//! 1e-4; here RSI is 0 only for an exactly flat window and
 //! only a negative rounding residue of the variance is clamped to 0.
 
 mod atr;
