@@ -98,7 +98,7 @@ proptest! {
     }
 
     #[test]
-    fn prop_rsi_is_within_0_and_100_from_the_closing_after_period(
+    fn prop_rsi_is_within_0_and_100_and_warms_after_period_plus_one_closes(
         period in 1usize..30,
         xs in walk(300),
     ) {
@@ -113,7 +113,7 @@ proptest! {
     }
 
     #[test]
-    fn prop_atr_is_non_negative_from_the_candle_after_period(
+    fn prop_atr_is_non_negative_and_warms_after_period_plus_one_candles(
         period in 1usize..30,
         cs in candles(200),
     ) {
