@@ -193,9 +193,9 @@ impl<T: Copy> HistoryRing<T> {
     /// (ages 0, 1, …). It is double-ended: `.rev()` iterates oldest to
     /// newest. Never allocates.
     #[inline]
-    pub fn iter(&self) -> Iter<'_, T> {
+    pub fn iter(&self) -> HistoryIter<'_, T> {
         let (older, newer) = self.as_slices();
-        Iter {
+        HistoryIter {
             newer: newer.iter(),
             older: older.iter(),
         }
@@ -212,7 +212,7 @@ impl<T: Copy + fmt::Debug> fmt::Debug for HistoryRing<T> {
 }
 
 /// Formats an iterator as a list without collecting it.
-struct DebugIter<'a, T: Copy>(Iter<'a, T>);
+struct DebugIter<'a, T: Copy>(HistoryIter<'a, T>);
 
 impl<T: Copy + fmt::Debug> fmt::Debug for DebugIter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -222,9 +222,9 @@ impl<T: Copy + fmt::Debug> fmt::Debug for DebugIter<'_, T> {
 
 impl<'a, T: Copy> IntoIterator for &'a HistoryRing<T> {
     type Item = T;
-    type IntoIter = Iter<'a, T>;
+    type IntoIter = HistoryIter<'a, T>;
 
-    fn into_iter(self) -> Iter<'a, T> {
+    fn into_iter(self) -> HistoryIter<'a, T> {
         self.iter()
     }
 }
@@ -232,14 +232,14 @@ impl<'a, T: Copy> IntoIterator for &'a HistoryRing<T> {
 /// Iterator over a [`HistoryRing`] from newest to oldest, returned by
 /// [`HistoryRing::iter`]. Double-ended and exact-size.
 #[derive(Debug, Clone)]
-pub struct Iter<'a, T> {
+pub struct HistoryIter<'a, T> {
     /// Chronologically later slice, walked from its end first.
     newer: slice::Iter<'a, T>,
     /// Chronologically earlier slice, walked after `newer` is exhausted.
     older: slice::Iter<'a, T>,
 }
 
-impl<T: Copy> Iterator for Iter<'_, T> {
+impl<T: Copy> Iterator for HistoryIter<'_, T> {
     type Item = T;
 
     #[inline]
@@ -257,16 +257,16 @@ impl<T: Copy> Iterator for Iter<'_, T> {
     }
 }
 
-impl<T: Copy> DoubleEndedIterator for Iter<'_, T> {
+impl<T: Copy> DoubleEndedIterator for HistoryIter<'_, T> {
     #[inline]
     fn next_back(&mut self) -> Option<T> {
         self.older.next().or_else(|| self.newer.next()).copied()
     }
 }
 
-impl<T: Copy> ExactSizeIterator for Iter<'_, T> {}
+impl<T: Copy> ExactSizeIterator for HistoryIter<'_, T> {}
 
-impl<T: Copy> FusedIterator for Iter<'_, T> {}
+impl<T: Copy> FusedIterator for HistoryIter<'_, T> {}
 
 #[cfg(test)]
 mod tests {

@@ -57,5 +57,5 @@ pub mod spsc;
 
 pub use cache_padded::CachePadded;
 pub use error::CapacityError;
-pub use history::{HistoryRing, Iter};
+pub use history::{HistoryIter, HistoryRing};
 pub use rolling::{RollingMax, RollingMin};

@@ -98,7 +98,7 @@ proptest! {
     }
 
     #[test]
-    fn prop_rsi_is_within_0_and_100_from_the_closing_after_period(
+    fn prop_rsi_is_within_0_and_100_and_warms_after_period_plus_one_closes(
         period in 1usize..30,
         xs in walk(300),
     ) {
@@ -113,7 +113,7 @@ proptest! {
     }
 
     #[test]
-    fn prop_atr_is_non_negative_from_the_candle_after_period(
+    fn prop_atr_is_non_negative_and_warms_after_period_plus_one_candles(
         period in 1usize..30,
         cs in candles(200),
     ) {
@@ -171,10 +171,14 @@ proptest! {
     }
 
     #[test]
-    fn prop_bundle_matches_its_standalone_indicators(cs in candles(260)) {
-        let periods = IndicatorPeriods::default();
+    fn prop_bundle_matches_its_standalone_indicators(
+        cs in candles(260),
+        sma_fast in prop_oneof![Just(20usize), 1usize..40],
+    ) {
+        let periods = IndicatorPeriods { sma_fast, ..IndicatorPeriods::default() };
         let mut set = TimeframeIndicators::try_new(periods).unwrap();
         let mut sma = Sma::new(periods.sma_slow);
+        let mut fast = Sma::new(periods.sma_fast);
         let mut ema = Ema::new(periods.ema_fast);
         let mut rsi = Rsi::new(periods.rsi);
         let mut atr = Atr::new(periods.atr);
@@ -185,6 +189,7 @@ proptest! {
             let volume = h - l;
             set.update_values(h, l, c, volume);
             sma.update(c);
+            fast.update(c);
             ema.update(c);
             rsi.update(c);
             atr.update(h, l, c);
@@ -193,6 +198,7 @@ proptest! {
             ch.update(h, l);
             let snap = set.snapshot();
             prop_assert_eq!(snap.sma_slow, sma.value());
+            prop_assert_eq!(snap.sma_fast, fast.value());
             prop_assert_eq!(snap.ema_fast, ema.value());
             prop_assert_eq!(snap.ema_fast_prev, ema.prev_value());
             prop_assert_eq!(snap.rsi, rsi.value());
