@@ -21,13 +21,13 @@
 use std::mem;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::error::JournalIoError;
-use crate::segment::{PrepareOptions, PreparedSegment, SegmentShared};
+use crate::segment::{PrepareOptions, PreparedSegment, SegmentShared, SegmentWriter};
 
 /// Segments the flusher must sync.
 #[derive(Debug)]
@@ -154,12 +154,16 @@ fn flusher_loop(state: &FlushState, interval: Duration) {
     }
 }
 
-/// Handle on the preparer thread that keeps one preallocated, pre-faulted segment ready.
+/// Handle on the preparer thread that keeps one preallocated, pre-faulted segment ready and
+/// unmaps segments the writer rotated away (an munmap of a populated 64 MiB map takes long
+/// enough to show in the append tail latency).
 #[derive(Debug)]
 pub(crate) struct Preparer {
     /// Rendezvous channel: the thread blocks in `send` holding the prepared segment until the
     /// writer takes it, so exactly one segment is prepared ahead.
     rx: Option<Receiver<Result<PreparedSegment, JournalIoError>>>,
+    /// Segments rotated away, dropped (unmapped) by the thread after its next hand-over.
+    retired_tx: Option<Sender<SegmentWriter>>,
     /// The thread; `None` once stopped.
     thread: Option<JoinHandle<()>>,
 }
@@ -168,6 +172,7 @@ impl Preparer {
     /// Starts the thread preparing segments in `dir`.
     pub(crate) fn start(dir: PathBuf, opts: PrepareOptions) -> Result<Self, JournalIoError> {
         let (tx, rx) = sync_channel(0);
+        let (retired_tx, retired_rx) = channel::<SegmentWriter>();
         let thread = thread::Builder::new()
             .name("journal-prepare".into())
             .spawn(move || loop {
@@ -178,10 +183,16 @@ impl Preparer {
                     }
                     break;
                 }
+                // The writer just rotated; drop what it retired before (the segment it
+                // retires now usually arrives after this loop and goes next time).
+                while let Ok(old) = retired_rx.try_recv() {
+                    drop(old);
+                }
             })
             .map_err(|e| JournalIoError::new("journal-prepare", "spawn preparer thread", e))?;
         Ok(Self {
             rx: Some(rx),
+            retired_tx: Some(retired_tx),
             thread: Some(thread),
         })
     }
@@ -192,9 +203,20 @@ impl Preparer {
         self.rx.as_ref()?.recv().ok()
     }
 
-    /// Stops the thread; a segment it prepared and not handed over is deleted.
+    /// Hands a rotated-away segment to the thread to unmap; drops it here if the thread is
+    /// gone.
+    pub(crate) fn retire(&self, old: SegmentWriter) {
+        if let Some(tx) = &self.retired_tx {
+            // A send error gives the segment back; dropping it unmaps it on this thread.
+            let _ = tx.send(old);
+        }
+    }
+
+    /// Stops the thread; a segment it prepared and not handed over is deleted, retired
+    /// segments are unmapped.
     pub(crate) fn stop(&mut self) {
         drop(self.rx.take());
+        drop(self.retired_tx.take());
         if let Some(thread) = self.thread.take() {
             if thread.join().is_err() {
                 log::error!("Journal preparer thread panicked");

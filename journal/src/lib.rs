@@ -134,3 +134,16 @@ pub use format::{
 pub use reader::{verify, Reader, Record, VerifySummary};
 pub use recovery::{Recovery, TornTail};
 pub use writer::{Durability, Writer, WriterOptions};
+
+#[cfg(test)]
+mod tests {
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn writer_and_reader_can_move_to_another_thread() {
+        assert_send::<crate::Writer>();
+        assert_send::<crate::Reader>();
+        assert_send::<crate::AppendError>();
+        assert_send::<crate::ReadError>();
+    }
+}

@@ -376,6 +376,9 @@ impl Writer {
             (None, Durability::EveryRecord) => old.shared().sync_committed().map_err(rotate_err)?,
             (None, _) => {}
         }
+        if let Some(preparer) = &self.preparer {
+            preparer.retire(old);
+        }
         Ok(())
     }
 
