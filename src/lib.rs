@@ -9,7 +9,9 @@
 
 pub mod candles;
 pub mod cli;
+pub mod config;
 pub mod datafile;
 pub mod indicators;
+pub mod logging;
 pub mod testdata;
 pub mod types;

@@ -1,21 +1,40 @@
-//! The `trading-engine` command line.
+//! The `trading-engine` command line: parses arguments, starts logging
+//! (console, level from `--log-level`), runs the subcommand, logs its error
+//! once and exits non-zero on failure.
 #![forbid(unsafe_code)]
 
-use std::process::ExitCode;
-
 use clap::Parser;
-use trading_engine::cli::{Cli, Command};
+use std::path::Path;
+use std::process::ExitCode;
+use trading_engine::cli::Cli;
+use trading_engine::config::LoggingConfig;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Indicators(args) => trading_engine::cli::indicators::run(args).map(|_| ()),
+    let mut logging = LoggingConfig::default();
+    if let Some(level) = cli.log_level {
+        logging.level = level;
+    }
+    let guard = match trading_engine::logging::init(&logging, Path::new(".")) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            eprintln!("Cannot start logging: {e}");
+            None
+        }
     };
-    match result {
+    let result = cli.command.run(&mut std::io::stdout().lock());
+    let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            if guard.is_some() && log::log_enabled!(log::Level::Error) {
+                log::error!("{e}");
+            } else {
+                eprintln!("{e}");
+            }
             ExitCode::FAILURE
         }
-    }
+    };
+    // Dropping the guard writes every queued record before the process exits.
+    drop(guard);
+    code
 }

@@ -1,26 +1,136 @@
-//! The `trading-engine` command line: one subcommand per file.
+//! The `trading-engine` command line: global options and one subcommand
+//! per file in this directory.
 //!
-//! Consumes the process arguments (clap); produces a [`Command`] that `main`
-//! dispatches. Cold path only.
+//! Consumes the process arguments (through clap); produces a [`Command`]
+//! that runs and reports a [`CliError`]. Never exits the process or logs
+//! the final error itself: `main` does both, once.
+//!
+//! Adding a subcommand: write `src/cli/<name>.rs` with a clap `Args` (or
+//! `Subcommand`) type and a `run(self, out) -> Result<(), CliError>`, add a
+//! variant to [`Command`] and one arm to [`Command::run`].
 
+mod config;
+mod config_check;
 pub mod indicators;
 
-/// The `trading-engine` command line.
-#[derive(Debug, clap::Parser)]
+pub use config::ConfigCommand;
+pub use config_check::CheckArgs;
+pub use indicators::IndicatorsArgs;
+
+use crate::config::{ConfigError, CredentialsError, LogLevel};
+use clap::{Parser, Subcommand};
+use std::fmt;
+use std::io::{self, Write};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
 #[command(
     name = "trading-engine",
     version,
-    about = "Low-latency trading engine for crypto perpetual swaps"
+    about = "Low-latency trading engine for BingX USDT-M perpetual swaps"
 )]
 pub struct Cli {
-    /// The subcommand to run.
+    /// Log level: off, error, warn, info, debug or trace (default: info).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<LogLevel>,
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
 /// The subcommands.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build 1m/5m candles from Binance klines or aggTrades files and print their indicators as CSV.
-    Indicators(indicators::IndicatorsArgs),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Build 1m/5m candles from Binance klines or aggTrades files and print
+    /// their indicators as CSV (all 1m rows, then all 5m rows).
+    #[command(long_about = indicators::LONG_ABOUT)]
+    Indicators(IndicatorsArgs),
+}
+
+impl Command {
+    /// Runs the subcommand, writing its normal output to `out`.
+    ///
+    /// # Errors
+    /// The subcommand's [`CliError`].
+    pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
+        match self {
+            Self::Config(command) => command.run(out),
+            Self::Indicators(args) => args.run(out),
+        }
+    }
+}
+
+/// Why a subcommand failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// The configuration could not be loaded or is invalid.
+    Config(ConfigError),
+    /// Credentials are required (live mode) but missing or unreadable.
+    Credentials(CredentialsError),
+    /// Writing the output failed.
+    Output(io::Error),
+    /// `indicators` could not read its data or write its CSV.
+    Indicators(indicators::IndicatorsError),
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "Configuration rejected: {e}"),
+            Self::Credentials(e) => write!(f, "Credentials unavailable: {e}"),
+            Self::Output(e) => write!(f, "Cannot write output: {e}"),
+            Self::Indicators(e) => write!(f, "Indicators failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Config(e) => Some(e),
+            Self::Credentials(e) => Some(e),
+            Self::Output(e) => Some(e),
+            Self::Indicators(e) => Some(e),
+        }
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl From<io::Error> for CliError {
+    fn from(e: io::Error) -> Self {
+        Self::Output(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn log_level_is_global_and_parsed() {
+        let cli =
+            Cli::try_parse_from(["trading-engine", "config", "check", "--log-level", "DEBUG"])
+                .unwrap();
+        assert_eq!(cli.log_level, Some(LogLevel::Debug));
+        let err = Cli::try_parse_from(["trading-engine", "--log-level", "loud", "config", "check"])
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown log level \"loud\""),
+            "{err}"
+        );
+    }
 }
