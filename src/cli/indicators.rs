@@ -13,6 +13,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use super::CliError;
 use crate::candles::{CandleBuilder, CandleEvent, DEFAULT_GRACE_NS};
 use crate::datafile::{DataFileError, DataSet, FileKind, Record};
 use crate::indicators::{IndicatorSnapshot, TimeframeIndicators};
@@ -21,19 +22,18 @@ use crate::types::{Candle, SymbolId};
 /// The header row of the output, in column order.
 pub const CSV_HEADER: &str = "timeframe,open_time_ms,open,high,low,close,volume,sma20,sma50,sma200,ema20,ema50,rsi14,atr14,bb_upper,bb_middle,bb_lower";
 
-/// Arguments of `trading-engine indicators`.
-#[derive(Debug, Clone, clap::Args)]
-#[command(
-    about = "Build 1m and 5m candles from Binance klines or aggTrades CSV files and print their indicators as CSV",
-    long_about = "Reads Binance public-data CSV files (1m klines or aggTrades; plain, .csv.gz or .zip; \
+/// The long help of `trading-engine indicators`.
+pub const LONG_ABOUT: &str = "Reads Binance public-data CSV files (1m klines or aggTrades; plain, .csv.gz or .zip; \
 with or without header; ms or µs timestamps), builds 1m candles (from trades, or as they are from \
 klines) and 5m candles aligned to :00, :05, ..., and writes one CSV row per closed candle:\n\n\
 timeframe,open_time_ms,open,high,low,close,volume,sma20,sma50,sma200,ema20,ema50,rsi14,atr14,bb_upper,bb_middle,bb_lower\n\n\
 All 1m rows come first, then all 5m rows, each in time order. A cell is empty while its indicator \
 is not warm. Floats are printed in shortest round-trip form. The first and last 5m candles may be \
 partial (fewer than five 1m candles); the candles open at the end of the input are closed and printed. \
-Minutes without trades are reported on stderr as gaps."
-)]
+Minutes without trades are reported on stderr as gaps.";
+
+/// Arguments of `trading-engine indicators`.
+#[derive(Debug, Clone, clap::Args)]
 pub struct IndicatorsArgs {
     /// Data files (klines or aggTrades, all of one kind), merged in time order.
     #[arg(long = "data", value_name = "FILE", required = true, num_args = 1..)]
@@ -108,38 +108,49 @@ impl From<DataFileError> for IndicatorsError {
     }
 }
 
-/// Runs the command: reads `args.data`, writes to `args.out` or stdout.
-///
-/// # Errors
-/// [`IndicatorsError`] naming the file (and line) that failed.
-pub fn run(args: &IndicatorsArgs) -> Result<IndicatorsSummary, IndicatorsError> {
-    let summary = match &args.out {
-        Some(path) => {
-            let file = File::create(path).map_err(|source| IndicatorsError::CreateOutput {
-                path: path.clone(),
-                source,
-            })?;
-            write_indicators_csv(&args.data, BufWriter::with_capacity(1 << 20, file))?
+impl IndicatorsArgs {
+    /// Runs the command: reads `self.data`, writes the CSV to `--out` or,
+    /// without it, to `out`; logs gaps, late trades and row counts.
+    ///
+    /// # Errors
+    /// [`CliError::Indicators`] naming the file (and line) that failed.
+    pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
+        let summary = self.execute(out).map_err(CliError::Indicators)?;
+        if summary.gaps > 0 {
+            log::warn!(
+                "Input has {} gaps ({} minutes without trades)",
+                summary.gaps,
+                summary.gap_minutes
+            );
         }
-        None => write_indicators_csv(&args.data, BufWriter::new(io::stdout().lock()))?,
-    };
-    if summary.gaps > 0 {
-        log::warn!(
-            "Input has {} gaps ({} minutes without trades)",
-            summary.gaps,
-            summary.gap_minutes
+        if summary.late_trades > 0 {
+            log::warn!("Dropped {} late trades", summary.late_trades);
+        }
+        log::info!(
+            "Wrote {} 1m and {} 5m rows from {} records",
+            summary.rows_1m,
+            summary.rows_5m,
+            summary.records
         );
+        Ok(())
     }
-    if summary.late_trades > 0 {
-        log::warn!("Dropped {} late trades", summary.late_trades);
+
+    /// Reads the data and writes the CSV to `--out` or `out`.
+    ///
+    /// # Errors
+    /// [`IndicatorsError`] naming the file (and line) that failed.
+    pub fn execute(&self, out: &mut dyn Write) -> Result<IndicatorsSummary, IndicatorsError> {
+        match &self.out {
+            Some(path) => {
+                let file = File::create(path).map_err(|source| IndicatorsError::CreateOutput {
+                    path: path.clone(),
+                    source,
+                })?;
+                write_indicators_csv(&self.data, BufWriter::with_capacity(1 << 20, file))
+            }
+            None => write_indicators_csv(&self.data, BufWriter::with_capacity(1 << 20, out)),
+        }
     }
-    log::info!(
-        "Wrote {} 1m and {} 5m rows from {} records",
-        summary.rows_1m,
-        summary.rows_5m,
-        summary.records
-    );
-    Ok(summary)
 }
 
 /// Reads `paths` and writes the CSV (header, 1m rows, 5m rows) to `out`.
@@ -240,4 +251,85 @@ fn write_row(
         }
     }
     out.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn several_data_files_and_an_output_file_are_parsed() {
+        let cli = Cli::try_parse_from([
+            "trading-engine",
+            "indicators",
+            "--data",
+            "a.csv",
+            "b.csv.gz",
+            "--out",
+            "ind.csv",
+        ])
+        .unwrap();
+        let Command::Indicators(args) = cli.command else {
+            panic!("expected the indicators command")
+        };
+        assert_eq!(
+            args.data,
+            [PathBuf::from("a.csv"), PathBuf::from("b.csv.gz")]
+        );
+        assert_eq!(args.out, Some(PathBuf::from("ind.csv")));
+    }
+
+    #[test]
+    fn data_is_required_and_help_names_the_row_order() {
+        assert!(Cli::try_parse_from(["trading-engine", "indicators"]).is_err());
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("indicators")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(
+            help.contains("All 1m rows come first, then all 5m rows"),
+            "{help}"
+        );
+        assert!(help.contains(CSV_HEADER), "{help}");
+    }
+
+    #[test]
+    fn a_missing_file_is_reported_with_its_path() {
+        let args = IndicatorsArgs {
+            data: vec![PathBuf::from("/nonexistent/klines.csv")],
+            out: None,
+        };
+        let mut out = Vec::new();
+        let err = args.execute(&mut out).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/klines.csv"), "{err}");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn rows_leave_cells_empty_until_warm() {
+        let candle = Candle {
+            symbol: SymbolId(0),
+            open_time: crate::types::TimestampNs::from_ms(1_746_372_780_000),
+            open: crate::types::Price::from_decimal(955_054, 1).unwrap(),
+            high: crate::types::Price::from_decimal(955_055, 1).unwrap(),
+            low: crate::types::Price::from_decimal(955_027, 1).unwrap(),
+            close: crate::types::Price::from_decimal(955_027, 1).unwrap(),
+            volume: crate::types::Qty::from_decimal(16_536, 3).unwrap(),
+            trade_count: 0,
+        };
+        let mut out = Vec::new();
+        let snapshot = IndicatorSnapshot {
+            rsi: Some(55.5),
+            ..IndicatorSnapshot::default()
+        };
+        write_row(&mut out, "1m", &candle, &snapshot).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "1m,1746372780000,95505.4,95505.5,95502.7,95502.7,16.536,,,,,,55.5,,,,\n"
+        );
+    }
 }

@@ -15,6 +15,7 @@ pub mod indicators;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
+pub use indicators::IndicatorsArgs;
 
 use crate::config::{ConfigError, CredentialsError, LogLevel};
 use clap::{Parser, Subcommand};
@@ -43,8 +44,15 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+<<<<<<< HEAD
     /// Build 1m/5m candles from Binance klines or aggTrades files and print their indicators as CSV.
     Indicators(indicators::IndicatorsArgs),
+=======
+    /// Build 1m/5m candles from Binance klines or aggTrades files and print
+    /// their indicators as CSV (all 1m rows, then all 5m rows).
+    #[command(long_about = indicators::LONG_ABOUT)]
+    Indicators(IndicatorsArgs),
+>>>>>>> candles
 }
 
 impl Command {
@@ -55,7 +63,11 @@ impl Command {
     pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
         match self {
             Self::Config(command) => command.run(out),
+<<<<<<< HEAD
             Self::Indicators(args) => indicators::run(&args).map(|_| ()).map_err(CliError::from),
+=======
+            Self::Indicators(args) => args.run(out),
+>>>>>>> candles
         }
     }
 }
@@ -69,7 +81,11 @@ pub enum CliError {
     Credentials(CredentialsError),
     /// Writing the output failed.
     Output(io::Error),
+<<<<<<< HEAD
     /// `indicators` failed.
+=======
+    /// `indicators` could not read its data or write its CSV.
+>>>>>>> candles
     Indicators(indicators::IndicatorsError),
 }
 

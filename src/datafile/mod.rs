@@ -17,8 +17,8 @@
 //! - Decimals are parsed to an exact `mantissa * 10^-decimals` and converted
 //!   once to fixed point; ids are `u64`; `is_buyer_maker = true` means the
 //!   taker sold ([`Side::Sell`](crate::types::Side::Sell)). Klines use open
-//!   time, OHLC, volume and count; quote-volume, taker and ignore columns are
-//!   skipped unchecked.
+//!   time, OHLC, volume and count; close time, quote-volume, taker and ignore
+//!   columns are only checked to be numbers.
 //! - A bad row is an error naming file and line ([`DataFileError::Corrupt`]),
 //!   never skipped: a backtest must not run silently on damaged input.
 //!
