@@ -511,3 +511,31 @@ fn execute_maps_rejects_and_acks_to_fixed_size_results() {
     let r = c.execute(&IoCommand::Place(limit_order("te-21")));
     assert!(matches!(r.outcome, OrderOutcome::Accepted(a) if a.order_id == 76));
 }
+
+#[test]
+fn writing_a_signed_order_does_not_allocate_after_warm_up() {
+    let server = TestServer::start(SECRET, |r| {
+        let id = r.param("clientOrderID").unwrap();
+        Reply::json(&order_json(5, &id, "NEW"))
+    });
+    let clock = ManualClock::new(1_700_000_000_000);
+    let mut c = client(&server, &clock);
+    let orders: Vec<OrderRequest> = (0..20)
+        .map(|i| OrderRequest {
+            client_order_id: ClientOrderId::from_sequence("te-", i).unwrap(),
+            ..limit_order("x")
+        })
+        .collect();
+    for req in &orders[..2] {
+        c.begin_place_order(req).unwrap();
+        c.finish_place_order(req).unwrap();
+    }
+    let mut allocations = 0;
+    for req in &orders[2..] {
+        allocations += allocation_counter::measure(|| c.begin_place_order(req).unwrap()).count_total;
+        assert_eq!(c.finish_place_order(req).unwrap().order_id, 5);
+    }
+    assert_eq!(allocations, 0);
+    assert_eq!(c.http_stats().connects, 1);
+    assert!(server.requests().iter().all(|r| r.signature_ok == Some(true)));
+}
