@@ -1,0 +1,116 @@
+//! The `bingx-sim` binary starts, announces its address and serves requests.
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn binary_prints_listening_on_and_answers_rest() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bingx-sim"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--warmup-minutes",
+            "1",
+            "--api-secret",
+            "top-secret-value",
+            "--log-level",
+            "debug",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let guard = Kill(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("no output within 20 s");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("got {line:?}"));
+    assert!(addr.starts_with("127.0.0.1:"));
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(
+        b"GET /openApi/swap/v2/server/time HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.contains("serverTime"));
+    drop(guard);
+    let mut log = String::new();
+    stderr.read_to_string(&mut log).unwrap();
+    assert!(
+        log.contains("REST GET /openApi/swap/v2/server/time"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("top-secret-value"),
+        "the secret leaked into the log"
+    );
+}
+
+#[test]
+fn help_documents_the_flags() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bingx-sim"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for flag in [
+        "--listen",
+        "--data",
+        "--speed",
+        "--api-key",
+        "--api-secret",
+        "--tls",
+        "--cert-out",
+        "--symbol",
+        "--initial-balance",
+        "--seed",
+        "--drop-ws-every",
+        "--delay-ms",
+        "--burst-429",
+        "--rate-5xx",
+        "--reject-rate",
+        "--malformed-rate",
+        "--ping-interval-ms",
+        "--pong-timeout-ms",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    let bad = Command::new(env!("CARGO_BIN_EXE_bingx-sim"))
+        .args(["--reject-rate", "2"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let no_cert = Command::new(env!("CARGO_BIN_EXE_bingx-sim"))
+        .arg("--tls")
+        .output()
+        .unwrap();
+    assert!(!no_cert.status.success(), "--tls requires --cert-out");
+}
