@@ -125,7 +125,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rtt_hist.record(u64::try_from((t2 - t0).as_nanos())?)?;
         }
     }
-    println!("order_path: {} orders over a kept-alive loopback HTTP/1.1 connection", args.orders);
+    println!(
+        "order_path: {} orders over a kept-alive loopback HTTP/1.1 connection",
+        args.orders
+    );
     print("intent -> signed bytes on socket", &write_hist);
     print("round trip incl. ack parse", &rtt_hist);
     println!("connections opened: {}", client.http_stats().connects);
