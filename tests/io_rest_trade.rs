@@ -511,3 +511,79 @@ fn execute_maps_rejects_and_acks_to_fixed_size_results() {
     let r = c.execute(&IoCommand::Place(limit_order("te-21")));
     assert!(matches!(r.outcome, OrderOutcome::Accepted(a) if a.order_id == 76));
 }
+
+#[test]
+fn writing_a_signed_order_does_not_allocate_after_warm_up() {
+    let server = TestServer::start(SECRET, |r| {
+        let id = r.param("clientOrderID").unwrap();
+        Reply::json(&order_json(5, &id, "NEW"))
+    });
+    let clock = ManualClock::new(1_700_000_000_000);
+    let mut c = client(&server, &clock);
+    let orders: Vec<OrderRequest> = (0..20)
+        .map(|i| OrderRequest {
+            client_order_id: ClientOrderId::from_sequence("te-", i).unwrap(),
+            ..limit_order("x")
+        })
+        .collect();
+    for req in &orders[..2] {
+        c.begin_place_order(req).unwrap();
+        c.finish_place_order(req).unwrap();
+    }
+    let mut allocations = 0;
+    for req in &orders[2..] {
+        allocations +=
+            allocation_counter::measure(|| c.begin_place_order(req).unwrap()).count_total;
+        assert_eq!(c.finish_place_order(req).unwrap().order_id, 5);
+    }
+    assert_eq!(allocations, 0);
+    assert_eq!(c.http_stats().connects, 1);
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.signature_ok == Some(true)));
+}
+
+#[test]
+fn sixth_order_in_one_second_is_delayed_by_the_rate_limiter_not_dropped() {
+    let server = TestServer::start(SECRET, |r| {
+        let id = r.param("clientOrderID").unwrap();
+        Reply::json(&order_json(3, &id, "NEW"))
+    });
+    let clock = ManualClock::new(1_700_000_000_000);
+    let mut c = client(&server, &clock);
+    for i in 0..6 {
+        let req = OrderRequest {
+            client_order_id: ClientOrderId::from_sequence("te-rl-", i).unwrap(),
+            ..limit_order("x")
+        };
+        c.place_order(&req).unwrap();
+    }
+    assert_eq!(server.requests().len(), 6);
+    // 5 per second per UID (§2.4): the sixth waits one 200 ms interval.
+    assert_eq!(clock.sleeps(), vec![Duration::from_millis(200)]);
+}
+
+#[test]
+fn timestamp_reject_resynchronises_the_clock_and_retries() {
+    let server = TestServer::start(SECRET, move |r| match r.path.as_str() {
+        "/openApi/swap/v2/server/time" => {
+            Reply::json(r#"{"code":0,"msg":"","data":{"serverTime":1700000060000}}"#)
+        }
+        _ => {
+            let ts: i64 = r.param("timestamp").unwrap().parse().unwrap();
+            if (ts - 1_700_000_060_000).abs() > 5_000 {
+                Reply::code(100_421, "timestamp mismatch")
+            } else {
+                Reply::json(&order_json(4, "te-ts", "NEW"))
+            }
+        }
+    });
+    // Our clock is a minute behind the server.
+    let clock = ManualClock::new(1_700_000_000_000);
+    let mut c = client(&server, &clock);
+    assert_eq!(c.place_order(&limit_order("te-ts")).unwrap().order_id, 4);
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, [PLACE, "/openApi/swap/v2/server/time", PLACE]);
+    assert!(c.clock_offset_ms() > 59_000);
+}

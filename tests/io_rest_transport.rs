@@ -161,3 +161,25 @@ fn tls_certificate_not_trusted_is_refused() {
     );
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn keep_warm_pings_only_an_idle_or_closed_connection() {
+    let server = TestServer::start(SECRET, |_| Reply::json(TIME));
+    let clock = ManualClock::new(0);
+    let mut c = RestClient::with_clock(config(&server), clock).unwrap();
+    assert!(
+        c.keep_warm(Duration::from_secs(30)).unwrap(),
+        "no connection yet: warms it"
+    );
+    assert!(
+        !c.keep_warm(Duration::from_secs(30)).unwrap(),
+        "fresh connection left alone"
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        c.keep_warm(Duration::from_millis(10)).unwrap(),
+        "idle connection pinged"
+    );
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(c.http_stats().connects, 1);
+}

@@ -229,6 +229,20 @@ impl<C: IoClock> RestClient<C> {
         self.http.connect()
     }
 
+    /// Keeps the connection warm: when it is closed or has been idle for at
+    /// least `idle`, re-measures the server clock (a cheap public request that
+    /// reopens the connection if needed). Returns true when a request was made.
+    /// Call it from the I/O thread's idle loop.
+    ///
+    /// # Errors
+    /// [`RestError`] when the request fails after retries.
+    pub fn keep_warm(&mut self, idle: Duration) -> Result<bool, RestError> {
+        match self.http.idle_for() {
+            Some(d) if d < idle => Ok(false),
+            _ => self.sync_time().map(|_| true),
+        }
+    }
+
     /// Returns the connection counters.
     #[must_use]
     pub fn http_stats(&self) -> HttpStats {
