@@ -7,5 +7,6 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod feed;
 pub mod testdata;
 pub mod types;
