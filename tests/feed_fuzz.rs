@@ -140,9 +140,17 @@ fn check(result: Result<FrameKind, FeedError>, events: &[MarketEvent]) {
     }
 }
 
+/// 256 cases by default (CI), or `PROPTEST_CASES` for a long run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 256,
+        cases: cases(),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]

@@ -51,7 +51,7 @@ fn bingx_frames() -> Option<Vec<(String, Vec<u8>)>> {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
-            n.starts_with("ws_swap_") && n.ends_with("_push.json")
+            n.starts_with("ws_swap_") && n.contains("_push")
         })
         .collect();
     names.sort();
