@@ -44,15 +44,10 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-<<<<<<< HEAD
-    /// Build 1m/5m candles from Binance klines or aggTrades files and print their indicators as CSV.
-    Indicators(indicators::IndicatorsArgs),
-=======
     /// Build 1m/5m candles from Binance klines or aggTrades files and print
     /// their indicators as CSV (all 1m rows, then all 5m rows).
     #[command(long_about = indicators::LONG_ABOUT)]
     Indicators(IndicatorsArgs),
->>>>>>> candles
 }
 
 impl Command {
@@ -63,11 +58,7 @@ impl Command {
     pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
         match self {
             Self::Config(command) => command.run(out),
-<<<<<<< HEAD
-            Self::Indicators(args) => indicators::run(&args).map(|_| ()).map_err(CliError::from),
-=======
             Self::Indicators(args) => args.run(out),
->>>>>>> candles
         }
     }
 }
@@ -81,11 +72,7 @@ pub enum CliError {
     Credentials(CredentialsError),
     /// Writing the output failed.
     Output(io::Error),
-<<<<<<< HEAD
-    /// `indicators` failed.
-=======
     /// `indicators` could not read its data or write its CSV.
->>>>>>> candles
     Indicators(indicators::IndicatorsError),
 }
 
