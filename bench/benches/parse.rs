@@ -9,7 +9,9 @@
 //!   included, into engine `Trade`s: the engine decoder beside the same
 //!   inflater followed by serde_json into a typed struct.
 //! * `parse/binance_aggtrade/...`: one Binance aggTrade message, engine
-//!   decoder beside serde_json into a typed struct.
+//!   decoder beside serde_json into a typed struct, plus simd-json's tape
+//!   alone and serde_json merely validating (`IgnoredAny`), to show where
+//!   the time of a small message goes.
 //!
 //! Run: `cargo bench -p bench --bench parse`.
 #![forbid(unsafe_code)]
@@ -320,6 +322,26 @@ fn bench_parse(c: &mut Criterion) {
         b.iter(|| {
             let m: SerdeAggTrade<'_> = serde_json::from_slice(black_box(msg.as_bytes())).unwrap();
             to_trade(&tab, m.a, m.s, m.p, m.q, m.t, m.m)
+        })
+    });
+    // Where the engine's aggTrade time goes: simd-json stage 1+2 alone
+    // (reused buffers and tape), beside serde_json merely validating.
+    let mut buffers = simd_json::Buffers::new(1024);
+    let mut tape = simd_json::tape::Tape::null().reset();
+    let mut input = msg.as_bytes().to_vec();
+    g.bench_function("binance_aggtrade/simd_json_tape_only", |b| {
+        b.iter(|| {
+            input.copy_from_slice(black_box(msg.as_bytes()));
+            let mut t = std::mem::replace(&mut tape, simd_json::tape::Tape(Vec::new())).reset();
+            simd_json::fill_tape(&mut input, &mut buffers, &mut t).unwrap();
+            let n = t.0.len();
+            tape = t.reset();
+            n
+        })
+    });
+    g.bench_function("binance_aggtrade/serde_json_ignored_any", |b| {
+        b.iter(|| {
+            serde_json::from_slice::<serde::de::IgnoredAny>(black_box(msg.as_bytes())).unwrap()
         })
     });
     g.finish();

@@ -8,13 +8,13 @@
 //! inflating never allocates and never panics.
 //!
 //! Backend: libdeflater (libdeflate, whole-buffer: frames are small and
-//! arrive whole), which checks the gzip header, CRC-32 and length. Measured
-//! with `cargo bench -p bench --bench parse -- inflate/` (criterion means,
-//! 2-core machine under load average ~12, so absolute times are inflated;
-//! compare the ratios), 23-trade BingX frame / all 12 `ws_swap_*_push`
-//! samples: libdeflater 7.8 µs / 47 µs, miniz_oxide 12.1 µs / 79 µs,
-//! flate2 over zlib-rs 15.4 µs / 79 µs. flate2 also allocated one 47 KB
-//! block per frame after `reset` (found by the zero-allocation test).
+//! arrive whole), which checks the gzip header, CRC-32 and length. Chosen by
+//! `cargo bench -p bench --bench parse -- inflate/` (criterion means on a
+//! 2-core machine at load average ~12, so compare ratios, not absolutes).
+//! 23-trade BingX frame: libdeflater 3.4 µs, miniz_oxide 6.9 µs, flate2 over
+//! zlib-rs 7.0 µs; all 12 `ws_swap_*_push` samples: 52 µs, 83 µs, 75 µs.
+//! flate2 also allocated a 47 KB block per frame after `reset` (caught by
+//! the zero-allocation test), which rules it out on its own.
 //! libdeflate reports truncation and corruption alike as "bad data", so a
 //! rejected frame is re-inflated by miniz_oxide (error path only, no
 //! allocation) to return the precise [`InflateError`].

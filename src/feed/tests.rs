@@ -477,3 +477,60 @@ fn steady_state_decoding_does_not_allocate() {
     // Warm-up: 3 trades + 1 aggTrade; then per round 3 trades, 1 aggTrade, 1 kline.
     assert_eq!(n, 3 + 1 + 199 * (3 + 1 + 1));
 }
+
+#[test]
+fn bingx_scrambled_trades_are_sorted_by_time() {
+    let json = r#"{"code":0,"dataType":"BTC-USDT@trade","data":[
+ {"q":"2","p":"100","T":1714650252002,"m":true},
+ {"q":"4","p":"100","T":1714650252004,"m":true},
+ {"q":"1","p":"100","T":1714650252001,"m":true},
+ {"q":"3","p":"100","T":1714650252003,"m":true}]}"#;
+    let (r, ev) = bingx(json);
+    assert_eq!(
+        r,
+        Ok(FrameKind::Trades {
+            emitted: 4,
+            skipped: 0
+        })
+    );
+    let qs: Vec<f64> = trades(&ev).iter().map(|t| t.qty.to_f64()).collect();
+    assert_eq!(qs, [1.0, 2.0, 3.0, 4.0]);
+}
+
+#[test]
+fn stale_kline_and_book_ticker_are_skipped_per_symbol() {
+    let mut d = BingxDecoder::new(table());
+    let kline = |sym: &str, t: i64| {
+        gzip(format!(r#"{{"code":0,"dataType":"{sym}@kline_1m","s":"{sym}","data":[{{"c":"2","o":"1","h":"2","l":"1","v":"5","T":{t}}}]}}"#).as_bytes())
+    };
+    assert_eq!(
+        d.decode(&kline("BTC-USDT", 120_000_000_000), &mut |_| {}),
+        Ok(FrameKind::Kline)
+    );
+    // The same bar again is fine; an earlier bar is not; another symbol is independent.
+    assert_eq!(
+        d.decode(&kline("BTC-USDT", 120_000_000_000), &mut |_| {}),
+        Ok(FrameKind::Kline)
+    );
+    assert_eq!(
+        d.decode(&kline("BTC-USDT", 119_999_940_000), &mut |_| {}),
+        Err(FeedError::TimestampBackwards)
+    );
+    assert_eq!(
+        d.decode(&kline("ETH-USDT", 60_000_000_000), &mut |_| {}),
+        Ok(FrameKind::Kline)
+    );
+    let book = |t: i64| {
+        gzip(format!(r#"{{"code":0,"dataType":"BTC-USDT@bookTicker","data":{{"s":"BTC-USDT","b":"1","B":"1","a":"2","A":"0","T":{t}}}}}"#).as_bytes())
+    };
+    assert_eq!(
+        d.decode(&book(1_714_650_000_000), &mut |_| {}),
+        Ok(FrameKind::BookTicker)
+    );
+    assert_eq!(
+        d.decode(&book(1_714_649_999_999), &mut |_| {}),
+        Err(FeedError::TimestampBackwards)
+    );
+    assert_eq!(d.stats().errors(FeedErrorKind::TimestampBackwards), 2);
+    assert_eq!((d.stats().klines, d.stats().book_tickers), (3, 1));
+}
