@@ -27,7 +27,7 @@ struct Args {
     #[arg(long, default_value_t = 20_000_000)]
     records: u64,
     /// Records per EveryRecord case (each one is an msync).
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 2_000)]
     every_record_records: u64,
     /// Segment size in MiB.
     #[arg(long, default_value_t = 64)]
@@ -64,6 +64,9 @@ struct Throughput {
     records_per_sec: f64,
     gb_per_sec: f64,
     segments: usize,
+    /// Shares of the wall time the appending thread was on a CPU and runnable but waiting for
+    /// one (Linux schedstat), if known; the rest it was blocked (preparer, msync, faults).
+    sched: Option<(f64, f64)>,
 }
 
 fn main() -> ExitCode {
@@ -106,12 +109,28 @@ fn run(args: &Args) -> Result<(), BoxError> {
                 Durability::EveryRecord => args.every_record_records,
                 _ => args.records / divisor,
             };
-            throughputs.push(throughput_case(args, name, durability, size, n)?);
+            throughputs.push(throughput_case(args, name, durability, size, n, false)?);
         }
+        // The same run into one segment preallocated and pre-faulted at open: the append
+        // path alone, without rotation and the kernel's page allocation for new segments.
+        let n = args.records / divisor;
+        throughputs.push(throughput_case(
+            args,
+            "none",
+            Durability::None,
+            size,
+            n,
+            true,
+        )?);
     }
+    let setup = segment_setup(args)?;
     print_tables(&latencies, &throughputs, &timer);
+    println!(
+        "\nNew segment ({} MiB) create + preallocate + pre-fault: {:.1} ms (mean of 5 Writer::open)",
+        args.segment_mib, setup
+    );
     if let Some(path) = &args.json {
-        write_json(path, args, &latencies, &throughputs, &timer)?;
+        write_json(path, args, &latencies, &throughputs, &timer, setup)?;
         println!("\nJSON written to {}", path.display());
     }
     Ok(())
@@ -177,6 +196,7 @@ fn latency_case(
     size: usize,
     n: u64,
 ) -> Result<Latency, BoxError> {
+    eprintln!("latency: {size} B, {name}, {n} appends");
     let dir = temp_dir(args)?;
     let mut writer = Writer::open(dir.path(), options(args, durability))?;
     let payload = vec![0xA5u8; size];
@@ -204,27 +224,70 @@ fn throughput_case(
     durability: Durability,
     size: usize,
     n: u64,
+    single_segment: bool,
 ) -> Result<Throughput, BoxError> {
+    eprintln!(
+        "throughput: {size} B, {name}, {n} records{}",
+        if single_segment { ", one segment" } else { "" }
+    );
     let dir = temp_dir(args)?;
-    let mut writer = Writer::open(dir.path(), options(args, durability))?;
+    let mut opts = options(args, durability);
+    let mut case = format!("{size} B, {name}");
+    if single_segment {
+        let needed = n as usize * journal::record_len(size) + 4096;
+        opts.segment_bytes = needed.div_ceil(1 << 20) << 20;
+        opts.precreate_next = false;
+        case.push_str(", 1 segment");
+    }
+    let mut writer = Writer::open(dir.path(), opts)?;
     let payload = vec![0x5Au8; size];
+    let cpu_before = thread_on_cpu_ns();
     let start = Instant::now();
     for i in 0..n {
         black_box(writer.append(2, i as i64, black_box(&payload))?);
     }
     let seconds = start.elapsed().as_secs_f64();
+    let sched = cpu_before.zip(thread_on_cpu_ns()).map(|(before, after)| {
+        let share = |a: u64, b: u64| a.saturating_sub(b) as f64 / 1e9 / seconds;
+        (share(after.0, before.0), share(after.1, before.1))
+    });
     writer.close()?;
     let segments = std::fs::read_dir(dir.path())?.count();
     check_read_back(dir.path(), n, size)?;
     let bytes = n as f64 * journal::record_len(size) as f64;
     Ok(Throughput {
-        case: format!("{size} B, {name}"),
+        case,
         records: n,
         seconds,
         records_per_sec: n as f64 / seconds,
         gb_per_sec: bytes / seconds / 1e9,
         segments,
+        sched,
     })
+}
+
+/// Nanoseconds the calling thread has spent on a CPU and waiting on a run queue (first two
+/// fields of Linux `/proc/thread-self/schedstat`); `None` elsewhere.
+fn thread_on_cpu_ns() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let mut fields = text.split_whitespace().map(str::parse::<u64>);
+    Some((fields.next()?.ok()?, fields.next()?.ok()?))
+}
+
+/// Mean time in milliseconds of `Writer::open` on an empty directory, which creates,
+/// preallocates and pre-faults the first segment (what the preparer thread does per segment).
+fn segment_setup(args: &Args) -> Result<f64, BoxError> {
+    let mut total = Duration::ZERO;
+    for _ in 0..5 {
+        let dir = temp_dir(args)?;
+        let mut opts = options(args, Durability::None);
+        opts.precreate_next = false;
+        let start = Instant::now();
+        let writer = Writer::open(dir.path(), opts)?;
+        total += start.elapsed();
+        writer.close()?;
+    }
+    Ok(total.as_secs_f64() * 1e3 / 5.0)
 }
 
 /// Reads the journal back and checks the record count and payload sizes.
@@ -252,24 +315,30 @@ fn check_read_back(dir: &Path, expected: u64, size: usize) -> Result<(), BoxErro
 fn print_tables(latencies: &[Latency], throughputs: &[Throughput], timer: &Latency) {
     println!("Append latency (ns, each append timed with an Instant pair)");
     println!(
-        "{:<28} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10}",
+        "{:<36} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10}",
         "case", "samples", "p50", "p90", "p99", "p99.9", "max"
     );
     for l in latencies.iter().chain(std::iter::once(timer)) {
         println!(
-            "{:<28} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10}",
+            "{:<36} {:>10} {:>8} {:>8} {:>8} {:>8} {:>10}",
             l.case, l.samples, l.p50, l.p90, l.p99, l.p999, l.max
         );
     }
-    println!("\nSustained append throughput (records/s, GB/s of on-disk record bytes)");
+    println!("\nSustained append throughput (records/s, GB/s of on-disk record bytes). Scheduler");
+    println!("shares of the wall time for the appending thread: cpu = running, rq = runnable but");
+    println!("waiting for a CPU (a busy machine), the rest blocked (preparer thread, msync)");
     println!(
-        "{:<28} {:>12} {:>9} {:>14} {:>8} {:>9}",
-        "case", "records", "seconds", "records/s", "GB/s", "segments"
+        "{:<36} {:>10} {:>8} {:>12} {:>7} {:>5} {:>5} {:>5}",
+        "case", "records", "seconds", "records/s", "GB/s", "segs", "cpu", "rq"
     );
     for t in throughputs {
+        let pct = |v: f64| format!("{:.0}%", v * 100.0);
+        let (cpu, rq) = t
+            .sched
+            .map_or(("n/a".into(), "n/a".into()), |(c, r)| (pct(c), pct(r)));
         println!(
-            "{:<28} {:>12} {:>9.3} {:>14.0} {:>8.3} {:>9}",
-            t.case, t.records, t.seconds, t.records_per_sec, t.gb_per_sec, t.segments
+            "{:<36} {:>10} {:>8.3} {:>12.0} {:>7.3} {:>5} {:>5} {:>5}",
+            t.case, t.records, t.seconds, t.records_per_sec, t.gb_per_sec, t.segments, cpu, rq
         );
     }
 }
@@ -280,6 +349,7 @@ fn write_json(
     latencies: &[Latency],
     throughputs: &[Throughput],
     timer: &Latency,
+    segment_setup_ms: f64,
 ) -> Result<(), BoxError> {
     let lat = |l: &Latency| {
         serde_json::json!({
@@ -292,11 +362,13 @@ fn write_json(
         "segment_mib": args.segment_mib,
         "interval_ms": args.interval_ms,
         "timer_overhead": lat(timer),
+        "segment_setup_ms": segment_setup_ms,
         "latency": latencies.iter().map(lat).collect::<Vec<_>>(),
         "throughput": throughputs.iter().map(|t| serde_json::json!({
             "case": t.case, "records": t.records, "seconds": t.seconds,
             "records_per_sec": t.records_per_sec, "gb_per_sec": t.gb_per_sec,
             "segments": t.segments,
+            "on_cpu_share": t.sched.map(|s| s.0), "runqueue_wait_share": t.sched.map(|s| s.1),
         })).collect::<Vec<_>>(),
     });
     std::fs::write(path, serde_json::to_string_pretty(&value)?)?;
