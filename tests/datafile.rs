@@ -1,5 +1,5 @@
 //! Reader tests for every layout variant of the Binance public-data files
-//! (header or not, ms or µs, CRLF, plain/gz/zip), the time-order merge of
+//! (header or not, byte-order mark, ms or µs, CRLF, plain/gz/zip), the time-order merge of
 //! several files and the errors for bad input. Fixtures are built in a temp
 //! dir per test from real rows of the shared data set.
 
@@ -126,6 +126,10 @@ fn check_every_variant(
     let with_header = text(Some(header), lines, "\n");
     let micros = text(None, &to_micros(lines, ts_cols), "\n");
     let micros_header_crlf = text(Some(header), &to_micros(lines, ts_cols), "\r\n");
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(&plain);
+    let mut bom_header = b"\xEF\xBB\xBF".to_vec();
+    bom_header.extend_from_slice(&with_header);
     let mut no_final_newline = plain.clone();
     no_final_newline.pop();
     let variants = [
@@ -134,6 +138,8 @@ fn check_every_variant(
         write_plain(d, "micros.csv", &micros),
         write_plain(d, "micros_header_crlf.csv", &micros_header_crlf),
         write_plain(d, "no_final_newline.csv", &no_final_newline),
+        write_plain(d, "bom.csv", &bom),
+        write_plain(d, "bom_header.csv", &bom_header),
         write_gz(d, "plain.csv.gz", &plain),
         write_gz(
             d,

@@ -8,7 +8,8 @@
 //! [`DataFile`] or several merged in time order with [`DataSet`].
 //!
 //! Layout rules (exchange-protocols.md §8):
-//! - A first line whose first byte is not a digit is a header and is skipped.
+//! - A UTF-8 byte-order mark is skipped; then a first line whose first byte
+//!   is not a digit is a header and is skipped.
 //! - The kind comes from the column count of the first data row: 12 is
 //!   [`FileKind::Klines`], 7 or 8 is [`FileKind::AggTrades`].
 //! - Timestamps are detected per value by magnitude: below 10^14 is

@@ -21,6 +21,10 @@ pub const BUFFER_BYTES: usize = 1 << 20;
 /// kline row is about 150 bytes.
 pub const MAX_LINE_BYTES: usize = 4096;
 
+/// A UTF-8 byte-order mark, skipped at the start of a file (so that it is
+/// not mistaken for a header and a first data row lost).
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// A streaming reader of one klines or aggTrades CSV file (plain, `.gz` or
 /// `.zip`), with or without a header row.
 ///
@@ -65,8 +69,8 @@ impl std::fmt::Debug for DataFile {
 }
 
 impl DataFile {
-    /// Opens `path`, skips a header row (a first line whose first byte is not a
-    /// digit) and detects the file kind from the column count of the first
+    /// Opens `path`, skips a UTF-8 byte-order mark and a header row (a first
+    /// line whose first byte is not a digit) and detects the file kind from the column count of the first
     /// data row: 12 is klines, 7 (futures) or 8 (spot) is aggTrades.
     /// Every record carries `symbol`.
     ///
@@ -95,6 +99,9 @@ impl DataFile {
             failed: false,
         };
         reader.fill()?;
+        if reader.buf[..reader.end].starts_with(UTF8_BOM) {
+            reader.pos = UTF8_BOM.len();
+        }
         if reader.pos < reader.end && !reader.buf[reader.pos].is_ascii_digit() {
             let header_line = reader.line + 1;
             if !reader.skip_line() {

@@ -9,7 +9,7 @@
 //! time excludes the time the thread waited for a core. gz copies are
 //! written to a temp dir at start-up (flate2 default level).
 //!
-//! Run: `cargo run --release -p bench --bin ingest -- --passes 15`
+//! Run: `cargo run --release -p bench --bin ingest -- --passes 30 [--only klines]`
 #![forbid(unsafe_code)]
 
 use std::hint::black_box;
@@ -37,6 +37,9 @@ struct Args {
     /// Timed passes per case.
     #[arg(long, default_value_t = 15)]
     passes: usize,
+    /// Run only the cases whose name contains this text (e.g. `klines csv`).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 /// Reads every record of `paths` once; returns (rows, bytes of input files).
@@ -127,9 +130,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|p| gzip_copy(p, tmp.path()))
         .collect::<Result<_, _>>()?;
     println!("passes per case: {passes} (best and median pass)");
-    case("aggTrades csv", std::slice::from_ref(&trades), passes)?;
-    case("aggTrades csv.gz", std::slice::from_ref(&trades_gz), passes)?;
-    case("klines csv (4 files)", &klines, passes)?;
-    case("klines csv.gz (4 files)", &klines_gz, passes)?;
+    let cases: [(&str, &[PathBuf]); 4] = [
+        ("aggTrades csv", std::slice::from_ref(&trades)),
+        ("aggTrades csv.gz", std::slice::from_ref(&trades_gz)),
+        ("klines csv (4 files)", &klines),
+        ("klines csv.gz (4 files)", &klines_gz),
+    ];
+    for (name, paths) in cases {
+        if args.only.as_deref().is_none_or(|only| name.contains(only)) {
+            case(name, paths, passes)?;
+        }
+    }
     Ok(())
 }
