@@ -149,6 +149,8 @@ fn listen_key_lifecycle_uses_the_key_header_and_tolerates_empty_bodies() {
     };
     let server = TestServer::start(SECRET, move |r| match r.method.as_str() {
         "POST" => Reply::json(&body),
+        "PUT" if r.param("listenKey").as_deref() == Some("text") => Reply::status_json(200, "OK"),
+        "PUT" if r.param("listenKey").as_deref() == Some("bad") => Reply::code(100_413, "bad key"),
         "PUT" => Reply::status_json(200, ""),
         _ if r.param("listenKey").as_deref() == Some("gone") => Reply::status_json(404, ""),
         _ => Reply::json("{}"),
@@ -165,6 +167,11 @@ fn listen_key_lifecycle_uses_the_key_header_and_tolerates_empty_bodies() {
     assert!(matches!(
         c.delete_listen_key("gone"),
         Err(ListenKeyError::NotFound)
+    ));
+    c.extend_listen_key("text").unwrap();
+    assert!(matches!(
+        c.extend_listen_key("bad"),
+        Err(ListenKeyError::Request(_))
     ));
     let reqs = server.requests();
     assert!(reqs

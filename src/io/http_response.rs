@@ -268,3 +268,50 @@ mod tests {
         assert!(decode_chunks(b"zz\r\n", &mut ChunkState::default(), &mut out).is_err());
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode_chunked(body: &[u8], sizes: &[usize]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut rest = body;
+        let mut i = 0;
+        while !rest.is_empty() {
+            let n = sizes[i % sizes.len()].clamp(1, rest.len());
+            out.extend_from_slice(format!("{n:x}\r\n").as_bytes());
+            out.extend_from_slice(&rest[..n]);
+            out.extend_from_slice(b"\r\n");
+            rest = &rest[n..];
+            i += 1;
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn prop_chunked_body_decodes_for_any_chunking_and_read_split(
+            body in proptest::collection::vec(any::<u8>(), 0..600),
+            sizes in proptest::collection::vec(1usize..200, 1..8),
+            cuts in proptest::collection::vec(0usize..1000, 0..6),
+        ) {
+            let wire = encode_chunked(&body, &sizes);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (wire.len() + 1)).collect();
+            cuts.sort_unstable();
+            cuts.push(wire.len());
+            let mut out = Vec::new();
+            let mut st = ChunkState::default();
+            let mut done = None;
+            for cut in cuts {
+                if let Some(len) = decode_chunks(&wire[..cut], &mut st, &mut out).unwrap() {
+                    done = Some(len);
+                    break;
+                }
+            }
+            prop_assert_eq!(done, Some(wire.len()));
+            prop_assert_eq!(out, body);
+        }
+    }
+}

@@ -4,57 +4,66 @@
 //! limits. A request over budget is delayed, never dropped.
 //!
 //! Consumes an [`Endpoint`] and the current monotonic time; produces how long
-//! to wait before sending, and reserves the slot. Buckets are GCRA (a token
-//! bucket expressed as a "theoretical arrival time"), in integer nanoseconds.
-//! Never sleeps itself and never allocates.
+//! to wait before sending, and reserves the slot. Each bucket holds `n`
+//! tokens and every spent token comes back exactly one window after it was
+//! spent (a sliding-window log), so no window of that length ever sees more
+//! than `n` requests — a classic refill-rate bucket would allow `2n - 1`.
+//! Buckets are preallocated rings of send times; never sleeps itself and
+//! never allocates after construction.
 
 use std::time::Duration;
 
 use crate::io::endpoint::{Endpoint, IpGroup, ENDPOINT_COUNT};
 
-/// One token bucket of `count` requests per `window`, as GCRA.
+/// A bucket of `n` tokens, each returned one `window` after it was spent.
 ///
-/// Invariant: `interval_ns > 0`; `tolerance_ns = window - interval`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Invariant: `sent_ns.len() == n > 0`; the ring holds the last `n` send
+/// times in non-decreasing order starting at `head`; `used <= n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenBucket {
-    interval_ns: u64,
-    tolerance_ns: u64,
-    /// Theoretical arrival time of the next request (ns on the limiter's clock).
-    tat_ns: u64,
+    window_ns: u64,
+    sent_ns: Vec<u64>,
+    head: usize,
+    used: usize,
 }
 
 impl TokenBucket {
-    /// Returns a full bucket allowing `count` requests per `window` (bursts up to `count`).
+    /// Returns a full bucket allowing `count` requests in any `window`.
     ///
     /// # Panics
-    /// Panics when `count` is zero or `window` is shorter than `count` ns
-    /// (a programming error in the limit table).
+    /// Panics when `count` is zero (a programming error in the limit table).
     #[must_use]
     pub fn new(count: u32, window: Duration) -> Self {
         assert!(count > 0, "Invariant: a bucket allows at least one request");
-        let window_ns = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
-        let interval_ns = window_ns / u64::from(count);
-        assert!(interval_ns > 0, "Invariant: window longer than count ns");
         Self {
-            interval_ns,
-            tolerance_ns: window_ns - interval_ns,
-            tat_ns: 0,
+            window_ns: ns(window),
+            sent_ns: vec![0; count as usize],
+            head: 0,
+            used: 0,
         }
     }
 
-    /// Returns the earliest time at which one more request conforms.
+    /// Returns the earliest time at which a token is available.
     #[must_use]
     pub fn earliest_ns(&self) -> u64 {
-        self.tat_ns.saturating_sub(self.tolerance_ns)
+        if self.used < self.sent_ns.len() {
+            0
+        } else {
+            // The oldest of the last n sends frees its token one window later.
+            self.sent_ns[self.head].saturating_add(self.window_ns)
+        }
     }
 
-    /// Takes one token at time `t_ns` (which must be ≥ [`Self::earliest_ns`]).
+    /// Spends one token at time `t_ns` (which must be ≥ [`Self::earliest_ns`]
+    /// and ≥ every earlier `t_ns`).
     pub fn take(&mut self, t_ns: u64) {
         debug_assert!(
             t_ns >= self.earliest_ns(),
-            "Invariant: take only when conforming"
+            "Invariant: take only when available"
         );
-        self.tat_ns = self.tat_ns.max(t_ns) + self.interval_ns;
+        self.sent_ns[self.head] = t_ns;
+        self.head = (self.head + 1) % self.sent_ns.len();
+        self.used = (self.used + 1).min(self.sent_ns.len());
     }
 }
 
@@ -72,6 +81,9 @@ pub struct RateLimiter {
     group2_10s: TokenBucket,
     group3_10s: TokenBucket,
     blocked_until_ns: [u64; ENDPOINT_COUNT],
+    /// Send time of the last reservation: the I/O thread sends serially, so
+    /// no request is scheduled before an earlier one.
+    last_ns: u64,
 }
 
 impl Default for RateLimiter {
@@ -85,8 +97,8 @@ impl RateLimiter {
     #[must_use]
     pub fn new() -> Self {
         let ten = Duration::from_secs(10);
-        let mut uid = [None; ENDPOINT_COUNT];
-        let mut ip_endpoint = [None; ENDPOINT_COUNT];
+        let mut uid: [Option<TokenBucket>; ENDPOINT_COUNT] = Default::default();
+        let mut ip_endpoint: [Option<TokenBucket>; ENDPOINT_COUNT] = Default::default();
         for ep in Endpoint::ALL {
             let spec = ep.spec();
             uid[ep.index()] = spec
@@ -104,6 +116,7 @@ impl RateLimiter {
             group2_10s: TokenBucket::new(2000, ten),
             group3_10s: TokenBucket::new(2000, ten),
             blocked_until_ns: [0; ENDPOINT_COUNT],
+            last_ns: 0,
         }
     }
 
@@ -123,13 +136,14 @@ impl RateLimiter {
     pub fn acquire(&mut self, ep: Endpoint, now: Duration) -> Duration {
         let now_ns = ns(now);
         let blocked = self.blocked_until_ns[ep.index()];
-        let mut at = now_ns.max(blocked);
+        let mut at = now_ns.max(blocked).max(self.last_ns);
         for b in self.buckets(ep).into_iter().flatten() {
             at = at.max(b.earliest_ns());
         }
         for b in self.buckets(ep).into_iter().flatten() {
             b.take(at);
         }
+        self.last_ns = at;
         Duration::from_nanos(at - now_ns)
     }
 
@@ -145,17 +159,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bucket_allows_a_burst_then_spaces_requests() {
+    fn bucket_returns_each_token_one_window_after_use() {
         let mut b = TokenBucket::new(5, Duration::from_secs(1));
-        for _ in 0..5 {
+        for i in 0..5 {
             assert_eq!(b.earliest_ns(), 0);
-            b.take(0);
+            b.take(i * 100_000_000);
         }
-        assert_eq!(b.earliest_ns(), 200_000_000);
+        assert_eq!(b.earliest_ns(), 1_000_000_000);
+        b.take(1_000_000_000);
+        assert_eq!(b.earliest_ns(), 1_100_000_000);
     }
 
     #[test]
-    fn place_order_burst_of_five_then_delays_by_200ms() {
+    fn place_order_burst_of_five_then_the_sixth_waits_a_second() {
         let mut rl = RateLimiter::new();
         let now = Duration::from_secs(100);
         for _ in 0..5 {
@@ -163,14 +179,12 @@ mod tests {
         }
         assert_eq!(
             rl.acquire(Endpoint::PlaceOrder, now),
-            Duration::from_millis(200)
+            Duration::from_secs(1)
         );
-        assert_eq!(
-            rl.acquire(Endpoint::PlaceOrder, now),
-            Duration::from_millis(400)
-        );
-        // Another endpoint has its own UID budget.
-        assert_eq!(rl.acquire(Endpoint::CancelOrder, now), Duration::ZERO);
+        // Another endpoint has its own UID budget, but is never scheduled
+        // before an earlier reservation (the I/O thread sends in order).
+        let later = now + Duration::from_secs(1);
+        assert_eq!(rl.acquire(Endpoint::CancelOrder, later), Duration::ZERO);
     }
 
     #[test]
@@ -185,10 +199,10 @@ mod tests {
             };
             assert_eq!(rl.acquire(ep, now), Duration::ZERO);
         }
-        // 501st in the same instant waits one 10 s / 500 interval.
+        // The 501st waits until the first request's token returns.
         assert_eq!(
             rl.acquire(Endpoint::TickerPrice, now),
-            Duration::from_millis(20)
+            Duration::from_secs(10)
         );
     }
 
@@ -202,8 +216,8 @@ mod tests {
             waited += w;
             now += w;
         }
-        // 1000 per minute: the last 100 beyond the burst take at least 6 s.
-        assert!(waited >= Duration::from_secs(6), "{waited:?}");
+        // 500 per 10 s lets 1000 through by 10 s; 1000 per minute holds the rest until 60 s.
+        assert_eq!(waited, Duration::from_secs(60));
     }
 
     #[test]
@@ -211,11 +225,11 @@ mod tests {
         let mut rl = RateLimiter::new();
         let now = Duration::from_secs(10);
         rl.block_until(Endpoint::QueryOrder, Duration::from_secs(13));
+        assert_eq!(rl.acquire(Endpoint::OpenOrders, now), Duration::ZERO);
         assert_eq!(
             rl.acquire(Endpoint::QueryOrder, now),
             Duration::from_secs(3)
         );
-        assert_eq!(rl.acquire(Endpoint::OpenOrders, now), Duration::ZERO);
     }
 
     #[test]
@@ -226,6 +240,34 @@ mod tests {
                 rl.acquire(Endpoint::ListenKeyExtend, Duration::ZERO),
                 Duration::ZERO
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prop_granted_sends_never_exceed_five_per_second(
+            gaps_ms in proptest::collection::vec(0u64..400, 1..120),
+        ) {
+            let mut rl = RateLimiter::new();
+            let mut now = Duration::from_secs(5);
+            let mut sends = Vec::new();
+            for gap in gaps_ms {
+                now += Duration::from_millis(gap);
+                let wait = rl.acquire(Endpoint::PlaceOrder, now);
+                sends.push(now + wait);
+            }
+            // Delays, never drops: one send per request, in order.
+            prop_assert!(sends.windows(2).all(|w| w[0] <= w[1]));
+            for (i, t) in sends.iter().enumerate() {
+                let in_window = sends[i..].iter().take_while(|s| **s < *t + Duration::from_secs(1)).count();
+                prop_assert!(in_window <= 5, "{} sends within 1 s of {:?}", in_window, t);
+            }
         }
     }
 }

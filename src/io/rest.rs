@@ -341,8 +341,10 @@ impl<C: IoClock> RestClient<C> {
         }
         let status = resp.status;
         if (200..300).contains(&status) {
-            if resp.body.is_empty() {
-                // Listen-key PUT/DELETE may answer with no body at all (§4.14).
+            // Listen-key PUT/DELETE bodies are undocumented (§4.14): accept
+            // an empty or non-JSON body, but still honour an error envelope.
+            let bodyless = matches!(ep, Endpoint::ListenKeyExtend | Endpoint::ListenKeyDelete);
+            if resp.body.is_empty() || (bodyless && envelope_code(resp.body).is_none()) {
                 return parse(resp.body);
             }
             check_envelope(spec.path, resp.body, status)?;

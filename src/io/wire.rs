@@ -366,3 +366,43 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prop_decimal_text_parses_back_to_the_written_price(
+            steps in -2_000_000_000i64..2_000_000_000,
+            d in 0u8..=8,
+        ) {
+            let grid = crate::types::DecimalStep::from_precision(d);
+            let p = Price(grid.from_steps(steps));
+            let mut buf = [0u8; 48];
+            let text = p.write_decimal(d, &mut buf).unwrap().to_owned();
+            let back = price_from_text(&text).unwrap();
+            // Same grid point: the text is the exchange's view of the price.
+            prop_assert_eq!(grid.steps(back.0, crate::types::Rounding::Nearest), steps);
+        }
+
+        #[test]
+        fn prop_json_numbers_and_strings_give_the_same_price(
+            steps in 0i64..100_000_000,
+            d in 0u32..=6,
+        ) {
+            let text = if d == 0 {
+                steps.to_string()
+            } else {
+                let pow = 10i64.pow(d);
+                format!("{}.{:0width$}", steps / pow, steps % pow, width = d as usize)
+            };
+            #[derive(serde::Deserialize)]
+            struct P(#[serde(deserialize_with = "price_lenient")] Price);
+            let from_number: P = serde_json::from_str(&text).unwrap();
+            let from_string: P = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            prop_assert_eq!(from_number.0, from_string.0);
+        }
+    }
+}
