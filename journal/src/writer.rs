@@ -35,8 +35,9 @@ pub enum Durability {
     /// about one interval of records is lost in a machine crash. The append path stays free
     /// of system calls and locks.
     Interval(Duration),
-    /// Every append msyncs its record before returning (several microseconds per record; see
-    /// the `journal_bench` figures in the crate docs).
+    /// Every append msyncs its record before returning. This costs a disk round trip per
+    /// record: `journal_bench` measured p50 3.5 ms, p99 12 ms per 64-byte append (243
+    /// records/s) on the development VM's disk, against 60 ns p50 without it.
     EveryRecord,
 }
 
