@@ -81,7 +81,26 @@
 //! old segment to the flusher under a mutex, and the flusher msyncs it to its end, marker
 //! included, before unmapping it); [`Durability::EveryRecord`] msyncs each record before
 //! `append` returns. With [`WriterOptions::precreate_next`] a second thread prepares the next
-//! segment so rotation only renames a ready file.
+//! segment so rotation only renames a ready file, and unmaps segments rotated away.
+//!
+//! # Performance
+//!
+//! Measured with `cargo run --release -p bench --bin journal_bench` on the 2-core development
+//! VM while other builds ran (load average about 9), 64 MiB segments:
+//!
+//! | case | p50 | p90 | p99 | p99.9 | max |
+//! |------|----:|----:|----:|------:|----:|
+//! | 64 B append, `None` | 60 ns | 70 ns | 71 ns | 90 ns | 40 ms |
+//! | 256 B append, `None` | 70 ns | 80 ns | 91 ns | 211 ns | 125 ms |
+//! | 64 B append, `EveryRecord` | 3.5 ms | 6.9 ms | 12 ms | 17 ms | 19 ms |
+//!
+//! Each append was timed with an `Instant` pair, which alone costs 20–30 ns here. The maxima
+//! are rotations that waited for the preparer thread. Sustained 64-byte appends reached 2.95
+//! million records/s (0.28 GB/s) across rotations and 8.6 million records/s (0.82 GB/s) inside
+//! one pre-faulted segment; the appending thread was on a CPU only 13 % and 36 % of that time,
+//! which puts the append path itself at about 23 million records per CPU-second. Across
+//! rotations the limit is the kernel handing out fresh page-cache pages: creating,
+//! allocating and pre-faulting a 64 MiB segment took 72 ms.
 //!
 //! # Errors and panics
 //!

@@ -2,9 +2,10 @@
 //! writer's raw byte access, the flusher's msync view and the read-only view of readers.
 //!
 //! Consumes a directory, sequence numbers and byte ranges; produces mapped segments. Every
-//! `unsafe` operation of the crate lives in this module. Nothing here allocates or makes a
-//! system call on the per-record path except [`SegmentShared::sync_range`] (msync), which the
-//! writer only calls for `Durability::EveryRecord`.
+//! raw-pointer access of the crate lives in this module; elsewhere the only unsafe call is
+//! [`View::committed`], whose callers state why the range is committed. Nothing here allocates
+//! or makes a system call on the per-record path except [`SegmentShared::sync_range`] (msync),
+//! which the writer only calls for `Durability::EveryRecord`.
 //!
 //! # Why mapping the files is sound here
 //!
@@ -21,6 +22,13 @@
 //! - readers map read-only and touch a record's bytes only after they loaded its commit word
 //!   with acquire ordering and saw it non-zero, so they never read a byte the writer is still
 //!   writing. The commit word itself is only accessed atomically by both sides.
+//!
+//! The maps themselves are created with memmap2's `MmapRaw` (a safe call: it hands out raw
+//! pointers, not slices), so the soundness argument above is attached to each pointer access
+//! below rather than to the `mmap` call. A reader in another process maps the same page-cache
+//! pages, so the release/acquire pairing on the commit word holds across processes too.
+//! Recovery (`Writer::open`) only zeroes bytes after the last valid record, which a concurrent
+//! reader has not read (their commit word was zero or the record failed its checks).
 //!
 //! Editing or truncating segment files by hand while a writer or reader has them open is
 //! outside this contract (as with any memory-mapped file).

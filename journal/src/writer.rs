@@ -35,8 +35,9 @@ pub enum Durability {
     /// about one interval of records is lost in a machine crash. The append path stays free
     /// of system calls and locks.
     Interval(Duration),
-    /// Every append msyncs its record before returning (several microseconds per record; see
-    /// the `journal_bench` figures in the crate docs).
+    /// Every append msyncs its record before returning. This costs a disk round trip per
+    /// record: `journal_bench` measured p50 3.5 ms, p99 12 ms per 64-byte append (243
+    /// records/s) on the development VM's disk, against 60 ns p50 without it.
     EveryRecord,
 }
 
@@ -53,7 +54,9 @@ pub struct WriterOptions {
     /// file's blocks) so appends take no page faults. Default true.
     pub prefault: bool,
     /// Prepare the next segment on a background thread so rotation only renames a ready file
-    /// instead of creating, allocating and faulting one. Default true.
+    /// instead of creating, allocating and faulting one. Default true. A writer that fills
+    /// segments faster than the thread prepares them (about 1 GB/s on the development VM)
+    /// waits for it at rotation: that wait is the maximum latency `journal_bench` reports.
     pub precreate_next: bool,
 }
 
@@ -454,5 +457,103 @@ impl Drop for Writer {
         if let Err(e) = self.shutdown() {
             log::error!("Journal {} not synced on drop: {e}", self.dir.display());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    fn offsets(writer: &Writer) -> (usize, usize) {
+        let shared = writer.seg.shared();
+        (
+            shared.committed.0.load(Ordering::Acquire),
+            shared.synced.0.load(Ordering::Acquire),
+        )
+    }
+
+    fn options(durability: Durability) -> WriterOptions {
+        WriterOptions {
+            segment_bytes: 1 << 16,
+            durability,
+            prefault: false,
+            precreate_next: false,
+        }
+    }
+
+    #[test]
+    fn interval_flusher_msyncs_up_to_the_committed_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer::open(
+            dir.path(),
+            options(Durability::Interval(Duration::from_millis(1))),
+        )
+        .unwrap();
+        for i in 0..100 {
+            writer.append(1, i, &[3; 40]).unwrap();
+        }
+        let (committed, _) = offsets(&writer);
+        assert_eq!(committed, SEGMENT_HEADER_LEN + 100 * record_len(40));
+        // Bounded wait for the background thread; not a timing assertion.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while offsets(&writer).1 < committed {
+            assert!(Instant::now() < deadline, "flusher never synced");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn sync_without_flusher_advances_the_synced_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer::open(dir.path(), options(Durability::None)).unwrap();
+        writer.append(1, 1, b"abc").unwrap();
+        let (committed, synced) = offsets(&writer);
+        assert!(
+            synced < committed,
+            "durability None does not sync by itself"
+        );
+        writer.sync().unwrap();
+        assert_eq!(offsets(&writer).1, committed);
+    }
+
+    #[test]
+    fn every_record_syncs_each_append_and_the_marker_of_a_rotated_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer::open(dir.path(), options(Durability::EveryRecord)).unwrap();
+        let first = Arc::clone(writer.seg.shared());
+        while Arc::ptr_eq(&first, writer.seg.shared()) {
+            writer.append(1, 0, &[9; 3000]).unwrap();
+            let (committed, synced) = offsets(&writer);
+            assert_eq!(committed, synced);
+        }
+        let end = first.committed.0.load(Ordering::Acquire);
+        assert_eq!(
+            first.synced.0.load(Ordering::Acquire),
+            end,
+            "marker synced at rotation"
+        );
+    }
+
+    #[test]
+    fn rotation_hands_the_old_segment_to_the_flusher_which_syncs_it_to_its_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer::open(
+            dir.path(),
+            options(Durability::Interval(Duration::from_secs(3600))),
+        )
+        .unwrap();
+        let first = Arc::clone(writer.seg.shared());
+        while Arc::ptr_eq(&first, writer.seg.shared()) {
+            writer.append(1, 0, &[5; 500]).unwrap();
+        }
+        let end = first.committed.0.load(Ordering::Acquire);
+        assert!(
+            first.synced.0.load(Ordering::Acquire) < end,
+            "nothing synced yet"
+        );
+        // `sync` goes through the flusher's list, which holds the retired segment.
+        writer.sync().unwrap();
+        assert_eq!(first.synced.0.load(Ordering::Acquire), end);
     }
 }
