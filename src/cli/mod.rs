@@ -9,6 +9,7 @@
 //! `Subcommand`) type and a `run(self, out) -> Result<(), CliError>`, add a
 //! variant to [`Command`] and one arm to [`Command::run`].
 
+pub mod backtest;
 mod config;
 mod config_check;
 pub mod indicators;
@@ -43,6 +44,8 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Backtest the strategies on klines or aggTrades files.
+    Backtest(backtest::BacktestArgs),
     /// Build 1m/5m candles from Binance klines or aggTrades files and print their indicators as CSV.
     Indicators(indicators::IndicatorsArgs),
 }
@@ -56,6 +59,7 @@ impl Command {
         match self {
             Self::Config(command) => command.run(out),
             Self::Indicators(args) => indicators::run(&args).map(|_| ()).map_err(CliError::from),
+            Self::Backtest(args) => backtest::run(&args, out).map_err(CliError::Backtest),
         }
     }
 }
@@ -71,6 +75,8 @@ pub enum CliError {
     Output(io::Error),
     /// `indicators` failed.
     Indicators(indicators::IndicatorsError),
+    /// `backtest` failed.
+    Backtest(backtest::BacktestCliError),
 }
 
 impl fmt::Display for CliError {
@@ -80,6 +86,7 @@ impl fmt::Display for CliError {
             Self::Credentials(e) => write!(f, "Credentials unavailable: {e}"),
             Self::Output(e) => write!(f, "Cannot write output: {e}"),
             Self::Indicators(e) => write!(f, "Indicators failed: {e}"),
+            Self::Backtest(e) => write!(f, "{e}"),
         }
     }
 }
@@ -91,6 +98,7 @@ impl std::error::Error for CliError {
             Self::Credentials(e) => Some(e),
             Self::Output(e) => Some(e),
             Self::Indicators(e) => Some(e),
+            Self::Backtest(e) => Some(e),
         }
     }
 }
