@@ -15,7 +15,7 @@ mod report;
 pub mod stats;
 mod svg;
 
-pub use report::{write_outputs, Report, ReportInput, SEED_FIGURES};
+pub use report::{write_outputs, Report, ReportInput, SeedFigures, SEED_FIGURES};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -168,8 +168,8 @@ impl Driver {
                 legs.push_str(&format!(
                     "{} {}@{}",
                     reason.as_str(),
-                    qty.to_f64(),
-                    price.to_f64()
+                    report::decimal8(qty.to_f64()),
+                    report::decimal8(price.to_f64())
                 ));
             }
             Record::TradeClosed(t) => {

@@ -18,11 +18,45 @@ use super::{svg, BacktestResult, TradeRow};
 use crate::datafile::FileKind;
 use crate::types::Side;
 
-/// The seed's reported figures (STRATEGIES.md): strategy, return %, max
-/// drawdown %, win rate %, signals per month, average win %, average loss %.
-pub const SEED_FIGURES: [(&str, f64, f64, f64, f64, Option<f64>, Option<f64>); 2] = [
-    ("mtf_long", 10.38, 1.45, 50.0, 14.0, Some(2.85), Some(-0.74)),
-    ("trend_distance_short", 20.08, 2.26, 58.3, 12.0, None, None),
+/// One strategy's figures as the seed reported them (STRATEGIES.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeedFigures {
+    /// Strategy name.
+    pub strategy: &'static str,
+    /// Return, percent.
+    pub return_pct: f64,
+    /// Max drawdown, percent (positive).
+    pub max_drawdown_pct: f64,
+    /// Win rate, percent.
+    pub win_rate_pct: f64,
+    /// Signals per month.
+    pub signals_per_month: f64,
+    /// Average win, percent (when reported).
+    pub avg_win_pct: Option<f64>,
+    /// Average loss, percent (when reported).
+    pub avg_loss_pct: Option<f64>,
+}
+
+/// The seed's reported figures, for comparison only.
+pub const SEED_FIGURES: [SeedFigures; 2] = [
+    SeedFigures {
+        strategy: "mtf_long",
+        return_pct: 10.38,
+        max_drawdown_pct: 1.45,
+        win_rate_pct: 50.0,
+        signals_per_month: 14.0,
+        avg_win_pct: Some(2.85),
+        avg_loss_pct: Some(-0.74),
+    },
+    SeedFigures {
+        strategy: "trend_distance_short",
+        return_pct: 20.08,
+        max_drawdown_pct: 2.26,
+        win_rate_pct: 58.3,
+        signals_per_month: 12.0,
+        avg_win_pct: None,
+        avg_loss_pct: None,
+    },
 ];
 
 /// `input` of the report.
@@ -179,7 +213,16 @@ impl Report {
             &self.strategies.trend_distance_short,
         );
         row(&mut s, "combined", &self.combined);
-        for (name, ret, dd, win, sig, aw, al) in SEED_FIGURES {
+        for f in SEED_FIGURES {
+            let (name, ret, dd, win, sig, aw, al) = (
+                f.strategy,
+                f.return_pct,
+                f.max_drawdown_pct,
+                f.win_rate_pct,
+                f.signals_per_month,
+                f.avg_win_pct,
+                f.avg_loss_pct,
+            );
             let _ = writeln!(
                 s,
                 "{:<22} {:>7} {:>9.2} {:>9.2} {:>8.1} {:>9.1} {:>9} {:>9} {:>7} {:>8} {:>9}",
@@ -220,6 +263,19 @@ fn opt(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.2}"))
 }
 
+/// Returns `v` with at most 8 decimals and no trailing zeros (fixed-point
+/// values printed without their binary noise).
+#[must_use]
+pub fn decimal8(v: f64) -> String {
+    let s = format!("{v:.8}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
 /// Returns `trades.csv` text.
 #[must_use]
 pub fn trades_csv(rows: &[TradeRow]) -> String {
@@ -239,9 +295,9 @@ pub fn trades_csv(rows: &[TradeRow]) -> String {
             },
             t.entry_ts.as_ms(),
             t.exit_ts.as_ms(),
-            t.entry_price.to_f64(),
-            t.avg_exit_price.to_f64(),
-            t.qty.to_f64(),
+            decimal8(t.entry_price.to_f64()),
+            decimal8(t.avg_exit_price.to_f64()),
+            decimal8(t.qty.to_f64()),
             t.fees,
             t.pnl,
             t.r_multiple,
@@ -284,4 +340,17 @@ pub fn write_outputs(result: &BacktestResult, dir: &Path) -> io::Result<Report> 
     fs::write(dir.join("equity.csv"), equity_csv(&result.equity))?;
     fs::write(dir.join("equity.svg"), svg::equity_svg(&result.equity))?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal8;
+
+    #[test]
+    fn decimal8_drops_binary_noise_and_trailing_zeros() {
+        assert_eq!(decimal8(0.205_000_000_074_505_8), "0.205");
+        assert_eq!(decimal8(97_106.909_719_999_88), "97106.90972");
+        assert_eq!(decimal8(5.0), "5");
+        assert_eq!(decimal8(-0.000_000_001), "0");
+    }
 }

@@ -205,8 +205,10 @@ fn low_available_balance_is_rejected() {
 
 #[test]
 fn portfolio_risk_above_five_percent_is_rejected() {
-    let mut cfg = RiskConfig::default();
-    cfg.max_positions = 3;
+    let cfg = RiskConfig {
+        max_positions: 3,
+        ..RiskConfig::default()
+    };
     let mut m = RiskManager::new(cfg, SizingConfig::default(), 10_000.0);
     let mut r = req();
     r.open_positions = 1;
