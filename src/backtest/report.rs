@@ -176,7 +176,7 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "{:<22} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9}",
+            "{:<26} {:>7} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9}",
             "strategy",
             "trades",
             "return%",
@@ -192,11 +192,11 @@ impl Report {
         let row = |s: &mut String, name: &str, st: &Stats| {
             let _ = writeln!(
                 s,
-                "{:<22} {:>7} {:>9.2} {:>9.2} {:>8.1} {:>9.1} {:>9.2} {:>9.2} {:>7} {:>8} {:>9.2}",
+                "{:<26} {:>7} {:>9.2} {:>9.2} {:>8.1} {:>9.1} {:>9.2} {:>9.2} {:>7} {:>8} {:>9.2}",
                 name,
                 st.trades,
                 st.return_pct,
-                -st.max_drawdown_pct,
+                0.0 - st.max_drawdown_pct.abs(),
                 st.win_rate_pct,
                 st.signals_per_month,
                 st.avg_win_pct,
@@ -225,7 +225,7 @@ impl Report {
             );
             let _ = writeln!(
                 s,
-                "{:<22} {:>7} {:>9.2} {:>9.2} {:>8.1} {:>9.1} {:>9} {:>9} {:>7} {:>8} {:>9}",
+                "{:<26} {:>7} {:>9.2} {:>9.2} {:>8.1} {:>9.1} {:>9} {:>9} {:>7} {:>8} {:>9}",
                 format!("seed {name}"),
                 "-",
                 ret,
