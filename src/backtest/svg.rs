@@ -83,10 +83,15 @@ pub fn equity_svg(points: &[(i64, f64)]) -> String {
         let yy = yd(d);
         let _ = writeln!(
             s,
-            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#eee"/><text x="{:.1}" y="{:.1}" text-anchor="end">-{d:.2}%</text>"##,
+            r##"<line x1="{LEFT}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#eee"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
             W - RIGHT,
             LEFT - 6.0,
-            yy + 4.0
+            yy + 4.0,
+            if k == 0 {
+                "0%".to_string()
+            } else {
+                format!("-{d:.2}%")
+            }
         );
     }
     for k in 0..=6 {
