@@ -7,13 +7,22 @@
 //! repository README for the threads, modes and journal.
 #![forbid(unsafe_code)]
 
+pub mod backtest;
 pub mod candles;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod datafile;
 pub mod feed;
 pub mod indicators;
 pub mod io;
 pub mod logging;
+pub mod money;
+pub mod orders;
+pub mod positions;
+pub mod risk;
+pub mod signals;
+pub mod sim;
+pub mod strategy;
 pub mod testdata;
 pub mod types;

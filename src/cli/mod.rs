@@ -9,6 +9,7 @@
 //! `Subcommand`) type and a `run(self, out) -> Result<(), CliError>`, add a
 //! variant to [`Command`] and one arm to [`Command::run`].
 
+pub mod backtest;
 mod config;
 mod config_check;
 pub mod indicators;
@@ -44,6 +45,8 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Backtest the strategies on klines or aggTrades files.
+    Backtest(backtest::BacktestArgs),
     /// Build 1m/5m candles from Binance klines or aggTrades files and print
     /// their indicators as CSV (all 1m rows, then all 5m rows).
     #[command(long_about = indicators::LONG_ABOUT)]
@@ -59,6 +62,7 @@ impl Command {
         match self {
             Self::Config(command) => command.run(out),
             Self::Indicators(args) => args.run(out),
+            Self::Backtest(args) => backtest::run(&args, out).map_err(CliError::Backtest),
         }
     }
 }
@@ -74,6 +78,8 @@ pub enum CliError {
     Output(io::Error),
     /// `indicators` could not read its data or write its CSV.
     Indicators(indicators::IndicatorsError),
+    /// `backtest` failed.
+    Backtest(backtest::BacktestCliError),
 }
 
 impl fmt::Display for CliError {
@@ -83,6 +89,7 @@ impl fmt::Display for CliError {
             Self::Credentials(e) => write!(f, "Credentials unavailable: {e}"),
             Self::Output(e) => write!(f, "Cannot write output: {e}"),
             Self::Indicators(e) => write!(f, "Indicators failed: {e}"),
+            Self::Backtest(e) => write!(f, "{e}"),
         }
     }
 }
@@ -94,6 +101,7 @@ impl std::error::Error for CliError {
             Self::Credentials(e) => Some(e),
             Self::Output(e) => Some(e),
             Self::Indicators(e) => Some(e),
+            Self::Backtest(e) => Some(e),
         }
     }
 }

@@ -1,0 +1,603 @@
+//! [`Core`]: event dispatch, candles, indicators, strategies, aggregation
+//! and risk. Order management of open positions lives in `exits.rs`.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use super::{Action, CandleBatch, Command, Event, LogEvent, Record, ACTION_CAPACITY};
+use crate::candles::{CandleBuilder, CandleEvent};
+use crate::config::{Config, ManagementConfig};
+use crate::indicators::{IndicatorPeriods, IndicatorSnapshot, PeriodError, TimeframeIndicators};
+use crate::money::Money;
+use crate::orders::{ExitReason, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
+use crate::positions::{Position, PositionState};
+use crate::risk::{EntryRequest, HaltReason, RejectReason, RiskManager};
+use crate::signals::{aggregate, Exposure};
+use crate::strategy::{self, MarketView, Signal, Strategy, StrategyId};
+use crate::types::{Candle, InstrumentRules, Price, SymbolId, TimestampNs, NS_PER_MIN};
+
+/// Why a [`Core`] could not be built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoreError {
+    /// One [`InstrumentRules`] per `market.symbols` entry is required.
+    RulesCount {
+        /// Symbols configured.
+        symbols: usize,
+        /// Rules given.
+        rules: usize,
+    },
+    /// The two strategies read one shared 1m indicator set, so this period
+    /// must be equal in both.
+    PeriodMismatch {
+        /// The config key that differs.
+        key: &'static str,
+    },
+    /// The indicator periods are unusable.
+    Indicators(PeriodError),
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RulesCount { symbols, rules } => write!(
+                f,
+                "Expected instrument rules for {symbols} symbols, got {rules}"
+            ),
+            Self::PeriodMismatch { key } => write!(
+                f,
+                "strategies.mtf_long.{key} and strategies.trend_distance_short.{key} must be equal (shared 1m indicators)"
+            ),
+            Self::Indicators(e) => write!(f, "Indicator periods rejected: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Indicators(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Counters of what the core has seen and done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CoreStats {
+    /// Events handled.
+    pub events: u64,
+    /// Closed 1m candles evaluated.
+    pub candles_1m: u64,
+    /// Closed 5m candles folded in.
+    pub candles_5m: u64,
+    /// Signals produced by strategies.
+    pub signals: u64,
+    /// Entry orders sent.
+    pub entries: u64,
+    /// Gap events.
+    pub gaps: u64,
+    /// Actions lost to a full queue (a driver that does not drain).
+    pub dropped_actions: u64,
+}
+
+/// Per-symbol market state and position.
+#[derive(Debug)]
+pub(super) struct SymbolState {
+    pub(super) rules: InstrumentRules,
+    builder: CandleBuilder,
+    ind1: TimeframeIndicators,
+    ind5: TimeframeIndicators,
+    snap5: IndicatorSnapshot,
+    last5: Option<Candle>,
+    pub(super) last_price: Option<Price>,
+    last_data_ts: Option<TimestampNs>,
+    pub(super) position: Option<Position>,
+}
+
+/// The engine core. See the module docs.
+#[derive(Debug)]
+pub struct Core {
+    pub(super) symbols: Vec<SymbolState>,
+    strategies: Vec<Box<dyn Strategy>>,
+    /// Scratch for one candle's signals; capacity = number of strategies.
+    signals: Vec<Signal>,
+    pub(super) risk: RiskManager,
+    pub(super) mgmt: ManagementConfig,
+    /// Taker fee as a fraction, for break-even.
+    pub(super) fee_rate: f64,
+    leverage: f64,
+    /// Initial equity plus every realized fee and PnL.
+    pub(super) cash: Money,
+    initial: Money,
+    next_order: u64,
+    next_position: u64,
+    shutdown: bool,
+    actions: VecDeque<Action>,
+    pub(super) stats: CoreStats,
+}
+
+/// The shared 1m and 5m indicator periods the strategies read.
+fn periods(cfg: &Config) -> Result<(IndicatorPeriods, IndicatorPeriods), CoreError> {
+    let l = &cfg.strategies.mtf_long;
+    let s = &cfg.strategies.trend_distance_short;
+    let both = l.enabled && s.enabled;
+    if both && l.atr_period != s.atr_period {
+        return Err(CoreError::PeriodMismatch { key: "atr_period" });
+    }
+    if both && l.volume_sma_period != s.volume_sma_period {
+        return Err(CoreError::PeriodMismatch {
+            key: "volume_sma_period",
+        });
+    }
+    let (atr, volume_sma) = if l.enabled {
+        (l.atr_period, l.volume_sma_period)
+    } else {
+        (s.atr_period, s.volume_sma_period)
+    };
+    let defaults = IndicatorPeriods::default();
+    let one = IndicatorPeriods {
+        rsi: l.rsi_period,
+        atr,
+        volume_sma,
+        channel_high: l.breakout_lookback,
+        channel_low: s.breakdown_lookback,
+        ..defaults
+    };
+    let five = IndicatorPeriods {
+        ema_fast: l.ema_fast_period,
+        ema_slow: l.ema_slow_period,
+        sma_mid: s.sma_fast_period,
+        sma_slow: s.sma_slow_period,
+        ..defaults
+    };
+    Ok((one, five))
+}
+
+impl Core {
+    /// Builds the core for `cfg` with one [`InstrumentRules`] per
+    /// `market.symbols` entry (SymbolId(i) is `rules[i]`). Allocates every
+    /// buffer here; nothing after.
+    ///
+    /// # Errors
+    /// [`CoreError`] when the rules do not match the symbols or the
+    /// indicator periods are unusable.
+    pub fn try_new(cfg: &Config, rules: &[InstrumentRules]) -> Result<Self, CoreError> {
+        Self::try_with_strategies(cfg, rules, strategy::build(&cfg.strategies))
+    }
+
+    /// Builds the core like [`try_new`](Self::try_new) but with the given
+    /// strategies (evaluation and tie-break order as given) instead of the
+    /// configured ones: for a strategy outside the registry, or a scripted
+    /// one in tests.
+    ///
+    /// # Errors
+    /// As [`try_new`](Self::try_new).
+    pub fn try_with_strategies(
+        cfg: &Config,
+        rules: &[InstrumentRules],
+        strategies: Vec<Box<dyn Strategy>>,
+    ) -> Result<Self, CoreError> {
+        if rules.len() != cfg.market.symbols.len() {
+            return Err(CoreError::RulesCount {
+                symbols: cfg.market.symbols.len(),
+                rules: rules.len(),
+            });
+        }
+        let (p1, p5) = periods(cfg)?;
+        let grace_ns = i64::try_from(cfg.market.candle_grace_period_ms)
+            .unwrap_or(0)
+            .saturating_mul(1_000_000);
+        let mut symbols = Vec::with_capacity(rules.len());
+        for (i, r) in rules.iter().enumerate() {
+            let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+            symbols.push(SymbolState {
+                rules: *r,
+                builder: CandleBuilder::new(id, grace_ns),
+                ind1: TimeframeIndicators::try_new(p1).map_err(CoreError::Indicators)?,
+                ind5: TimeframeIndicators::try_new(p5).map_err(CoreError::Indicators)?,
+                snap5: IndicatorSnapshot::default(),
+                last5: None,
+                last_price: None,
+                last_data_ts: None,
+                position: None,
+            });
+        }
+        let initial = Money::from_f64(cfg.simulator.initial_equity);
+        Ok(Self {
+            symbols,
+            signals: Vec::with_capacity(strategies.len()),
+            strategies,
+            risk: RiskManager::new(
+                cfg.risk.clone(),
+                cfg.sizing.clone(),
+                cfg.simulator.initial_equity,
+            ),
+            mgmt: cfg.management.clone(),
+            fee_rate: cfg.simulator.taker_fee_bps / 10_000.0,
+            leverage: f64::from(cfg.exchange.leverage.max(1)),
+            cash: initial,
+            initial,
+            next_order: 1,
+            next_position: 1,
+            shutdown: false,
+            actions: VecDeque::with_capacity(ACTION_CAPACITY),
+            stats: CoreStats::default(),
+        })
+    }
+
+    /// Handles one event; its actions are then available through
+    /// [`next_action`](Self::next_action).
+    pub fn on_event(&mut self, event: &Event) {
+        self.stats.events += 1;
+        match *event {
+            Event::Trade(t) => {
+                let Some(i) = self.symbol_index(t.symbol) else {
+                    return;
+                };
+                let mut batch = CandleBatch::default();
+                let s = &mut self.symbols[i];
+                s.last_price = Some(t.price);
+                s.last_data_ts = Some(t.exchange_ts);
+                s.builder.on_trade(&t, &mut |e| batch.push(e));
+                self.on_price(i, t.price.to_f64(), t.exchange_ts);
+                self.on_candles(i, &batch, t.exchange_ts);
+            }
+            Event::Candle(c) => {
+                let Some(i) = self.symbol_index(c.symbol) else {
+                    return;
+                };
+                let now = c.open_time.add_ns(NS_PER_MIN);
+                let mut batch = CandleBatch::default();
+                let s = &mut self.symbols[i];
+                s.last_price = Some(c.close);
+                s.last_data_ts = Some(now);
+                s.builder.on_closed_1m(&c, &mut |e| batch.push(e));
+                let extreme = match s.position.map(|p| p.side) {
+                    Some(crate::types::Side::Sell) => c.low,
+                    _ => c.high,
+                };
+                self.on_price(i, extreme.to_f64(), now);
+                self.on_candles(i, &batch, now);
+            }
+            Event::Clock(now) => {
+                for i in 0..self.symbols.len() {
+                    let mut batch = CandleBatch::default();
+                    self.symbols[i]
+                        .builder
+                        .on_clock(now, &mut |e| batch.push(e));
+                    self.on_candles(i, &batch, now);
+                }
+            }
+            Event::Ack { order, .. } => {
+                if self.find_order(order).is_none() {
+                    self.push(Action::Log(LogEvent::UnknownOrder(order)));
+                }
+            }
+            Event::Fill(f) => self.on_fill(&f),
+            Event::Rejected { order, ts } => self.on_order_gone(order, ts, true),
+            Event::Cancelled { order, ts } => self.on_order_gone(order, ts, false),
+            Event::Control { command, ts } => self.on_command(command, ts),
+        }
+    }
+
+    /// Returns the next action, oldest first.
+    pub fn next_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// Returns the mark-to-market equity: cash plus unrealized PnL at the
+    /// last trade prices.
+    #[must_use]
+    pub fn equity(&self) -> f64 {
+        let mut eq = self.cash.to_f64();
+        for s in &self.symbols {
+            if let (Some(p), Some(mark)) = (&s.position, s.last_price) {
+                eq += p.unrealized(mark.to_f64());
+            }
+        }
+        eq
+    }
+
+    /// Returns initial equity plus every realized fee and PnL.
+    #[must_use]
+    pub fn cash(&self) -> Money {
+        self.cash
+    }
+
+    /// Returns the starting equity.
+    #[must_use]
+    pub fn initial_equity(&self) -> Money {
+        self.initial
+    }
+
+    /// Returns the position of `symbol`, if any.
+    #[must_use]
+    pub fn position(&self, symbol: SymbolId) -> Option<&Position> {
+        self.symbols.get(usize::from(symbol.0))?.position.as_ref()
+    }
+
+    /// Returns why the engine is HALTED, if it is.
+    #[must_use]
+    pub fn halted(&self) -> Option<HaltReason> {
+        self.risk.halted()
+    }
+
+    /// Returns the risk manager (limits, streaks, rejection counts).
+    #[must_use]
+    pub fn risk(&self) -> &RiskManager {
+        &self.risk
+    }
+
+    /// Returns the counters.
+    #[must_use]
+    pub fn stats(&self) -> CoreStats {
+        self.stats
+    }
+
+    /// Returns the name of strategy `id` (`"?"` when unknown).
+    #[must_use]
+    pub fn strategy_name(&self, id: StrategyId) -> &'static str {
+        self.strategies
+            .get(usize::from(id.0))
+            .map_or("?", |s| s.name())
+    }
+
+    /// Returns the number of enabled strategies.
+    #[must_use]
+    pub fn strategy_count(&self) -> usize {
+        self.strategies.len()
+    }
+
+    fn symbol_index(&mut self, symbol: SymbolId) -> Option<usize> {
+        let i = usize::from(symbol.0);
+        if i < self.symbols.len() {
+            Some(i)
+        } else {
+            self.push(Action::Log(LogEvent::UnknownSymbol(symbol)));
+            None
+        }
+    }
+
+    pub(super) fn push(&mut self, a: Action) {
+        if self.actions.len() < ACTION_CAPACITY {
+            self.actions.push_back(a);
+        } else {
+            self.stats.dropped_actions += 1;
+        }
+    }
+
+    pub(super) fn record(&mut self, r: Record) {
+        self.push(Action::Record(r));
+    }
+
+    pub(super) fn new_order_id(&mut self) -> OrderId {
+        let id = OrderId(self.next_order);
+        self.next_order += 1;
+        id
+    }
+
+    /// Folds a batch of candle events in, strategies running after the 5m
+    /// candle a 1m candle completes, then checks the kill switch.
+    fn on_candles(&mut self, i: usize, batch: &CandleBatch, now: TimestampNs) {
+        if batch.len == 0 {
+            return;
+        }
+        let mut pending: Option<Candle> = None;
+        for e in batch.events.iter().take(batch.len).flatten() {
+            match *e {
+                CandleEvent::Closed1m(c) => {
+                    if let Some(prev) = pending.take() {
+                        self.evaluate(i, &prev, now);
+                    }
+                    self.symbols[i].ind1.update(&c);
+                    self.stats.candles_1m += 1;
+                    pending = Some(c);
+                }
+                CandleEvent::Closed5m(c) => {
+                    let s = &mut self.symbols[i];
+                    s.ind5.update(&c);
+                    s.snap5 = s.ind5.snapshot();
+                    s.last5 = Some(c);
+                    self.stats.candles_5m += 1;
+                }
+                CandleEvent::Gap { from, to } => {
+                    self.stats.gaps += 1;
+                    let symbol = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+                    self.record(Record::Gap { symbol, from, to });
+                }
+            }
+        }
+        if let Some(c) = pending {
+            self.evaluate(i, &c, now);
+            self.check_equity(now);
+        }
+    }
+
+    /// Runs the strategies on a closed 1m candle, aggregates, checks risk
+    /// and sends the entry.
+    fn evaluate(&mut self, i: usize, c1: &Candle, now: TimestampNs) {
+        let s = &self.symbols[i];
+        let snap1 = s.ind1.snapshot();
+        let view = MarketView {
+            symbol: c1.symbol,
+            c1,
+            ind1: &snap1,
+            c5: s.last5.as_ref(),
+            ind5: &s.snap5,
+        };
+        self.signals.clear();
+        for (k, strat) in self.strategies.iter().enumerate() {
+            if let Some(mut sig) = strat.evaluate(&view) {
+                sig.strategy = StrategyId(u8::try_from(k).unwrap_or(u8::MAX));
+                self.signals.push(sig);
+            }
+        }
+        if self.signals.is_empty() {
+            return;
+        }
+        self.stats.signals += self.signals.len() as u64;
+        for k in 0..self.signals.len() {
+            let sig = self.signals[k];
+            self.record(Record::Signal(sig));
+        }
+        let exposure = match &self.symbols[i].position {
+            None => Exposure::Flat,
+            Some(p) if p.state == PositionState::Pending => Exposure::Pending(p.side),
+            Some(p) => Exposure::Open(p.side),
+        };
+        let mut winner = None;
+        {
+            let Self {
+                signals, actions, ..
+            } = self;
+            let mut dropped = |signal: &Signal, reason| {
+                if actions.len() < ACTION_CAPACITY {
+                    actions.push_back(Action::Record(Record::SignalDropped {
+                        signal: *signal,
+                        reason,
+                    }));
+                }
+            };
+            if let Some(w) = aggregate(signals, exposure, &mut dropped) {
+                winner = Some(w);
+            }
+        }
+        if let Some(sig) = winner {
+            if self.shutdown {
+                self.reject(sig, RejectReason::Halted);
+                return;
+            }
+            self.try_enter(i, &sig, now);
+        }
+    }
+
+    fn reject(&mut self, signal: Signal, reason: RejectReason) {
+        self.record(Record::RiskRejected { signal, reason });
+    }
+
+    /// Sizes the winning signal through risk and sends its entry order.
+    fn try_enter(&mut self, i: usize, sig: &Signal, now: TimestampNs) {
+        let equity = self.equity();
+        let mut margin = 0.0;
+        let mut open_risk = 0.0;
+        let mut open_positions = 0u32;
+        for s in &self.symbols {
+            if let Some(p) = &s.position {
+                open_positions += 1;
+                let mark = s.last_price.map_or(p.entry_price, Price::to_f64);
+                margin += p.open_qty.to_f64() * mark / self.leverage;
+                open_risk += p.open_risk(mark);
+            }
+        }
+        let s = &self.symbols[i];
+        let req = EntryRequest {
+            price: sig.price,
+            stop_distance: sig.stop_distance,
+            last_price: s.last_price,
+            last_data_ts: s.last_data_ts,
+            now,
+            equity,
+            available: equity - margin,
+            open_positions,
+            open_risk,
+            leverage: self.leverage,
+        };
+        let rules = s.rules;
+        match self.risk.check_entry(&req, &rules) {
+            Err(reason) => self.reject(*sig, reason),
+            Ok(sized) => {
+                let order = self.new_order_id();
+                let id = PositionId(self.next_position);
+                self.next_position += 1;
+                let pos = Position::pending(
+                    id,
+                    sig.symbol,
+                    sig.strategy,
+                    sig.side,
+                    sized.qty,
+                    sig.stop_distance,
+                    sig.target_distance,
+                    order,
+                    now,
+                );
+                self.symbols[i].position = Some(pos);
+                self.stats.entries += 1;
+                self.record(Record::EntrySent {
+                    position: id,
+                    strategy: sig.strategy,
+                    qty: sized.qty,
+                    capped: sized.capped,
+                    ts: now,
+                });
+                self.record(Record::Transition {
+                    position: id,
+                    symbol: sig.symbol,
+                    from: None,
+                    to: PositionState::Pending,
+                    ts: now,
+                });
+                self.push(Action::Place(OrderIntent {
+                    id: order,
+                    position: id,
+                    symbol: sig.symbol,
+                    side: sig.side,
+                    qty: sized.qty,
+                    kind: OrderKind::Market,
+                    reduce_only: false,
+                    purpose: OrderPurpose::Entry,
+                    ts: now,
+                }));
+            }
+        }
+    }
+
+    /// Marks equity to market and fires the kill switch when the drawdown
+    /// from the peak reaches the limit.
+    pub(super) fn check_equity(&mut self, now: TimestampNs) {
+        let eq = self.equity();
+        if self.risk.on_equity(eq) {
+            self.record(Record::Halted {
+                reason: HaltReason::KillSwitch,
+                ts: now,
+            });
+            if self.risk.config().flatten_on_halt {
+                self.flatten_all(ExitReason::Emergency, now);
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: Command, ts: TimestampNs) {
+        match command {
+            Command::Halt => {
+                if self.risk.halt(HaltReason::Command) {
+                    self.record(Record::Halted {
+                        reason: HaltReason::Command,
+                        ts,
+                    });
+                }
+            }
+            Command::Resume | Command::Reset => {
+                let was_halted = self.risk.halted().is_some();
+                let eq = self.equity();
+                self.risk.resume(eq, command == Command::Reset);
+                if was_halted {
+                    self.record(Record::Resumed { ts });
+                }
+            }
+            Command::Flatten => self.flatten_all(ExitReason::Manual, ts),
+            Command::EmergencyStop => {
+                if self.risk.halt(HaltReason::StopFile) {
+                    self.record(Record::Halted {
+                        reason: HaltReason::StopFile,
+                        ts,
+                    });
+                }
+                self.flatten_all(ExitReason::Emergency, ts);
+            }
+            Command::Shutdown => {
+                self.shutdown = true;
+                self.flatten_all(ExitReason::Shutdown, ts);
+            }
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Order management of the core's positions: fills, protective stop and
+//! take-profit orders, break-even, trailing, flatten and the close of a
+//! trade. Part of [`Core`]; never allocates.
+
+use super::engine::Core;
+use super::{Action, LogEvent, Record, StopMove};
+use crate::orders::{ExitReason, Fill, OrderId, OrderIntent, OrderKind, OrderPurpose};
+use crate::positions::PositionState;
+use crate::types::{SymbolId, TimestampNs};
+
+/// Which of a position's order slots an order id is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    Entry,
+    Stop,
+    Tp(usize),
+    Close,
+}
+
+impl Core {
+    /// Finds the symbol index and slot of a live order.
+    pub(super) fn find_order(&self, order: OrderId) -> Option<(usize, Slot)> {
+        for (i, s) in self.symbols.iter().enumerate() {
+            let Some(p) = &s.position else { continue };
+            if p.entry_order == Some(order) {
+                return Some((i, Slot::Entry));
+            }
+            if p.stop_order == Some(order) {
+                return Some((i, Slot::Stop));
+            }
+            if p.close_order == Some(order) {
+                return Some((i, Slot::Close));
+            }
+            if let Some(k) = p.tp_orders.iter().position(|o| *o == Some(order)) {
+                return Some((i, Slot::Tp(k)));
+            }
+        }
+        None
+    }
+
+    /// Folds a new price extreme into the open position: best price and trailing.
+    pub(super) fn on_price(&mut self, i: usize, extreme: f64, ts: TimestampNs) {
+        let s = &mut self.symbols[i];
+        let rules = s.rules;
+        let Some(p) = &mut s.position else { return };
+        if p.state != PositionState::Open {
+            return;
+        }
+        let old = p.stop;
+        if let Some(new) = p.trail(extreme, &self.mgmt, &rules) {
+            let position = p.id;
+            self.record(Record::StopMoved {
+                position,
+                from: old,
+                to: new,
+                why: StopMove::Trailing,
+                ts,
+            });
+            self.replace_stop(i, ts);
+        }
+    }
+
+    pub(super) fn on_fill(&mut self, f: &Fill) {
+        let Some((i, slot)) = self.find_order(f.order) else {
+            self.push(Action::Log(LogEvent::UnknownOrder(f.order)));
+            return;
+        };
+        if slot == Slot::Entry {
+            self.on_entry_fill(i, f);
+        } else {
+            self.on_exit_fill(i, slot, f);
+        }
+        self.check_equity(f.ts);
+    }
+
+    fn on_entry_fill(&mut self, i: usize, f: &Fill) {
+        let s = &mut self.symbols[i];
+        let rules = s.rules;
+        let Some(p) = &mut s.position else { return };
+        let was = p.state;
+        let change = p.on_entry_fill(f.qty, f.price, f.fee, f.slippage, f.ts, &rules);
+        if p.entry_qty >= p.requested_qty {
+            p.entry_order = None;
+        }
+        let (id, symbol, state) = (p.id, p.symbol, p.state);
+        self.cash += change;
+        if was == PositionState::Pending {
+            self.record(Record::Transition {
+                position: id,
+                symbol,
+                from: Some(PositionState::Pending),
+                to: PositionState::Open,
+                ts: f.ts,
+            });
+        }
+        if state == PositionState::Closing {
+            // A fill after a flatten request: close it too.
+            let reason = self.closing_reason(i);
+            self.send_close(i, reason, f.ts);
+        } else {
+            self.place_protection(i, f.ts);
+        }
+    }
+
+    fn closing_reason(&self, i: usize) -> ExitReason {
+        self.symbols[i]
+            .position
+            .map_or(ExitReason::Emergency, |p| p.last_exit)
+    }
+
+    fn on_exit_fill(&mut self, i: usize, slot: Slot, f: &Fill) {
+        let s = &mut self.symbols[i];
+        let Some(p) = &mut s.position else { return };
+        let reason = match slot {
+            Slot::Stop => p.stop_reason(),
+            Slot::Tp(2) => ExitReason::Target,
+            Slot::Tp(_) => ExitReason::Partial,
+            Slot::Close | Slot::Entry => p.last_exit,
+        };
+        let leg = p.on_exit_fill(f.qty, f.price, f.fee, f.slippage, reason, f.ts);
+        let id = p.id;
+        let flat = p.open_qty.is_zero();
+        match slot {
+            Slot::Tp(0) => {
+                p.partial1_done = true;
+                p.tp_orders[0] = None;
+            }
+            Slot::Tp(1) => {
+                p.partial2_done = true;
+                p.tp_orders[1] = None;
+            }
+            Slot::Tp(_) => p.tp_orders[2] = None,
+            Slot::Stop => {
+                if flat {
+                    p.stop_order = None;
+                }
+            }
+            Slot::Close => {
+                if flat {
+                    p.close_order = None;
+                }
+            }
+            Slot::Entry => {}
+        }
+        self.cash += leg;
+        self.record(Record::Exit {
+            position: id,
+            reason,
+            qty: f.qty,
+            price: f.price,
+            pnl: leg,
+            ts: f.ts,
+        });
+        if flat {
+            self.close_position(i, f.ts);
+            return;
+        }
+        if slot == Slot::Tp(0) && self.mgmt.breakeven_on_partial1 {
+            let s = &mut self.symbols[i];
+            let rules = s.rules;
+            if let Some(p) = &mut s.position {
+                let old = p.stop;
+                if let Some(new) = p.breakeven(&self.mgmt, self.fee_rate, &rules) {
+                    self.record(Record::StopMoved {
+                        position: id,
+                        from: old,
+                        to: new,
+                        why: StopMove::BreakEven,
+                        ts: f.ts,
+                    });
+                }
+            }
+        }
+        if matches!(slot, Slot::Tp(_)) {
+            // The stop now covers a smaller quantity (and maybe a new level).
+            self.replace_stop(i, f.ts);
+        }
+    }
+
+    /// An order was rejected (`rejected`) or cancelled.
+    pub(super) fn on_order_gone(&mut self, order: OrderId, ts: TimestampNs, rejected: bool) {
+        let Some((i, slot)) = self.find_order(order) else {
+            if rejected {
+                self.push(Action::Log(LogEvent::UnknownOrder(order)));
+            }
+            return;
+        };
+        let Some(p) = &mut self.symbols[i].position else {
+            return;
+        };
+        match slot {
+            Slot::Entry => {
+                p.entry_order = None;
+                if p.entry_qty.is_zero() {
+                    let (id, symbol, from) = (p.id, p.symbol, p.state);
+                    self.symbols[i].position = None;
+                    self.record(Record::Transition {
+                        position: id,
+                        symbol,
+                        from: Some(from),
+                        to: PositionState::Closed,
+                        ts,
+                    });
+                }
+            }
+            Slot::Stop => {
+                p.stop_order = None;
+                if rejected && p.state == PositionState::Open {
+                    let id = p.id;
+                    self.push(Action::Log(LogEvent::StopRejected(id)));
+                    self.close_with(i, ExitReason::Emergency, ts);
+                }
+            }
+            Slot::Tp(k) => p.tp_orders[k] = None,
+            Slot::Close => p.close_order = None,
+        }
+    }
+
+    /// Cancels the live exit orders and places the stop and the take-profit
+    /// legs for the current open quantity.
+    fn place_protection(&mut self, i: usize, ts: TimestampNs) {
+        self.replace_stop(i, ts);
+        let s = &mut self.symbols[i];
+        let rules = s.rules;
+        let Some(p) = &mut s.position else { return };
+        let plan = p.exit_plan(&self.mgmt, &rules);
+        let (id, symbol, side) = (p.id, p.symbol, p.side);
+        let old = p.tp_orders;
+        for o in old.iter().flatten() {
+            self.push(Action::Cancel { order: *o, symbol });
+        }
+        for (k, leg) in plan.legs.iter().enumerate() {
+            let order = leg.map(|_| self.new_order_id());
+            if let Some(p) = &mut self.symbols[i].position {
+                p.tp_orders[k] = order;
+            }
+            if let (Some(leg), Some(order)) = (leg, order) {
+                self.push(Action::Place(OrderIntent {
+                    id: order,
+                    position: id,
+                    symbol,
+                    side: side.opposite(),
+                    qty: leg.qty,
+                    kind: OrderKind::TakeProfitMarket {
+                        trigger: leg.trigger,
+                    },
+                    reduce_only: true,
+                    purpose: leg.purpose,
+                    ts,
+                }));
+            }
+        }
+    }
+
+    /// Cancels the live stop (if any) and places one at the position's stop
+    /// for its open quantity.
+    pub(super) fn replace_stop(&mut self, i: usize, ts: TimestampNs) {
+        let order = self.new_order_id();
+        let Some(p) = &mut self.symbols[i].position else {
+            return;
+        };
+        let old = p.stop_order.replace(order);
+        let intent = OrderIntent {
+            id: order,
+            position: p.id,
+            symbol: p.symbol,
+            side: p.side.opposite(),
+            qty: p.open_qty,
+            kind: OrderKind::StopMarket { trigger: p.stop },
+            reduce_only: true,
+            purpose: OrderPurpose::Stop,
+            ts,
+        };
+        if let Some(o) = old {
+            self.push(Action::Cancel {
+                order: o,
+                symbol: intent.symbol,
+            });
+        }
+        self.push(Action::Place(intent));
+    }
+
+    /// Closes every position at market (pending entries are cancelled).
+    pub(super) fn flatten_all(&mut self, reason: ExitReason, ts: TimestampNs) {
+        for i in 0..self.symbols.len() {
+            self.close_with(i, reason, ts);
+        }
+    }
+
+    /// Moves the position of symbol `i` to CLOSING for `reason`.
+    fn close_with(&mut self, i: usize, reason: ExitReason, ts: TimestampNs) {
+        let Some(p) = &mut self.symbols[i].position else {
+            return;
+        };
+        let from = p.state;
+        if from == PositionState::Closing {
+            return;
+        }
+        p.state = PositionState::Closing;
+        p.last_exit = reason;
+        let (id, symbol) = (p.id, p.symbol);
+        self.record(Record::Transition {
+            position: id,
+            symbol,
+            from: Some(from),
+            to: PositionState::Closing,
+            ts,
+        });
+        if let Some(Some(order)) = self.symbols[i].position.map(|p| p.entry_order) {
+            self.push(Action::Cancel { order, symbol });
+        }
+        self.send_close(i, reason, ts);
+    }
+
+    /// Cancels the stop and take-profits and sends a reduce-only market
+    /// order for the open quantity.
+    fn send_close(&mut self, i: usize, reason: ExitReason, ts: TimestampNs) {
+        self.cancel_exits(i);
+        let order = self.new_order_id();
+        let Some(p) = &mut self.symbols[i].position else {
+            return;
+        };
+        if p.open_qty.is_zero() {
+            return;
+        }
+        p.close_order = Some(order);
+        let intent = OrderIntent {
+            id: order,
+            position: p.id,
+            symbol: p.symbol,
+            side: p.side.opposite(),
+            qty: p.open_qty,
+            kind: OrderKind::Market,
+            reduce_only: true,
+            purpose: OrderPurpose::Close(reason),
+            ts,
+        };
+        self.push(Action::Place(intent));
+    }
+
+    /// Cancels the live stop and take-profit orders.
+    fn cancel_exits(&mut self, i: usize) {
+        let Some(p) = &mut self.symbols[i].position else {
+            return;
+        };
+        let symbol: SymbolId = p.symbol;
+        let mut to_cancel = [None; 4];
+        to_cancel[0] = p.stop_order.take();
+        for (k, o) in p.tp_orders.iter_mut().enumerate() {
+            to_cancel[k + 1] = o.take();
+        }
+        for order in to_cancel.into_iter().flatten() {
+            self.push(Action::Cancel { order, symbol });
+        }
+    }
+
+    /// The position is flat: cancels what is left, records the trade and
+    /// feeds its result to risk.
+    fn close_position(&mut self, i: usize, ts: TimestampNs) {
+        self.cancel_exits(i);
+        let Some(p) = self.symbols[i].position.take() else {
+            return;
+        };
+        if let Some(order) = p.entry_order {
+            self.push(Action::Cancel {
+                order,
+                symbol: p.symbol,
+            });
+        }
+        self.record(Record::Transition {
+            position: p.id,
+            symbol: p.symbol,
+            from: Some(p.state),
+            to: PositionState::Closed,
+            ts,
+        });
+        let trade = p.closed_trade();
+        self.risk.on_trade_closed(trade.pnl, ts);
+        self.record(Record::TradeClosed(trade));
+    }
+}

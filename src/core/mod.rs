@@ -1,0 +1,249 @@
+//! The engine core: one deterministic state machine that live, paper,
+//! backtest and replay all drive.
+//!
+//! Consumes [`Event`]s (trades, closed 1m candles, order acks, fills,
+//! rejects, cancels, clock ticks, control commands) and owns the pipeline
+//! candles → indicators (1m and 5m) → strategies → signals → risk →
+//! positions. Produces [`Action`]s (order intents, cancels, journal-worthy
+//! [`Record`]s, log events) into a preallocated queue the driver drains
+//! with [`Core::next_action`] after each event.
+//!
+//! Must never: read a clock (time comes from events), touch the file system
+//! (the STOP file arrives as [`Command::EmergencyStop`]), know which mode it
+//! runs in, allocate after construction, lock or log.
+
+mod engine;
+mod exits;
+
+pub use engine::{Core, CoreError, CoreStats};
+
+use crate::candles::CandleEvent;
+use crate::money::Money;
+use crate::orders::Fill;
+use crate::orders::{ExitReason, OrderId, OrderIntent, PositionId};
+use crate::positions::{ClosedTrade, PositionState};
+use crate::risk::{HaltReason, RejectReason};
+use crate::signals::DropReason;
+use crate::strategy::{Signal, StrategyId};
+use crate::types::{Candle, Price, Qty, SymbolId, TimestampNs, Trade};
+
+/// Capacity of the action queue; one event produces far fewer actions.
+pub const ACTION_CAPACITY: usize = 1024;
+
+/// A person's (or the driver's) command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Command {
+    /// Enter HALTED: no new entries.
+    Halt,
+    /// Leave HALTED; the kill switch measures from the current equity.
+    Resume,
+    /// Close every position at market (exit reason `manual`).
+    Flatten,
+    /// Resume and clear cooldown, loss-streak lock and streaks.
+    Reset,
+    /// The STOP file appeared: halt and flatten (exit reason `emergency`).
+    EmergencyStop,
+    /// Clean shutdown / end of a backtest: close everything (exit reason
+    /// `shutdown`) and take no new entries.
+    Shutdown,
+}
+
+/// Everything that can happen to the core.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Event {
+    /// A market trade.
+    Trade(Trade),
+    /// A closed 1m candle from a klines source.
+    Candle(Candle),
+    /// The clock passed this time (closes candles after the grace period).
+    Clock(TimestampNs),
+    /// The exchange accepted an order.
+    Ack {
+        /// Order id.
+        order: OrderId,
+        /// Exchange time.
+        ts: TimestampNs,
+    },
+    /// An execution.
+    Fill(Fill),
+    /// The exchange rejected an order.
+    Rejected {
+        /// Order id.
+        order: OrderId,
+        /// Exchange time.
+        ts: TimestampNs,
+    },
+    /// An order was cancelled (by request or by the exchange).
+    Cancelled {
+        /// Order id.
+        order: OrderId,
+        /// Exchange time.
+        ts: TimestampNs,
+    },
+    /// A control command.
+    Control {
+        /// What to do.
+        command: Command,
+        /// When.
+        ts: TimestampNs,
+    },
+}
+
+/// Why a stop moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopMove {
+    /// Break-even after partial 1.
+    BreakEven,
+    /// Trailing.
+    Trailing,
+}
+
+/// A journal-worthy record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Record {
+    /// A strategy signalled.
+    Signal(Signal),
+    /// Aggregation dropped a signal.
+    SignalDropped {
+        /// The signal.
+        signal: Signal,
+        /// Why.
+        reason: DropReason,
+    },
+    /// Risk rejected the winning signal.
+    RiskRejected {
+        /// The signal.
+        signal: Signal,
+        /// Why.
+        reason: RejectReason,
+    },
+    /// A position changed state (`from` is `None` for a new position).
+    Transition {
+        /// Position.
+        position: PositionId,
+        /// Symbol.
+        symbol: SymbolId,
+        /// Previous state.
+        from: Option<PositionState>,
+        /// New state.
+        to: PositionState,
+        /// Event time.
+        ts: TimestampNs,
+    },
+    /// An entry order was sized and sent.
+    EntrySent {
+        /// Position.
+        position: PositionId,
+        /// Strategy.
+        strategy: StrategyId,
+        /// Quantity.
+        qty: Qty,
+        /// True when the margin cap reduced it.
+        capped: bool,
+        /// Event time.
+        ts: TimestampNs,
+    },
+    /// An exit fill.
+    Exit {
+        /// Position.
+        position: PositionId,
+        /// Why.
+        reason: ExitReason,
+        /// Quantity.
+        qty: Qty,
+        /// Price.
+        price: Price,
+        /// PnL of the leg net of its fee.
+        pnl: Money,
+        /// Event time.
+        ts: TimestampNs,
+    },
+    /// A stop moved (always tighter).
+    StopMoved {
+        /// Position.
+        position: PositionId,
+        /// Old stop.
+        from: Price,
+        /// New stop.
+        to: Price,
+        /// Why.
+        why: StopMove,
+        /// Event time.
+        ts: TimestampNs,
+    },
+    /// A trade finished.
+    TradeClosed(ClosedTrade),
+    /// The engine entered HALTED.
+    Halted {
+        /// Why.
+        reason: HaltReason,
+        /// Event time.
+        ts: TimestampNs,
+    },
+    /// The engine left HALTED.
+    Resumed {
+        /// Event time.
+        ts: TimestampNs,
+    },
+    /// Minutes without trades.
+    Gap {
+        /// Symbol.
+        symbol: SymbolId,
+        /// First missing minute.
+        from: TimestampNs,
+        /// First minute after the gap.
+        to: TimestampNs,
+    },
+}
+
+/// Something worth a log line (the driver logs it off the hot path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogEvent {
+    /// An ack, fill, reject or cancel for an order the core does not know.
+    UnknownOrder(OrderId),
+    /// The protective stop of a position was rejected; it is being closed.
+    StopRejected(PositionId),
+    /// A candle event the core could not route (unknown symbol).
+    UnknownSymbol(SymbolId),
+    /// Actions were lost because the queue was full (a driver bug).
+    ActionsDropped(u64),
+}
+
+/// What the core asks the driver to do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action {
+    /// Send an order.
+    Place(OrderIntent),
+    /// Cancel an order.
+    Cancel {
+        /// Order id.
+        order: OrderId,
+        /// Symbol.
+        symbol: SymbolId,
+    },
+    /// Journal this.
+    Record(Record),
+    /// Log this.
+    Log(LogEvent),
+}
+
+/// Collects candle events of one builder call without allocating.
+#[derive(Debug, Default)]
+struct CandleBatch {
+    events: [Option<CandleEvent>; 8],
+    len: usize,
+}
+
+impl CandleBatch {
+    fn push(&mut self, e: CandleEvent) {
+        if let Some(slot) = self.events.get_mut(self.len) {
+            *slot = Some(e);
+            self.len += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod property_tests;
+#[cfg(test)]
+mod tests;
