@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use crate::backtest::{self, dates::parse_date_ms, BacktestError, BacktestOptions};
 use crate::config::{Config, ConfigError, StrategyName};
+use crate::datafile::synthetic;
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty};
 
 /// Arguments of `trading-engine backtest`.
@@ -27,8 +28,22 @@ equity.csv and equity.svg, and prints a summary per strategy beside the seed's f
 )]
 pub struct BacktestArgs {
     /// Data files (klines or aggTrades, all of one kind), merged in time order.
-    #[arg(long = "data", value_name = "FILE", required = true, num_args = 1..)]
+    #[arg(
+        long = "data",
+        value_name = "FILE",
+        required_unless_present = "synthetic",
+        conflicts_with = "synthetic",
+        num_args = 1..
+    )]
     pub data: Vec<PathBuf>,
+    /// Instead of --data: generate DAYS of a deterministic synthetic 1m market
+    /// (written to DIR/synthetic-klines.csv, then backtested like any file).
+    /// For trying the engine without a data set; not for judging strategies.
+    #[arg(long, value_name = "DAYS")]
+    pub synthetic: Option<u32>,
+    /// Seed of the synthetic market.
+    #[arg(long, value_name = "SEED", default_value_t = 1, requires = "synthetic")]
+    pub seed: u64,
     /// Config file (default: the built-in defaults).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -139,16 +154,41 @@ pub fn prepare(args: &BacktestArgs) -> Result<(Config, BacktestOptions), Backtes
             ))
         })?,
     };
+    let data = match args.synthetic {
+        Some(days) => vec![synthesize(args, days)?],
+        None => args.data.clone(),
+    };
     Ok((
         cfg,
         BacktestOptions {
-            data: args.data.clone(),
+            data,
             from_ms,
             to_ms,
             rules,
             progress_every: 1 << 20,
         },
     ))
+}
+
+/// Writes the synthetic market of `--synthetic DAYS` into the output directory
+/// and returns its path.
+fn synthesize(args: &BacktestArgs, days: u32) -> Result<PathBuf, BacktestCliError> {
+    if days == 0 || days > 3650 {
+        return Err(BacktestCliError::Argument(format!(
+            "--synthetic: expected 1..=3650 days, got {days}"
+        )));
+    }
+    std::fs::create_dir_all(&args.out).map_err(BacktestCliError::Write)?;
+    let path = args.out.join("synthetic-klines.csv");
+    let mut file = std::fs::File::create(&path).map_err(BacktestCliError::Write)?;
+    synthetic::write_klines_csv(
+        &mut file,
+        args.seed,
+        synthetic::DEFAULT_START_MS,
+        u64::from(days) * 1440,
+    )
+    .map_err(BacktestCliError::Write)?;
+    Ok(path)
 }
 
 /// Runs the backtest and prints the summary and throughput to `out`.
