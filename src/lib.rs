@@ -11,6 +11,7 @@ pub mod candles;
 pub mod cli;
 pub mod config;
 pub mod datafile;
+pub mod feed;
 pub mod indicators;
 pub mod io;
 pub mod logging;
