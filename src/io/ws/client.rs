@@ -492,15 +492,16 @@ impl<P: WsProtocol> WsClient<P> {
         if !self.flush_writes(now, sink) {
             return 0;
         }
-        if let Err(r) = self.fill() {
-            self.fail(now, r, sink);
-            return 0;
-        }
+        // A refusal (e.g. 404) is often followed by the server closing: judge the reply
+        // first, the read error second.
+        let filled = self.fill();
         let Some(end) = self.rbuf[..self.rlen]
             .windows(4)
             .position(|w| w == b"\r\n\r\n")
         else {
-            if self.rlen == self.rbuf.len() {
+            if let Err(r) = filled {
+                self.fail(now, r, sink);
+            } else if self.rlen == self.rbuf.len() {
                 self.fail(
                     now,
                     DisconnectReason::Handshake(HandshakeFailure::Malformed),
@@ -532,7 +533,13 @@ impl<P: WsProtocol> WsClient<P> {
             rng: &mut self.rng,
         };
         self.proto.on_open(&mut out);
-        self.process_frames(now, sink)
+        let n = self.process_frames(now, sink);
+        if let Err(r) = filled {
+            if self.phase == Phase::Open {
+                self.fail(now, r, sink);
+            }
+        }
+        n
     }
 
     fn step_open(&mut self, now: TimestampNs, sink: &mut impl FnMut(WsEvent<P::Event>)) -> u32 {
