@@ -395,3 +395,115 @@ impl Worker {
         n > 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::order::{
+        ClientOrderId, OrderKind, OrderOutcome, OrderRequest, PositionSide, TimeInForce,
+    };
+    use crate::io::rest::RestConfig;
+    use crate::io::symbols::SymbolTable as RestSymbols;
+    use crate::types::{DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId};
+
+    fn unreachable_rest() -> RestClient {
+        // A port nobody listens on: every request fails fast with "connection refused".
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cfg = RestConfig::new(&format!("http://127.0.0.1:{port}"), "k", "s");
+        cfg.retry.max_attempts = 1;
+        cfg.retry.reconcile_attempts = 0;
+        cfg.retry.reconcile_delay = Duration::ZERO;
+        let mut rest = RestClient::try_new(cfg).unwrap();
+        let mut t = RestSymbols::new();
+        t.push(
+            "BTC-USDT",
+            InstrumentRules {
+                tick: DecimalStep::from_precision(1),
+                step: DecimalStep::from_precision(4),
+                min_qty: Qty::from_decimal(1, 4).unwrap(),
+                min_notional: Price::from_decimal(2, 0).unwrap(),
+            },
+        )
+        .unwrap();
+        rest.set_symbols(t);
+        rest
+    }
+
+    fn order(id: &str, qty: Qty) -> IoCommand {
+        IoCommand::Place(OrderRequest {
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            position_side: PositionSide::Long,
+            kind: OrderKind::Limit,
+            qty,
+            price: Price::from_decimal(600_000, 1).unwrap(),
+            stop_price: Price::ZERO,
+            reduce_only: false,
+            time_in_force: Some(TimeInForce::Gtc),
+            client_order_id: ClientOrderId::try_new(id).unwrap(),
+        })
+    }
+
+    fn next(hot: &mut HotSide) -> IoReport {
+        let start = Instant::now();
+        loop {
+            if let Some(r) = hot.poll() {
+                return r;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "no report");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn results_come_back_in_command_order_and_shutdown_reports_counts() {
+        let (io, mut hot) = IoThread::spawn(unreachable_rest(), BridgeConfig::default()).unwrap();
+        hot.send(order("a-1", Qty::ZERO)).unwrap();
+        hot.send(order("a-2", Qty::from_decimal(10, 4).unwrap()))
+            .unwrap();
+        let IoReport::Order(first) = next(&mut hot) else {
+            panic!("expected an order result")
+        };
+        assert_eq!(first.client_order_id.as_str(), "a-1");
+        assert!(matches!(first.outcome, OrderOutcome::Invalid(_)));
+        let IoReport::Order(second) = next(&mut hot) else {
+            panic!("expected an order result")
+        };
+        assert_eq!(second.client_order_id.as_str(), "a-2");
+        assert!(matches!(
+            second.outcome,
+            OrderOutcome::Failed | OrderOutcome::Unknown
+        ));
+        let stats = io.shutdown();
+        assert_eq!(stats.commands, 2);
+        assert_eq!(stats.reports, 2);
+        assert!(hot.io_thread_gone());
+    }
+
+    #[test]
+    fn dropping_the_hot_side_stops_the_io_thread() {
+        let (io, hot) = IoThread::spawn(unreachable_rest(), BridgeConfig::default()).unwrap();
+        drop(hot);
+        let start = Instant::now();
+        while io.handle.as_ref().is_some_and(|h| !h.is_finished()) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "I/O thread still running"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(io.shutdown(), IoStats::default());
+    }
+
+    #[test]
+    fn messages_are_fixed_size_copy_values() {
+        fn is_copy<T: Copy>() {}
+        is_copy::<IoReport>();
+        is_copy::<IoCommand>();
+        assert!(core::mem::size_of::<IoReport>() <= 160);
+    }
+}

@@ -7,13 +7,16 @@
 //! are dropped, lost connections are retried with bounded jittered backoff and the outage
 //! window is reported. Never blocks, never logs after start-up, and in steady state (an open
 //! `ws://` connection) never allocates per frame: the read, fragment and write buffers are
-//! owned and reused.
+//! owned and reused. Over `wss://`, rustls's buffered `ClientConnection` allocates once per
+//! received TLS record (measured: 504 allocations, 88 KiB, for 500 trade frames); removing
+//! that needs rustls's unbuffered API.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::config::ExchangeConfig;
 use crate::io::tls::{client_config, TlsOptions};
 use crate::types::TimestampNs;
 
@@ -56,6 +59,32 @@ impl Default for WsConfig {
             max_payload: 1 << 20,
             max_age: None,
             tls: TlsOptions::default(),
+        }
+    }
+}
+
+impl WsConfig {
+    /// Returns the defaults with the exchange section's trust settings (`ca_file` added to
+    /// the web roots, e.g. the loopback simulator's certificate).
+    #[must_use]
+    pub fn for_exchange(exchange: &ExchangeConfig) -> Self {
+        Self {
+            tls: TlsOptions {
+                use_webpki_roots: true,
+                extra_ca_file: exchange.ca_file.clone(),
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Returns settings for Binance (§7.5): pings come every 3 minutes, so silence is only
+    /// declared after 200 s, and connections are renewed before the 24-hour server cut.
+    #[must_use]
+    pub fn binance(exchange: &ExchangeConfig) -> Self {
+        Self {
+            silence_timeout: Duration::from_secs(200),
+            max_age: Some(Duration::from_secs(23 * 3600 + 50 * 60)),
+            ..Self::for_exchange(exchange)
         }
     }
 }
