@@ -734,6 +734,13 @@ impl<P: WsProtocol> WsClient<P> {
     }
 }
 
+/// Returns the `Sec-WebSocket-Accept` value a server must answer to `Sec-WebSocket-Key:
+/// key` (RFC 6455 §4.2.2); also what test and benchmark servers send.
+#[must_use]
+pub fn accept_key(key: &str) -> String {
+    tungstenite::handshake::derive_accept_key(key.trim().as_bytes())
+}
+
 /// Checks the server's `101 Switching Protocols` answer to our upgrade request.
 fn check_upgrade(head: &[u8], key: &str) -> Result<(), HandshakeFailure> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
@@ -746,7 +753,7 @@ fn check_upgrade(head: &[u8], key: &str) -> Result<(), HandshakeFailure> {
     if code != 101 {
         return Err(HandshakeFailure::Status(code));
     }
-    let expected = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let expected = accept_key(key);
     let ok = resp.headers.iter().any(|h| {
         h.name.eq_ignore_ascii_case("sec-websocket-accept") && h.value == expected.as_bytes()
     });

@@ -28,7 +28,7 @@ use std::time::Duration;
 pub use backoff::Backoff;
 pub use binance::BinanceMarket;
 pub use bingx::{BingxMarket, SubState, Subscription};
-pub use client::{MessageKind, Outbox, WsClient, WsConfig, WsProtocol};
+pub use client::{accept_key, MessageKind, Outbox, WsClient, WsConfig, WsProtocol};
 pub use frame::{FrameError, Opcode};
 pub use url::{binance_combined_url, bingx_user_stream_url, WsUrl, WsUrlError};
 pub use user::{UserEvent, UserStream};
