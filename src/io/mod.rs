@@ -15,6 +15,7 @@
 //! [`rest_market`], [`rest_trade`], [`rest_account`]; DTOs in [`dto`] and
 //! [`dto_trade`] decoded through [`wire`]; errors in [`error`].
 
+pub mod bridge;
 pub mod clock;
 pub mod dto;
 pub mod dto_trade;
@@ -33,6 +34,7 @@ pub mod signing;
 pub mod symbols;
 pub mod tls;
 pub mod wire;
+pub mod ws;
 
 #[cfg(test)]
 mod fixture_tests;
