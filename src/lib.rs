@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod datafile;
 pub mod feed;
+pub mod history;
 pub mod indicators;
 pub mod io;
 pub mod logging;

@@ -16,6 +16,7 @@
 //! [`dto_trade`] decoded through [`wire`]; errors in [`error`].
 
 pub mod clock;
+pub mod download;
 pub mod dto;
 pub mod dto_trade;
 pub mod endpoint;
