@@ -47,6 +47,10 @@ fn zip_of(csv_name: &str, csv: &[u8]) -> Vec<u8> {
 struct Archives {
     files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     chunked: bool,
+    /// Close the connection after every reply (without saying so).
+    close_after_reply: bool,
+    /// Answer this status to every request instead.
+    status: Option<u16>,
 }
 
 impl Archives {
@@ -69,6 +73,14 @@ impl Archives {
     fn serve(&self) -> TestServer {
         let me = self.clone();
         TestServer::start("unused", move |req| {
+            if let Some(status) = me.status {
+                return Reply::status_json(status, "{}");
+            }
+            let action = if me.close_after_reply {
+                util::server::Action::ReplyThenClose
+            } else {
+                util::server::Action::Reply
+            };
             match me.files.lock().unwrap().get(&req.path) {
                 Some(body) => {
                     let reply = Reply {
@@ -76,7 +88,7 @@ impl Archives {
                         headers: vec![("Content-Type".into(), "application/zip".into())],
                         body: body.clone(),
                         chunked: false,
-                        action: util::server::Action::Reply,
+                        action,
                     };
                     if me.chunked {
                         reply.chunked()
@@ -534,4 +546,54 @@ fn bingx_refuses_days_that_have_not_ended() {
     let err = history::download(&req).unwrap_err();
     assert!(matches!(err, HistoryError::DayNotOver(_)), "{err}");
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_connection_closed_by_the_server_is_reopened_for_the_next_file() {
+    let archives = Archives {
+        close_after_reply: true,
+        ..Archives::default()
+    };
+    if publish_futures_klines(&archives).is_none() {
+        return;
+    }
+    let server = archives.serve();
+    let tmp = tempfile::tempdir().unwrap();
+    let req = request(
+        Source::BinanceFutures,
+        Kind::Klines,
+        "2024-01-31",
+        "2024-03-01",
+        tmp.path(),
+        &server,
+    );
+    let summary = history::download(&req).unwrap();
+    assert_eq!(summary.downloaded(), 3);
+    let conns: std::collections::HashSet<u64> = server.requests().iter().map(|r| r.conn).collect();
+    assert_eq!(conns.len(), 6, "one connection per request");
+}
+
+#[test]
+fn a_server_error_status_is_a_download_error_naming_the_url() {
+    let archives = Archives {
+        status: Some(503),
+        ..Archives::default()
+    };
+    let server = archives.serve();
+    let tmp = tempfile::tempdir().unwrap();
+    let req = request(
+        Source::BinanceFutures,
+        Kind::Klines,
+        "2024-01-15",
+        "2024-01-15",
+        tmp.path(),
+        &server,
+    );
+    let err = history::download(&req).unwrap_err();
+    assert!(matches!(err, HistoryError::Download { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("HTTP 503") && text.contains("BTCUSDT-1m-2024-01-15.zip.CHECKSUM"),
+        "{text}"
+    );
 }
