@@ -14,6 +14,7 @@ pub mod config;
 pub mod core;
 pub mod datafile;
 pub mod feed;
+pub mod history;
 pub mod indicators;
 pub mod io;
 pub mod logging;

@@ -12,10 +12,12 @@
 pub mod backtest;
 mod config;
 mod config_check;
+pub mod data;
 pub mod indicators;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
+pub use data::DataCommand;
 pub use indicators::IndicatorsArgs;
 
 use crate::config::{ConfigError, CredentialsError, LogLevel};
@@ -51,6 +53,9 @@ pub enum Command {
     /// their indicators as CSV (all 1m rows, then all 5m rows).
     #[command(long_about = indicators::LONG_ABOUT)]
     Indicators(IndicatorsArgs),
+    /// Download historical market data (Binance archives, BingX klines).
+    #[command(subcommand)]
+    Data(DataCommand),
 }
 
 impl Command {
@@ -63,6 +68,7 @@ impl Command {
             Self::Config(command) => command.run(out),
             Self::Indicators(args) => args.run(out),
             Self::Backtest(args) => backtest::run(&args, out).map_err(CliError::Backtest),
+            Self::Data(command) => command.run(out),
         }
     }
 }
@@ -80,6 +86,8 @@ pub enum CliError {
     Indicators(indicators::IndicatorsError),
     /// `backtest` failed.
     Backtest(backtest::BacktestCliError),
+    /// `data download` failed.
+    Data(crate::history::HistoryError),
 }
 
 impl fmt::Display for CliError {
@@ -90,6 +98,7 @@ impl fmt::Display for CliError {
             Self::Output(e) => write!(f, "Cannot write output: {e}"),
             Self::Indicators(e) => write!(f, "Indicators failed: {e}"),
             Self::Backtest(e) => write!(f, "{e}"),
+            Self::Data(e) => write!(f, "Data download failed: {e}"),
         }
     }
 }
@@ -102,6 +111,7 @@ impl std::error::Error for CliError {
             Self::Output(e) => Some(e),
             Self::Indicators(e) => Some(e),
             Self::Backtest(e) => Some(e),
+            Self::Data(e) => Some(e),
         }
     }
 }
@@ -115,6 +125,12 @@ impl From<ConfigError> for CliError {
 impl From<indicators::IndicatorsError> for CliError {
     fn from(e: indicators::IndicatorsError) -> Self {
         Self::Indicators(e)
+    }
+}
+
+impl From<crate::history::HistoryError> for CliError {
+    fn from(e: crate::history::HistoryError) -> Self {
+        Self::Data(e)
     }
 }
 

@@ -17,6 +17,7 @@
 
 pub mod bridge;
 pub mod clock;
+pub mod download;
 pub mod dto;
 pub mod dto_trade;
 pub mod endpoint;
