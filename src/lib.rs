@@ -9,11 +9,14 @@
 
 pub mod candles;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod control;
 pub mod datafile;
 pub mod feed;
 pub mod indicators;
 pub mod io;
 pub mod logging;
+pub mod metrics;
 pub mod testdata;
 pub mod types;

@@ -11,10 +11,12 @@
 
 mod config;
 mod config_check;
+pub mod ctl;
 pub mod indicators;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
+pub use ctl::CtlArgs;
 pub use indicators::IndicatorsArgs;
 
 use crate::config::{ConfigError, CredentialsError, LogLevel};
@@ -48,6 +50,9 @@ pub enum Command {
     /// their indicators as CSV (all 1m rows, then all 5m rows).
     #[command(long_about = indicators::LONG_ABOUT)]
     Indicators(IndicatorsArgs),
+    /// Send a control command (status, halt, resume, flatten, reload) to a
+    /// running engine; the token comes from TE_CONTROL_TOKEN.
+    Ctl(CtlArgs),
 }
 
 impl Command {
@@ -59,6 +64,7 @@ impl Command {
         match self {
             Self::Config(command) => command.run(out),
             Self::Indicators(args) => args.run(out),
+            Self::Ctl(args) => args.run(out),
         }
     }
 }
@@ -74,6 +80,8 @@ pub enum CliError {
     Output(io::Error),
     /// `indicators` could not read its data or write its CSV.
     Indicators(indicators::IndicatorsError),
+    /// `ctl` could not deliver its command or the engine refused it.
+    Ctl(ctl::CtlError),
 }
 
 impl fmt::Display for CliError {
@@ -83,6 +91,7 @@ impl fmt::Display for CliError {
             Self::Credentials(e) => write!(f, "Credentials unavailable: {e}"),
             Self::Output(e) => write!(f, "Cannot write output: {e}"),
             Self::Indicators(e) => write!(f, "Indicators failed: {e}"),
+            Self::Ctl(e) => write!(f, "Control command failed: {e}"),
         }
     }
 }
@@ -94,6 +103,7 @@ impl std::error::Error for CliError {
             Self::Credentials(e) => Some(e),
             Self::Output(e) => Some(e),
             Self::Indicators(e) => Some(e),
+            Self::Ctl(e) => Some(e),
         }
     }
 }
