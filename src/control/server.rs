@@ -275,6 +275,7 @@ impl ControlServer {
         ) {
             log::debug!("Control server could not answer {peer}: {e}");
         }
+        linger_close(stream);
     }
 
     /// Maps a request to its response.
@@ -376,6 +377,24 @@ impl ControlServer {
                 log::warn!("Control command {command} from {peer}: engine dropped the request");
                 Response::text(503, "Engine dropped the command without replying")
             }
+        }
+    }
+}
+
+/// Closes `stream` without losing the response: closing a socket whose
+/// receive buffer still holds unread request bytes (an oversized head, say)
+/// sends a reset that can destroy the response in flight. So: send FIN,
+/// then read and drop at most 64 KiB for at most 100 ms, then close.
+fn linger_close(mut stream: TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let deadline = Instant::now() + Duration::from_millis(100);
+    let mut scratch = [0u8; 4096];
+    let mut drained = 0usize;
+    while drained < 64 * 1024 && Instant::now() < deadline {
+        match io::Read::read(&mut stream, &mut scratch) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
         }
     }
 }
