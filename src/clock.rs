@@ -9,10 +9,11 @@
 //! vDSO (no kernel entry on Linux x86-64/aarch64), a [`ManualClock`]
 //! reading is one relaxed atomic load.
 //!
-//! Cost, measured by `cargo bench -p bench --bench clock` on the 2-core
-//! development machine: `SystemClock::now_ns` and `SystemClock::mono_ns`
-//! each take about 20-25 ns (one vDSO `clock_gettime`), `ManualClock`
-//! readings under 1 ns. Read the clock once per event, not per stage.
+//! Cost, measured by `cargo bench -p bench --bench clock` on the shared
+//! 2-core development machine (load average ~11 at the time, so an upper
+//! bound): `SystemClock::now_ns` 55 ns, `SystemClock::mono_ns` 55 ns (one
+//! vDSO `clock_gettime` each), `ManualClock::now_ns` 1.5 ns. Read the clock
+//! once per event, not per stage.
 
 use crate::types::TimestampNs;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

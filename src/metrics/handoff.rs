@@ -20,6 +20,10 @@
 //! no sample is lost. The collector owns the cumulative totals, the last
 //! interval and everything that formats or writes.
 //!
+//! Cost (`cargo bench -p bench --bench clock`, shared 2-core machine under
+//! load, so upper bounds): `record` 8 ns, `publish` 41 ns including the
+//! timing's own `Instant::now` pair.
+//!
 //! Consumes stage samples (hot side) and filled intervals (I/O side);
 //! produces interval and cumulative [`StageHistograms`]. Never allocates,
 //! locks or blocks in [`LatencyRecorder::record`] or
