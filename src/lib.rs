@@ -10,7 +10,9 @@
 pub mod backtest;
 pub mod candles;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod control;
 pub mod core;
 pub mod datafile;
 pub mod feed;
@@ -18,6 +20,7 @@ pub mod history;
 pub mod indicators;
 pub mod io;
 pub mod logging;
+pub mod metrics;
 pub mod money;
 pub mod orders;
 pub mod positions;

@@ -12,11 +12,13 @@
 pub mod backtest;
 mod config;
 mod config_check;
+pub mod ctl;
 pub mod data;
 pub mod indicators;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
+pub use ctl::CtlArgs;
 pub use data::DataCommand;
 pub use indicators::IndicatorsArgs;
 
@@ -56,6 +58,9 @@ pub enum Command {
     /// Download historical market data (Binance archives, BingX klines).
     #[command(subcommand)]
     Data(DataCommand),
+    /// Send a control command (status, halt, resume, flatten, reload) to a
+    /// running engine; the token comes from TE_CONTROL_TOKEN.
+    Ctl(CtlArgs),
 }
 
 impl Command {
@@ -69,6 +74,7 @@ impl Command {
             Self::Indicators(args) => args.run(out),
             Self::Backtest(args) => backtest::run(&args, out).map_err(CliError::Backtest),
             Self::Data(command) => command.run(out),
+            Self::Ctl(args) => args.run(out),
         }
     }
 }
@@ -88,6 +94,8 @@ pub enum CliError {
     Backtest(backtest::BacktestCliError),
     /// `data download` failed.
     Data(crate::history::HistoryError),
+    /// `ctl` could not deliver its command or the engine refused it.
+    Ctl(ctl::CtlError),
 }
 
 impl fmt::Display for CliError {
@@ -99,6 +107,7 @@ impl fmt::Display for CliError {
             Self::Indicators(e) => write!(f, "Indicators failed: {e}"),
             Self::Backtest(e) => write!(f, "{e}"),
             Self::Data(e) => write!(f, "Data download failed: {e}"),
+            Self::Ctl(e) => write!(f, "Control command failed: {e}"),
         }
     }
 }
@@ -112,6 +121,7 @@ impl std::error::Error for CliError {
             Self::Indicators(e) => Some(e),
             Self::Backtest(e) => Some(e),
             Self::Data(e) => Some(e),
+            Self::Ctl(e) => Some(e),
         }
     }
 }
