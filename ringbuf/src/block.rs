@@ -84,9 +84,10 @@ impl<T: Copy> Blocks<T> {
             *slot = v;
         }
         let best = self.current.get(self.running).copied().unwrap_or(v);
-        if pos == 0 || keep_newer(&v, &best) {
-            self.running = pos;
-        }
+        // Non-short-circuit `|` and a select rather than an `if` block: the
+        // outcome follows the prices, so a branch here mispredicts.
+        let take = (pos == 0) | keep_newer(&v, &best);
+        self.running = if take { pos } else { self.running };
         self.pushed = self.pushed.wrapping_add(1);
         if pos + 1 < self.window {
             self.filled = pos + 1;
