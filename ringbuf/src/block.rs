@@ -104,9 +104,11 @@ impl<T: Copy> Blocks<T> {
             .enumerate()
             .rev()
         {
-            if !keep_newer(&acc.0, &value) {
-                acc = (value, j);
-            }
+            acc = if keep_newer(&acc.0, &value) {
+                acc
+            } else {
+                (value, j)
+            };
             *slot = acc;
         }
         self.filled = 0;
