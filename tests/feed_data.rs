@@ -189,6 +189,7 @@ fn every_binance_capture_line_decodes_or_is_deliberately_ignored() {
         };
         let reader = BufReader::new(GzDecoder::new(std::fs::File::open(path).unwrap()));
         let mut dec = BinanceDecoder::new(table());
+        let mut general = BinanceDecoder::new(table());
         let (mut n, mut n_trades, mut n_depth, mut n_books, mut errors) =
             (0u64, 0u64, 0u64, 0u64, 0u64);
         let mut last_id: Option<u64> = None;
@@ -198,11 +199,23 @@ fn every_binance_capture_line_decodes_or_is_deliberately_ignored() {
             let (_, json) = line.split_once(' ').unwrap();
             n += 1;
             let mut ids = Vec::new();
-            match dec.decode(json.as_bytes(), &mut |e| {
+            let mut events = Vec::new();
+            let result = dec.decode(json.as_bytes(), &mut |e| {
+                events.push(e);
                 if let MarketEvent::Trade(t) = e {
                     ids.push(t.trade_id);
                 }
-            }) {
+            });
+            // The fast path (trades) and the general simd-json path agree.
+            let mut general_events = Vec::new();
+            let general_result =
+                general.decode_general(json.as_bytes(), &mut |e| general_events.push(e));
+            assert_eq!(
+                (result, &events),
+                (general_result, &general_events),
+                "{file} line {n}"
+            );
+            match result {
                 Ok(FrameKind::Trades {
                     emitted: 1,
                     skipped: 0,
@@ -232,5 +245,6 @@ fn every_binance_capture_line_decodes_or_is_deliberately_ignored() {
             (s.frames, s.trades, s.ignored, s.total_errors()),
             (lines, trades, depth + books, 0)
         );
+        assert_eq!(s, general.stats());
     }
 }

@@ -1,6 +1,9 @@
 //! Fuzzing the feed with proptest (cargo-fuzz needs nightly): arbitrary
 //! bytes and mutated valid frames go into the inflater and both decoders,
-//! which must never panic and must answer with typed errors only.
+//! which must never panic and must answer with typed errors only. The
+//! Binance fast path (`decode`) must agree exactly with the general
+//! simd-json path (`decode_general`) on every mutation of a valid message:
+//! same result, same events, same counters.
 //!
 //! Case counts are small by default so CI finishes in seconds; a long run is
 //! `PROPTEST_CASES=200000 cargo test --release --test feed_fuzz`.
@@ -51,6 +54,16 @@ const BINANCE_MESSAGES: [&str; 5] = [
     r#"{"e":"kline","E":1638747660000,"s":"BTCUSDT","k":{"t":1638747660000,"T":1638747719999,"s":"BTCUSDT","i":"1m","f":100,"L":200,"o":"0.0010","c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,"q":"1.0000","V":"500","Q":"0.500","B":"123456"}}"#,
     r#"{"stream":"btcusdt@bookTicker","data":{"u":50093239212,"s":"BTCUSDT","b":"61837.63000000","B":"3.78826000","a":"61837.64000000","A":"1.54698000"}}"#,
     r#"{"result":null,"id":1}"#,
+];
+
+/// The hot Binance shapes the fast path handles, in spellings it must accept
+/// (raw, combined envelope, whitespace, ids and timestamps as strings).
+const BINANCE_HOT: [&str; 5] = [
+    r#"{"e":"aggTrade","E":1723161256322,"s":"BTCUSDT","a":2226221111,"p":"61800.30","q":"0.006","f":5266583935,"l":5266583935,"T":1723161256322,"m":false}"#,
+    r#"{"stream":"btcusdt@aggTrade","data":{"e":"aggTrade","E":1723161256400,"s":"BTCUSDT","a":2226221112,"p":"61800.40","q":"0.100","f":5266583936,"l":5266583937,"T":1723161256400,"m":true}}"#,
+    r#"{"stream":"ethusdt@trade","data":{"e":"trade","E":1723161256322,"T":1723161256322,"s":"ETHUSDT","t":5266583935,"p":"2983.48","q":"1.92","X":"MARKET","m":false}}"#,
+    r#"{"stream":"btcusdt@kline_1m","data":{"e":"kline","E":1638747660000,"s":"BTCUSDT","k":{"t":1638747660000,"T":1638747719999,"s":"BTCUSDT","i":"1m","f":100,"L":200,"o":"0.0010","c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,"q":"1.0000","V":"500","Q":"0.500","B":"123456"}}}"#,
+    " {\"e\" : \"aggTrade\",\n\"s\":\"ETHUSDT\",\"a\":\"7\",\"p\":3000,\"q\":\"1\",\"T\":\"1714650253104\",\"m\":\"true\",\"x\":null}\r\n",
 ];
 
 /// A mutation applied to a valid message or frame.
@@ -245,5 +258,57 @@ proptest! {
             prop_assert!(matches!(ok_bn, Ok(FrameKind::SubscriptionAck(_))));
             prop_assert!(matches!(ok_bx, Ok(FrameKind::SubscriptionAck(_))));
         }
+    }
+
+    #[test]
+    fn prop_binance_fast_path_agrees_with_general_path(
+        frames in prop::collection::vec(
+            (0..BINANCE_HOT.len() + BINANCE_MESSAGES.len(), prop::collection::vec(mutation(), 0..4)),
+            1..6,
+        ),
+    ) {
+        // Two decoders see the same sequence, so per-symbol timestamp state
+        // (and TimestampBackwards) is compared too.
+        let mut fast = BinanceDecoder::new(table());
+        let mut general = BinanceDecoder::new(table());
+        for (which, muts) in &frames {
+            let base = BINANCE_HOT.iter().chain(BINANCE_MESSAGES.iter()).nth(*which).unwrap();
+            let msg = apply(base.as_bytes().to_vec(), muts);
+            let (mut fast_events, mut general_events) = (Vec::new(), Vec::new());
+            let f = fast.decode(&msg, &mut |e| fast_events.push(e));
+            let g = general.decode_general(&msg, &mut |e| general_events.push(e));
+            prop_assert_eq!(f, g, "{}", String::from_utf8_lossy(&msg));
+            prop_assert_eq!(&fast_events, &general_events);
+            prop_assert_eq!(fast.stats(), general.stats());
+            check(f, &fast_events);
+        }
+    }
+
+    #[test]
+    fn prop_binance_fast_path_agrees_on_field_values(
+        which in 0..BINANCE_HOT.len(),
+        field in prop::sample::select(&["\"p\":", "\"q\":", "\"T\":", "\"a\":", "\"t\":", "\"m\":", "\"s\":", "\"e\":", "\"h\":", "\"i\":", "\"x\":"][..]),
+        value in prop_oneof![
+            "[0-9]{1,21}",
+            "\"[0-9.-]{0,22}\"",
+            "-?[0-9]{1,3}(\\.[0-9]{1,3})?([eE][+-]?[0-9])?",
+            prop::sample::select(&["true", "false", "null", "\"true\"", "\"1m\"", "\"BTCUSDT\"", "\"XRPUSDT\"", "{}", "[]", "\"\\u0031\"", "\"aggTrade\""][..]).prop_map(str::to_owned),
+        ],
+    ) {
+        // Replaces the value after the first occurrence of `field` (up to the
+        // next `,` or `}`), targeting the conversions rather than the syntax.
+        let base = BINANCE_HOT[which];
+        let Some(at) = base.find(field) else { return Ok(()); };
+        let start = at + field.len();
+        let end = start + base[start..].find([',', '}']).unwrap();
+        let msg = format!("{}{}{}", &base[..start], value, &base[end..]);
+        let mut fast = BinanceDecoder::new(table());
+        let mut general = BinanceDecoder::new(table());
+        let (mut fast_events, mut general_events) = (Vec::new(), Vec::new());
+        let f = fast.decode(msg.as_bytes(), &mut |e| fast_events.push(e));
+        let g = general.decode_general(msg.as_bytes(), &mut |e| general_events.push(e));
+        prop_assert_eq!(f, g, "{}", msg);
+        prop_assert_eq!(&fast_events, &general_events);
+        prop_assert_eq!(fast.stats(), general.stats());
     }
 }

@@ -8,10 +8,13 @@
 //! * `parse/bingx_trade_frame/...`: one 23-trade BingX frame, inflate
 //!   included, into engine `Trade`s: the engine decoder beside the same
 //!   inflater followed by serde_json into a typed struct.
-//! * `parse/binance_aggtrade/...`: one Binance aggTrade message, engine
-//!   decoder beside serde_json into a typed struct, plus simd-json's tape
-//!   alone and serde_json merely validating (`IgnoredAny`), to show where
-//!   the time of a small message goes.
+//! * `parse/binance_aggtrade/...`: one Binance aggTrade message: the engine
+//!   decoder (`engine`: strict scanner fast path; `engine_general_simd_json`:
+//!   the simd-json path it falls back to) beside serde_json into a typed
+//!   struct, plus simd-json's tape alone and serde_json merely validating
+//!   (`IgnoredAny`), to show where the time of a small message goes;
+//!   `parse/binance_aggtrade_combined/engine` is the same trade inside the
+//!   combined-stream envelope.
 //!
 //! Run: `cargo bench -p bench --bench parse`.
 #![forbid(unsafe_code)]
@@ -307,10 +310,45 @@ fn bench_parse(c: &mut Criterion) {
     assert!(matches!(one, Some(MarketEvent::Trade(t)) if t.trade_id == 5_933_014));
     // Replayed, the message is stale after the first pass: the decoder
     // still parses and validates all of it and only skips the sink call.
-    g.bench_function("binance_aggtrade/engine_simd_json", |b| {
+    // `decode`: the strict scanner fast path (what the engine runs).
+    g.bench_function("binance_aggtrade/engine", |b| {
         b.iter(|| {
             let mut id = 0u64;
             let _ = bn.decode(black_box(msg.as_bytes()), &mut |e| {
+                if let MarketEvent::Trade(t) = e {
+                    id = t.trade_id;
+                }
+            });
+            id
+        })
+    });
+    // `decode_general`: the simd-json path alone (the engine before the
+    // fast path, and its fallback for every other shape and every error).
+    let mut general = BinanceDecoder::new(tab.clone());
+    assert!(general.decode_general(msg.as_bytes(), &mut |_| {}).is_ok());
+    g.bench_function("binance_aggtrade/engine_general_simd_json", |b| {
+        b.iter(|| {
+            let mut id = 0u64;
+            let _ = general.decode_general(black_box(msg.as_bytes()), &mut |e| {
+                if let MarketEvent::Trade(t) = e {
+                    id = t.trade_id;
+                }
+            });
+            id
+        })
+    });
+    // The same trade inside the combined-stream envelope.
+    let combined = format!(r#"{{"stream":"btcusdt@aggTrade","data":{msg}}}"#);
+    let mut bn_combined = BinanceDecoder::new(tab.clone());
+    let mut one = None;
+    assert!(bn_combined
+        .decode(combined.as_bytes(), &mut |e| one = Some(e))
+        .is_ok());
+    assert!(matches!(one, Some(MarketEvent::Trade(t)) if t.trade_id == 5_933_014));
+    g.bench_function("binance_aggtrade_combined/engine", |b| {
+        b.iter(|| {
+            let mut id = 0u64;
+            let _ = bn_combined.decode(black_box(combined.as_bytes()), &mut |e| {
                 if let MarketEvent::Trade(t) = e {
                     id = t.trade_id;
                 }

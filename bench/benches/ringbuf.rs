@@ -1,5 +1,7 @@
 //! Criterion micro-benchmarks of the `ringbuf` crate: `HistoryRing::push`,
-//! `RollingMax`/`RollingMin::push`, and single-thread SPSC push+pop against
+//! `RollingMax`/`RollingMin::push` (monotonic deque) beside
+//! `BlockMax`/`BlockMin::push` (van Herk / Gil-Werman blocks) in the same
+//! group `rolling_push` (`max/..` vs `block_max/..`), and single-thread SPSC push+pop against
 //! `crossbeam_queue::ArrayQueue` (the same operations, no contention: this
 //! measures instruction cost, `spsc_latency` measures the cross-thread hop).
 //!
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use crossbeam_queue::ArrayQueue;
-use ringbuf::{spsc, HistoryRing, RollingMax, RollingMin};
+use ringbuf::{spsc, BlockMax, BlockMin, HistoryRing, RollingMax, RollingMin};
 
 /// A deterministic, cheap pseudo-random walk of prices (xorshift), so the
 /// rolling extremes see realistic rises and falls instead of a monotonic run.
@@ -85,6 +87,38 @@ fn rolling(c: &mut Criterion) {
                 }
             });
         });
+        let mut block_max = BlockMax::new(window);
+        let mut block_min = BlockMin::new(window);
+        for &p in &prices {
+            block_max.push(p);
+            block_min.push(p);
+        }
+        assert_eq!(block_max.max(), max.max());
+        assert_eq!(block_min.min(), min.min());
+        group.bench_with_input(
+            BenchmarkId::new("block_max", window),
+            &prices,
+            |b, prices| {
+                b.iter(|| {
+                    for &p in prices {
+                        block_max.push(black_box(p));
+                        black_box(block_max.max());
+                    }
+                });
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("block_min", window),
+            &prices,
+            |b, prices| {
+                b.iter(|| {
+                    for &p in prices {
+                        block_min.push(black_box(p));
+                        black_box(block_min.min());
+                    }
+                });
+            },
+        );
     }
     group.finish();
 }

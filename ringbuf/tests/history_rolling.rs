@@ -1,11 +1,12 @@
-//! Property tests of `HistoryRing`, `RollingMax` and `RollingMin` against a
+//! Property tests of `HistoryRing`, `RollingMax`/`RollingMin` and
+//! `BlockMax`/`BlockMin` against a
 //! `VecDeque` model driven by random operation sequences.
 
 mod property_tests {
     use std::collections::VecDeque;
 
     use proptest::prelude::*;
-    use ringbuf::{HistoryRing, RollingMax, RollingMin};
+    use ringbuf::{BlockMax, BlockMin, HistoryRing, RollingMax, RollingMin};
 
     #[derive(Debug, Clone)]
     enum Op {
@@ -128,6 +129,52 @@ mod property_tests {
                 prop_assert_eq!(max.len(), model.len());
                 prop_assert_eq!(min.len(), model.len());
                 prop_assert_eq!(max.is_full(), seen >= window);
+                prop_assert_eq!(min.is_empty(), seen == 0);
+            }
+        }
+            #[test]
+        fn prop_block_max_min_match_naive_window_and_rolling(
+            window in capacity(),
+            ops in prop::collection::vec(op(), 0..200),
+        ) {
+            let mut max = BlockMax::new(window);
+            let mut min = BlockMin::new(window);
+            let mut deque_max = RollingMax::new(window);
+            let mut deque_min = RollingMin::new(window);
+            let mut model = VecDeque::new();
+            let mut seen = 0usize;
+            for op in ops {
+                match op {
+                    Op::Push(v) => {
+                        max.push(v);
+                        min.push(v);
+                        deque_max.push(v);
+                        deque_min.push(v);
+                        model_push(&mut model, window, v);
+                        seen += 1;
+                    }
+                    Op::Clear => {
+                        max.clear();
+                        min.clear();
+                        deque_max.clear();
+                        deque_min.clear();
+                        model.clear();
+                        seen = 0;
+                    }
+                }
+                let hi = naive_extreme(&model, true);
+                let lo = naive_extreme(&model, false);
+                prop_assert_eq!(max.max(), hi.map(|(v, _)| v));
+                prop_assert_eq!(max.max_age(), hi.map(|(_, a)| a));
+                prop_assert_eq!(min.min(), lo.map(|(v, _)| v));
+                prop_assert_eq!(min.min_age(), lo.map(|(_, a)| a));
+                prop_assert_eq!((max.max(), max.max_age()), (deque_max.max(), deque_max.max_age()));
+                prop_assert_eq!((min.min(), min.min_age()), (deque_min.min(), deque_min.min_age()));
+                prop_assert_eq!(max.len(), model.len());
+                prop_assert_eq!(min.len(), model.len());
+                prop_assert_eq!(max.is_full(), seen >= window);
+                prop_assert_eq!(min.is_full(), seen >= window);
+                prop_assert_eq!(max.is_empty(), seen == 0);
                 prop_assert_eq!(min.is_empty(), seen == 0);
             }
         }

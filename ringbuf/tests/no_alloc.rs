@@ -1,6 +1,6 @@
 //! Steady-state hot-path operations allocate nothing after construction.
 
-use ringbuf::{HistoryRing, RollingMax, RollingMin};
+use ringbuf::{BlockMax, BlockMin, HistoryRing, RollingMax, RollingMin};
 
 #[test]
 fn history_and_rolling_pushes_allocate_nothing_after_construction() {
@@ -24,6 +24,26 @@ fn history_and_rolling_pushes_allocate_nothing_after_construction() {
     assert_eq!(info.count_total, 0, "allocations on the hot path: {info:?}");
     assert_eq!(ring.len(), 50);
     assert_eq!(max.len(), 50);
+}
+
+#[test]
+fn block_max_min_pushes_allocate_nothing_after_construction() {
+    let mut max = BlockMax::new(60);
+    let mut min = BlockMin::new(20);
+    let info = allocation_counter::measure(|| {
+        for i in 0..1_000i64 {
+            let v = (i * 7919) % 101;
+            max.push(v);
+            min.push(v);
+            std::hint::black_box((max.max(), max.max_age(), min.min(), min.min_age()));
+            if i == 500 {
+                max.clear();
+                min.clear();
+            }
+        }
+    });
+    assert_eq!(info.count_total, 0, "allocations on the hot path: {info:?}");
+    assert_eq!((max.len(), min.len()), (60, 20));
 }
 
 #[test]

@@ -5,11 +5,14 @@
 //! envelope `{"stream":..,"data":{..}}`; produces trades from `aggTrade` and
 //! `trade`, 1m kline updates from `kline`, subscription acks, and classifies
 //! depth, book ticker, tickers, mark price and liquidations as deliberately
-//! ignored. Parses in place in a reused buffer: no allocation after
+//! ignored. The hot shapes (`aggTrade`, `trade`, 1m `kline`) go through a
+//! strict single-pass scanner ([`super::scan`]); anything else, and every
+//! error, through simd-json in place in a reused buffer. No allocation after
 //! warm-up, no panic on any input, no `f64` between text and price.
 
 use super::error::FeedError;
 use super::json::{self, JsonParser, Val};
+use super::scan;
 use super::state::{DecoderState, Stream};
 use super::symbols::SymbolTable;
 use super::{
@@ -58,14 +61,45 @@ impl BinanceDecoder {
     ) -> Result<FrameKind, FeedError> {
         let result = if frame.len() > self.state.limits.max_frame_bytes {
             Err(FeedError::FrameTooLarge)
+        } else if let Some(fast) = scan::binance(&mut self.state, frame, sink) {
+            fast
         } else {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(frame);
-            let state = &mut self.state;
-            self.parser
-                .parse(&mut self.scratch, |root| message(state, root, sink))
+            self.general(frame, sink)
         };
         self.state.finish(result)
+    }
+
+    /// Decodes one text frame like [`BinanceDecoder::decode`], but always
+    /// through the general simd-json path, never the fast scanner. This is
+    /// the reference the fast path is fuzzed against (`tests/feed_fuzz.rs`)
+    /// and the baseline of `cargo bench -p bench --bench parse`.
+    ///
+    /// # Errors
+    /// As [`BinanceDecoder::decode`].
+    pub fn decode_general(
+        &mut self,
+        frame: &[u8],
+        sink: &mut impl FnMut(MarketEvent),
+    ) -> Result<FrameKind, FeedError> {
+        let result = if frame.len() > self.state.limits.max_frame_bytes {
+            Err(FeedError::FrameTooLarge)
+        } else {
+            self.general(frame, sink)
+        };
+        self.state.finish(result)
+    }
+
+    /// The general path: copy, simd-json tape, field walk.
+    fn general(
+        &mut self,
+        frame: &[u8],
+        sink: &mut impl FnMut(MarketEvent),
+    ) -> Result<FrameKind, FeedError> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(frame);
+        let state = &mut self.state;
+        self.parser
+            .parse(&mut self.scratch, |root| message(state, root, sink))
     }
 
     /// Returns the counters.

@@ -69,19 +69,30 @@ impl JsonParser {
     }
 }
 
-/// A scalar JSON value as the readers see it.
-enum Scalar<'i> {
+/// A scalar JSON value as the readers see it: from a simd-json tape node
+/// ([`scalar`]) or from the Binance fast scanner (`super::scan`), so both
+/// paths share the exact same conversions and validation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scalar<'i> {
+    /// A non-negative integer number.
     U(u64),
+    /// A negative integer number (or one simd-json typed as signed).
     I(i64),
+    /// The content of a string (escapes already resolved).
     Str(&'i str),
+    /// `true` or `false`.
+    Bool(bool),
+    /// Anything else: `null`, a float, an array or an object.
     Other,
 }
 
-fn scalar<'i>(v: Val<'_, 'i>) -> Scalar<'i> {
+/// Returns the scalar view of a tape node.
+pub(crate) fn scalar<'i>(v: Val<'_, 'i>) -> Scalar<'i> {
     match v.value_type() {
         ValueType::U64 => v.as_u64().map_or(Scalar::Other, Scalar::U),
         ValueType::I64 => v.as_i64().map_or(Scalar::Other, Scalar::I),
         ValueType::String => v.into_string().map_or(Scalar::Other, Scalar::Str),
+        ValueType::Bool => v.as_bool().map_or(Scalar::Other, Scalar::Bool),
         _ => Scalar::Other,
     }
 }
@@ -108,11 +119,16 @@ fn digits_u64(s: &[u8]) -> Option<u64> {
 
 /// Reads a 64-bit id from a JSON integer or a digit string; never through `f64`.
 pub(crate) fn id(v: Val<'_, '_>, field: &'static str) -> Result<u64, FeedError> {
-    match scalar(v) {
+    id_of(scalar(v), field)
+}
+
+/// [`id`] of a scalar.
+pub(crate) fn id_of(v: Scalar<'_>, field: &'static str) -> Result<u64, FeedError> {
+    match v {
         Scalar::U(n) => Ok(n),
         Scalar::I(n) => u64::try_from(n).map_err(|_| FeedError::MistypedField(field)),
         Scalar::Str(s) => digits_u64(s.as_bytes()).ok_or(FeedError::MistypedField(field)),
-        Scalar::Other => Err(FeedError::MistypedField(field)),
+        Scalar::Bool(_) | Scalar::Other => Err(FeedError::MistypedField(field)),
     }
 }
 
@@ -121,7 +137,7 @@ pub(crate) fn int(v: Val<'_, '_>, field: &'static str) -> Result<i64, FeedError>
     match scalar(v) {
         Scalar::I(n) => Ok(n),
         Scalar::U(n) => i64::try_from(n).map_err(|_| FeedError::MistypedField(field)),
-        Scalar::Other => Err(FeedError::MistypedField(field)),
+        Scalar::Bool(_) | Scalar::Other => Err(FeedError::MistypedField(field)),
         Scalar::Str(s) => {
             let (neg, body) = match s.as_bytes().split_first() {
                 Some((b'-', rest)) => (true, rest),
@@ -137,11 +153,16 @@ pub(crate) fn int(v: Val<'_, '_>, field: &'static str) -> Result<i64, FeedError>
 
 /// Reads an exchange timestamp (ms, or µs when 16 digits) into nanoseconds.
 pub(crate) fn timestamp(v: Val<'_, '_>, field: &'static str) -> Result<TimestampNs, FeedError> {
-    let raw = match scalar(v) {
+    timestamp_of(scalar(v), field)
+}
+
+/// [`timestamp`] of a scalar.
+pub(crate) fn timestamp_of(v: Scalar<'_>, field: &'static str) -> Result<TimestampNs, FeedError> {
+    let raw = match v {
         Scalar::U(n) => n,
         Scalar::I(n) => u64::try_from(n).map_err(|_| FeedError::BadTimestamp(field))?,
         Scalar::Str(s) => digits_u64(s.as_bytes()).ok_or(FeedError::MistypedField(field))?,
-        Scalar::Other => return Err(FeedError::MistypedField(field)),
+        Scalar::Bool(_) | Scalar::Other => return Err(FeedError::MistypedField(field)),
     };
     let ms_equivalent = if raw >= MICROS_THRESHOLD {
         raw / 1000
@@ -162,12 +183,15 @@ pub(crate) fn timestamp(v: Val<'_, '_>, field: &'static str) -> Result<Timestamp
 
 /// Reads a boolean from a JSON boolean or the strings `"true"`/`"false"`.
 pub(crate) fn boolean(v: Val<'_, '_>, field: &'static str) -> Result<bool, FeedError> {
-    if let Some(b) = v.as_bool() {
-        return Ok(b);
-    }
-    match v.into_string() {
-        Some("true") => Ok(true),
-        Some("false") => Ok(false),
+    boolean_of(scalar(v), field)
+}
+
+/// [`boolean`] of a scalar.
+pub(crate) fn boolean_of(v: Scalar<'_>, field: &'static str) -> Result<bool, FeedError> {
+    match v {
+        Scalar::Bool(b) => Ok(b),
+        Scalar::Str("true") => Ok(true),
+        Scalar::Str("false") => Ok(false),
         _ => Err(FeedError::MistypedField(field)),
     }
 }
@@ -175,14 +199,14 @@ pub(crate) fn boolean(v: Val<'_, '_>, field: &'static str) -> Result<bool, FeedE
 /// Returns the decimal text of a price/quantity field: a JSON string, or an
 /// integer number (exact). A JSON float is refused: it has already been
 /// through a binary conversion.
-fn decimal_text<'i>(v: Val<'_, 'i>, field: &'static str) -> Result<DecimalText<'i>, FeedError> {
-    match scalar(v) {
+fn decimal_text<'i>(v: Scalar<'i>, field: &'static str) -> Result<DecimalText<'i>, FeedError> {
+    match v {
         Scalar::U(n) => i64::try_from(n)
             .map(DecimalText::Int)
             .map_err(|_| FeedError::MistypedField(field)),
         Scalar::I(n) => Ok(DecimalText::Int(n)),
         Scalar::Str(s) => Ok(DecimalText::Text(s.as_bytes())),
-        Scalar::Other => Err(FeedError::MistypedField(field)),
+        Scalar::Bool(_) | Scalar::Other => Err(FeedError::MistypedField(field)),
     }
 }
 
@@ -194,6 +218,15 @@ enum DecimalText<'i> {
 /// Reads a strictly positive price not above `limits.max_price`.
 pub(crate) fn price(
     v: Val<'_, '_>,
+    field: &'static str,
+    limits: &FeedLimits,
+) -> Result<Price, FeedError> {
+    price_of(scalar(v), field, limits)
+}
+
+/// [`price`] of a scalar.
+pub(crate) fn price_of(
+    v: Scalar<'_>,
     field: &'static str,
     limits: &FeedLimits,
 ) -> Result<Price, FeedError> {
@@ -212,6 +245,16 @@ pub(crate) fn price(
 /// Reads a quantity in `[0, limits.max_qty]`, or `(0, max]` unless `allow_zero`.
 pub(crate) fn qty(
     v: Val<'_, '_>,
+    field: &'static str,
+    limits: &FeedLimits,
+    allow_zero: bool,
+) -> Result<Qty, FeedError> {
+    qty_of(scalar(v), field, limits, allow_zero)
+}
+
+/// [`qty`] of a scalar.
+pub(crate) fn qty_of(
+    v: Scalar<'_>,
     field: &'static str,
     limits: &FeedLimits,
     allow_zero: bool,

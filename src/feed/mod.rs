@@ -21,6 +21,7 @@ mod decimal;
 mod error;
 pub mod inflate;
 mod json;
+mod scan;
 mod state;
 mod symbols;
 
