@@ -310,7 +310,7 @@ fn fixed_bits(m: (i64, u32)) -> Option<i64> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn price(m: (i64, u32), column: u8) -> Result<Price, RowError> {
     match fixed_bits(m) {
         Some(bits) => Ok(Price::from_bits(bits)),
@@ -318,7 +318,7 @@ fn price(m: (i64, u32), column: u8) -> Result<Price, RowError> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn qty(m: (i64, u32), column: u8) -> Result<Qty, RowError> {
     match fixed_bits(m) {
         Some(bits) => Ok(Qty::from_bits(bits)),
