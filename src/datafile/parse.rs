@@ -599,6 +599,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_run_of_up_to_eight_digits_matches_str_parse() {
+        // Every 4-digit value at every zero-padded width of one SWAR chunk.
+        for v in 0..10_000u64 {
+            for width in 1..=8usize {
+                let text = format!("{v:0width$},1", width = width.max(v.to_string().len()));
+                let mut i = 0;
+                let (got, n) = digit_run(text.as_bytes(), &mut i);
+                assert_eq!((got, n as usize), (v, text.len() - 2), "{text}");
+            }
+        }
+    }
+
     mod property_tests {
         use super::*;
         use proptest::prelude::*;
