@@ -24,6 +24,9 @@ pub const NS_PER_SEC: i64 = 1_000_000_000;
 pub const NS_PER_MIN: i64 = 60 * NS_PER_SEC;
 
 /// Powers of ten that are exact in `f64` (10^0 ..= 10^22).
+/// 2^-32: the value of one unit of the last place of an `I32F32`.
+const FX_ULP: f64 = 1.0 / 4_294_967_296.0;
+
 const POW10_F64: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
@@ -219,10 +222,14 @@ macro_rules! fixed_newtype {
                 }
             }
 
-            /// Returns the value as `f64` (exact: every `I32F32` is an `f64`).
+            /// Returns the value as `f64`, rounded to nearest (ties to even) like
+            /// `to_num::<f64>()` (exact while the bits fit 53 bits), by one
+            /// integer-to-float conversion and an exact scaling by 2^-32
+            /// instead of the generic conversion (hot in every indicator update).
+            #[inline]
             #[must_use]
             pub fn to_f64(self) -> f64 {
-                self.0.to_num::<f64>()
+                self.0.to_bits() as f64 * FX_ULP
             }
 
             /// Returns the raw fixed-point bits (value × 2^32).
@@ -576,6 +583,32 @@ mod tests {
     }
 
     #[test]
+    fn to_f64_rounds_wide_bits_like_the_generic_conversion() {
+        // Ties to even beyond 53 significant bits, the extremes and zero.
+        for b in [
+            i64::MIN,
+            i64::MAX,
+            i64::MIN + 1,
+            0,
+            -1,
+            1,
+            (1 << 53) + 1,
+            (1 << 53) + 3,
+            (1 << 54) + 2,
+            (1 << 54) + 6,
+            -(1 << 53) - 1,
+            -(1 << 53) - 3,
+        ] {
+            let want = Fx::from_bits(b).to_num::<f64>();
+            assert_eq!(
+                Price::from_bits(b).to_f64().to_bits(),
+                want.to_bits(),
+                "bits {b}"
+            );
+        }
+    }
+
+    #[test]
     fn timestamp_bucketing() {
         let t = TimestampNs::from_ms(1_723_161_599_999);
         assert_eq!(t.floor_to(NS_PER_MIN).as_ms(), 1_723_161_540_000);
@@ -605,6 +638,15 @@ mod tests {
         }
 
         proptest! {
+            #[test]
+            fn prop_to_f64_matches_the_generic_fixed_conversion(bits in any::<i64>(), small in -(1i64 << 53)..(1i64 << 53)) {
+                for b in [bits, small, bits >> 11, bits | 0x3FF, bits & !0x7FF | 0x400] {
+                    let want = Fx::from_bits(b).to_num::<f64>();
+                    prop_assert_eq!(Price::from_bits(b).to_f64().to_bits(), want.to_bits());
+                    prop_assert_eq!(Qty::from_bits(b).to_f64().to_bits(), want.to_bits());
+                }
+            }
+
             #[test]
             fn prop_round_down_never_exceeds_and_is_within_one_step(step in step_strategy(), v in value_strategy()) {
                 let r = step.round(v, Rounding::Down);

@@ -310,7 +310,7 @@ fn fixed_bits(m: (i64, u32)) -> Option<i64> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn price(m: (i64, u32), column: u8) -> Result<Price, RowError> {
     match fixed_bits(m) {
         Some(bits) => Ok(Price::from_bits(bits)),
@@ -318,7 +318,7 @@ fn price(m: (i64, u32), column: u8) -> Result<Price, RowError> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn qty(m: (i64, u32), column: u8) -> Result<Qty, RowError> {
     match fixed_bits(m) {
         Some(bits) => Ok(Qty::from_bits(bits)),
@@ -596,6 +596,19 @@ mod tests {
                 assert_eq!(Some(p), reference, "{m:?}");
             }
             assert_eq!(price(m, 2).ok(), reference, "{m:?}");
+        }
+    }
+
+    #[test]
+    fn every_run_of_up_to_eight_digits_matches_str_parse() {
+        // Every 4-digit value at every zero-padded width of one SWAR chunk.
+        for v in 0..10_000u64 {
+            for width in 1..=8usize {
+                let text = format!("{v:0width$},1", width = width.max(v.to_string().len()));
+                let mut i = 0;
+                let (got, n) = digit_run(text.as_bytes(), &mut i);
+                assert_eq!((got, n as usize), (v, text.len() - 2), "{text}");
+            }
         }
     }
 
