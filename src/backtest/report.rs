@@ -303,10 +303,20 @@ pub fn trades_csv(rows: &[TradeRow]) -> String {
             t.r_multiple,
             t.hours_held,
             t.exit_reason.as_str(),
-            r.exits
+            exit_fill_count(&r.exits)
         );
     }
     s
+}
+
+/// Returns the number of exit fills in a trade's exit log (`kind qty@price`
+/// entries separated by `;`): the `exits` column of `trades.csv`.
+#[must_use]
+pub fn exit_fill_count(exit_log: &str) -> usize {
+    exit_log
+        .split(';')
+        .filter(|part| !part.trim().is_empty())
+        .count()
 }
 
 /// Returns `equity.csv` text: minute, equity and drawdown from the peak.

@@ -125,6 +125,28 @@ fn two_runs_write_byte_identical_report_and_trades() {
     assert!(header.starts_with(
         "id,strategy,side,entry_time_ms,exit_time_ms,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits\n"
     ));
+    // Every row has 14 cells and `exits` is the number of exit fills (>= 1).
+    let mut rows = 0;
+    for line in header.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), 14, "{line}");
+        let exits: usize = cells[13]
+            .parse()
+            .unwrap_or_else(|_| panic!("exits not a count: {line}"));
+        assert!(exits >= 1, "{line}");
+        rows += 1;
+    }
+    assert!(rows > 0);
+}
+
+#[test]
+fn exit_fill_count_counts_the_logged_fills() {
+    assert_eq!(crate::backtest::report::exit_fill_count(""), 0);
+    assert_eq!(crate::backtest::report::exit_fill_count("stop 0.2@9"), 1);
+    assert_eq!(
+        crate::backtest::report::exit_fill_count("partial 0.06@9;target 0.14@10"),
+        2
+    );
 }
 
 #[test]
