@@ -3,8 +3,11 @@
 //!
 //! Modules follow the pipeline, one stage each: [`feed`] → [`candles`] →
 //! [`indicators`] → [`strategy`] → [`signals`] → [`risk`] → [`positions`] →
-//! orders, with [`io`] (the I/O thread) beside them. See `docs` in the
-//! repository README for the threads, modes and journal.
+//! [`orders`], driven as one deterministic state machine by [`core`], with
+//! [`io`] (REST, WebSocket and the I/O-thread bridge) beside them. The
+//! simulated exchange is [`sim`]; [`backtest`] drives the core over
+//! [`datafile`] inputs. The repository README describes the threads, modes
+//! and commands.
 #![forbid(unsafe_code)]
 
 pub mod backtest;
