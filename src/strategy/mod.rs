@@ -66,6 +66,35 @@ pub struct Signal {
     pub ts: TimestampNs,
 }
 
+impl Signal {
+    /// Returns the entry signal of an explosive-candle strategy on `view.c1`:
+    /// the candle's close as reference price, the pattern's confidence, and
+    /// stop and target at the given ATR multiples. Every strategy built on
+    /// the shared explosive-candle pattern reports its signal through this.
+    #[must_use]
+    pub fn explosive_entry(
+        view: &MarketView<'_>,
+        side: Side,
+        atr: f64,
+        vsma: f64,
+        pattern: &Explosive,
+        stop_atr_mult: f64,
+        target_atr_mult: f64,
+    ) -> Self {
+        Self {
+            strategy: StrategyId(0),
+            symbol: view.symbol,
+            side,
+            confidence: confidence(view.c1, atr, vsma, pattern),
+            price: view.c1.close,
+            atr,
+            stop_distance: stop_atr_mult * atr,
+            target_distance: target_atr_mult * atr,
+            ts: close_time(view.c1),
+        }
+    }
+}
+
 /// An entry strategy.
 pub trait Strategy: core::fmt::Debug + Send {
     /// Returns the strategy's configuration name, e.g. `mtf_long`.

@@ -8,7 +8,7 @@
 //! `ema_fast_prev` and `ema_slow`. Silent while any of them is cold. Never
 //! allocates.
 
-use super::{close_time, confidence, is_explosive, Explosive, MarketView, Signal, Strategy};
+use super::{is_explosive, Explosive, MarketView, Signal, Strategy};
 use crate::config::MtfLongConfig;
 use crate::types::Side;
 
@@ -58,17 +58,15 @@ impl Strategy for MtfLong {
         if !(explosive && breakout && uptrend && not_exhausted) {
             return None;
         }
-        Some(Signal {
-            strategy: super::StrategyId(0),
-            symbol: v.symbol,
-            side: Side::Buy,
-            confidence: confidence(v.c1, atr, vsma, &self.pattern),
-            price: v.c1.close,
+        Some(Signal::explosive_entry(
+            v,
+            Side::Buy,
             atr,
-            stop_distance: self.cfg.stop_atr_mult * atr,
-            target_distance: self.cfg.target_atr_mult * atr,
-            ts: close_time(v.c1),
-        })
+            vsma,
+            &self.pattern,
+            self.cfg.stop_atr_mult,
+            self.cfg.target_atr_mult,
+        ))
     }
 }
 
