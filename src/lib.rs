@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backtest;
+pub mod bingx_sim;
 pub mod candles;
 pub mod cli;
 pub mod clock;

@@ -4,7 +4,10 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use super::{Action, CandleBatch, Command, Event, LogEvent, Record, ACTION_CAPACITY};
+use super::{
+    Action, CandleBatch, Command, Event, LogEvent, NoProbe, Record, Stage, StageProbe,
+    ACTION_CAPACITY,
+};
 use crate::candles::{CandleBuilder, CandleEvent};
 use crate::config::{Config, ManagementConfig};
 use crate::indicators::{IndicatorPeriods, IndicatorSnapshot, PeriodError, TimeframeIndicators};
@@ -228,6 +231,13 @@ impl Core {
     /// Handles one event; its actions are then available through
     /// [`next_action`](Self::next_action).
     pub fn on_event(&mut self, event: &Event) {
+        self.on_event_probed(event, &mut NoProbe);
+    }
+
+    /// Handles one event like [`on_event`](Self::on_event), telling `probe`
+    /// when the work switches between candles + indicators and strategies +
+    /// risk (the driver times the stages; the core reads no clock).
+    pub fn on_event_probed<P: StageProbe>(&mut self, event: &Event, probe: &mut P) {
         self.stats.events += 1;
         match *event {
             Event::Trade(t) => {
@@ -238,9 +248,11 @@ impl Core {
                 let s = &mut self.symbols[i];
                 s.last_price = Some(t.price);
                 s.last_data_ts = Some(t.exchange_ts);
+                probe.enter(Stage::CandlesIndicators);
                 s.builder.on_trade(&t, &mut |e| batch.push(e));
+                probe.enter(Stage::StrategiesRisk);
                 self.on_price(i, t.price.to_f64(), t.exchange_ts);
-                self.on_candles(i, &batch, t.exchange_ts);
+                self.on_candles(i, &batch, t.exchange_ts, probe);
             }
             Event::Candle(c) => {
                 let Some(i) = self.symbol_index(c.symbol) else {
@@ -251,21 +263,24 @@ impl Core {
                 let s = &mut self.symbols[i];
                 s.last_price = Some(c.close);
                 s.last_data_ts = Some(now);
+                probe.enter(Stage::CandlesIndicators);
                 s.builder.on_closed_1m(&c, &mut |e| batch.push(e));
                 let extreme = match s.position.map(|p| p.side) {
                     Some(crate::types::Side::Sell) => c.low,
                     _ => c.high,
                 };
+                probe.enter(Stage::StrategiesRisk);
                 self.on_price(i, extreme.to_f64(), now);
-                self.on_candles(i, &batch, now);
+                self.on_candles(i, &batch, now, probe);
             }
             Event::Clock(now) => {
                 for i in 0..self.symbols.len() {
                     let mut batch = CandleBatch::default();
+                    probe.enter(Stage::CandlesIndicators);
                     self.symbols[i]
                         .builder
                         .on_clock(now, &mut |e| batch.push(e));
-                    self.on_candles(i, &batch, now);
+                    self.on_candles(i, &batch, now, probe);
                 }
             }
             Event::Ack { order, .. } => {
@@ -378,16 +393,25 @@ impl Core {
 
     /// Folds a batch of candle events in, strategies running after the 5m
     /// candle a 1m candle completes, then checks the kill switch.
-    fn on_candles(&mut self, i: usize, batch: &CandleBatch, now: TimestampNs) {
+    fn on_candles<P: StageProbe>(
+        &mut self,
+        i: usize,
+        batch: &CandleBatch,
+        now: TimestampNs,
+        probe: &mut P,
+    ) {
         if batch.len == 0 {
             return;
         }
+        probe.enter(Stage::CandlesIndicators);
         let mut pending: Option<Candle> = None;
         for e in batch.events.iter().take(batch.len).flatten() {
             match *e {
                 CandleEvent::Closed1m(c) => {
                     if let Some(prev) = pending.take() {
+                        probe.enter(Stage::StrategiesRisk);
                         self.evaluate(i, &prev, now);
+                        probe.enter(Stage::CandlesIndicators);
                     }
                     self.symbols[i].ind1.update(&c);
                     self.stats.candles_1m += 1;
@@ -408,6 +432,7 @@ impl Core {
             }
         }
         if let Some(c) = pending {
+            probe.enter(Stage::StrategiesRisk);
             self.evaluate(i, &c, now);
             self.check_equity(now);
         }

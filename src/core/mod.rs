@@ -15,6 +15,7 @@
 mod engine;
 mod exits;
 
+pub use crate::metrics::latency::Stage;
 pub use engine::{Core, CoreError, CoreStats};
 
 use crate::candles::CandleEvent;
@@ -225,6 +226,29 @@ pub enum Action {
     Record(Record),
     /// Log this.
     Log(LogEvent),
+}
+
+/// Receives stage boundaries while the core handles one event, so a driver
+/// can time the pipeline stages ([`Stage::CandlesIndicators`],
+/// [`Stage::StrategiesRisk`]) without the core reading a clock.
+///
+/// The core calls [`enter`](Self::enter) whenever the work switches stage;
+/// work after the call belongs to that stage until the next call or the end
+/// of [`Core::on_event_probed`]. Position management on a price update
+/// counts as [`Stage::StrategiesRisk`].
+pub trait StageProbe {
+    /// The core's work from now on belongs to `stage`.
+    fn enter(&mut self, stage: Stage);
+}
+
+/// A [`StageProbe`] that ignores every boundary (what [`Core::on_event`]
+/// uses); it compiles away.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProbe;
+
+impl StageProbe for NoProbe {
+    #[inline(always)]
+    fn enter(&mut self, _stage: Stage) {}
 }
 
 /// Collects candle events of one builder call without allocating.

@@ -573,3 +573,47 @@ fn steady_state_candles_and_trades_do_not_allocate() {
     assert_eq!(info.count_total, 0, "{info:?}");
     assert!(core.stats().candles_1m > 2_000);
 }
+
+/// Records every stage boundary the core reports.
+#[derive(Debug, Default)]
+struct Boundaries(Vec<Stage>);
+
+impl StageProbe for Boundaries {
+    fn enter(&mut self, stage: Stage) {
+        self.0.push(stage);
+    }
+}
+
+#[test]
+fn probe_sees_indicators_then_strategies_on_a_candle_that_is_evaluated() {
+    let mut b = Bench::free(vec![long(&[])]);
+    let candle = Candle {
+        symbol: SymbolId(0),
+        open_time: TimestampNs(5 * NS_PER_MIN),
+        open: Price::from_f64(100.0).unwrap(),
+        high: Price::from_f64(101.0).unwrap(),
+        low: Price::from_f64(99.0).unwrap(),
+        close: Price::from_f64(100.5).unwrap(),
+        volume: Qty::from_f64(10.0).unwrap(),
+        trade_count: 10,
+    };
+    let mut probe = Boundaries::default();
+    b.core.on_event_probed(&Event::Candle(candle), &mut probe);
+    let first_ind = probe.0.iter().position(|s| *s == Stage::CandlesIndicators);
+    let last_strat = probe.0.iter().rposition(|s| *s == Stage::StrategiesRisk);
+    assert_eq!(first_ind, Some(0), "{:?}", probe.0);
+    assert!(last_strat > first_ind, "{:?}", probe.0);
+    assert_eq!(
+        probe.0.last(),
+        Some(&Stage::StrategiesRisk),
+        "{:?}",
+        probe.0
+    );
+
+    // An unknown symbol does no pipeline work: no boundary at all.
+    let mut none = Boundaries::default();
+    let mut other = candle;
+    other.symbol = SymbolId(7);
+    b.core.on_event_probed(&Event::Candle(other), &mut none);
+    assert!(none.0.is_empty(), "{:?}", none.0);
+}

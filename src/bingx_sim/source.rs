@@ -566,9 +566,9 @@ mod tests {
 
     #[test]
     fn replays_the_shared_klines_file() {
-        let Some(path) = trading_engine::testdata::shared_file(
-            "binance-futures-BTCUSDT-1m-2025-05-04_2025-06-24.csv",
-        ) else {
+        let Some(path) =
+            crate::testdata::shared_file("binance-futures-BTCUSDT-1m-2025-05-04_2025-06-24.csv")
+        else {
             return;
         };
         let mut src = MarketSource::load_csv(&path, Precision { price: 1, qty: 4 }).unwrap();

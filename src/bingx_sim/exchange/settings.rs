@@ -5,10 +5,10 @@
 //! `listenKeyExpired` events. Never fills orders.
 
 use super::{ApiError, Exchange, Params, MAKER_FEE, MAX_LEVERAGE, MIN_NOTIONAL, TAKER_FEE};
-use crate::sim::account::MarginType;
-use crate::sim::num::to_f64;
-use crate::sim::source::Precision;
-use crate::sim::ws::gzip;
+use crate::bingx_sim::account::MarginType;
+use crate::bingx_sim::num::to_f64;
+use crate::bingx_sim::source::Precision;
+use crate::bingx_sim::ws::gzip;
 use serde_json::{json, Value};
 use tungstenite::Bytes;
 

@@ -8,11 +8,11 @@
 //! exchange. It never logs the API secret.
 //!
 //! ```no_run
-//! use tools::sim::{SimConfig, Simulator};
+//! use trading_engine::bingx_sim::{SimConfig, Simulator};
 //! let sim = Simulator::start(SimConfig::default())?;
 //! println!("REST at {}, WS at {}", sim.rest_base(), sim.ws_url());
 //! drop(sim); // stops every thread
-//! # Ok::<(), tools::sim::SimError>(())
+//! # Ok::<(), trading_engine::bingx_sim::SimError>(())
 //! ```
 
 mod account;
