@@ -15,6 +15,7 @@ mod config_check;
 pub mod ctl;
 pub mod data;
 pub mod indicators;
+pub mod run;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
@@ -61,6 +62,11 @@ pub enum Command {
     /// Send a control command (status, halt, resume, flatten, reload) to a
     /// running engine; the token comes from TE_CONTROL_TOKEN.
     Ctl(CtlArgs),
+    /// Run the engine: live, paper or dry-run on the configured exchange.
+    Run(run::RunArgs),
+    /// Run the engine in live mode against the built-in BingX simulator
+    /// (loopback, TLS, generated market): no account, no internet.
+    Demo(run::DemoArgs),
 }
 
 impl Command {
@@ -75,6 +81,8 @@ impl Command {
             Self::Backtest(args) => backtest::run(&args, out).map_err(CliError::Backtest),
             Self::Data(command) => command.run(out),
             Self::Ctl(args) => args.run(out),
+            Self::Run(args) => args.run(out),
+            Self::Demo(args) => args.run(out),
         }
     }
 }
@@ -96,6 +104,10 @@ pub enum CliError {
     Data(crate::history::HistoryError),
     /// `ctl` could not deliver its command or the engine refused it.
     Ctl(ctl::CtlError),
+    /// `run` could not start.
+    Runtime(crate::runtime::RuntimeError),
+    /// `demo` failed.
+    Demo(crate::runtime::demo::DemoError),
 }
 
 impl fmt::Display for CliError {
@@ -108,6 +120,8 @@ impl fmt::Display for CliError {
             Self::Backtest(e) => write!(f, "{e}"),
             Self::Data(e) => write!(f, "Data download failed: {e}"),
             Self::Ctl(e) => write!(f, "Control command failed: {e}"),
+            Self::Runtime(e) => write!(f, "Run failed: {e}"),
+            Self::Demo(e) => write!(f, "Demo failed: {e}"),
         }
     }
 }
@@ -122,6 +136,8 @@ impl std::error::Error for CliError {
             Self::Backtest(e) => Some(e),
             Self::Data(e) => Some(e),
             Self::Ctl(e) => Some(e),
+            Self::Runtime(e) => Some(e),
+            Self::Demo(e) => Some(e),
         }
     }
 }

@@ -107,7 +107,14 @@ pub struct Outbox<'a> {
     rng: &'a mut u64,
 }
 
-impl Outbox<'_> {
+impl<'a> Outbox<'a> {
+    /// Returns an outbox that appends masked frames to `buf`, drawing masks
+    /// from the xorshift state `rng` (for protocol wrappers' tests; the
+    /// client builds its own).
+    pub fn new(buf: &'a mut Vec<u8>, rng: &'a mut u64) -> Self {
+        Self { buf, rng }
+    }
+
     fn mask(&mut self) -> [u8; 4] {
         let mut x = *self.rng;
         x ^= x << 13;

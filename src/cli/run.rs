@@ -1,0 +1,150 @@
+//! `trading-engine run` and `trading-engine demo`: the live runtime from
+//! the command line.
+//!
+//! Consumes the arguments, the config file (or the built-in defaults) and,
+//! in live mode, the credentials from the environment or `.env`; produces
+//! the run's status lines, trade summary and latency table on `out`. Never
+//! prints a credential.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::config::{Config, Credentials, Mode};
+use crate::runtime::demo::{self, DemoOptions, DEFAULT_DURATION_SECS, DEFAULT_SEED, DEFAULT_SPEED};
+use crate::runtime::{run, RunOptions};
+
+use super::CliError;
+
+/// `--mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Real orders.
+    Live,
+    /// Exchange market data, simulated fills.
+    Paper,
+    /// Signals journaled and logged only.
+    DryRun,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Live => Self::Live,
+            ModeArg::Paper => Self::Paper,
+            ModeArg::DryRun => Self::DryRun,
+        }
+    }
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Config file (default: the built-in defaults).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Mode; overrides `engine.mode` of the config.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+    /// Stop after this many seconds (default: until SIGTERM/SIGINT).
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<u64>,
+    /// Print a status line every this many seconds (0 = never).
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub status_every: u64,
+}
+
+impl RunArgs {
+    /// Runs the engine until it is stopped.
+    ///
+    /// # Errors
+    /// [`CliError`] when the config, the credentials or the start-up fail.
+    pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
+        let config = match &self.config {
+            Some(p) => Config::load(p)?,
+            None => Config::default(),
+        };
+        let mode = self.mode.map_or(config.engine.mode, Mode::from);
+        let mut opts = RunOptions::new(config, mode);
+        opts.config_path = self.config.clone();
+        if mode == Mode::Live {
+            let env = opts
+                .config
+                .engine
+                .resolve_path(std::path::Path::new(".env"));
+            let c = Credentials::load(&env).map_err(CliError::Credentials)?;
+            opts.credentials = Some((
+                c.api_key.expose().to_owned(),
+                c.api_secret.expose().to_owned(),
+            ));
+        }
+        opts.duration = self.duration.map(Duration::from_secs);
+        opts.status_every = (self.status_every > 0).then(|| Duration::from_secs(self.status_every));
+        writeln!(out, "Running in {} mode", mode.as_str())?;
+        let r = run(opts, out).map_err(CliError::Runtime)?;
+        writeln!(
+            out,
+            "Stopped ({}): {} trades, {} orders, {} fills, {} closed trades, equity {:.2}",
+            r.hot.reason.as_str(),
+            r.hot.counters.trades,
+            r.hot.counters.orders,
+            r.hot.counters.fills,
+            r.service.trades.len(),
+            r.hot.equity
+        )?;
+        writeln!(out, "Latency (hot thread, whole run):\n{}", r.latency)?;
+        for p in &r.hgrm {
+            writeln!(out, "Saved {}", p.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Binance klines or aggTrades CSV for the simulator (default: a generated market).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// Market time per wall time.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SPEED)]
+    pub speed: f64,
+    /// Wall-clock seconds to run.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_DURATION_SECS)]
+    pub duration: u64,
+    /// Journal directory (default: a new directory under the system temp dir).
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// Seed of the generated market.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+impl DemoArgs {
+    /// Runs the demo.
+    ///
+    /// # Errors
+    /// [`CliError::Demo`] when the simulator or the engine cannot start.
+    pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
+        if !(self.speed.is_finite() && self.speed > 0.0) {
+            return Err(CliError::Demo(demo::DemoError::BadSpeed(self.speed)));
+        }
+        // The simulator logs every request at info: keep the demo's output
+        // to its status lines unless a quieter or louder level was asked.
+        if log::max_level() == log::LevelFilter::Info {
+            log::set_max_level(log::LevelFilter::Warn);
+        }
+        let opts = DemoOptions {
+            data: self.data,
+            speed: self.speed,
+            duration: Duration::from_secs(self.duration),
+            journal: self.journal,
+            seed: self.seed,
+            ..DemoOptions::default()
+        };
+        demo::demo(&opts, out).map_err(CliError::Demo)?;
+        Ok(())
+    }
+}

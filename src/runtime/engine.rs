@@ -1,0 +1,948 @@
+//! The hot thread's engine half: feeds events to the core with stage
+//! timing, routes the core's actions to the venue (exchange, in-process
+//! simulator or nowhere), turns exchange answers into core events and
+//! journals every input, output and system fact.
+//!
+//! Consumes market [`Stamped`] events, I/O-thread [`IoReport`]s and
+//! service-thread [`ToHot`] messages; produces core events, order
+//! commands, journal records, latency samples and [`FromHot`] messages.
+//! Must never allocate after start-up (every queue is reserved up front),
+//! lock, block, make a blocking syscall or log: log-worthy things leave as
+//! [`HotLog`] messages.
+
+use std::collections::VecDeque;
+
+use ringbuf::spsc::{Consumer, Producer};
+
+use crate::clock::{Clock, SystemClock};
+use crate::core::{Action, Command, Core, Event, Record, StageProbe};
+use crate::feed::MarketEvent;
+use crate::io::bridge::{HotSide, IoReport};
+use crate::io::order::{IoCommand, OrderRef};
+use crate::journal_schema::{
+    self as js, ExchangeError, ExchangeErrorKind, FrameTiming, JournalRecord, OperatorSource,
+    StreamKind, StreamState,
+};
+use crate::metrics::handoff::LatencyRecorder;
+use crate::metrics::latency::Stage;
+use crate::money::Money;
+use crate::sim::SimExchange;
+use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
+
+use super::msg::{FromHot, HotLog, Status, StopReason, ToHot};
+use super::route::{self, OrderTable, ResultEffect};
+use super::timed::Stamped;
+
+/// Capacity of the internal event queue (simulator answers, exchange
+/// answers); one market event produces a handful.
+pub const EVENT_QUEUE: usize = 4096;
+/// Trades held while a feed gap is backfilled.
+pub const GAP_BUFFER: usize = 65_536;
+/// Journal append failures tolerated before the journal is closed for the run.
+const JOURNAL_FAILURES_MAX: u32 = 16;
+
+/// Where orders go.
+#[derive(Debug)]
+pub enum Venue {
+    /// To the exchange through the I/O thread.
+    Live {
+        /// The hot thread's queue ends.
+        io: HotSide,
+        /// Hedge (dual-side) position mode on the account.
+        hedge: bool,
+    },
+    /// To the in-process simulated exchange, fed with the same market data.
+    Paper(Box<SimExchange>),
+    /// Nowhere: journaled only; the core is told the order was refused so
+    /// it keeps evaluating signals.
+    DryRun,
+}
+
+impl Venue {
+    /// Returns the journal's name of the mode.
+    #[must_use]
+    pub const fn mode(&self) -> js::Mode {
+        match self {
+            Self::Live { .. } => js::Mode::Live,
+            Self::Paper(_) => js::Mode::Paper,
+            Self::DryRun => js::Mode::DryRun,
+        }
+    }
+}
+
+/// Counters of a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HotCounters {
+    /// Market frames with at least one trade.
+    pub frames: u64,
+    /// Trades fed to the core.
+    pub trades: u64,
+    /// Events fed to the core (all kinds).
+    pub events: u64,
+    /// Orders sent to the venue.
+    pub orders: u64,
+    /// Cancels sent to the venue.
+    pub cancels: u64,
+    /// Fills fed to the core.
+    pub fills: u64,
+    /// Trades the core closed.
+    pub closed_trades: u64,
+    /// Journal records written.
+    pub journal_records: u64,
+    /// Journal appends that failed.
+    pub journal_failures: u64,
+    /// Candles fed from REST backfills.
+    pub backfilled_candles: u64,
+    /// Trades dropped because a gap buffer overflowed.
+    pub gap_dropped: u64,
+}
+
+/// Estimates market time between events: the latest event time plus the
+/// wall time since, scaled (a simulator replaying `scale` times faster).
+#[derive(Debug, Clone, Copy)]
+struct MarketTime {
+    last_ts: TimestampNs,
+    last_mono: u64,
+    scale: f64,
+}
+
+impl MarketTime {
+    fn observe(&mut self, ts: TimestampNs, mono: u64) {
+        if ts >= self.last_ts {
+            self.last_ts = ts;
+            self.last_mono = mono;
+        }
+    }
+
+    fn now(&self, mono: u64) -> TimestampNs {
+        let wall = mono.saturating_sub(self.last_mono) as f64;
+        self.last_ts.add_ns((wall * self.scale) as i64)
+    }
+}
+
+/// Stage times of the market frame being handled.
+#[derive(Debug, Clone, Copy, Default)]
+struct FrameAcc {
+    recv_mono: u64,
+    parse_ns: u64,
+    stage_ns: [u64; Stage::COUNT],
+    trades: u16,
+    tick_to_order: Option<u64>,
+}
+
+/// Times the core's stages for the frame being handled.
+struct Probe<'a> {
+    clock: &'a SystemClock,
+    current: Option<Stage>,
+    since: u64,
+    acc: &'a mut [u64; Stage::COUNT],
+}
+
+impl Probe<'_> {
+    fn finish(&mut self) {
+        if let Some(s) = self.current.take() {
+            let now = self.clock.mono_ns();
+            self.acc[s.index()] += now.saturating_sub(self.since);
+        }
+    }
+}
+
+impl StageProbe for Probe<'_> {
+    #[inline]
+    fn enter(&mut self, stage: Stage) {
+        let now = self.clock.mono_ns();
+        if let Some(s) = self.current {
+            self.acc[s.index()] += now.saturating_sub(self.since);
+        }
+        self.current = Some(stage);
+        self.since = now;
+    }
+}
+
+/// Gap handling state of the market feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gap {
+    /// Data flows.
+    None,
+    /// An outage ended; the next trade tells where the gap ends.
+    AwaitFirstTrade,
+    /// Candles are being fetched; trades are held.
+    Backfilling,
+}
+
+/// Everything the hot thread owns besides the market socket.
+pub struct Engine {
+    pub(super) core: Core,
+    pub(super) venue: Venue,
+    journal: Option<journal::Writer>,
+    journal_failures: u32,
+    latency: LatencyRecorder,
+    out: Producer<FromHot>,
+    inbox: Consumer<ToHot>,
+    pub(super) clock: SystemClock,
+    orders: OrderTable,
+    /// Commands in flight to the I/O thread, in order: `Some(order)` for a
+    /// placement, `None` for a cancel.
+    inflight: VecDeque<Option<crate::orders::OrderId>>,
+    events: VecDeque<Event>,
+    held: VecDeque<Trade>,
+    gap: Gap,
+    last_trade_ts: Option<TimestampNs>,
+    time: MarketTime,
+    frame: Option<FrameAcc>,
+    pub(super) counters: HotCounters,
+    pub(super) stop: Option<(StopReason, u64)>,
+    pub(super) connected: bool,
+    last_price: f64,
+    symbol0: SymbolId,
+    symbols: u16,
+    flatten: bool,
+    warming: bool,
+    user_ready: bool,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("venue", &self.venue.mode())
+            .field("counters", &self.counters)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Engine::new`] needs.
+pub struct EngineParts {
+    /// The core, already warmed up.
+    pub core: Core,
+    /// Where orders go.
+    pub venue: Venue,
+    /// The journal (session record already written), if journaling.
+    pub journal: Option<journal::Writer>,
+    /// Latency samples go here.
+    pub latency: LatencyRecorder,
+    /// To the service thread.
+    pub out: Producer<FromHot>,
+    /// From the service thread.
+    pub inbox: Consumer<ToHot>,
+    /// Shared with the market protocol's [`super::timed::Timed`].
+    pub clock: SystemClock,
+    /// Client order id prefix.
+    pub prefix: String,
+    /// Market time per wall time (1 live; the simulator's speed in a demo).
+    pub time_scale: f64,
+    /// Market time of the last warm-up candle's close, if any.
+    pub start_ts: TimestampNs,
+    /// Number of symbols (ids `0..symbols`).
+    pub symbols: u16,
+}
+
+impl std::fmt::Debug for EngineParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineParts")
+            .field("venue", &self.venue.mode())
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Builds the engine half (cold: reserves every queue).
+    #[must_use]
+    pub fn new(p: EngineParts) -> Self {
+        let mono = p.clock.mono_ns();
+        Self {
+            core: p.core,
+            venue: p.venue,
+            journal: p.journal,
+            journal_failures: 0,
+            latency: p.latency,
+            out: p.out,
+            inbox: p.inbox,
+            clock: p.clock,
+            orders: OrderTable::new(&p.prefix),
+            inflight: VecDeque::with_capacity(EVENT_QUEUE),
+            events: VecDeque::with_capacity(EVENT_QUEUE),
+            held: VecDeque::with_capacity(GAP_BUFFER),
+            gap: Gap::None,
+            last_trade_ts: None,
+            time: MarketTime {
+                last_ts: p.start_ts,
+                last_mono: mono,
+                scale: p.time_scale,
+            },
+            frame: None,
+            counters: HotCounters::default(),
+            stop: None,
+            connected: false,
+            last_price: 0.0,
+            symbol0: SymbolId(0),
+            symbols: p.symbols,
+            flatten: false,
+            warming: false,
+            user_ready: false,
+        }
+    }
+
+    /// Returns the current market-time estimate.
+    pub(super) fn market_now(&self) -> TimestampNs {
+        self.time.now(self.clock.mono_ns())
+    }
+
+    pub(super) fn log(&mut self, l: HotLog) {
+        // A full log queue drops the note: the hot thread never waits.
+        let _ = self.out.push(FromHot::Log(l));
+    }
+
+    /// Appends a journal record; failures are counted and reported, and
+    /// after [`JOURNAL_FAILURES_MAX`] the journal is closed for the run.
+    pub(super) fn journal(&mut self, ts: TimestampNs, rec: &JournalRecord<'_>) {
+        let Some(w) = self.journal.as_mut() else {
+            return;
+        };
+        match js::write(w, ts, rec) {
+            Ok(_) => self.counters.journal_records += 1,
+            Err(_) => {
+                self.counters.journal_failures += 1;
+                self.journal_failures += 1;
+                if self.journal_failures >= JOURNAL_FAILURES_MAX {
+                    self.journal = None;
+                    self.log(HotLog::JournalDisabled);
+                } else {
+                    self.log(HotLog::JournalFailed);
+                }
+            }
+        }
+    }
+
+    /// Takes the journal out (shutdown).
+    pub(super) fn take_journal(&mut self) -> Option<journal::Writer> {
+        self.journal.take()
+    }
+
+    /// Feeds the warm-up candles (journaled, untimed). Orders the core
+    /// decides on this history are answered as refused, never sent: the
+    /// moment has passed.
+    pub fn warm_up(&mut self, candles: &[crate::types::Candle]) {
+        self.warming = true;
+        for c in candles {
+            self.feed_candle(*c);
+        }
+        self.warming = false;
+    }
+
+    /// Returns true when trading may start: always, except in live mode
+    /// before the user stream is connected (fills would be missed).
+    pub(super) fn ready(&self) -> bool {
+        self.user_ready || !matches!(self.venue, Venue::Live { .. })
+    }
+
+    /// Feeds a warm-up or backfill candle (journaled, untimed).
+    pub fn feed_candle(&mut self, c: crate::types::Candle) {
+        self.time
+            .observe(c.open_time.add_ns(NS_PER_MIN), self.clock.mono_ns());
+        self.dispatch(Event::Candle(c));
+    }
+
+    /// Handles one stamped market event from the socket.
+    pub fn on_market(&mut self, s: &Stamped) {
+        if let MarketEvent::Trade(t) = s.event {
+            if self.gap == Gap::AwaitFirstTrade {
+                self.begin_backfill(&t);
+            }
+            if self.gap == Gap::Backfilling {
+                if self.held.len() < GAP_BUFFER {
+                    self.held.push_back(t);
+                } else {
+                    self.counters.gap_dropped += 1;
+                }
+            } else {
+                let acc = self.frame.get_or_insert(FrameAcc {
+                    recv_mono: s.recv_mono,
+                    parse_ns: s.parse_ns,
+                    ..FrameAcc::default()
+                });
+                acc.trades = acc.trades.saturating_add(1);
+                self.on_trade(t);
+            }
+        }
+        if s.last_in_frame {
+            self.end_frame();
+        }
+    }
+
+    fn on_trade(&mut self, t: Trade) {
+        self.counters.trades += 1;
+        if t.symbol == self.symbol0 {
+            self.last_price = t.price.to_f64();
+        }
+        self.last_trade_ts = Some(t.exchange_ts);
+        self.time.observe(t.exchange_ts, self.clock.mono_ns());
+        if let Venue::Paper(sim) = &mut self.venue {
+            let events = &mut self.events;
+            sim.on_trade(&t, &mut |e| events.push_back(e));
+        }
+        self.dispatch(Event::Trade(t));
+    }
+
+    fn end_frame(&mut self) {
+        let Some(acc) = self.frame.take() else {
+            return;
+        };
+        self.counters.frames += 1;
+        let l = &mut self.latency;
+        l.record(Stage::Parse, acc.parse_ns);
+        l.record(
+            Stage::CandlesIndicators,
+            acc.stage_ns[Stage::CandlesIndicators.index()],
+        );
+        l.record(
+            Stage::StrategiesRisk,
+            acc.stage_ns[Stage::StrategiesRisk.index()],
+        );
+        if let Some(t2o) = acc.tick_to_order {
+            l.record(Stage::TickToOrder, t2o);
+        }
+        let ts = self.time.last_ts;
+        let u32_of = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        let rec = JournalRecord::FrameTiming(FrameTiming {
+            recv_ts: ts,
+            trades: acc.trades,
+            parse_ns: u32_of(acc.parse_ns),
+            candles_ns: u32_of(acc.stage_ns[Stage::CandlesIndicators.index()]),
+            strategies_ns: u32_of(acc.stage_ns[Stage::StrategiesRisk.index()]),
+            enqueue_ns: u32_of(acc.stage_ns[Stage::Enqueue.index()]),
+            tick_to_order_ns: acc.tick_to_order.map_or(0, u32_of),
+        });
+        self.journal(ts, &rec);
+    }
+
+    /// Feeds `first` and everything it causes (venue answers) to the core.
+    pub(super) fn dispatch(&mut self, first: Event) {
+        self.events.push_back(first);
+        while let Some(e) = self.events.pop_front() {
+            self.feed(e);
+        }
+    }
+
+    fn feed(&mut self, e: Event) {
+        self.counters.events += 1;
+        if let Event::Fill(_) = e {
+            self.counters.fills += 1;
+        }
+        let ts = event_ts(&e);
+        self.journal(ts, &JournalRecord::Input(e));
+        match (&e, self.frame.as_mut()) {
+            (Event::Trade(_), Some(acc)) => {
+                let mut probe = Probe {
+                    clock: &self.clock,
+                    current: None,
+                    since: 0,
+                    acc: &mut acc.stage_ns,
+                };
+                self.core.on_event_probed(&e, &mut probe);
+                probe.finish();
+            }
+            _ => self.core.on_event(&e),
+        }
+        while let Some(a) = self.core.next_action() {
+            self.journal(ts, &JournalRecord::Output(a));
+            match a {
+                Action::Place(o) => self.place(&o, ts),
+                Action::Cancel { order, symbol } => self.cancel(order, symbol, ts),
+                Action::Record(Record::TradeClosed(t)) => {
+                    self.counters.closed_trades += 1;
+                    // A full queue loses the summary row only; the journal has it.
+                    let _ = self.out.push(FromHot::TradeClosed(t));
+                }
+                Action::Record(_) => {}
+                Action::Log(l) => self.log(HotLog::Core(l)),
+            }
+        }
+    }
+
+    fn place(&mut self, o: &crate::orders::OrderIntent, ts: TimestampNs) {
+        self.counters.orders += 1;
+        let t0 = self.clock.mono_ns();
+        let Some(cid) = route::client_id(self.orders.prefix(), o.id) else {
+            self.events.push_back(Event::Rejected { order: o.id, ts });
+            return;
+        };
+        let mut refused = false;
+        if self.warming {
+            self.events.push_back(Event::Rejected { order: o.id, ts });
+            return;
+        }
+        match &mut self.venue {
+            Venue::Live { io, hedge } => {
+                let req = route::request(o, cid, *hedge);
+                self.orders.sent(o.id);
+                if io.send(IoCommand::Place(req)).is_ok() {
+                    self.inflight.push_back(Some(o.id));
+                } else {
+                    refused = true;
+                }
+            }
+            Venue::Paper(sim) => {
+                let events = &mut self.events;
+                sim.submit(o, &mut |e| events.push_back(e));
+            }
+            Venue::DryRun => self.events.push_back(Event::Rejected { order: o.id, ts }),
+        }
+        let t1 = self.clock.mono_ns();
+        self.latency.record(Stage::Enqueue, t1.saturating_sub(t0));
+        if let Some(acc) = self.frame.as_mut() {
+            acc.stage_ns[Stage::Enqueue.index()] += t1.saturating_sub(t0);
+            if acc.tick_to_order.is_none() {
+                acc.tick_to_order = Some(t1.saturating_sub(acc.recv_mono));
+            }
+        }
+        self.journal(
+            ts,
+            &JournalRecord::OrderSent {
+                order: o.id,
+                client_id: cid,
+                symbol: o.symbol,
+                side: o.side,
+                ts,
+            },
+        );
+        if refused {
+            self.log(HotLog::QueueFull(o.id));
+            if let Some(e) = self.orders.refuse(o.id, ts) {
+                self.events.push_back(e);
+            }
+        }
+    }
+
+    fn cancel(&mut self, order: crate::orders::OrderId, symbol: SymbolId, ts: TimestampNs) {
+        self.counters.cancels += 1;
+        match &mut self.venue {
+            Venue::Live { io, .. } => {
+                let Some(cid) = route::client_id(self.orders.prefix(), order) else {
+                    return;
+                };
+                let cmd = IoCommand::Cancel {
+                    symbol,
+                    order: OrderRef::Client(cid),
+                };
+                if io.send(cmd).is_ok() {
+                    self.inflight.push_back(None);
+                } else {
+                    self.log(HotLog::QueueFull(order));
+                }
+            }
+            Venue::Paper(sim) => {
+                let events = &mut self.events;
+                sim.cancel(order, &mut |e| events.push_back(e));
+            }
+            Venue::DryRun => self.events.push_back(Event::Cancelled { order, ts }),
+        }
+    }
+
+    /// Drains the I/O thread's reports into the core; returns how many.
+    pub fn poll_io(&mut self) -> usize {
+        let mut n = 0;
+        loop {
+            let Venue::Live { io, .. } = &mut self.venue else {
+                return n;
+            };
+            let Some(report) = io.poll() else {
+                if io.io_thread_gone() && self.stop.is_none() {
+                    self.log(HotLog::IoGone);
+                }
+                return n;
+            };
+            n += 1;
+            let ts = self.market_now();
+            match report {
+                IoReport::Order(r) => {
+                    let kind = self.inflight.pop_front().flatten();
+                    if kind.is_none() {
+                        continue;
+                    }
+                    match self.orders.on_place_result(&r, ts) {
+                        ResultEffect::None => {
+                            if let (Some(order), crate::io::order::OrderOutcome::Unknown) =
+                                (kind, r.outcome)
+                            {
+                                self.log(HotLog::OrderUnknown(order));
+                            }
+                        }
+                        ResultEffect::Acked { event, exchange_id } => {
+                            if let Event::Ack { order, .. } = event {
+                                self.journal(
+                                    ts,
+                                    &JournalRecord::OrderAcked {
+                                        order,
+                                        exchange_id,
+                                        ts,
+                                    },
+                                );
+                            }
+                            self.dispatch(event);
+                        }
+                        ResultEffect::Rejected { event, code } => {
+                            if let Event::Rejected { order, .. } = event {
+                                self.journal(
+                                    ts,
+                                    &JournalRecord::ExchangeError(ExchangeError {
+                                        order,
+                                        kind: if code == 0 {
+                                            ExchangeErrorKind::Transport
+                                        } else {
+                                            ExchangeErrorKind::Api
+                                        },
+                                        code,
+                                        http_status: 0,
+                                        ts,
+                                    }),
+                                );
+                                self.log(HotLog::OrderRejected { order, code });
+                            }
+                            self.dispatch(event);
+                        }
+                    }
+                }
+                IoReport::User(crate::io::ws::UserEvent::Order(u)) => {
+                    let events = &mut self.events;
+                    self.orders.on_update(&u, ts, &mut |e| events.push_back(e));
+                    while let Some(e) = self.events.pop_front() {
+                        self.feed(e);
+                    }
+                }
+                IoReport::User(crate::io::ws::UserEvent::Balance(b)) => {
+                    let rec = JournalRecord::Balance {
+                        balance: Money::from_f64(b.wallet.to_f64()),
+                        available: Money::from_f64(b.cross_wallet.to_f64()),
+                        ts,
+                    };
+                    self.journal(ts, &rec);
+                }
+                IoReport::User(_) => {}
+                IoReport::Stream(s) => {
+                    if s == crate::io::bridge::StreamStatus::Connected {
+                        self.user_ready = true;
+                    }
+                    self.journal_stream(StreamKind::User, s, ts);
+                    self.log(HotLog::UserStream(s));
+                }
+            }
+        }
+    }
+
+    fn journal_stream(
+        &mut self,
+        kind: StreamKind,
+        s: crate::io::bridge::StreamStatus,
+        ts: TimestampNs,
+    ) {
+        use crate::io::bridge::StreamStatus as S;
+        let (state, from, to) = match s {
+            S::Connected => (StreamState::Connected, ts, ts),
+            S::Disconnected(_) => (StreamState::Disconnected, ts, ts),
+            S::Outage(w) => (StreamState::Outage, w.from, w.to),
+            S::ListenKeyRenewed | S::ListenKeyFailed => (StreamState::ListenKeyRenewed, ts, ts),
+        };
+        let rec = JournalRecord::Stream(js::StreamStatus {
+            stream: kind,
+            state,
+            from,
+            to,
+            ts,
+        });
+        self.journal(ts, &rec);
+    }
+
+    /// Handles a market-stream status change.
+    pub fn on_market_status(&mut self, ev: MarketStatus) {
+        let ts = self.market_now();
+        let (state, from, to) = match ev {
+            MarketStatus::Connected { reconnect } => {
+                self.connected = true;
+                self.log(HotLog::MarketConnected { reconnect });
+                (StreamState::Connected, ts, ts)
+            }
+            MarketStatus::Disconnected(reason) => {
+                self.connected = false;
+                self.log(HotLog::MarketDisconnected(reason));
+                (StreamState::Disconnected, ts, ts)
+            }
+            MarketStatus::Outage { from, to } => {
+                self.log(HotLog::MarketOutage { from, to });
+                if self.last_trade_ts.is_some() && self.gap == Gap::None {
+                    self.gap = Gap::AwaitFirstTrade;
+                }
+                (StreamState::Outage, from, to)
+            }
+        };
+        let rec = JournalRecord::Stream(js::StreamStatus {
+            stream: StreamKind::Market,
+            state,
+            from,
+            to,
+            ts,
+        });
+        self.journal(ts, &rec);
+    }
+
+    /// The first trade after an outage: ask for the minutes strictly between
+    /// the last trade before it and this one; hold trades meanwhile.
+    fn begin_backfill(&mut self, first: &Trade) {
+        self.gap = Gap::None;
+        let Some(last) = self.last_trade_ts else {
+            return;
+        };
+        let from = TimestampNs(last.0.div_euclid(NS_PER_MIN) * NS_PER_MIN + NS_PER_MIN);
+        let to = TimestampNs(first.exchange_ts.0.div_euclid(NS_PER_MIN) * NS_PER_MIN - NS_PER_MIN);
+        if to < from {
+            return;
+        }
+        let req = FromHot::Backfill {
+            symbol: first.symbol,
+            from,
+            to,
+        };
+        if self.out.push(req).is_ok() {
+            self.gap = Gap::Backfilling;
+        }
+    }
+
+    /// Drains the service thread's messages; returns how many.
+    pub fn poll_inbox(&mut self) -> usize {
+        let mut n = 0;
+        while let Some(m) = self.inbox.pop() {
+            n += 1;
+            let ts = self.market_now();
+            match m {
+                ToHot::Command { command, source } => {
+                    self.journal(
+                        ts,
+                        &JournalRecord::Operator {
+                            command,
+                            source,
+                            ts,
+                        },
+                    );
+                    self.dispatch(Event::Control { command, ts });
+                }
+                ToHot::Reload { outcome, detail } => {
+                    let rec = JournalRecord::Reload {
+                        outcome,
+                        detail: detail.as_str(),
+                        ts,
+                    };
+                    self.journal(ts, &rec);
+                }
+                ToHot::BackfillCandle(c) => {
+                    let after_last = self
+                        .last_trade_ts
+                        .is_none_or(|l| c.open_time.0 > l.0.div_euclid(NS_PER_MIN) * NS_PER_MIN);
+                    if after_last {
+                        self.counters.backfilled_candles += 1;
+                        self.feed_candle(c);
+                        self.last_trade_ts = Some(c.open_time.add_ns(NS_PER_MIN - 1));
+                    }
+                }
+                ToHot::BackfillDone {
+                    symbol,
+                    from,
+                    to,
+                    candles,
+                } => {
+                    self.journal(
+                        ts,
+                        &JournalRecord::Backfill {
+                            symbol,
+                            from,
+                            to,
+                            candles,
+                            ts,
+                        },
+                    );
+                    self.gap = Gap::None;
+                    while let Some(t) = self.held.pop_front() {
+                        self.on_trade(t);
+                    }
+                }
+                ToHot::Stop { reason, flatten } => {
+                    if self.stop.is_none() {
+                        self.begin_stop(reason, flatten);
+                    }
+                }
+            }
+        }
+        n
+    }
+
+    fn begin_stop(&mut self, reason: StopReason, flatten: bool) {
+        let ts = self.market_now();
+        let source = match reason {
+            StopReason::Signal => OperatorSource::Signal,
+            StopReason::StopFile => OperatorSource::StopFile,
+            StopReason::Duration | StopReason::Requested => OperatorSource::Engine,
+        };
+        let command = if flatten {
+            Command::Shutdown
+        } else {
+            Command::Halt
+        };
+        self.journal(
+            ts,
+            &JournalRecord::Operator {
+                command,
+                source,
+                ts,
+            },
+        );
+        self.dispatch(Event::Control { command, ts });
+        self.stop = Some((reason, self.clock.mono_ns()));
+        self.flatten = flatten;
+    }
+
+    /// Returns true when no order waits for an answer from the exchange.
+    pub(super) fn quiet(&self) -> bool {
+        match &self.venue {
+            Venue::Live { .. } => self.inflight.is_empty() && self.orders.open() == 0,
+            _ => true,
+        }
+    }
+
+    /// Returns true when the stop in progress closes every position.
+    pub(super) fn flattening(&self) -> bool {
+        self.flatten
+    }
+
+    /// Returns the number of open positions.
+    pub(super) fn open_positions(&self) -> usize {
+        (0..self.symbols)
+            .filter(|i| self.core.position(SymbolId(*i)).is_some())
+            .count()
+    }
+
+    /// Returns the wall time since the last trade, ns.
+    pub(super) fn idle_ns(&self, mono: u64) -> u64 {
+        mono.saturating_sub(self.time.last_mono)
+    }
+
+    /// Issues a clock tick to the core (journaled).
+    pub fn tick(&mut self) {
+        let now = self.market_now();
+        self.dispatch(Event::Clock(now));
+    }
+
+    /// Publishes the latency interval and sends a status snapshot.
+    pub fn publish(&mut self) {
+        let _ = self.latency.publish();
+        let core = &self.core;
+        let pos = core.position(self.symbol0);
+        let positions = self.open_positions();
+        let status = Status {
+            market_ts: self.time.last_ts,
+            equity: core.equity(),
+            cash: core.cash().to_f64(),
+            positions: u32::try_from(positions).unwrap_or(u32::MAX),
+            position_qty: pos.map_or(0.0, |p| match p.side {
+                crate::types::Side::Buy => p.open_qty.to_f64(),
+                crate::types::Side::Sell => -p.open_qty.to_f64(),
+            }),
+            halted: core.halted().is_some(),
+            frames: self.counters.frames,
+            trades: self.counters.trades,
+            orders: self.counters.orders,
+            fills: self.counters.fills,
+            closed_trades: self.counters.closed_trades,
+            last_price: self.last_price,
+            connected: self.connected,
+        };
+        let _ = self.out.push(FromHot::Status(status));
+    }
+
+    /// Writes the periodic equity sample and state snapshot.
+    pub fn snapshot(&mut self) {
+        let ts = self.market_now();
+        let core = &self.core;
+        let equity = Money::from_f64(core.equity());
+        let cash = core.cash();
+        let peak = Money::from_f64(core.risk().peak_equity());
+        let mut snap = js::Snapshot {
+            ts,
+            equity,
+            cash,
+            peak,
+            halted: core.halted().is_some(),
+            working_orders: u32::try_from(self.orders.open()).unwrap_or(u32::MAX),
+            trades: u32::try_from(self.counters.closed_trades).unwrap_or(u32::MAX),
+            positions: [None; js::SNAPSHOT_MAX_POSITIONS],
+        };
+        let mut k = 0;
+        for i in 0..js::SNAPSHOT_MAX_POSITIONS as u16 {
+            if let Some(p) = core.position(SymbolId(i)) {
+                let mark = if i == 0 {
+                    self.last_price
+                } else {
+                    p.entry_price
+                };
+                let dir = if p.side == crate::types::Side::Buy {
+                    1.0
+                } else {
+                    -1.0
+                };
+                snap.positions[k] = Some(js::PositionSnap {
+                    position: p.id,
+                    symbol: p.symbol,
+                    side: p.side,
+                    state: p.state,
+                    qty: p.open_qty,
+                    entry: crate::types::Price::from_f64(p.entry_price).unwrap_or(p.stop),
+                    stop: p.stop,
+                    unrealized: Money::from_f64(dir * (mark - p.entry_price) * p.open_qty.to_f64()),
+                });
+                k += 1;
+            }
+        }
+        self.journal(
+            ts,
+            &JournalRecord::Equity {
+                equity,
+                cash,
+                peak,
+                ts,
+            },
+        );
+        self.journal(ts, &JournalRecord::Snapshot(snap));
+    }
+}
+
+/// A market-stream status change, as the hot loop reports it to the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarketStatus {
+    /// Connected.
+    Connected {
+        /// After the first connection.
+        reconnect: bool,
+    },
+    /// Lost.
+    Disconnected(crate::io::ws::DisconnectReason),
+    /// Data flows again after this wall-clock window.
+    Outage {
+        /// Start.
+        from: TimestampNs,
+        /// End.
+        to: TimestampNs,
+    },
+}
+
+/// Returns the time an event happened at.
+#[must_use]
+pub fn event_ts(e: &Event) -> TimestampNs {
+    match *e {
+        Event::Trade(t) => t.exchange_ts,
+        Event::Candle(c) => c.open_time.add_ns(NS_PER_MIN),
+        Event::Clock(ts)
+        | Event::Ack { ts, .. }
+        | Event::Rejected { ts, .. }
+        | Event::Cancelled { ts, .. }
+        | Event::Control { ts, .. } => ts,
+        Event::Fill(f) => f.ts,
+    }
+}

@@ -1,0 +1,185 @@
+//! The hot loop: one thread, pinned, busy-polling the market socket, the
+//! I/O thread's reports and the service thread's messages, driving the
+//! [`Engine`] and its timers (coarse clock ticks, status, snapshots,
+//! latency hand-off) until a stop request has drained.
+//!
+//! Consumes a connected-on-first-poll market [`WsClient`] and an
+//! [`Engine`]; produces a [`HotSummary`]. Never blocks, allocates, locks or
+//! logs inside the loop; start-up (pinning) and the final journal records
+//! happen outside it.
+
+use crate::clock::Clock;
+use crate::feed::MarketEvent;
+use crate::io::ws::{WsClient, WsEvent, WsProtocol, WsStats};
+
+use super::engine::{Engine, HotCounters, MarketStatus};
+use super::msg::StopReason;
+use super::timed::Timed;
+use crate::journal_schema::JournalRecord;
+
+/// Longest wait for the user stream before the market is read anyway.
+const USER_STREAM_WAIT_NS: u64 = 10_000_000_000;
+
+/// Timers of the hot loop (wall-clock nanoseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopTimers {
+    /// A clock tick goes to the core at most this often ...
+    pub clock_every_ns: u64,
+    /// ... and only after this long without a trade (trades carry time).
+    pub clock_quiet_ns: u64,
+    /// Status snapshots and latency intervals to the service thread.
+    pub status_every_ns: u64,
+    /// Equity sample + state snapshot into the journal.
+    pub snapshot_every_ns: u64,
+    /// Longest wait for in-flight orders (and the flatten) after a stop.
+    pub drain_timeout_ns: u64,
+}
+
+impl Default for LoopTimers {
+    fn default() -> Self {
+        Self {
+            clock_every_ns: 1_000_000_000,
+            clock_quiet_ns: 200_000_000,
+            status_every_ns: 250_000_000,
+            snapshot_every_ns: 60_000_000_000,
+            drain_timeout_ns: 5_000_000_000,
+        }
+    }
+}
+
+/// What a finished hot loop hands back.
+#[derive(Debug)]
+pub struct HotSummary {
+    /// Counters of the run.
+    pub counters: HotCounters,
+    /// Why it stopped.
+    pub reason: StopReason,
+    /// True when everything in flight settled before the drain timeout.
+    pub drained: bool,
+    /// Market socket counters.
+    pub ws: WsStats,
+    /// Final equity, cash and whether HALTED.
+    pub equity: f64,
+    /// Realised cash at the end.
+    pub cash: f64,
+    /// True when the core ended HALTED.
+    pub halted: bool,
+    /// Open positions left at the end.
+    pub open_positions: usize,
+    /// The journal, with the shutdown record written, for closing.
+    pub journal: Option<journal::Writer>,
+}
+
+/// The hot thread's loop state.
+pub struct HotLoop<P: WsProtocol<Event = MarketEvent>> {
+    market: WsClient<Timed<P>>,
+    engine: Engine,
+    timers: LoopTimers,
+    flatten_on_stop: bool,
+}
+
+impl<P: WsProtocol<Event = MarketEvent>> std::fmt::Debug for HotLoop<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotLoop")
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
+    /// Returns the loop around `market` and `engine`.
+    #[must_use]
+    pub fn new(market: WsClient<Timed<P>>, engine: Engine, timers: LoopTimers) -> Self {
+        Self {
+            market,
+            engine,
+            timers,
+            flatten_on_stop: false,
+        }
+    }
+
+    /// Runs until a stop request has drained; see the module docs.
+    pub fn run(mut self) -> HotSummary {
+        let clock = self.engine.clock;
+        let start = clock.mono_ns();
+        let (mut last_clock, mut last_status, mut last_snap) = (start, start, start);
+        loop {
+            let now_wall = clock.now_ns();
+            // Live: the market waits for the user stream (or 10 s), so no
+            // fill can happen before it is watched.
+            if self.engine.ready() || clock.mono_ns().saturating_sub(start) > USER_STREAM_WAIT_NS {
+                self.poll_market(now_wall);
+            }
+            self.engine.poll_io();
+            self.engine.poll_inbox();
+            let mono = clock.mono_ns();
+            if mono.saturating_sub(last_clock) >= self.timers.clock_every_ns
+                && self.engine.idle_ns(mono) >= self.timers.clock_quiet_ns
+            {
+                last_clock = mono;
+                self.engine.tick();
+            }
+            if mono.saturating_sub(last_status) >= self.timers.status_every_ns {
+                last_status = mono;
+                self.engine.publish();
+            }
+            if mono.saturating_sub(last_snap) >= self.timers.snapshot_every_ns {
+                last_snap = mono;
+                self.engine.snapshot();
+            }
+            if let Some((_, since)) = self.engine.stop {
+                self.flatten_on_stop |= self.engine.flattening();
+                let settled = self.engine.quiet()
+                    && (!self.flatten_on_stop || self.engine.open_positions() == 0);
+                if settled || mono.saturating_sub(since) >= self.timers.drain_timeout_ns {
+                    return self.finish(settled);
+                }
+            }
+        }
+    }
+
+    fn poll_market(&mut self, now_wall: crate::types::TimestampNs) {
+        let engine = &mut self.engine;
+        self.market.poll_once(now_wall, &mut |ev| match ev {
+            WsEvent::Data(s) => engine.on_market(&s),
+            WsEvent::Connected { reconnect, .. } => {
+                engine.on_market_status(MarketStatus::Connected { reconnect });
+            }
+            WsEvent::Disconnected { reason, .. } => {
+                engine.on_market_status(MarketStatus::Disconnected(reason));
+            }
+            WsEvent::Outage(w) => engine.on_market_status(MarketStatus::Outage {
+                from: w.from,
+                to: w.to,
+            }),
+        });
+    }
+
+    fn finish(mut self, drained: bool) -> HotSummary {
+        self.engine.snapshot();
+        self.engine.publish();
+        let reason = self.engine.stop.map_or(StopReason::Requested, |s| s.0);
+        let ts = self.engine.market_now();
+        self.engine.journal(
+            ts,
+            &JournalRecord::Shutdown {
+                clean: drained,
+                reason: reason.as_str(),
+                ts,
+            },
+        );
+        self.market.close();
+        let e = &mut self.engine;
+        HotSummary {
+            counters: e.counters,
+            reason,
+            drained,
+            ws: *self.market.stats(),
+            equity: e.core.equity(),
+            cash: e.core.cash().to_f64(),
+            halted: e.core.halted().is_some(),
+            open_positions: e.open_positions(),
+            journal: e.take_journal(),
+        }
+    }
+}

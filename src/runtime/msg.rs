@@ -1,0 +1,239 @@
+//! The fixed-size messages between the hot thread and the service thread:
+//! operator commands, stop requests and backfilled candles one way, log
+//! notes and status snapshots the other.
+//!
+//! Consumes nothing; produces small `Copy` values that fit an SPSC slot.
+//! Never allocates (texts are fixed inline buffers) and never logs.
+
+use core::fmt;
+
+use crate::core::{Command, LogEvent};
+use crate::io::bridge::StreamStatus;
+use crate::io::ws::DisconnectReason;
+use crate::journal_schema::{OperatorSource, ReloadOutcome};
+use crate::orders::OrderId;
+use crate::types::{Candle, SymbolId, TimestampNs};
+
+/// Longest text carried inline by a [`Note`].
+pub const NOTE_BYTES: usize = 120;
+
+/// A short text kept inline (truncated on a character boundary).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Note {
+    bytes: [u8; NOTE_BYTES],
+    len: u8,
+}
+
+impl Note {
+    /// Returns `text` cut to at most [`NOTE_BYTES`] bytes.
+    #[must_use]
+    pub fn new(text: &str) -> Self {
+        let mut end = text.len().min(NOTE_BYTES);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; NOTE_BYTES];
+        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
+        Self {
+            bytes,
+            len: end as u8,
+        }
+    }
+
+    /// Returns the text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the hot loop is asked to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// SIGTERM or SIGINT.
+    Signal,
+    /// The run's duration elapsed (demo, tests).
+    Duration,
+    /// The STOP file appeared (after the emergency flatten).
+    StopFile,
+    /// The caller's stop flag.
+    Requested,
+}
+
+impl StopReason {
+    /// Returns the name journaled with the shutdown record.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Signal => "signal",
+            Self::Duration => "duration",
+            Self::StopFile => "stop_file",
+            Self::Requested => "requested",
+        }
+    }
+}
+
+/// A message from the service thread to the hot thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ToHot {
+    /// Feed this command to the core (journaled with its source).
+    Command {
+        /// The command.
+        command: Command,
+        /// Who sent it.
+        source: OperatorSource,
+    },
+    /// A config reload was decided; journal it.
+    Reload {
+        /// Accepted or refused.
+        outcome: ReloadOutcome,
+        /// What changed, or why it was refused.
+        detail: Note,
+    },
+    /// A candle fetched from REST to close a feed gap.
+    BackfillCandle(Candle),
+    /// The backfill of a gap is complete (`candles` were sent before it).
+    BackfillDone {
+        /// Symbol.
+        symbol: SymbolId,
+        /// First missing minute.
+        from: TimestampNs,
+        /// First minute after the window.
+        to: TimestampNs,
+        /// Candles sent.
+        candles: u32,
+    },
+    /// Shut down: stop entries, flatten when asked, drain, journal, return.
+    Stop {
+        /// Why.
+        reason: StopReason,
+        /// Close every position before returning.
+        flatten: bool,
+    },
+}
+
+/// Something the hot thread wants logged (the service thread logs it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HotLog {
+    /// The core's own log event.
+    Core(LogEvent),
+    /// The market stream connected.
+    MarketConnected {
+        /// True after the first connection.
+        reconnect: bool,
+    },
+    /// The market stream was lost.
+    MarketDisconnected(DisconnectReason),
+    /// Data flows again after an outage from `from` to `to` (wall time).
+    MarketOutage {
+        /// Start.
+        from: TimestampNs,
+        /// End.
+        to: TimestampNs,
+    },
+    /// The user stream changed state.
+    UserStream(StreamStatus),
+    /// The exchange refused an order.
+    OrderRejected {
+        /// Engine order id.
+        order: OrderId,
+        /// Business code (0: refused locally or not sent).
+        code: i64,
+    },
+    /// The outcome of an order command is unknown; the user stream settles it.
+    OrderUnknown(OrderId),
+    /// The command queue to the I/O thread was full.
+    QueueFull(OrderId),
+    /// A journal append failed (the run goes on; the journal is incomplete).
+    JournalFailed,
+    /// The journal is closed for this run after repeated failures.
+    JournalDisabled,
+    /// The I/O thread is gone.
+    IoGone,
+}
+
+/// What the hot thread reports a few times a second.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Status {
+    /// Market time of the last event, ns.
+    pub market_ts: TimestampNs,
+    /// Mark-to-market equity.
+    pub equity: f64,
+    /// Realised cash.
+    pub cash: f64,
+    /// Open positions.
+    pub positions: u32,
+    /// Signed quantity of the first symbol's position.
+    pub position_qty: f64,
+    /// True when HALTED.
+    pub halted: bool,
+    /// Market frames handled.
+    pub frames: u64,
+    /// Trades handled.
+    pub trades: u64,
+    /// Orders sent (or simulated).
+    pub orders: u64,
+    /// Fills received.
+    pub fills: u64,
+    /// Trades closed by the core.
+    pub closed_trades: u64,
+    /// Last trade price of the first symbol.
+    pub last_price: f64,
+    /// True when the market stream is open.
+    pub connected: bool,
+}
+
+/// A message from the hot thread to the service thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FromHot {
+    /// Log this.
+    Log(HotLog),
+    /// The latest status.
+    Status(Status),
+    /// The core closed a trade.
+    TradeClosed(crate::positions::ClosedTrade),
+    /// Backfill the candles of this outage window (market time).
+    Backfill {
+        /// Symbol.
+        symbol: SymbolId,
+        /// First minute to fetch (open time).
+        from: TimestampNs,
+        /// Last minute to fetch (open time, inclusive).
+        to: TimestampNs,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_truncate_on_a_character_boundary() {
+        let long = "é".repeat(100);
+        let n = Note::new(&long);
+        assert!(n.as_str().len() <= NOTE_BYTES);
+        assert!(n.as_str().chars().all(|c| c == 'é'));
+        assert_eq!(Note::new("short").as_str(), "short");
+    }
+
+    #[test]
+    fn messages_are_small_copy_values() {
+        fn is_copy<T: Copy>() {}
+        is_copy::<ToHot>();
+        is_copy::<FromHot>();
+        assert!(core::mem::size_of::<ToHot>() <= 160);
+        assert!(core::mem::size_of::<FromHot>() <= 160);
+    }
+}

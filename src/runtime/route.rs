@@ -1,0 +1,275 @@
+//! Order routing vocabulary between the core and the exchange: engine
+//! order intents become [`OrderRequest`]s with a client order id derived
+//! from the engine order id, and the exchange's answers (REST results,
+//! user-stream order updates) become core [`Event`]s.
+//!
+//! Consumes [`OrderIntent`]s, [`OrderResult`]s and [`OrderUpdate`]s;
+//! produces [`OrderRequest`]s and [`Event`]s. Never allocates after
+//! construction (the order table is a fixed array), never reads a clock
+//! (event times are passed in) and never logs.
+
+use crate::core::Event;
+use crate::io::order::{
+    ClientOrderId, OrderKind as WireKind, OrderOutcome, OrderRequest, OrderResult, PositionSide,
+};
+use crate::io::ws::user::{ExecType, OrderUpdate};
+use crate::money::Money;
+use crate::orders::{Fill, OrderId, OrderIntent, OrderKind};
+use crate::types::{Price, Qty, Side, TimestampNs};
+
+/// Orders tracked at once (working plus recently finished).
+pub const ORDER_SLOTS: usize = 256;
+
+/// Returns the client order id of engine order `order` (`prefix` followed
+/// by the decimal id), or `None` when the prefix is not a valid id prefix.
+#[must_use]
+pub fn client_id(prefix: &str, order: OrderId) -> Option<ClientOrderId> {
+    ClientOrderId::from_sequence(prefix, order.0)
+}
+
+/// Returns the engine order id encoded in `id` when it carries `prefix`
+/// followed by decimal digits only; `None` for anybody else's order.
+#[must_use]
+pub fn engine_order(prefix: &str, id: &ClientOrderId) -> Option<OrderId> {
+    let digits = id.as_str().strip_prefix(prefix)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().map(OrderId)
+}
+
+/// Returns the exchange request for `intent`. In hedge mode the position
+/// side names the leg (exits of a long sell the `LONG` leg) and no
+/// reduce-only flag is sent; in one-way mode the side is `BOTH` and exits
+/// carry reduce-only.
+#[must_use]
+pub fn request(intent: &OrderIntent, client_order_id: ClientOrderId, hedge: bool) -> OrderRequest {
+    let long_leg = (intent.side == Side::Buy) != intent.reduce_only;
+    let position_side = match (hedge, long_leg) {
+        (false, _) => PositionSide::Both,
+        (true, true) => PositionSide::Long,
+        (true, false) => PositionSide::Short,
+    };
+    let (kind, stop_price) = match intent.kind {
+        OrderKind::Market => (WireKind::Market, Price::ZERO),
+        OrderKind::StopMarket { trigger } => (WireKind::StopMarket, trigger),
+        OrderKind::TakeProfitMarket { trigger } => (WireKind::TakeProfitMarket, trigger),
+    };
+    OrderRequest {
+        symbol: intent.symbol,
+        side: intent.side,
+        position_side,
+        kind,
+        qty: intent.qty,
+        price: Price::ZERO,
+        stop_price,
+        reduce_only: intent.reduce_only && !hedge,
+        time_in_force: None,
+        client_order_id,
+    }
+}
+
+/// Where one tracked order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Sent, no answer yet.
+    Sent,
+    /// Accepted by the exchange.
+    Working,
+    /// Filled, cancelled or rejected: nothing more goes to the core.
+    Done,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    order: OrderId,
+    phase: Phase,
+    /// Cumulative filled quantity reported so far.
+    filled: Qty,
+    /// Cumulative filled notional (avg price × filled), quote units.
+    notional: f64,
+    exchange_id: u64,
+}
+
+/// What a REST result means for the core and the journal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ResultEffect {
+    /// Nothing for the core (duplicate, cancel-all, or an ambiguous outcome
+    /// the user stream will settle).
+    None,
+    /// The order was accepted with this exchange id.
+    Acked {
+        /// Event for the core.
+        event: Event,
+        /// Exchange order id.
+        exchange_id: u64,
+    },
+    /// The order was refused or could not be sent.
+    Rejected {
+        /// Event for the core.
+        event: Event,
+        /// Exchange business code (0 when refused locally or not sent).
+        code: i64,
+    },
+}
+
+/// The engine's orders on the exchange: turns answers into core events,
+/// each order's acknowledgement, fills and end exactly once.
+#[derive(Debug)]
+pub struct OrderTable {
+    prefix: String,
+    slots: [Option<Slot>; ORDER_SLOTS],
+    next: usize,
+}
+
+impl OrderTable {
+    /// Returns an empty table for client order ids starting with `prefix`.
+    #[must_use]
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+            slots: [None; ORDER_SLOTS],
+            next: 0,
+        }
+    }
+
+    /// Returns the client order id prefix.
+    #[must_use]
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn find(&mut self, order: OrderId) -> Option<&mut Slot> {
+        self.slots.iter_mut().flatten().find(|s| s.order == order)
+    }
+
+    /// Starts tracking `order` (just sent). The oldest finished order's slot
+    /// is reused; with every slot working the oldest slot is overwritten.
+    pub fn sent(&mut self, order: OrderId) {
+        let slot = Slot {
+            order,
+            phase: Phase::Sent,
+            filled: Qty::ZERO,
+            notional: 0.0,
+            exchange_id: 0,
+        };
+        let free = self
+            .slots
+            .iter()
+            .position(|s| s.is_none_or(|s| s.phase == Phase::Done));
+        let i = free.unwrap_or(self.next);
+        self.slots[i] = Some(slot);
+        self.next = (i + 1) % ORDER_SLOTS;
+    }
+
+    /// Returns how many tracked orders are not finished.
+    #[must_use]
+    pub fn open(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|s| s.phase != Phase::Done)
+            .count()
+    }
+
+    /// Interprets the REST result of a placement at event time `ts`.
+    pub fn on_place_result(&mut self, r: &OrderResult, ts: TimestampNs) -> ResultEffect {
+        let Some(order) = engine_order(&self.prefix, &r.client_order_id) else {
+            return ResultEffect::None;
+        };
+        let Some(slot) = self.find(order) else {
+            return ResultEffect::None;
+        };
+        match r.outcome {
+            OrderOutcome::Accepted(ack) => {
+                if slot.phase != Phase::Sent {
+                    return ResultEffect::None;
+                }
+                slot.phase = Phase::Working;
+                slot.exchange_id = ack.order_id;
+                ResultEffect::Acked {
+                    event: Event::Ack { order, ts },
+                    exchange_id: ack.order_id,
+                }
+            }
+            OrderOutcome::Rejected { code, .. } => Self::reject(slot, order, ts, code),
+            OrderOutcome::Invalid(_) | OrderOutcome::Failed => Self::reject(slot, order, ts, 0),
+            OrderOutcome::CancelledAll { .. } | OrderOutcome::Unknown => ResultEffect::None,
+        }
+    }
+
+    fn reject(slot: &mut Slot, order: OrderId, ts: TimestampNs, code: i64) -> ResultEffect {
+        if slot.phase == Phase::Done {
+            return ResultEffect::None;
+        }
+        slot.phase = Phase::Done;
+        ResultEffect::Rejected {
+            event: Event::Rejected { order, ts },
+            code,
+        }
+    }
+
+    /// Marks `order` as refused locally (e.g. the command queue was full)
+    /// and returns the event for the core, or `None` when not tracked.
+    pub fn refuse(&mut self, order: OrderId, ts: TimestampNs) -> Option<Event> {
+        let slot = self.find(order)?;
+        match Self::reject(slot, order, ts, 0) {
+            ResultEffect::Rejected { event, .. } => Some(event),
+            _ => None,
+        }
+    }
+
+    /// Interprets a user-stream order update at event time `ts`, calling
+    /// `out` with the core events it implies (an ack if none came yet, a
+    /// fill for the newly filled quantity, a cancel).
+    pub fn on_update(&mut self, u: &OrderUpdate, ts: TimestampNs, out: &mut impl FnMut(Event)) {
+        let Some(order) = engine_order(&self.prefix, &u.client_order_id) else {
+            return;
+        };
+        let Some(slot) = self.find(order) else {
+            return;
+        };
+        if slot.phase == Phase::Done {
+            return;
+        }
+        if slot.phase == Phase::Sent && u.exec != ExecType::Canceled {
+            slot.phase = Phase::Working;
+            slot.exchange_id = u.order_id;
+            out(Event::Ack { order, ts });
+        }
+        if u.filled_qty > slot.filled {
+            let total_notional = u.avg_price.to_f64() * u.filled_qty.to_f64();
+            let qty = Qty::from_bits(u.filled_qty.to_bits() - slot.filled.to_bits());
+            let leg_notional = total_notional - slot.notional;
+            let price_f = if qty.to_f64() > 0.0 {
+                leg_notional / qty.to_f64()
+            } else {
+                u.avg_price.to_f64()
+            };
+            let price = Price::from_f64(price_f).unwrap_or(u.avg_price);
+            slot.filled = u.filled_qty;
+            slot.notional = total_notional;
+            out(Event::Fill(Fill {
+                order,
+                symbol: u.symbol,
+                qty,
+                price,
+                fee: Money::from_f64(-u.fee.to_f64()),
+                slippage: Money::ZERO,
+                ts,
+            }));
+        }
+        if u.status.is_final() {
+            slot.phase = Phase::Done;
+            if matches!(u.exec, ExecType::Canceled | ExecType::Expired)
+                || (u.status != crate::io::order::OrderStatus::Filled)
+            {
+                out(Event::Cancelled { order, ts });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "route_tests.rs"]
+mod tests;

@@ -1,0 +1,220 @@
+use super::*;
+use crate::io::order::{OrderAck, OrderStatus};
+use crate::orders::{OrderPurpose, PositionId};
+use crate::types::SymbolId;
+
+fn px(v: f64) -> Price {
+    Price::from_f64(v).unwrap()
+}
+
+fn q(v: f64) -> Qty {
+    Qty::from_f64(v).unwrap()
+}
+
+fn intent(side: Side, reduce_only: bool, kind: OrderKind) -> OrderIntent {
+    OrderIntent {
+        id: OrderId(7),
+        position: PositionId(1),
+        symbol: SymbolId(0),
+        side,
+        qty: q(0.01),
+        kind,
+        reduce_only,
+        purpose: OrderPurpose::Entry,
+        ts: TimestampNs(0),
+    }
+}
+
+fn update(id: &str, exec: ExecType, status: OrderStatus, filled: f64, avg: f64) -> OrderUpdate {
+    OrderUpdate {
+        symbol: SymbolId(0),
+        event_time: TimestampNs(0),
+        trade_time: TimestampNs(0),
+        order_id: 99,
+        client_order_id: ClientOrderId::try_new(id).unwrap(),
+        side: Side::Buy,
+        position_side: None,
+        exec,
+        status,
+        qty: q(0.02),
+        price: Price::ZERO,
+        avg_price: px(avg),
+        filled_qty: q(filled),
+        fee: px(-0.5),
+        realized_pnl: Price::ZERO,
+        trade_id: 0,
+        trade_update: false,
+    }
+}
+
+#[test]
+fn client_ids_round_trip_and_foreign_ids_are_ignored() {
+    let id = client_id("te-", OrderId(42)).unwrap();
+    assert_eq!(id.as_str(), "te-42");
+    assert_eq!(engine_order("te-", &id), Some(OrderId(42)));
+    let other = ClientOrderId::try_new("manual-42").unwrap();
+    assert_eq!(engine_order("te-", &other), None);
+    let bad = ClientOrderId::try_new("te-4x").unwrap();
+    assert_eq!(engine_order("te-", &bad), None);
+}
+
+#[test]
+fn hedge_mode_names_the_leg_and_one_way_mode_sends_reduce_only() {
+    let cid = client_id("te-", OrderId(7)).unwrap();
+    let entry = request(&intent(Side::Buy, false, OrderKind::Market), cid, true);
+    assert_eq!(entry.position_side, PositionSide::Long);
+    assert!(!entry.reduce_only);
+    let stop = intent(
+        Side::Sell,
+        true,
+        OrderKind::StopMarket { trigger: px(100.0) },
+    );
+    let r = request(&stop, cid, true);
+    assert_eq!(r.position_side, PositionSide::Long);
+    assert_eq!(r.kind, WireKind::StopMarket);
+    assert_eq!(r.stop_price, px(100.0));
+    assert!(!r.reduce_only);
+    let r = request(&stop, cid, false);
+    assert_eq!(r.position_side, PositionSide::Both);
+    assert!(r.reduce_only);
+    let short_exit = request(&intent(Side::Buy, true, OrderKind::Market), cid, true);
+    assert_eq!(short_exit.position_side, PositionSide::Short);
+    assert_eq!(r.validate(), None);
+}
+
+#[test]
+fn a_rest_ack_then_a_duplicate_ack_gives_one_core_ack() {
+    let mut t = OrderTable::new("te-");
+    t.sent(OrderId(3));
+    let r = OrderResult {
+        symbol: SymbolId(0),
+        client_order_id: ClientOrderId::try_new("te-3").unwrap(),
+        outcome: OrderOutcome::Accepted(OrderAck {
+            symbol: SymbolId(0),
+            client_order_id: ClientOrderId::try_new("te-3").unwrap(),
+            order_id: 555,
+            status: OrderStatus::New,
+            recovered: false,
+        }),
+    };
+    assert_eq!(
+        t.on_place_result(&r, TimestampNs(5)),
+        ResultEffect::Acked {
+            event: Event::Ack {
+                order: OrderId(3),
+                ts: TimestampNs(5)
+            },
+            exchange_id: 555
+        }
+    );
+    assert_eq!(t.on_place_result(&r, TimestampNs(6)), ResultEffect::None);
+    assert_eq!(t.open(), 1);
+}
+
+#[test]
+fn a_refused_order_is_rejected_once_and_no_longer_open() {
+    let mut t = OrderTable::new("te-");
+    t.sent(OrderId(4));
+    let r = OrderResult {
+        symbol: SymbolId(0),
+        client_order_id: ClientOrderId::try_new("te-4").unwrap(),
+        outcome: OrderOutcome::Rejected {
+            code: 101_204,
+            kind: crate::io::error::ExchangeCode::from_code(101_204),
+        },
+    };
+    assert!(matches!(
+        t.on_place_result(&r, TimestampNs(1)),
+        ResultEffect::Rejected { code: 101_204, .. }
+    ));
+    assert_eq!(t.on_place_result(&r, TimestampNs(1)), ResultEffect::None);
+    assert_eq!(t.refuse(OrderId(4), TimestampNs(2)), None);
+    assert_eq!(t.open(), 0);
+}
+
+#[test]
+fn cumulative_fills_become_legs_with_their_own_price() {
+    let mut t = OrderTable::new("te-");
+    t.sent(OrderId(9));
+    let mut ev = Vec::new();
+    t.on_update(
+        &update(
+            "te-9",
+            ExecType::Trade,
+            OrderStatus::PartiallyFilled,
+            0.01,
+            100.0,
+        ),
+        TimestampNs(1),
+        &mut |e| ev.push(e),
+    );
+    t.on_update(
+        &update("te-9", ExecType::Trade, OrderStatus::Filled, 0.02, 101.0),
+        TimestampNs(2),
+        &mut |e| ev.push(e),
+    );
+    // A late duplicate changes nothing.
+    t.on_update(
+        &update("te-9", ExecType::Trade, OrderStatus::Filled, 0.02, 101.0),
+        TimestampNs(3),
+        &mut |e| ev.push(e),
+    );
+    assert_eq!(ev.len(), 3, "{ev:?}");
+    assert!(matches!(
+        ev[0],
+        Event::Ack {
+            order: OrderId(9),
+            ..
+        }
+    ));
+    let Event::Fill(a) = ev[1] else { panic!() };
+    let Event::Fill(b) = ev[2] else { panic!() };
+    assert_eq!(a.qty, q(0.01));
+    assert!((a.price.to_f64() - 100.0).abs() < 1e-6);
+    assert_eq!(b.qty, q(0.01));
+    assert!((b.price.to_f64() - 102.0).abs() < 1e-6);
+    assert!((a.fee.to_f64() - 0.5).abs() < 1e-9);
+    assert_eq!(t.open(), 0);
+}
+
+#[test]
+fn a_cancel_update_reaches_the_core_once() {
+    let mut t = OrderTable::new("te-");
+    t.sent(OrderId(5));
+    let mut ev = Vec::new();
+    t.on_update(
+        &update("te-5", ExecType::New, OrderStatus::New, 0.0, 0.0),
+        TimestampNs(1),
+        &mut |e| ev.push(e),
+    );
+    for _ in 0..2 {
+        t.on_update(
+            &update("te-5", ExecType::Canceled, OrderStatus::Cancelled, 0.0, 0.0),
+            TimestampNs(2),
+            &mut |e| ev.push(e),
+        );
+    }
+    assert_eq!(
+        ev,
+        vec![
+            Event::Ack {
+                order: OrderId(5),
+                ts: TimestampNs(1)
+            },
+            Event::Cancelled {
+                order: OrderId(5),
+                ts: TimestampNs(2)
+            }
+        ]
+    );
+}
+
+#[test]
+fn the_table_reuses_finished_slots_without_growing() {
+    let mut t = OrderTable::new("te-");
+    for i in 0..(ORDER_SLOTS as u64 * 3) {
+        t.sent(OrderId(i));
+        assert!(t.refuse(OrderId(i), TimestampNs(0)).is_some());
+    }
+    assert_eq!(t.open(), 0);
+}

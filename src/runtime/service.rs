@@ -1,0 +1,480 @@
+//! The service thread: everything around the hot loop that may block,
+//! allocate or log — signals, the STOP file, control-server commands,
+//! config reloads, REST backfills, the dead-man switch, log lines for the
+//! hot thread's notes, the status line and periodic latency summaries.
+//!
+//! Consumes [`FromHot`] messages, published latency intervals, operator
+//! input (signals, files, control requests); produces [`ToHot`] messages,
+//! log lines, text on the run's output and the collected closed trades.
+//! Never touches the core: every effect on trading goes through the hot
+//! thread's inbox.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use ringbuf::spsc::{Consumer, Producer};
+
+use crate::config::Config;
+use crate::control::{ControlCommand, ControlReply, ControlRequest};
+use crate::core::Command;
+use crate::io::rest::RestClient;
+use crate::io::rest_account::DeadManSwitch;
+use crate::io::rest_market::KlineInterval;
+use crate::journal_schema::{OperatorSource, ReloadOutcome};
+use crate::metrics::handoff::LatencyCollector;
+use crate::positions::ClosedTrade;
+use crate::types::{Candle, TimestampNs, NS_PER_MS};
+
+use super::msg::{FromHot, HotLog, Note, Status, StopReason, ToHot};
+
+/// How the service thread behaves.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// Watch SIGTERM/SIGINT (graceful stop) and SIGHUP (reload).
+    pub signals: bool,
+    /// The STOP file to watch, if any.
+    pub stop_file: Option<PathBuf>,
+    /// Config file re-read on reload.
+    pub config_path: Option<PathBuf>,
+    /// Print a status line this often.
+    pub status_every: Option<Duration>,
+    /// Print the latency summary of the last interval this often.
+    pub latency_every: Option<Duration>,
+    /// Stop the run after this long.
+    pub duration: Option<Duration>,
+    /// Close every position on a stop (`risk.close_on_shutdown`).
+    pub flatten_on_stop: bool,
+    /// Refresh the exchange's cancel-all-after every `secs / 3`.
+    pub dead_man_secs: Option<u32>,
+}
+
+/// Handles held by the service thread.
+pub struct ServiceParts {
+    /// From the hot thread.
+    pub from_hot: Consumer<FromHot>,
+    /// To the hot thread.
+    pub to_hot: Producer<ToHot>,
+    /// Latency intervals from the hot thread.
+    pub latency: LatencyCollector,
+    /// Control-server requests, when a server runs.
+    pub control: Option<Receiver<ControlRequest>>,
+    /// REST client for backfills and the dead-man switch (signed for the latter).
+    pub rest: Option<RestClient>,
+    /// Symbol names by id.
+    pub symbols: Vec<String>,
+    /// The running configuration.
+    pub config: Config,
+    /// An external stop request (tests, embedding).
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl std::fmt::Debug for ServiceParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceParts")
+            .field("symbols", &self.symbols)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the service thread collected.
+#[derive(Debug, Default)]
+pub struct ServiceReport {
+    /// Trades closed by the core, in order.
+    pub trades: Vec<ClosedTrade>,
+    /// The last status received.
+    pub status: Status,
+    /// Reloads accepted / refused.
+    pub reloads: (u32, u32),
+    /// True when the STOP file was seen.
+    pub stop_file_seen: bool,
+    /// Backfills served and candles sent.
+    pub backfills: (u32, u32),
+    /// Dead-man refreshes that succeeded.
+    pub dead_man_refreshes: u32,
+}
+
+/// The service thread's state.
+pub struct Service {
+    opts: ServiceOptions,
+    p: ServiceParts,
+    report: ServiceReport,
+    term: Arc<AtomicBool>,
+    hup: Arc<AtomicBool>,
+    stop_sent: bool,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ms(ts: TimestampNs) -> i64 {
+    ts.0.div_euclid(NS_PER_MS)
+}
+
+impl Service {
+    /// Returns the service, registering the signal handlers when asked.
+    ///
+    /// # Errors
+    /// The operating system's error when a signal handler cannot be registered.
+    pub fn new(opts: ServiceOptions, p: ServiceParts) -> std::io::Result<Self> {
+        let term = Arc::new(AtomicBool::new(false));
+        let hup = Arc::new(AtomicBool::new(false));
+        if opts.signals {
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            signal_hook::flag::register(SIGTERM, Arc::clone(&term))?;
+            signal_hook::flag::register(SIGINT, Arc::clone(&term))?;
+            signal_hook::flag::register(SIGHUP, Arc::clone(&hup))?;
+        }
+        Ok(Self {
+            opts,
+            p,
+            report: ServiceReport::default(),
+            term,
+            hup,
+            stop_sent: false,
+            started: Instant::now(),
+        })
+    }
+
+    /// Sends `m` to the hot thread, waiting while its inbox is full.
+    fn send(&mut self, m: ToHot) {
+        let mut m = m;
+        loop {
+            match self.p.to_hot.push(m) {
+                Ok(()) => return,
+                Err(e) => {
+                    if self.p.to_hot.is_abandoned() {
+                        return;
+                    }
+                    m = e.into_inner();
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+
+    fn request_stop(&mut self, reason: StopReason) {
+        if self.stop_sent {
+            return;
+        }
+        self.stop_sent = true;
+        log::info!("Stopping ({})", reason.as_str());
+        self.send(ToHot::Stop {
+            reason,
+            flatten: self.opts.flatten_on_stop,
+        });
+    }
+
+    /// Serves until `hot_done` returns true, writing the status line and
+    /// latency summaries to `out`; returns what it collected.
+    pub fn run(
+        mut self,
+        hot_done: &mut dyn FnMut() -> bool,
+        out: &mut dyn Write,
+    ) -> (ServiceReport, LatencyCollector) {
+        let mut last_status = Instant::now();
+        let mut last_latency = Instant::now();
+        let mut last_stop_check = Instant::now() - Duration::from_secs(1);
+        let mut last_dead_man: Option<Instant> = None;
+        loop {
+            let done = hot_done();
+            self.drain(out);
+            if done {
+                break;
+            }
+            if self.term.swap(false, Ordering::AcqRel) {
+                self.request_stop(StopReason::Signal);
+            }
+            if self
+                .p
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Acquire))
+            {
+                self.request_stop(StopReason::Requested);
+            }
+            if self
+                .opts
+                .duration
+                .is_some_and(|d| self.started.elapsed() >= d)
+            {
+                self.request_stop(StopReason::Duration);
+            }
+            if self.hup.swap(false, Ordering::AcqRel) {
+                let (accepted, detail) = self.reload();
+                log::info!("Reload by SIGHUP: {detail}");
+                let _ = accepted;
+            }
+            if last_stop_check.elapsed() >= Duration::from_millis(200) {
+                last_stop_check = Instant::now();
+                self.check_stop_file();
+            }
+            self.serve_control();
+            if let Some(secs) = self.opts.dead_man_secs {
+                let every = Duration::from_secs(u64::from(secs).max(3) / 3);
+                if last_dead_man.is_none_or(|t| t.elapsed() >= every) {
+                    last_dead_man = Some(Instant::now());
+                    self.refresh_dead_man(secs);
+                }
+            }
+            if let Err(e) = self.p.latency.collect() {
+                log::warn!("Latency interval not collected: {e}");
+            }
+            if let Some(every) = self.opts.status_every {
+                if last_status.elapsed() >= every {
+                    last_status = Instant::now();
+                    let _ = writeln!(out, "{}", self.status_line());
+                }
+            }
+            if let Some(every) = self.opts.latency_every {
+                if last_latency.elapsed() >= every {
+                    last_latency = Instant::now();
+                    let s = self.p.latency.total().summary();
+                    log::info!("Latency so far:\n{s}");
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if self.opts.dead_man_secs.is_some() {
+            if let Some(rest) = self.p.rest.as_mut() {
+                if let Err(e) = rest.cancel_all_after(DeadManSwitch::Close) {
+                    log::warn!("Closing the cancel-all-after timer failed: {e}");
+                }
+            }
+        }
+        if let Err(e) = self.p.latency.collect() {
+            log::warn!("Latency interval not collected: {e}");
+        }
+        (self.report, self.p.latency)
+    }
+
+    fn status_line(&self) -> String {
+        let s = &self.report.status;
+        format!(
+            "[{:>5.1}s] {} price {:.1} pos {:+.4} equity {:.2} trades {} orders {} fills {} closed {}{}",
+            self.started.elapsed().as_secs_f64(),
+            crate::journal_schema::format_ts(s.market_ts),
+            s.last_price,
+            s.position_qty,
+            s.equity,
+            s.trades,
+            s.orders,
+            s.fills,
+            s.closed_trades,
+            if s.halted { " HALTED" } else { "" },
+        )
+    }
+
+    fn drain(&mut self, _out: &mut dyn Write) {
+        while let Some(m) = self.p.from_hot.pop() {
+            match m {
+                FromHot::Log(l) => log_note(&l),
+                FromHot::Status(s) => self.report.status = s,
+                FromHot::TradeClosed(t) => self.report.trades.push(t),
+                FromHot::Backfill { symbol, from, to } => self.backfill(symbol, from, to),
+            }
+        }
+    }
+
+    fn backfill(&mut self, symbol: crate::types::SymbolId, from: TimestampNs, to: TimestampNs) {
+        let name = self.p.symbols.get(usize::from(symbol.0)).cloned();
+        let mut candles = Vec::new();
+        match (self.p.rest.as_mut(), name) {
+            (Some(rest), Some(name)) => {
+                match rest.klines_range(&name, KlineInterval::M1, ms(from), ms(to)) {
+                    Ok(k) => candles = k,
+                    Err(e) => log::warn!("Backfill of {name} failed, the gap stays: {e}"),
+                }
+            }
+            _ => log::warn!("Backfill impossible: no REST client or unknown symbol"),
+        }
+        let n = u32::try_from(candles.len()).unwrap_or(u32::MAX);
+        log::info!("Backfilling {n} candles after a feed gap");
+        for k in candles {
+            self.send(ToHot::BackfillCandle(Candle {
+                symbol,
+                open_time: TimestampNs(k.open_time_ms.saturating_mul(NS_PER_MS)),
+                open: k.open,
+                high: k.high,
+                low: k.low,
+                close: k.close,
+                volume: k.volume,
+                trade_count: 0,
+            }));
+        }
+        self.report.backfills.0 += 1;
+        self.report.backfills.1 += n;
+        self.send(ToHot::BackfillDone {
+            symbol,
+            from,
+            to,
+            candles: n,
+        });
+    }
+
+    fn check_stop_file(&mut self) {
+        let Some(path) = self.opts.stop_file.as_ref() else {
+            return;
+        };
+        let exists = path.exists();
+        if exists && !self.report.stop_file_seen {
+            self.report.stop_file_seen = true;
+            log::error!("STOP file {} found: flattening and halting", path.display());
+            self.send(ToHot::Command {
+                command: Command::EmergencyStop,
+                source: OperatorSource::StopFile,
+            });
+        } else if !exists {
+            self.report.stop_file_seen = false;
+        }
+    }
+
+    fn refresh_dead_man(&mut self, secs: u32) {
+        let Some(rest) = self.p.rest.as_mut() else {
+            return;
+        };
+        match rest.cancel_all_after(DeadManSwitch::Activate { timeout_secs: secs }) {
+            Ok(_) => self.report.dead_man_refreshes += 1,
+            Err(e) => log::warn!("Cancel-all-after refresh failed: {e}"),
+        }
+    }
+
+    /// Re-reads the config file and applies the reloadable changes;
+    /// returns whether it was accepted and a one-line description. The
+    /// outcome is journaled through the hot thread.
+    fn reload(&mut self) -> (bool, String) {
+        let result = match self.opts.config_path.as_ref() {
+            None => Err("no config file to re-read (running on built-in defaults)".to_owned()),
+            Some(path) => match Config::load(path) {
+                Err(e) => Err(format!("invalid config: {e}")),
+                Ok(new) => {
+                    let level = new.logging.level;
+                    match self.p.config.apply_reload(new) {
+                        Err(e) => Err(e.to_string()),
+                        Ok(changes) => {
+                            log::set_max_level(level.to_level_filter());
+                            let text: Vec<String> =
+                                changes.iter().map(ToString::to_string).collect();
+                            Ok(if text.is_empty() {
+                                "no change".to_owned()
+                            } else {
+                                text.join("; ")
+                            })
+                        }
+                    }
+                }
+            },
+        };
+        let (accepted, detail) = match result {
+            Ok(d) => {
+                self.report.reloads.0 += 1;
+                (true, d)
+            }
+            Err(d) => {
+                self.report.reloads.1 += 1;
+                log::error!("Reload refused, the running config stays: {d}");
+                (false, d)
+            }
+        };
+        self.send(ToHot::Reload {
+            outcome: if accepted {
+                ReloadOutcome::Accepted
+            } else {
+                ReloadOutcome::Refused
+            },
+            detail: Note::new(&detail),
+        });
+        (accepted, detail)
+    }
+
+    fn serve_control(&mut self) {
+        let Some(rx) = self.p.control.clone() else {
+            return;
+        };
+        while let Ok(req) = rx.try_recv() {
+            log::info!("Control command {} from {}", req.command, req.peer);
+            let reply = match req.command {
+                ControlCommand::Status => {
+                    let s = &self.report.status;
+                    ControlReply::json(
+                        true,
+                        &serde_json::json!({
+                            "equity": s.equity,
+                            "cash": s.cash,
+                            "positions": s.positions,
+                            "halted": s.halted,
+                            "trades": s.trades,
+                            "orders": s.orders,
+                            "closed_trades": s.closed_trades,
+                            "connected": s.connected,
+                        }),
+                    )
+                }
+                ControlCommand::Halt | ControlCommand::Resume | ControlCommand::Flatten => {
+                    let command = match req.command {
+                        ControlCommand::Halt => Command::Halt,
+                        ControlCommand::Resume => Command::Resume,
+                        _ => Command::Flatten,
+                    };
+                    self.send(ToHot::Command {
+                        command,
+                        source: OperatorSource::Control,
+                    });
+                    ControlReply::accepted(format!("{} sent to the engine", req.command))
+                }
+                ControlCommand::Reload => {
+                    let (accepted, detail) = self.reload();
+                    if accepted {
+                        ControlReply::accepted(detail)
+                    } else {
+                        ControlReply::declined(detail)
+                    }
+                }
+            };
+            let _ = req.respond(reply);
+        }
+    }
+}
+
+/// Logs one hot-thread note.
+fn log_note(l: &HotLog) {
+    match l {
+        HotLog::Core(e) => log::warn!("Core: {e:?}"),
+        HotLog::MarketConnected { reconnect } => {
+            log::info!(
+                "Market stream connected{}",
+                if *reconnect { " again" } else { "" }
+            );
+        }
+        HotLog::MarketDisconnected(r) => log::warn!("Market stream lost: {r}"),
+        HotLog::MarketOutage { from, to } => log::warn!(
+            "Market data gap of {} ms, backfilling",
+            (to.0 - from.0) / NS_PER_MS
+        ),
+        HotLog::UserStream(s) => log::info!("User stream: {s:?}"),
+        HotLog::OrderRejected { order, code } => {
+            log::warn!("Order {} refused (code {code})", order.0);
+        }
+        HotLog::OrderUnknown(o) => {
+            log::warn!(
+                "Outcome of order {} unknown; the user stream will settle it",
+                o.0
+            );
+        }
+        HotLog::QueueFull(o) => log::error!("Order queue full: order {} not sent", o.0),
+        HotLog::JournalFailed => log::error!("A journal append failed"),
+        HotLog::JournalDisabled => {
+            log::error!("Journal closed after repeated failures: the run is no longer journaled");
+        }
+        HotLog::IoGone => log::error!("The I/O thread is gone"),
+    }
+}

@@ -1,0 +1,580 @@
+//! Start-up and tear-down of a run: builds the REST client, instrument
+//! rules, core, journal (session record), venue, market socket and the
+//! queues; warms the indicators up from REST klines; starts the hot thread
+//! and serves it from the calling thread; then closes the journal, prints
+//! and saves the latency figures.
+//!
+//! Consumes [`RunOptions`]; produces a [`RunReport`] or a [`RuntimeError`].
+//! Never runs on the hot thread (it allocates and blocks freely) and never
+//! logs a credential.
+
+use std::fmt;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, Durability as CfgDurability, FeedSource, Mode};
+use crate::control::{ControlServer, ControlServerHandle, SharedMetrics};
+use crate::core::Core;
+use crate::feed::{BinanceDecoder, BingxDecoder, MarketEvent, SymbolTable as FeedSymbols};
+use crate::io::bridge::{BridgeConfig, IoStats, IoThread};
+use crate::io::rest::{RestClient, RestConfig};
+use crate::io::rest_market::KlineInterval;
+use crate::io::tls::TlsOptions;
+use crate::io::ws::{
+    binance_combined_url, BinanceMarket, BingxMarket, WsClient, WsConfig, WsProtocol,
+};
+use crate::journal_schema::{self as js, JournalRecord, SessionStart};
+use crate::metrics::handoff::latency_channel;
+use crate::metrics::summary::LatencySummary;
+use crate::sim::{MarketFill, SimExchange};
+use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
+
+use super::engine::{Engine, EngineParts, Venue};
+use super::hot::{HotLoop, HotSummary, LoopTimers};
+use super::service::{Service, ServiceOptions, ServiceParts, ServiceReport};
+use super::timed::Timed;
+
+/// Most 1m candles fetched for the warm-up (one REST page; a day covers
+/// SMA(200) on 5m candles).
+pub const WARMUP_MAX: u32 = 1_440;
+
+/// Everything a run needs besides the config file's contents.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The validated configuration.
+    pub config: Config,
+    /// The file it came from (re-read on reload).
+    pub config_path: Option<PathBuf>,
+    /// Live, paper or dry-run.
+    pub mode: Mode,
+    /// API key and secret (live mode; paper and dry-run only read public data).
+    pub credentials: Option<(String, String)>,
+    /// Market time per wall time (1.0 against a real exchange).
+    pub time_scale: f64,
+    /// Stop after this long (demo, tests); `None` runs until a signal.
+    pub duration: Option<Duration>,
+    /// Handle SIGTERM/SIGINT/SIGHUP.
+    pub signals: bool,
+    /// Print a status line this often.
+    pub status_every: Option<Duration>,
+    /// An external stop flag.
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Client order id prefix; `None` derives one from the start time
+    /// (`te<base36 seconds>-`) so ids never collide with an earlier run's.
+    pub client_prefix: Option<String>,
+    /// The account is in hedge (dual-side) position mode.
+    pub hedge_mode: bool,
+    /// 1m candles of warm-up history (at most [`WARMUP_MAX`]).
+    pub warmup_candles: u32,
+    /// Pin the hot thread to `engine.hot_core`.
+    pub pin: bool,
+    /// Journal the run into this directory (`None`: `journal.dir` of the config).
+    pub journal_dir: Option<PathBuf>,
+    /// Hot-loop timers.
+    pub timers: LoopTimers,
+    /// Override of the WebSocket settings (trust and timeouts come from the config otherwise).
+    pub ws: Option<WsConfig>,
+    /// Start the metrics/control server when `metrics.enabled`.
+    pub control_server: bool,
+    /// Write `.hgrm` files into `latency.hgrm_dir` at the end.
+    pub save_hgrm: bool,
+}
+
+impl RunOptions {
+    /// Returns options for `config` in `mode` with the defaults of a real run.
+    #[must_use]
+    pub fn new(config: Config, mode: Mode) -> Self {
+        Self {
+            config,
+            config_path: None,
+            mode,
+            credentials: None,
+            time_scale: 1.0,
+            duration: None,
+            signals: true,
+            status_every: None,
+            stop: None,
+            client_prefix: None,
+            hedge_mode: true,
+            warmup_candles: WARMUP_MAX,
+            pin: true,
+            journal_dir: None,
+            timers: LoopTimers::default(),
+            ws: None,
+            control_server: true,
+            save_hgrm: true,
+        }
+    }
+}
+
+/// Why a run could not start (a run that started always ends in a report).
+#[derive(Debug)]
+pub enum RuntimeError {
+    /// Live mode without credentials.
+    NoCredentials,
+    /// The REST client could not be built.
+    Rest(String),
+    /// The exchange could not be reached or refused a start-up request.
+    Exchange(String),
+    /// The core refused the configuration.
+    Core(crate::core::CoreError),
+    /// The journal could not be opened or the session record written.
+    Journal(String),
+    /// The market socket or the I/O thread could not be set up.
+    Setup(String),
+    /// A thread could not be spawned or a signal handler registered.
+    Os(std::io::Error),
+    /// The hot thread panicked.
+    HotPanicked,
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoCredentials => f.write_str(
+                "live mode needs BINGX_API_KEY and BINGX_API_SECRET (environment or .env)",
+            ),
+            Self::Rest(m) => write!(f, "cannot build the REST client: {m}"),
+            Self::Exchange(m) => write!(f, "exchange start-up request failed: {m}"),
+            Self::Core(e) => write!(f, "cannot build the engine core: {e}"),
+            Self::Journal(m) => write!(f, "journal unavailable: {m}"),
+            Self::Setup(m) => write!(f, "cannot set up the runtime: {m}"),
+            Self::Os(e) => write!(f, "operating system refused: {e}"),
+            Self::HotPanicked => f.write_str("the hot thread panicked"),
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Core(e) => Some(e),
+            Self::Os(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunReport {
+    /// Mode.
+    pub mode: Mode,
+    /// The hot loop's summary (its journal already closed).
+    pub hot: HotSummary,
+    /// What the service thread collected (closed trades, reloads, ...).
+    pub service: ServiceReport,
+    /// Latency of the whole run.
+    pub latency: LatencySummary,
+    /// `.hgrm` files written.
+    pub hgrm: Vec<PathBuf>,
+    /// Journal directory, when journaled.
+    pub journal_dir: Option<PathBuf>,
+    /// I/O thread counters (live mode).
+    pub io: Option<IoStats>,
+    /// Warm-up candles fed per symbol.
+    pub warmup_candles: usize,
+    /// Client order id prefix used.
+    pub client_prefix: String,
+}
+
+fn tls_options(cfg: &Config) -> TlsOptions {
+    TlsOptions {
+        use_webpki_roots: true,
+        extra_ca_file: cfg
+            .exchange
+            .ca_file
+            .as_ref()
+            .map(|p| cfg.engine.resolve_path(p)),
+    }
+}
+
+/// Builds a REST client for the configured exchange with the symbols loaded.
+fn rest_client(cfg: &Config, creds: Option<&(String, String)>) -> Result<RestClient, RuntimeError> {
+    let (key, secret) = creds.map_or(("", ""), |(k, s)| (k.as_str(), s.as_str()));
+    let mut rc = RestConfig::new(cfg.exchange.effective_rest_base_url(), key, secret);
+    rc.recv_window_ms = u32::try_from(cfg.exchange.recv_window_ms).unwrap_or(5_000);
+    rc.http.request_timeout = Duration::from_millis(cfg.exchange.request_timeout_ms);
+    rc.http.tls = tls_options(cfg);
+    let mut rest = RestClient::try_new(rc).map_err(|e| RuntimeError::Rest(e.to_string()))?;
+    if creds.is_some() {
+        rest.sync_time()
+            .map_err(|e| RuntimeError::Exchange(format!("server time: {e}")))?;
+    }
+    let names: Vec<&str> = cfg.market.symbols.iter().map(String::as_str).collect();
+    rest.load_symbols(&names)
+        .map_err(|e| RuntimeError::Exchange(format!("symbol rules: {e}")))?;
+    Ok(rest)
+}
+
+/// Returns the last `count` closed 1m candles of `symbol` from REST (the
+/// newest kline, still forming, is left out).
+///
+/// # Errors
+/// [`RuntimeError::Exchange`] when the request fails.
+pub fn warmup_candles(
+    rest: &mut RestClient,
+    symbol: &str,
+    id: SymbolId,
+    count: u32,
+) -> Result<Vec<Candle>, RuntimeError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let mut k = rest
+        .klines(
+            symbol,
+            KlineInterval::M1,
+            None,
+            None,
+            (count + 1).min(WARMUP_MAX),
+        )
+        .map_err(|e| RuntimeError::Exchange(format!("warm-up klines of {symbol}: {e}")))?;
+    k.pop();
+    Ok(k.into_iter()
+        .map(|k| Candle {
+            symbol: id,
+            open_time: TimestampNs(k.open_time_ms.saturating_mul(NS_PER_MS)),
+            open: k.open,
+            high: k.high,
+            low: k.low,
+            close: k.close,
+            volume: k.volume,
+            trade_count: 0,
+        })
+        .collect())
+}
+
+fn session_prefix(clock: &SystemClock) -> String {
+    let mut secs = u64::try_from(clock.now_ns().0 / 1_000_000_000).unwrap_or(0);
+    let mut digits = Vec::new();
+    while secs > 0 {
+        let d = (secs % 36) as u8;
+        digits.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        secs /= 36;
+    }
+    digits.reverse();
+    format!("te{}-", String::from_utf8_lossy(&digits))
+}
+
+fn open_journal(
+    cfg: &Config,
+    dir: &std::path::Path,
+    mode: Mode,
+    rules: &[InstrumentRules],
+    clock: &SystemClock,
+) -> Result<journal::Writer, RuntimeError> {
+    let durability = match cfg.journal.durability {
+        CfgDurability::None => journal::Durability::None,
+        CfgDurability::Interval => {
+            journal::Durability::Interval(Duration::from_millis(cfg.journal.msync_interval_ms))
+        }
+        CfgDurability::EveryRecord => journal::Durability::EveryRecord,
+    };
+    let opts = journal::WriterOptions {
+        segment_bytes: usize::try_from(cfg.journal.segment_size_bytes).unwrap_or(64 << 20),
+        durability,
+        ..journal::WriterOptions::default()
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
+    let mut w = journal::Writer::open(dir, opts)
+        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
+    let toml = cfg
+        .to_toml_string()
+        .map_err(|e| RuntimeError::Journal(format!("config as TOML: {e}")))?;
+    let mut raw = vec![0u8; rules.len() * 64];
+    let len = SessionStart::encode_rules(rules, &mut raw)
+        .ok_or_else(|| RuntimeError::Journal("rules buffer too small".into()))?;
+    raw.truncate(len);
+    let symbols = cfg.market.symbols.join(",");
+    let ts = clock.now_ns();
+    let rec = JournalRecord::Session(SessionStart {
+        mode: match mode {
+            Mode::Live => js::Mode::Live,
+            Mode::Paper => js::Mode::Paper,
+            Mode::DryRun => js::Mode::DryRun,
+        },
+        ts,
+        version: env!("CARGO_PKG_VERSION"),
+        symbols: &symbols,
+        rules_raw: &raw,
+        config_toml: &toml,
+    });
+    js::write(&mut w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    Ok(w)
+}
+
+/// Runs the engine until it is stopped (signal, duration, stop flag);
+/// writes the status line, the trade summary is the caller's, the latency
+/// summary is logged and returned.
+///
+/// # Errors
+/// [`RuntimeError`] when the run cannot start.
+pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeError> {
+    let cfg = &opts.config;
+    let clock = SystemClock::new();
+    let live = opts.mode == Mode::Live;
+    if live && opts.credentials.is_none() {
+        return Err(RuntimeError::NoCredentials);
+    }
+    let creds = if live {
+        opts.credentials.as_ref()
+    } else {
+        None
+    };
+    let mut rest = rest_client(cfg, creds)?;
+    let n = cfg.market.symbols.len();
+    let mut rules = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+        let info = rest
+            .symbols()
+            .get(id)
+            .ok_or_else(|| RuntimeError::Exchange("symbol rules missing".into()))?;
+        rules.push(info.rules);
+    }
+    let core = Core::try_new(cfg, &rules).map_err(RuntimeError::Core)?;
+    let mut warm = Vec::with_capacity(n);
+    for (i, name) in cfg.market.symbols.iter().enumerate() {
+        let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+        warm.push(warmup_candles(&mut rest, name, id, opts.warmup_candles)?);
+    }
+    let warmup_count = warm.first().map_or(0, Vec::len);
+    let journal_dir = opts
+        .journal_dir
+        .clone()
+        .unwrap_or_else(|| cfg.engine.resolve_path(&cfg.journal.dir));
+    let journal = open_journal(cfg, &journal_dir, opts.mode, &rules, &clock)?;
+    let (recorder, collector) = latency_channel(
+        cfg.latency.histogram_max_ns,
+        cfg.latency.histogram_sigfig,
+        4,
+    )
+    .map_err(|e| RuntimeError::Setup(format!("latency histograms: {e}")))?;
+    let (to_hot_tx, to_hot_rx) = ringbuf::spsc::channel(1024);
+    let (from_hot_tx, from_hot_rx) = ringbuf::spsc::channel(8192);
+    let mut feed_symbols = FeedSymbols::new();
+    for (i, name) in cfg.market.symbols.iter().enumerate() {
+        let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+        let spelled = match cfg.market.feed {
+            FeedSource::Bingx => name.clone(),
+            FeedSource::Binance => name.replace(['-', '_'], ""),
+        };
+        feed_symbols
+            .insert(&spelled, id)
+            .map_err(|e| RuntimeError::Setup(format!("symbol {name}: {e:?}")))?;
+    }
+    let ws_cfg = opts.ws.clone().unwrap_or_else(|| match cfg.market.feed {
+        FeedSource::Bingx => WsConfig::for_exchange(&cfg.exchange),
+        FeedSource::Binance => WsConfig::binance(&cfg.exchange),
+    });
+    let service_rest = rest_client(cfg, creds)?;
+    let mut io_thread = None;
+    let venue = match opts.mode {
+        Mode::Live => {
+            let mut symbols = FeedSymbols::new();
+            for (i, name) in cfg.market.symbols.iter().enumerate() {
+                let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+                symbols
+                    .insert(name, id)
+                    .map_err(|e| RuntimeError::Setup(format!("symbol {name}: {e:?}")))?;
+            }
+            let bridge = BridgeConfig {
+                user_stream_url: Some(cfg.exchange.effective_ws_url().to_owned()),
+                ws: WsConfig {
+                    tls: ws_cfg.tls.clone(),
+                    backoff_base: ws_cfg.backoff_base,
+                    backoff_max: ws_cfg.backoff_max,
+                    ..WsConfig::for_exchange(&cfg.exchange)
+                },
+                symbols,
+                ..BridgeConfig::default()
+            };
+            let (io, hot) = IoThread::spawn(rest, bridge)
+                .map_err(|e| RuntimeError::Setup(format!("I/O thread: {e}")))?;
+            io_thread = Some(io);
+            Venue::Live {
+                io: hot,
+                hedge: opts.hedge_mode,
+            }
+        }
+        Mode::Paper => Venue::Paper(Box::new(SimExchange::new(
+            &cfg.simulator,
+            n,
+            MarketFill::NextTrade,
+        ))),
+        Mode::DryRun => Venue::DryRun,
+    };
+    let prefix = opts
+        .client_prefix
+        .clone()
+        .unwrap_or_else(|| session_prefix(&clock));
+    let start_ts = warm
+        .iter()
+        .filter_map(|w| w.last())
+        .map(|c| c.open_time.add_ns(NS_PER_MIN))
+        .max()
+        .unwrap_or_else(|| clock.now_ns());
+    let mut engine = Engine::new(EngineParts {
+        core,
+        venue,
+        journal: Some(journal),
+        latency: recorder,
+        out: from_hot_tx,
+        inbox: to_hot_rx,
+        clock,
+        prefix: prefix.clone(),
+        time_scale: opts.time_scale,
+        start_ts,
+        symbols: u16::try_from(n).unwrap_or(u16::MAX),
+    });
+    for candles in &warm {
+        engine.warm_up(candles);
+    }
+    drop(warm);
+    let (control, control_rx) = start_control(cfg, opts.control_server)?;
+    let hot_core = cfg.engine.hot_core;
+    let pin = opts.pin;
+    let timers = opts.timers;
+    let ws_url = cfg.exchange.effective_ws_url().to_owned();
+    let handle = match cfg.market.feed {
+        FeedSource::Bingx => {
+            let mut proto = BingxMarket::new(BingxDecoder::new(feed_symbols));
+            for name in &cfg.market.symbols {
+                proto.subscribe(&format!("{name}@trade"));
+            }
+            spawn_hot(&ws_url, ws_cfg, proto, engine, timers, pin, hot_core, clock)?
+        }
+        FeedSource::Binance => {
+            let names: Vec<&str> = cfg.market.symbols.iter().map(String::as_str).collect();
+            let url = binance_combined_url(&cfg.exchange.binance_ws_url, &names, true, false);
+            let proto = BinanceMarket::new(BinanceDecoder::new(feed_symbols));
+            spawn_hot(&url, ws_cfg, proto, engine, timers, pin, hot_core, clock)?
+        }
+    };
+    let service = Service::new(
+        ServiceOptions {
+            signals: opts.signals,
+            stop_file: Some(cfg.engine.resolve_path(&cfg.risk.stop_file)),
+            config_path: opts.config_path.clone(),
+            status_every: opts.status_every,
+            latency_every: (cfg.latency.report_interval_secs > 0)
+                .then(|| Duration::from_secs(cfg.latency.report_interval_secs)),
+            duration: opts.duration,
+            flatten_on_stop: cfg.risk.close_on_shutdown,
+            dead_man_secs: (live && cfg.exchange.cancel_all_after_secs > 0)
+                .then(|| u32::try_from(cfg.exchange.cancel_all_after_secs).unwrap_or(60)),
+        },
+        ServiceParts {
+            from_hot: from_hot_rx,
+            to_hot: to_hot_tx,
+            latency: collector,
+            control: control_rx,
+            rest: Some(service_rest),
+            symbols: cfg.market.symbols.clone(),
+            config: cfg.clone(),
+            stop: opts.stop.clone(),
+        },
+    )
+    .map_err(RuntimeError::Os)?;
+    let (service, collector) = service.run(&mut || handle.is_finished(), out);
+    let mut hot = handle.join().map_err(|_| RuntimeError::HotPanicked)?;
+    if let Some(w) = hot.journal.take() {
+        if let Err(e) = w.close() {
+            log::error!("Closing the journal failed: {e}");
+        }
+    }
+    let io = io_thread.map(IoThread::shutdown);
+    if let Some(c) = control {
+        c.shutdown();
+    }
+    let latency = collector.total().summary();
+    let mut hgrm = Vec::new();
+    if opts.save_hgrm {
+        if let Some(dir) = cfg.latency.hgrm_dir.as_ref() {
+            let dir = cfg.engine.resolve_path(dir);
+            match std::fs::create_dir_all(&dir)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    collector
+                        .total()
+                        .save_hgrm(&dir, "shutdown-")
+                        .map_err(|e| e.to_string())
+                }) {
+                Ok(p) => hgrm = p,
+                Err(e) => log::error!("Saving the latency histograms failed: {e}"),
+            }
+        }
+    }
+    Ok(RunReport {
+        mode: opts.mode,
+        hot,
+        service,
+        latency,
+        hgrm,
+        journal_dir: Some(journal_dir),
+        io,
+        warmup_candles: warmup_count,
+        client_prefix: prefix,
+    })
+}
+
+type ControlParts = (
+    Option<ControlServerHandle>,
+    Option<crossbeam_channel::Receiver<crate::control::ControlRequest>>,
+);
+
+fn start_control(cfg: &Config, enabled: bool) -> Result<ControlParts, RuntimeError> {
+    if !enabled || !cfg.metrics.enabled {
+        return Ok((None, None));
+    }
+    let (tx, rx) = crossbeam_channel::bounded(16);
+    let server = ControlServer::from_config(&cfg.metrics, SharedMetrics::new(), tx)
+        .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
+    match server {
+        None => Ok((None, None)),
+        Some(s) => {
+            let h = s
+                .spawn()
+                .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
+            log::info!("Control server on {}", h.local_addr());
+            Ok((Some(h), Some(rx)))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments, reason = "one private call site per feed")]
+fn spawn_hot<P>(
+    url: &str,
+    ws: WsConfig,
+    proto: P,
+    engine: Engine,
+    timers: LoopTimers,
+    pin: bool,
+    hot_core: usize,
+    clock: SystemClock,
+) -> Result<std::thread::JoinHandle<HotSummary>, RuntimeError>
+where
+    P: WsProtocol<Event = MarketEvent> + Send + 'static,
+{
+    let market = WsClient::new(url, ws, Timed::new(proto, clock))
+        .map_err(|e| RuntimeError::Setup(format!("market stream: {e}")))?;
+    let hot = HotLoop::new(market, engine, timers);
+    std::thread::Builder::new()
+        .name("hot".into())
+        .spawn(move || {
+            if pin {
+                let pinned = core_affinity::set_for_current(core_affinity::CoreId { id: hot_core });
+                if !pinned {
+                    log::warn!("Could not pin the hot thread to core {hot_core}");
+                }
+            }
+            hot.run()
+        })
+        .map_err(RuntimeError::Os)
+}
