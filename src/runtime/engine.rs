@@ -31,7 +31,9 @@ use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
 use super::msg::{FromHot, HotLog, Status, StopReason, ToHot};
 use super::route::{self, OrderTable, ResultEffect};
+use super::stops::{StopCoalescer, StopOut};
 use super::timed::Stamped;
+use crate::orders::{OrderId, OrderPurpose};
 
 /// Capacity of the internal event queue (simulator answers, exchange
 /// answers); one market event produces a handful.
@@ -181,9 +183,10 @@ pub struct Engine {
     inbox: Consumer<ToHot>,
     pub(super) clock: SystemClock,
     orders: OrderTable,
+    stops: StopCoalescer,
     /// Commands in flight to the I/O thread, in order: `Some(order)` for a
     /// placement, `None` for a cancel.
-    inflight: VecDeque<Option<crate::orders::OrderId>>,
+    inflight: VecDeque<Option<OrderId>>,
     events: VecDeque<Event>,
     held: VecDeque<Trade>,
     gap: Gap,
@@ -260,6 +263,7 @@ impl Engine {
             inbox: p.inbox,
             clock: p.clock,
             orders: OrderTable::new(&p.prefix),
+            stops: StopCoalescer::new(usize::from(p.symbols)),
             inflight: VecDeque::with_capacity(EVENT_QUEUE),
             events: VecDeque::with_capacity(EVENT_QUEUE),
             held: VecDeque::with_capacity(GAP_BUFFER),
@@ -328,6 +332,12 @@ impl Engine {
             self.feed_candle(*c);
         }
         self.warming = false;
+        // The minutes between the warm-up and the first live trade are
+        // backfilled like any other feed gap.
+        if let Some(last) = candles.last() {
+            self.last_trade_ts = Some(last.open_time.add_ns(NS_PER_MIN - 1));
+            self.gap = Gap::AwaitFirstTrade;
+        }
     }
 
     /// Returns true when trading may start: always, except in live mode
@@ -419,6 +429,10 @@ impl Engine {
     /// Feeds `first` and everything it causes (venue answers) to the core.
     pub(super) fn dispatch(&mut self, first: Event) {
         self.events.push_back(first);
+        self.drain_events();
+    }
+
+    fn drain_events(&mut self) {
         while let Some(e) = self.events.pop_front() {
             self.feed(e);
         }
@@ -462,25 +476,21 @@ impl Engine {
 
     fn place(&mut self, o: &crate::orders::OrderIntent, ts: TimestampNs) {
         self.counters.orders += 1;
-        let t0 = self.clock.mono_ns();
-        let Some(cid) = route::client_id(self.orders.prefix(), o.id) else {
-            self.events.push_back(Event::Rejected { order: o.id, ts });
-            return;
-        };
-        let mut refused = false;
         if self.warming {
             self.events.push_back(Event::Rejected { order: o.id, ts });
             return;
         }
+        let t0 = self.clock.mono_ns();
         match &mut self.venue {
-            Venue::Live { io, hedge } => {
-                let req = route::request(o, cid, *hedge);
-                self.orders.sent(o.id);
-                if io.send(IoCommand::Place(req)).is_ok() {
-                    self.inflight.push_back(Some(o.id));
-                } else {
-                    refused = true;
+            Venue::Live { .. } => {
+                if o.purpose == OrderPurpose::Stop {
+                    let out = self.stops.on_place(o);
+                    self.apply_stop_out(out, ts);
+                    if !out.send_original {
+                        return;
+                    }
                 }
+                self.send_live_place(o, ts);
             }
             Venue::Paper(sim) => {
                 let events = &mut self.events;
@@ -496,6 +506,24 @@ impl Engine {
                 acc.tick_to_order = Some(t1.saturating_sub(acc.recv_mono));
             }
         }
+    }
+
+    /// Queues a placement for the I/O thread and journals it; a full queue
+    /// refuses the order to the core.
+    fn send_live_place(&mut self, o: &crate::orders::OrderIntent, ts: TimestampNs) {
+        let Venue::Live { io, hedge } = &mut self.venue else {
+            return;
+        };
+        let Some(cid) = route::client_id(self.orders.prefix(), o.id) else {
+            self.events.push_back(Event::Rejected { order: o.id, ts });
+            return;
+        };
+        let req = route::request(o, cid, *hedge);
+        self.orders.sent(o.id);
+        let queued = io.send(IoCommand::Place(req)).is_ok();
+        if queued {
+            self.inflight.push_back(Some(o.id));
+        }
         self.journal(
             ts,
             &JournalRecord::OrderSent {
@@ -506,30 +534,59 @@ impl Engine {
                 ts,
             },
         );
-        if refused {
+        if !queued {
             self.log(HotLog::QueueFull(o.id));
             if let Some(e) = self.orders.refuse(o.id, ts) {
-                self.events.push_back(e);
+                self.exchange_event(e, ts);
             }
         }
     }
 
-    fn cancel(&mut self, order: crate::orders::OrderId, symbol: SymbolId, ts: TimestampNs) {
+    fn send_live_cancel(&mut self, order: OrderId, symbol: SymbolId) {
+        let Venue::Live { io, .. } = &mut self.venue else {
+            return;
+        };
+        let Some(cid) = route::client_id(self.orders.prefix(), order) else {
+            return;
+        };
+        let cmd = IoCommand::Cancel {
+            symbol,
+            order: OrderRef::Client(cid),
+        };
+        if io.send(cmd).is_ok() {
+            self.inflight.push_back(None);
+        } else {
+            self.log(HotLog::QueueFull(order));
+        }
+    }
+
+    fn apply_stop_out(&mut self, out: StopOut, ts: TimestampNs) {
+        if let Some(e) = out.to_core {
+            self.events.push_back(e);
+        }
+        if let Some(id) = out.cancel {
+            let symbol = self.stops.symbol_of(id).unwrap_or(self.symbol0);
+            self.send_live_cancel(id, symbol);
+        }
+        if let Some(next) = out.place {
+            self.send_live_place(&next, ts);
+        }
+    }
+
+    /// Routes an exchange answer through the stop coalescer into the queue.
+    fn exchange_event(&mut self, e: Event, ts: TimestampNs) {
+        let out = self.stops.on_exchange(&e);
+        self.apply_stop_out(out, ts);
+    }
+
+    fn cancel(&mut self, order: OrderId, symbol: SymbolId, ts: TimestampNs) {
         self.counters.cancels += 1;
         match &mut self.venue {
-            Venue::Live { io, .. } => {
-                let Some(cid) = route::client_id(self.orders.prefix(), order) else {
+            Venue::Live { .. } => {
+                if self.stops.tracks(order) && !self.stops.on_cancel(order).send_original {
                     return;
-                };
-                let cmd = IoCommand::Cancel {
-                    symbol,
-                    order: OrderRef::Client(cid),
-                };
-                if io.send(cmd).is_ok() {
-                    self.inflight.push_back(None);
-                } else {
-                    self.log(HotLog::QueueFull(order));
                 }
+                self.send_live_cancel(order, symbol);
             }
             Venue::Paper(sim) => {
                 let events = &mut self.events;
@@ -579,7 +636,8 @@ impl Engine {
                                     },
                                 );
                             }
-                            self.dispatch(event);
+                            self.exchange_event(event, ts);
+                            self.drain_events();
                         }
                         ResultEffect::Rejected { event, code } => {
                             if let Event::Rejected { order, .. } = event {
@@ -599,16 +657,24 @@ impl Engine {
                                 );
                                 self.log(HotLog::OrderRejected { order, code });
                             }
-                            self.dispatch(event);
+                            self.exchange_event(event, ts);
+                            self.drain_events();
                         }
                     }
                 }
                 IoReport::User(crate::io::ws::UserEvent::Order(u)) => {
-                    let events = &mut self.events;
-                    self.orders.on_update(&u, ts, &mut |e| events.push_back(e));
-                    while let Some(e) = self.events.pop_front() {
-                        self.feed(e);
+                    let mut got = [None; 4];
+                    let mut k = 0;
+                    self.orders.on_update(&u, ts, &mut |e| {
+                        if let Some(slot) = got.get_mut(k) {
+                            *slot = Some(e);
+                            k += 1;
+                        }
+                    });
+                    for e in got.into_iter().flatten() {
+                        self.exchange_event(e, ts);
                     }
+                    self.drain_events();
                 }
                 IoReport::User(crate::io::ws::UserEvent::Balance(b)) => {
                     let rec = JournalRecord::Balance {

@@ -23,6 +23,7 @@ pub mod msg;
 pub mod route;
 pub mod service;
 pub mod setup;
+pub mod stops;
 pub mod timed;
 
 pub use engine::{Engine, EngineParts, HotCounters, Venue};
