@@ -76,6 +76,16 @@ pub struct HotLoop<P: WsProtocol<Event = MarketEvent>> {
     engine: Engine,
     timers: LoopTimers,
     flatten_on_stop: bool,
+    started: Option<u64>,
+    last: Timers,
+}
+
+/// When each timer last fired (monotonic ns).
+#[derive(Debug, Clone, Copy, Default)]
+struct Timers {
+    clock: u64,
+    status: u64,
+    snapshot: u64,
 }
 
 impl<P: WsProtocol<Event = MarketEvent>> std::fmt::Debug for HotLoop<P> {
@@ -95,47 +105,62 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             engine,
             timers,
             flatten_on_stop: false,
+            started: None,
+            last: Timers::default(),
         }
     }
 
     /// Runs until a stop request has drained; see the module docs.
     pub fn run(mut self) -> HotSummary {
-        let clock = self.engine.clock;
-        let start = clock.mono_ns();
-        let (mut last_clock, mut last_status, mut last_snap) = (start, start, start);
         loop {
-            let now_wall = clock.now_ns();
-            // Live: the market waits for the user stream (or 10 s), so no
-            // fill can happen before it is watched.
-            if self.engine.ready() || clock.mono_ns().saturating_sub(start) > USER_STREAM_WAIT_NS {
-                self.poll_market(now_wall);
-            }
-            self.engine.poll_io();
-            self.engine.poll_inbox();
-            let mono = clock.mono_ns();
-            if mono.saturating_sub(last_clock) >= self.timers.clock_every_ns
-                && self.engine.idle_ns(mono) >= self.timers.clock_quiet_ns
-            {
-                last_clock = mono;
-                self.engine.tick();
-            }
-            if mono.saturating_sub(last_status) >= self.timers.status_every_ns {
-                last_status = mono;
-                self.engine.publish();
-            }
-            if mono.saturating_sub(last_snap) >= self.timers.snapshot_every_ns {
-                last_snap = mono;
-                self.engine.snapshot();
-            }
-            if let Some((_, since)) = self.engine.stop {
-                self.flatten_on_stop |= self.engine.flattening();
-                let settled = self.engine.quiet()
-                    && (!self.flatten_on_stop || self.engine.open_positions() == 0);
-                if settled || mono.saturating_sub(since) >= self.timers.drain_timeout_ns {
-                    return self.finish(settled);
-                }
+            if let Some(settled) = self.step() {
+                return self.finish(settled);
             }
         }
+    }
+
+    /// Runs one iteration of the loop: polls the market socket, the I/O
+    /// reports and the inbox, then the timers. Returns `Some(settled)` when
+    /// a stop request has drained (or timed out) and the loop should end.
+    pub fn step(&mut self) -> Option<bool> {
+        let clock = self.engine.clock;
+        let now_wall = clock.now_ns();
+        let mono = clock.mono_ns();
+        let started = *self.started.get_or_insert(mono);
+        // Live: the market waits for the user stream (or 10 s), so no fill
+        // can happen before it is watched.
+        if self.engine.ready() || mono.saturating_sub(started) > USER_STREAM_WAIT_NS {
+            self.poll_market(now_wall);
+        }
+        self.engine.poll_io();
+        self.engine.poll_inbox();
+        let mono = clock.mono_ns();
+        let t = &mut self.last;
+        if mono.saturating_sub(t.clock) >= self.timers.clock_every_ns
+            && self.engine.idle_ns(mono) >= self.timers.clock_quiet_ns
+        {
+            t.clock = mono;
+            self.engine.tick();
+        }
+        if mono.saturating_sub(t.status) >= self.timers.status_every_ns {
+            t.status = mono;
+            self.engine.publish();
+        }
+        if mono.saturating_sub(t.snapshot) >= self.timers.snapshot_every_ns {
+            t.snapshot = mono;
+            self.engine.snapshot();
+        }
+        let (_, since) = self.engine.stop?;
+        self.flatten_on_stop |= self.engine.flattening();
+        let settled =
+            self.engine.quiet() && (!self.flatten_on_stop || self.engine.open_positions() == 0);
+        (settled || mono.saturating_sub(since) >= self.timers.drain_timeout_ns).then_some(settled)
+    }
+
+    /// Returns the engine half (counters, core state).
+    #[must_use]
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     fn poll_market(&mut self, now_wall: crate::types::TimestampNs) {
@@ -155,7 +180,9 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
         });
     }
 
-    fn finish(mut self, drained: bool) -> HotSummary {
+    /// Ends the loop: final snapshot and shutdown record, socket closed.
+    #[must_use]
+    pub fn finish(mut self, drained: bool) -> HotSummary {
         self.engine.snapshot();
         self.engine.publish();
         let reason = self.engine.stop.map_or(StopReason::Requested, |s| s.0);

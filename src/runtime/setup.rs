@@ -82,7 +82,13 @@ pub struct RunOptions {
     pub control_server: bool,
     /// Write `.hgrm` files into `latency.hgrm_dir` at the end.
     pub save_hgrm: bool,
+    /// Strategies to run instead of the configured ones (scripted
+    /// scenarios); `None` builds the configured strategies.
+    pub strategies: Option<StrategyFactory>,
 }
+
+/// Builds the strategies of a run from its configuration.
+pub type StrategyFactory = fn(&Config) -> Vec<Box<dyn crate::strategy::Strategy>>;
 
 impl RunOptions {
     /// Returns options for `config` in `mode` with the defaults of a real run.
@@ -107,6 +113,7 @@ impl RunOptions {
             ws: None,
             control_server: true,
             save_hgrm: true,
+            strategies: None,
         }
     }
 }
@@ -338,7 +345,11 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             .ok_or_else(|| RuntimeError::Exchange("symbol rules missing".into()))?;
         rules.push(info.rules);
     }
-    let core = Core::try_new(cfg, &rules).map_err(RuntimeError::Core)?;
+    let core = match opts.strategies {
+        Some(build) => Core::try_with_strategies(cfg, &rules, build(cfg)),
+        None => Core::try_new(cfg, &rules),
+    }
+    .map_err(RuntimeError::Core)?;
     let mut warm = Vec::with_capacity(n);
     for (i, name) in cfg.market.symbols.iter().enumerate() {
         let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));

@@ -1,0 +1,419 @@
+//! The live runtime end to end against the BingX simulator on 127.0.0.1:
+//! a scripted price path (an aggTrades file replayed at 60x) and a
+//! scripted strategy make every scenario deterministic. Each run stops by
+//! itself (duration or stop flag) and is bounded in time.
+
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use trading_engine::bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
+use trading_engine::config::{Config, Mode};
+use trading_engine::core::{Action, Command, Event, Record};
+use trading_engine::io::rest::{RestClient, RestConfig};
+use trading_engine::journal_schema::JournalRecord;
+use trading_engine::orders::ExitReason;
+use trading_engine::runtime::{run, RunOptions, RunReport};
+use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
+use trading_engine::types::{Side, NS_PER_MIN};
+
+/// Market time per wall time of every scenario.
+const SPEED: f64 = 60.0;
+/// First minute of the file (a multiple of one minute, ms).
+const T0: i64 = 1_699_999_980_000;
+/// Minutes of the file consumed as history before the live replay.
+const WARMUP_MIN: u32 = 20;
+
+/// Goes long on a closed candle between 60 090 and 60 150 (only minute 22
+/// of the path) with a 100-point stop.
+#[derive(Debug)]
+struct Breakout;
+
+impl Strategy for Breakout {
+    fn name(&self) -> &'static str {
+        "scripted_breakout"
+    }
+
+    fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
+        (60_090.0..60_150.0)
+            .contains(&v.c1.close.to_f64())
+            .then(|| Signal {
+                strategy: StrategyId(0),
+                symbol: v.symbol,
+                side: Side::Buy,
+                confidence: 1.0,
+                price: v.c1.close,
+                atr: 50.0,
+                stop_distance: 100.0,
+                target_distance: 800.0,
+                ts: v.c1.open_time.add_ns(NS_PER_MIN),
+            })
+    }
+}
+
+fn scripted(_: &Config) -> Vec<Box<dyn Strategy>> {
+    vec![Box::new(Breakout)]
+}
+
+/// Writes the price path: flat at 60 000 until minute 22, 60 100 during
+/// minute 22 (the entry signal), a climb to 60 460 by minute 27 (partial 1
+/// at 2R, trailing from 3R), a fall to 60 220 by minute 29 (the trailing
+/// stop fires), flat afterwards until minute 40.
+fn write_path(dir: &Path) -> PathBuf {
+    let mut rows = Vec::new();
+    let mut push = |t_ms: i64, price: f64| {
+        rows.push(format!(
+            "{},{price:.1},0.0100,{},{},{},false",
+            rows.len() + 1,
+            rows.len() + 1,
+            rows.len() + 1,
+            T0 + t_ms
+        ));
+    };
+    for i in 0..(22 * 12) {
+        push(i * 5_000, 60_000.0 + f64::from((i % 3) as i32 - 1) * 5.0);
+    }
+    for i in 0..12 {
+        push(22 * 60_000 + i * 5_000, 60_100.0);
+    }
+    for k in 0..120 {
+        push(23 * 60_000 + k * 2_000, 60_100.0 + 3.0 * k as f64);
+    }
+    for k in 0..60 {
+        push(27 * 60_000 + k * 2_000, 60_460.0 - 4.0 * k as f64);
+    }
+    for i in 0..(11 * 12) {
+        push(29 * 60_000 + i * 5_000, 60_220.0);
+    }
+    let path = dir.join("path.csv");
+    std::fs::write(&path, rows.join("\n")).unwrap();
+    path
+}
+
+fn start_sim(dir: &Path, faults: trading_engine::bingx_sim::FaultConfig) -> SimHandle {
+    Simulator::start(SimConfig {
+        data: Some(write_path(dir)),
+        speed: Speed::Times(SPEED),
+        warmup_minutes: WARMUP_MIN,
+        faults,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+fn options(sim: &SimHandle, dir: &Path, mode: Mode, secs: u64) -> RunOptions {
+    let mut cfg = Config::default();
+    cfg.exchange.rest_base_url = Some(sim.rest_base());
+    cfg.exchange.ws_url = Some(sim.ws_url());
+    cfg.market.symbols = vec!["BTC-USDT".into()];
+    cfg.metrics.enabled = false;
+    cfg.latency.report_interval_secs = 0;
+    cfg.risk.close_on_shutdown = true;
+    cfg.risk.stop_file = dir.join("STOP");
+    cfg.risk.halt_file = dir.join("HALT");
+    let mut o = RunOptions::new(cfg, mode);
+    o.credentials = Some((
+        trading_engine::bingx_sim::DEFAULT_API_KEY.into(),
+        trading_engine::bingx_sim::DEFAULT_API_SECRET.into(),
+    ));
+    o.time_scale = SPEED;
+    o.duration = Some(Duration::from_secs(secs));
+    o.signals = false;
+    o.pin = false;
+    o.journal_dir = Some(dir.join("journal"));
+    o.control_server = false;
+    o.save_hgrm = false;
+    o.strategies = Some(scripted);
+    o
+}
+
+fn run_in_background(o: RunOptions) -> std::thread::JoinHandle<RunReport> {
+    std::thread::spawn(move || run(o, &mut Vec::new()).unwrap())
+}
+
+fn sim_rest(sim: &SimHandle) -> RestClient {
+    let mut r = RestClient::try_new(RestConfig::new(
+        &sim.rest_base(),
+        trading_engine::bingx_sim::DEFAULT_API_KEY,
+        trading_engine::bingx_sim::DEFAULT_API_SECRET,
+    ))
+    .unwrap();
+    r.load_symbols(&["BTC-USDT"]).unwrap();
+    r
+}
+
+/// Net position of the simulator's account (long minus short).
+fn sim_position(r: &mut RestClient) -> f64 {
+    r.positions(Some("BTC-USDT"))
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let a = p.position_amt.to_f64().abs();
+            if p.position_side == "SHORT" {
+                -a
+            } else {
+                a
+            }
+        })
+        .sum()
+}
+
+/// What a journal holds, in order.
+#[derive(Debug, Default)]
+struct Journal {
+    inputs: Vec<Event>,
+    outputs: Vec<Action>,
+    orders_sent: usize,
+    backfilled: u32,
+    shutdown: Option<bool>,
+    last_is_shutdown: bool,
+}
+
+fn read_journal(dir: &Path) -> Journal {
+    let mut j = Journal::default();
+    let mut r = journal::Reader::open(dir).unwrap();
+    while let Some(rec) = r.next() {
+        let rec = rec.unwrap();
+        let decoded = JournalRecord::decode(rec.type_tag, rec.payload).unwrap();
+        j.last_is_shutdown = false;
+        match decoded {
+            JournalRecord::Input(e) => j.inputs.push(e),
+            JournalRecord::Output(a) => j.outputs.push(a),
+            JournalRecord::OrderSent { .. } => j.orders_sent += 1,
+            JournalRecord::Backfill { candles, .. } => j.backfilled += candles,
+            JournalRecord::Shutdown { clean, .. } => {
+                j.shutdown = Some(clean);
+                j.last_is_shutdown = true;
+            }
+            _ => {}
+        }
+    }
+    j
+}
+
+fn exit_reasons(j: &Journal) -> Vec<ExitReason> {
+    j.outputs
+        .iter()
+        .filter_map(|a| match a {
+            Action::Record(Record::Exit { reason, .. }) => Some(*reason),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn live_mode_trades_entry_exchange_stop_partial_trailing_exit_and_ends_flat_like_the_exchange() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let handle = run_in_background(options(&sim, dir.path(), Mode::Live, 14));
+    let mut rest = sim_rest(&sim);
+    let (mut saw_position, mut saw_stop_with_position) = (false, false);
+    let start = Instant::now();
+    while !handle.is_finished() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "run did not stop"
+        );
+        let pos = sim_position(&mut rest);
+        if pos > 0.0 {
+            saw_position = true;
+            let orders = rest.open_orders(None).unwrap();
+            if orders.iter().any(|o| o.order_type == "STOP_MARKET") {
+                saw_stop_with_position = true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let report = handle.join().unwrap();
+    assert!(saw_position, "the entry never reached the exchange");
+    assert!(
+        saw_stop_with_position,
+        "no exchange-side stop while in position"
+    );
+    assert_eq!(
+        report.service.trades.len(),
+        1,
+        "{:?}",
+        report.service.trades
+    );
+    let j = read_journal(&report.journal_dir.unwrap());
+    let reasons = exit_reasons(&j);
+    assert!(reasons.contains(&ExitReason::Partial), "{reasons:?}");
+    assert!(reasons.contains(&ExitReason::TrailingStop), "{reasons:?}");
+    let stops_moved = j
+        .outputs
+        .iter()
+        .filter(|a| matches!(a, Action::Record(Record::StopMoved { .. })))
+        .count();
+    assert!(stops_moved >= 2, "break-even and trailing replacements");
+    assert_eq!(report.hot.open_positions, 0);
+    assert!(sim_position(&mut rest).abs() < 1e-9, "exchange not flat");
+    assert!(rest.open_orders(None).unwrap().is_empty(), "orders left");
+    assert!(j.orders_sent >= 3, "entry, stop, partial orders");
+    assert_eq!(j.shutdown, Some(true));
+    assert!(j.last_is_shutdown, "the shutdown record ends the journal");
+    assert!(
+        report
+            .latency
+            .get(trading_engine::metrics::latency::Stage::TickToOrder)
+            .count
+            >= 1
+    );
+}
+
+#[test]
+fn dry_run_journals_the_decision_but_sends_nothing_to_the_exchange() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let report = run_in_background(options(&sim, dir.path(), Mode::DryRun, 6))
+        .join()
+        .unwrap();
+    let j = read_journal(&report.journal_dir.unwrap());
+    let places = j
+        .outputs
+        .iter()
+        .filter(|a| matches!(a, Action::Place(_)))
+        .count();
+    assert!(places >= 1, "the entry decision is journaled");
+    assert_eq!(j.orders_sent, 0);
+    let mut rest = sim_rest(&sim);
+    assert!(sim_position(&mut rest).abs() < 1e-9);
+    assert!(rest.open_orders(None).unwrap().is_empty());
+    assert!(report.service.trades.is_empty());
+}
+
+#[test]
+fn paper_mode_fills_in_process_and_never_touches_the_exchange_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let report = run_in_background(options(&sim, dir.path(), Mode::Paper, 14))
+        .join()
+        .unwrap();
+    assert_eq!(
+        report.service.trades.len(),
+        1,
+        "{:?}",
+        report.service.trades
+    );
+    let j = read_journal(&report.journal_dir.unwrap());
+    assert_eq!(j.orders_sent, 0);
+    assert!(exit_reasons(&j).contains(&ExitReason::Partial));
+    let mut rest = sim_rest(&sim);
+    assert!(sim_position(&mut rest).abs() < 1e-9);
+}
+
+#[test]
+fn stop_file_flattens_the_position_and_halts_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let mut o = options(&sim, dir.path(), Mode::Live, 30);
+    let stop = Arc::new(AtomicBool::new(false));
+    o.stop = Some(Arc::clone(&stop));
+    o.config.risk.close_on_shutdown = false;
+    let handle = run_in_background(o);
+    let mut rest = sim_rest(&sim);
+    let start = Instant::now();
+    while sim_position(&mut rest) <= 0.0 {
+        assert!(start.elapsed() < Duration::from_secs(30), "no entry");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(dir.path().join("STOP"), b"").unwrap();
+    while sim_position(&mut rest).abs() > 1e-9 {
+        assert!(start.elapsed() < Duration::from_secs(40), "not flattened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Release);
+    let report = handle.join().unwrap();
+    assert!(report.service.stop_file_seen);
+    assert!(report.hot.halted, "HALTED after the STOP file");
+    assert_eq!(report.hot.open_positions, 0);
+    let j = read_journal(&report.journal_dir.unwrap());
+    assert!(exit_reasons(&j).contains(&ExitReason::Emergency));
+    assert!(j.inputs.iter().any(|e| matches!(
+        e,
+        Event::Control {
+            command: Command::EmergencyStop,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_stop_request_drains_and_completes_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let mut o = options(&sim, dir.path(), Mode::Live, 60);
+    let stop = Arc::new(AtomicBool::new(false));
+    o.stop = Some(Arc::clone(&stop));
+    let handle = run_in_background(o);
+    std::thread::sleep(Duration::from_secs(3));
+    stop.store(true, Ordering::Release);
+    let start = Instant::now();
+    while !handle.is_finished() {
+        assert!(start.elapsed() < Duration::from_secs(20), "did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = handle.join().unwrap();
+    assert!(report.hot.drained);
+    let dir = report.journal_dir.unwrap();
+    let summary = journal::verify(&dir).unwrap();
+    assert!(summary.records > 0, "{summary:?}");
+    let j = read_journal(&dir);
+    assert!(j.last_is_shutdown && j.shutdown == Some(true));
+    assert!(j.inputs.iter().any(|e| matches!(e, Event::Trade(_))));
+}
+
+#[test]
+fn a_dropped_market_stream_reconnects_and_backfills_without_missing_or_duplicate_minutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = trading_engine::bingx_sim::FaultConfig {
+        drop_ws_every_ms: Some(4_000),
+        ..Default::default()
+    };
+    let sim = start_sim(dir.path(), faults);
+    let mut o = options(&sim, dir.path(), Mode::DryRun, 12);
+    // Reconnecting takes two market minutes or more, so whole minutes go missing.
+    o.ws = Some(trading_engine::io::ws::WsConfig {
+        backoff_base: Duration::from_millis(2_500),
+        backoff_max: Duration::from_millis(3_000),
+        ..Default::default()
+    });
+    let report = run_in_background(o).join().unwrap();
+    assert!(report.hot.ws.connects >= 2, "{:?}", report.hot.ws);
+    let j = read_journal(&report.journal_dir.unwrap());
+    assert!(j.backfilled >= 1, "no backfill");
+    // Every minute from the first live one to the last is covered exactly once:
+    // by trades or by one candle, never both.
+    let mut trade_minutes = std::collections::BTreeSet::new();
+    let mut candle_minutes = Vec::new();
+    for e in &j.inputs {
+        match e {
+            Event::Trade(t) => {
+                trade_minutes.insert(t.exchange_ts.0.div_euclid(NS_PER_MIN));
+            }
+            Event::Candle(c) => candle_minutes.push(c.open_time.0.div_euclid(NS_PER_MIN)),
+            _ => {}
+        }
+    }
+    let first = *trade_minutes.first().unwrap();
+    let last = *trade_minutes.last().unwrap();
+    let mut seen = std::collections::BTreeMap::new();
+    for m in candle_minutes
+        .iter()
+        .copied()
+        .chain(trade_minutes.iter().copied())
+    {
+        *seen.entry(m).or_insert(0) += 1;
+    }
+    let warm_first = *candle_minutes.first().unwrap();
+    for m in warm_first..=last {
+        assert_eq!(
+            seen.get(&m).copied(),
+            Some(1),
+            "minute {m} (live from {first})"
+        );
+    }
+}
