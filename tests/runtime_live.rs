@@ -94,9 +94,17 @@ fn write_path(dir: &Path) -> PathBuf {
 }
 
 fn start_sim(dir: &Path, faults: trading_engine::bingx_sim::FaultConfig) -> SimHandle {
+    start_sim_at(dir, faults, SPEED)
+}
+
+fn start_sim_at(
+    dir: &Path,
+    faults: trading_engine::bingx_sim::FaultConfig,
+    speed: f64,
+) -> SimHandle {
     Simulator::start(SimConfig {
         data: Some(write_path(dir)),
-        speed: Speed::Times(SPEED),
+        speed: Speed::Times(speed),
         warmup_minutes: WARMUP_MIN,
         faults,
         ..SimConfig::default()
@@ -416,4 +424,147 @@ fn a_dropped_market_stream_reconnects_and_backfills_without_missing_or_duplicate
             "minute {m} (live from {first})"
         );
     }
+}
+
+/// Builds the hot loop like `run` does (paper mode, journal, service thread
+/// for the backfill), steps it on this thread past the warm-up, then counts
+/// this thread's heap allocations over the rest of the path: entry, stop,
+/// partial, trailing stop and exit included.
+#[test]
+fn the_hot_loop_allocates_nothing_after_warm_up() {
+    use trading_engine::clock::{Clock, SystemClock};
+    use trading_engine::core::Core;
+    use trading_engine::feed::{BingxDecoder, SymbolTable};
+    use trading_engine::io::ws::{BingxMarket, WsClient, WsConfig};
+    use trading_engine::metrics::handoff::latency_channel;
+    use trading_engine::runtime::setup::warmup_candles;
+    use trading_engine::runtime::timed::Timed;
+    use trading_engine::runtime::{
+        Engine, EngineParts, HotLoop, LoopTimers, Service, ServiceOptions, ServiceParts, Venue,
+    };
+    use trading_engine::sim::{MarketFill, SimExchange};
+    use trading_engine::types::SymbolId;
+
+    let probe = allocation_counter::measure(|| {
+        std::hint::black_box(Vec::<u8>::with_capacity(64));
+    });
+    assert_eq!(probe.count_total, 1, "the counting allocator is active");
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim_at(dir.path(), Default::default(), 240.0);
+    let o = options(&sim, dir.path(), Mode::Paper, 60);
+    let cfg = o.config.clone();
+    let clock = SystemClock::new();
+    let mut rest = sim_rest(&sim);
+    let rules = rest.symbols().get(SymbolId(0)).unwrap().rules;
+    let warm = warmup_candles(&mut rest, "BTC-USDT", SymbolId(0), 1_440).unwrap();
+    let core = Core::try_with_strategies(&cfg, &[rules], scripted(&cfg)).unwrap();
+    let (recorder, collector) = latency_channel(
+        cfg.latency.histogram_max_ns,
+        cfg.latency.histogram_sigfig,
+        4,
+    )
+    .unwrap();
+    let (to_hot_tx, to_hot_rx) = ringbuf::spsc::channel(1024);
+    let (from_hot_tx, from_hot_rx) = ringbuf::spsc::channel(8192);
+    let journal = journal::Writer::open(
+        dir.path().join("journal"),
+        journal::WriterOptions {
+            durability: journal::Durability::None,
+            ..journal::WriterOptions::default()
+        },
+    )
+    .unwrap();
+    let mut engine = Engine::new(EngineParts {
+        core,
+        venue: Venue::Paper(Box::new(SimExchange::new(
+            &cfg.simulator,
+            1,
+            MarketFill::NextTrade,
+        ))),
+        journal: Some(journal),
+        latency: recorder,
+        out: from_hot_tx,
+        inbox: to_hot_rx,
+        clock,
+        prefix: "te-".into(),
+        time_scale: 240.0,
+        start_ts: clock.now_ns(),
+        symbols: 1,
+    });
+    engine.warm_up(&warm);
+    let mut symbols = SymbolTable::new();
+    symbols.insert("BTC-USDT", SymbolId(0)).unwrap();
+    let mut proto = BingxMarket::new(BingxDecoder::new(symbols));
+    proto.subscribe("BTC-USDT@trade");
+    let market =
+        WsClient::new(&sim.ws_url(), WsConfig::default(), Timed::new(proto, clock)).unwrap();
+    let mut hot = HotLoop::new(market, engine, LoopTimers::default());
+
+    // The service thread serves the start-up backfill, as in a real run.
+    let done = Arc::new(AtomicBool::new(false));
+    let service = Service::new(
+        ServiceOptions {
+            signals: false,
+            stop_file: None,
+            config_path: None,
+            status_every: None,
+            latency_every: None,
+            duration: None,
+            flatten_on_stop: true,
+            dead_man_secs: None,
+        },
+        ServiceParts {
+            from_hot: from_hot_rx,
+            to_hot: to_hot_tx,
+            latency: collector,
+            control: None,
+            rest: Some(sim_rest(&sim)),
+            symbols: vec!["BTC-USDT".into()],
+            config: cfg.clone(),
+            stop: None,
+        },
+    )
+    .unwrap();
+    let done2 = Arc::clone(&done);
+    let service = std::thread::spawn(move || {
+        service
+            .run(&mut || done2.load(Ordering::Acquire), &mut Vec::new())
+            .0
+    });
+
+    let start = Instant::now();
+    while hot.engine().counters().frames < 20 {
+        assert!(start.elapsed() < Duration::from_secs(30), "no market data");
+        assert!(hot.step().is_none());
+    }
+    let before = hot.engine().counters();
+    let info = allocation_counter::measure(|| {
+        while hot.engine().counters().closed_trades == 0
+            && start.elapsed() < Duration::from_secs(40)
+        {
+            let _ = hot.step();
+        }
+    });
+    let after = hot.engine().counters();
+    done.store(true, Ordering::Release);
+    let report = service.join().unwrap();
+    assert_eq!(
+        after.closed_trades, 1,
+        "the scripted trade completed: {after:?}"
+    );
+    assert!(
+        after.frames - before.frames >= 100,
+        "{before:?} -> {after:?}"
+    );
+    assert!(after.orders > before.orders);
+    assert_eq!(report.backfills.0, 1, "the start-up gap was backfilled");
+    assert_eq!(
+        info.count_total,
+        0,
+        "{} allocations ({} bytes) over {} frames",
+        info.count_total,
+        info.bytes_total,
+        after.frames - before.frames
+    );
 }

@@ -287,6 +287,12 @@ impl Engine {
         }
     }
 
+    /// Returns the run's counters so far.
+    #[must_use]
+    pub fn counters(&self) -> HotCounters {
+        self.counters
+    }
+
     /// Returns the current market-time estimate.
     pub(super) fn market_now(&self) -> TimestampNs {
         self.time.now(self.clock.mono_ns())
