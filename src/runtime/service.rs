@@ -478,3 +478,120 @@ fn log_note(l: &HotLog) {
         HotLog::IoGone => log::error!("The I/O thread is gone"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::handoff::latency_channel;
+
+    fn service(path: &std::path::Path) -> (Service, Consumer<ToHot>) {
+        let (_rec, collector) = latency_channel(1_000_000, 3, 1).unwrap();
+        let (to_hot, inbox) = ringbuf::spsc::channel(16);
+        let (_out, from_hot) = ringbuf::spsc::channel(16);
+        let s = Service::new(
+            ServiceOptions {
+                signals: false,
+                stop_file: None,
+                config_path: Some(path.to_path_buf()),
+                status_every: None,
+                latency_every: None,
+                duration: None,
+                flatten_on_stop: false,
+                dead_man_secs: None,
+            },
+            ServiceParts {
+                from_hot,
+                to_hot,
+                latency: collector,
+                control: None,
+                rest: None,
+                symbols: vec!["BTC-USDT".into()],
+                config: Config::default(),
+                stop: None,
+            },
+        )
+        .unwrap();
+        (s, inbox)
+    }
+
+    fn write(path: &std::path::Path, cfg: &Config) {
+        std::fs::write(path, cfg.to_toml_string().unwrap()).unwrap();
+    }
+
+    fn outcome(inbox: &mut Consumer<ToHot>) -> (ReloadOutcome, String) {
+        match inbox.pop() {
+            Some(ToHot::Reload { outcome, detail }) => (outcome, detail.as_str().to_owned()),
+            other => panic!("expected a reload note, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_reload_of_an_unparseable_file_is_refused_and_the_old_config_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[risk\nmax_drawdown_pct = ").unwrap();
+        let (mut s, mut inbox) = service(&path);
+        let (accepted, _) = s.reload();
+        assert!(!accepted);
+        assert_eq!(outcome(&mut inbox).0, ReloadOutcome::Refused);
+        assert_eq!(s.p.config, Config::default());
+        assert_eq!(s.report.reloads, (0, 1));
+    }
+
+    #[test]
+    fn a_reload_that_changes_a_restart_only_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut cfg = Config::default();
+        cfg.strategies.mtf_long.rsi_period = 21;
+        cfg.risk.max_drawdown_pct = 5.0;
+        write(&path, &cfg);
+        let (mut s, mut inbox) = service(&path);
+        assert!(!s.reload().0);
+        let (o, detail) = outcome(&mut inbox);
+        assert_eq!(o, ReloadOutcome::Refused);
+        assert!(detail.contains("rsi_period"), "{detail}");
+        assert_eq!(s.p.config, Config::default(), "nothing of it is taken");
+    }
+
+    #[test]
+    fn a_valid_reload_is_accepted_applied_and_journaled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut cfg = Config::default();
+        cfg.risk.max_drawdown_pct = 7.5;
+        write(&path, &cfg);
+        let (mut s, mut inbox) = service(&path);
+        assert!(s.reload().0);
+        let (o, detail) = outcome(&mut inbox);
+        assert_eq!(o, ReloadOutcome::Accepted);
+        assert!(detail.contains("risk.max_drawdown_pct"), "{detail}");
+        assert!((s.p.config.risk.max_drawdown_pct - 7.5).abs() < 1e-12);
+        assert_eq!(s.report.reloads, (1, 0));
+    }
+
+    #[test]
+    fn the_stop_file_sends_one_emergency_stop_until_it_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let (mut s, mut inbox) = service(&path);
+        let stop = dir.path().join("STOP");
+        s.opts.stop_file = Some(stop.clone());
+        s.check_stop_file();
+        assert!(inbox.pop().is_none());
+        std::fs::write(&stop, b"").unwrap();
+        s.check_stop_file();
+        s.check_stop_file();
+        assert_eq!(
+            inbox.pop(),
+            Some(ToHot::Command {
+                command: Command::EmergencyStop,
+                source: OperatorSource::StopFile
+            })
+        );
+        assert!(inbox.pop().is_none(), "sent once");
+        std::fs::remove_file(&stop).unwrap();
+        s.check_stop_file();
+        assert!(!s.report.stop_file_seen);
+    }
+}
