@@ -1,0 +1,28 @@
+//! `journal-dump`: prints, filters, summarises, exports or verifies an engine journal.
+//! Read-only; safe on a journal a live engine is still writing. See `journal-dump --help`.
+#![forbid(unsafe_code)]
+
+use std::io::{self, BufWriter};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use clap::Parser;
+use tools::dump::cli::{run, Args};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+            eprintln!("journal-dump: cannot install the signal handler: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut err = io::stderr();
+    let code = run(&args, &stop, &mut out, &mut err);
+    drop(out);
+    ExitCode::from(code)
+}
