@@ -4,10 +4,11 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
+use std::time::Instant;
 
 use journal::{Durability, Writer, WriterOptions};
 use trading_engine::config::Config;
-use trading_engine::core::{Action, Command, Core, Event, LogEvent, Record, StopMove};
+use trading_engine::core::{Action, Command, Core, Event, LogEvent, Record, StageProbe, StopMove};
 use trading_engine::datafile::synthetic::{SyntheticMarket, DEFAULT_START_MS};
 use trading_engine::io::order::ClientOrderId;
 use trading_engine::journal_schema::{
@@ -508,6 +509,41 @@ pub struct EngineRun {
     pub trade_days: std::collections::BTreeSet<i64>,
     pub first_ts: i64,
     pub last_ts: i64,
+    /// `frame_timing` records written (one per candle).
+    pub frames: u64,
+}
+
+/// Times the core's stages between the boundaries it reports.
+#[derive(Debug)]
+struct Probe {
+    at: Instant,
+    stage: Option<Stage>,
+    ns: [u64; Stage::COUNT],
+}
+
+impl Probe {
+    fn start() -> Self {
+        Self {
+            at: Instant::now(),
+            stage: None,
+            ns: [0; Stage::COUNT],
+        }
+    }
+
+    fn close(&mut self) {
+        let now = Instant::now();
+        if let Some(s) = self.stage {
+            self.ns[s.index()] += u64::try_from((now - self.at).as_nanos()).unwrap();
+        }
+        self.at = now;
+    }
+}
+
+impl StageProbe for Probe {
+    fn enter(&mut self, stage: Stage) {
+        self.close();
+        self.stage = Some(stage);
+    }
 }
 
 struct EngineDriver {
@@ -527,13 +563,27 @@ impl EngineDriver {
     }
 
     /// Journals the event, feeds it to the core, journals every action, routes orders through
-    /// the simulated exchange and feeds its answers back, until quiet.
-    fn dispatch(&mut self, event: Event, ts: TimestampNs) {
+    /// the simulated exchange and feeds its answers back, until quiet. Returns the stage times
+    /// of the first event and the time from `started` to its first order intent (0: none).
+    fn dispatch(
+        &mut self,
+        event: Event,
+        ts: TimestampNs,
+        started: Instant,
+    ) -> ([u64; Stage::COUNT], u64) {
         self.events.push_back(event);
+        let mut first = None;
+        let mut to_order = 0;
         while let Some(e) = self.events.pop_front() {
             self.put(ts, &JournalRecord::Input(e));
-            self.core.on_event(&e);
+            let mut probe = Probe::start();
+            self.core.on_event_probed(&e, &mut probe);
+            probe.close();
+            first.get_or_insert(probe.ns);
             while let Some(a) = self.core.next_action() {
+                if to_order == 0 && matches!(a, Action::Place(_)) {
+                    to_order = u64::try_from(started.elapsed().as_nanos()).unwrap().max(1);
+                }
                 self.put(ts, &JournalRecord::Output(a));
                 match a {
                     Action::Place(o) => self.sim.submit(&o, &mut |e| self.events.push_back(e)),
@@ -551,11 +601,14 @@ impl EngineDriver {
                 }
             }
         }
+        (first.unwrap_or_default(), to_order)
     }
 }
 
 /// Runs the core over `days` of the synthetic market (seed `seed`), journaling a session
-/// record, every input and output, an equity sample per hour and a shutdown record.
+/// record, every input and output, a frame timing per candle (conversion as parse, the
+/// core's stages, receive to first order intent), an equity sample per hour and a shutdown
+/// record.
 pub fn engine_run_journal(dir: &Path, days: u64, seed: u64) -> EngineRun {
     let cfg = config();
     let toml = cfg.to_toml_string().unwrap();
@@ -595,6 +648,7 @@ pub fn engine_run_journal(dir: &Path, days: u64, seed: u64) -> EngineRun {
     let mut last = TimestampNs(DAY0_NS);
     for minute in 0..days * 1440 {
         let c = market.next_candle();
+        let started = Instant::now();
         let candle = Candle {
             symbol: SymbolId(0),
             open_time: TimestampNs(c.open_time_ms * 1_000_000),
@@ -608,12 +662,27 @@ pub fn engine_run_journal(dir: &Path, days: u64, seed: u64) -> EngineRun {
         // The candle is known when it closes.
         let ts = TimestampNs(candle.open_time.0 + NS_PER_MIN);
         last = ts;
+        let parse_ns = started.elapsed().as_nanos();
         let mut answers = Vec::new();
         d.sim.on_candle(&candle, &mut |e| answers.push(e));
         for e in answers {
-            d.dispatch(e, ts);
+            d.dispatch(e, ts, started);
         }
-        d.dispatch(Event::Candle(candle), ts);
+        let (stages, to_order) = d.dispatch(Event::Candle(candle), ts, started);
+        let ns32 = |v: u128| u32::try_from(v).unwrap_or(u32::MAX);
+        d.put(
+            ts,
+            &JournalRecord::FrameTiming(FrameTiming {
+                recv_ts: ts,
+                trades: 0,
+                parse_ns: ns32(parse_ns).max(1),
+                candles_ns: ns32(u128::from(stages[Stage::CandlesIndicators.index()])),
+                strategies_ns: ns32(u128::from(stages[Stage::StrategiesRisk.index()])),
+                enqueue_ns: 0,
+                tick_to_order_ns: ns32(u128::from(to_order)),
+            }),
+        );
+        d.run.frames += 1;
         if minute % 60 == 59 {
             let equity = Money((d.core.equity() * 1e8) as i64);
             d.put(
@@ -633,11 +702,12 @@ pub fn engine_run_journal(dir: &Path, days: u64, seed: u64) -> EngineRun {
             ts: last,
         },
         last,
+        Instant::now(),
     );
     let mut answers = Vec::new();
     d.sim.flush(&mut |e| answers.push(e));
     for e in answers {
-        d.dispatch(e, last);
+        d.dispatch(e, last, Instant::now());
     }
     d.put(
         last,
