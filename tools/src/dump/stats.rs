@@ -199,53 +199,53 @@ impl Stats {
             _ => String::new(),
         };
         let lines = [
-            format!("records        {}", self.records),
-            format!("segments       {}", self.segments),
+            format!("records         {}", self.records),
+            format!("segments        {}", self.segments),
             format!(
-                "seq            {} .. {}",
+                "seq             {} .. {}",
                 self.first_seq.map_or("-".into(), |v| v.to_string()),
                 self.last_seq.map_or("-".into(), |v| v.to_string())
             ),
             format!(
-                "span           {} .. {}{span_s}",
+                "span            {} .. {}{span_s}",
                 opt_ts(self.from_ms),
                 opt_ts(self.to_ms)
             ),
-            format!("sessions       {}", self.sessions),
+            format!("sessions        {}", self.sessions),
             format!(
-                "equity         {} -> {}",
+                "equity          {} -> {}",
                 opt_money(self.equity_start),
                 opt_money(self.equity_end)
             ),
             format!(
-                "trades         {} ({} wins, pnl {:.2})",
+                "trades          {} ({} wins, pnl {:.2})",
                 self.trades, self.wins, self.pnl
             ),
-            format!("halts          {} (resumes {})", self.halts, self.resumes),
+            format!("halts           {} (resumes {})", self.halts, self.resumes),
             format!(
-                "gaps           {} (backfills {})",
+                "gaps            {} (backfills {})",
                 self.gaps, self.backfills
             ),
             format!(
-                "streams        {} events, {} reconnects, {} disconnects",
+                "streams         {} events, {} reconnects, {} disconnects",
                 self.stream_events, self.reconnects, self.disconnects
             ),
             format!("exchange_errors {}", self.exchange_errors),
-            format!("shutdowns      {}", self.shutdowns),
-            format!("undecodable    {}", self.undecodable),
+            format!("shutdowns       {}", self.shutdowns),
+            format!("undecodable     {}", self.undecodable),
         ];
         for l in lines {
             s.push_str(&l);
             s.push('\n');
         }
         if let Some(c) = &self.corrupt {
-            s.push_str("corrupt        ");
+            s.push_str("corrupt         ");
             s.push_str(c);
             s.push('\n');
         }
         s.push_str("by type\n");
         for (name, n) in &self.by_type {
-            s.push_str(&format!("  {name:<16} {n}\n"));
+            s.push_str(&format!("  {name:<16}{n}\n"));
         }
         s
     }

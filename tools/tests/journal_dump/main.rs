@@ -343,13 +343,19 @@ fn stats_text_and_filtered_stats() {
     let (code, out, _) = dump(dir.path(), &["--stats"]);
     assert_eq!(code, 0);
     assert!(
-        out.contains(&format!("records        {}\n", w.records.len())),
+        out.contains(&format!("records         {}\n", w.records.len())),
         "{out}"
     );
-    assert!(out.contains("equity         10000.00 -> 10003.50"), "{out}");
-    assert!(out.contains("trades         5 (3 wins, pnl 3.50)"), "{out}");
     assert!(
-        out.contains("streams        5 events, 1 reconnects, 1 disconnects"),
+        out.contains("equity          10000.00 -> 10003.50"),
+        "{out}"
+    );
+    assert!(
+        out.contains("trades          5 (3 wins, pnl 3.50)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("streams         5 events, 1 reconnects, 1 disconnects"),
         "{out}"
     );
     let (_, out, _) = dump(
