@@ -7,16 +7,27 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::Parser as _;
 use tools::dump::cli::{run, Args};
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            // Usage errors exit 1: status 2 means corruption found.
+            let _ = e.print();
+            return ExitCode::from(u8::from(e.use_stderr()));
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
-            eprintln!("journal-dump: cannot install the signal handler: {e}");
-            return ExitCode::from(1);
+    // Only a follow waits for a signal to end; every other command keeps the default action
+    // (Ctrl-C ends it at once).
+    if args.follow {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            if let Err(e) = signal_hook::flag::register(signal, Arc::clone(&stop)) {
+                eprintln!("journal-dump: cannot install the signal handler: {e}");
+                return ExitCode::from(1);
+            }
         }
     }
     let stdout = io::stdout();

@@ -4,6 +4,8 @@
 //! 1 error (bad arguments, unreadable journal, failed output), 2 corruption found.
 
 use std::io::Write;
+#[cfg(test)]
+use std::path::Path;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -33,8 +35,9 @@ pub struct Args {
     /// Output format (records; --stats and --latency know text and json).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-    /// Only records of these types (repeat, or separate with commas).
-    #[arg(long = "type", value_name = "TYPE", num_args = 1.., value_delimiter = ',')]
+    /// Only records of these types: repeat the option or separate with commas
+    /// (`--type trade_closed,stream`).
+    #[arg(long = "type", value_name = "TYPE", value_delimiter = ',')]
     pub types: Vec<String>,
     /// Only records at or after TIME.
     #[arg(long, value_name = "TIME")]
@@ -65,11 +68,14 @@ pub struct Args {
     pub verify: bool,
 }
 
-/// Runs the command `args` asks for; returns the exit status. Errors are printed on `err`.
+/// Runs the command `args` asks for; returns the exit status. Errors are printed on `err`; a
+/// closed output pipe ends the dump quietly with status 0.
 /// `stop` ends `--follow` when set (the binary sets it on SIGINT / SIGTERM).
 pub fn run(args: &Args, stop: &AtomicBool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     match dispatch(args, stop, out, err) {
         Ok(outcome) => outcome.exit_code(),
+        // `journal-dump DIR | head`: the reader went away; not an error.
+        Err(DumpError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
         Err(e) => {
             let _ = writeln!(err, "journal-dump: {e}");
             1
@@ -129,4 +135,79 @@ fn dispatch(
         poll: FOLLOW_POLL,
     });
     list::list(&args.dir, &filter, args.format, follow, out, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io;
+
+    /// An output whose reader went away.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    /// An output that fails otherwise.
+    struct FullDisk;
+
+    impl Write for FullDisk {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::StorageFull))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn journal_with_one_record() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = journal::Writer::open(
+            dir.path(),
+            journal::WriterOptions {
+                segment_bytes: 4096,
+                durability: journal::Durability::None,
+                prefault: false,
+                precreate_next: false,
+            },
+        )
+        .unwrap();
+        w.append(3, 1, &5_i64.to_le_bytes()).unwrap();
+        w.close().unwrap();
+        dir
+    }
+
+    #[test]
+    fn closed_output_pipe_ends_quietly_but_other_output_errors_exit_one() {
+        let dir = journal_with_one_record();
+        let args = Args::parse_from([Path::new("journal-dump"), dir.path()]);
+        let stop = AtomicBool::new(false);
+        let mut err = Vec::new();
+        assert_eq!(run(&args, &stop, &mut ClosedPipe, &mut err), 0);
+        assert!(err.is_empty());
+        assert_eq!(run(&args, &stop, &mut FullDisk, &mut err), 1);
+        assert!(String::from_utf8(err)
+            .unwrap()
+            .contains("cannot write the output"));
+    }
+
+    #[test]
+    fn listing_through_the_library_prints_the_clock_record() {
+        let dir = journal_with_one_record();
+        let args = Args::parse_from([Path::new("journal-dump"), dir.path()]);
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        assert_eq!(run(&args, &AtomicBool::new(false), &mut out, &mut err), 0);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(" clock ") && text.contains("1970-01-01T00:00:00.000000005Z"),
+            "{text}"
+        );
+    }
 }

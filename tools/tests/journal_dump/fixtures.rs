@@ -497,8 +497,9 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
     out
 }
 
-/// What an engine run journaled, counted by the driver itself.
-#[derive(Debug, Default)]
+/// What an engine run journaled, counted by the driver itself (or, for a journal written by
+/// someone else, by [`expected_from_journal`]).
+#[derive(Debug, Default, PartialEq)]
 pub struct EngineRun {
     /// Records by tag, as the driver wrote them.
     pub by_tag: std::collections::BTreeMap<u16, u64>,
@@ -719,5 +720,40 @@ pub fn engine_run_journal(dir: &Path, days: u64, seed: u64) -> EngineRun {
     );
     let run = std::mem::take(&mut d.run);
     d.writer.close().unwrap();
+    run
+}
+
+/// Counts what the journal in `dir` holds straight from the journal crate's reader and the
+/// schema's decoder (not through `journal-dump`): the reference a journal written by another
+/// driver (a demo run) is checked against. Strategy names come from the core built from the
+/// latest session record's config, as the backtest names them.
+pub fn expected_from_journal(dir: &Path) -> EngineRun {
+    let mut run = EngineRun::default();
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut reader = journal::Reader::open(dir).unwrap();
+    while let Some(r) = reader.next() {
+        let r = r.unwrap();
+        if run.records == 0 {
+            run.first_ts = r.ts_ns;
+        }
+        run.records += 1;
+        run.last_ts = r.ts_ns;
+        *run.by_tag.entry(r.type_tag).or_default() += 1;
+        match JournalRecord::decode(r.type_tag, r.payload).unwrap() {
+            JournalRecord::Session(s) => {
+                let cfg = Config::from_toml_str_with_cores(s.config_toml, None).unwrap();
+                let core = Core::try_new(&cfg, &s.rules().unwrap()).unwrap();
+                names = (0..core.strategy_count())
+                    .map(|k| core.strategy_name(StrategyId(u8::try_from(k).unwrap())))
+                    .collect();
+            }
+            JournalRecord::Output(Action::Record(Record::TradeClosed(t))) => {
+                run.trades.push((t, names[usize::from(t.strategy.0)]));
+                run.trade_days.insert(t.exit_ts.0.div_euclid(NS_PER_DAY));
+            }
+            JournalRecord::FrameTiming(_) => run.frames += 1,
+            _ => {}
+        }
+    }
     run
 }

@@ -277,6 +277,25 @@ fn unknown_type_is_refused_with_the_list_of_valid_types() {
 }
 
 #[test]
+fn type_may_come_before_the_directory_and_bad_arguments_exit_one() {
+    let (dir, w) = journal();
+    let out = Command::new(env!("CARGO_BIN_EXE_journal-dump"))
+        .args(["--type", "session", "--format", "json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let values = json_lines(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(seqs(&values), vec![w.records[0].seq]);
+    // Usage errors exit 1 (2 is reserved for corruption).
+    let (code, _, err) = dump(dir.path(), &["--stats", "--trades"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let (code, _, err) = dump(dir.path(), &["--follow-timeout", "1"]);
+    assert_eq!(code, 1, "{err}");
+}
+
+#[test]
 fn missing_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = dump(&dir.path().join("nope"), &["--stats"]);
@@ -642,7 +661,9 @@ fn follow_timeout_ends_a_follow_without_new_records() {
 }
 
 /// The checks every journal written by the engine passes: the dump's numbers equal the
-/// driver's own counts. A demo-run journal gets one more test calling this.
+/// driver's own counts. A demo-run journal gets one more test: run the demo into a temp dir,
+/// then `check_engine_journal(dir, &fixtures::expected_from_journal(dir))` (plus the demo's own
+/// trade count against `expected.trades.len()`).
 fn check_engine_journal(dir: &Path, run: &EngineRun) {
     // Every line of every format.
     let (code, out, err) = dump(dir, &["--format", "json"]);
@@ -700,6 +721,8 @@ fn engine_run_journal_dumps_consistently_with_the_engines_own_counts() {
     let run = fixtures::engine_run_journal(dir.path(), 4, 1);
     assert!(!run.trades.is_empty(), "the synthetic market trades");
     assert!(run.trade_days.iter().all(|d| *d >= DAY0_NS / NS_PER_DAY));
+    // The reference reader a demo-run test uses agrees with the driver's own counts.
+    assert_eq!(fixtures::expected_from_journal(dir.path()), run);
     check_engine_journal(dir.path(), &run);
 }
 
