@@ -1,7 +1,8 @@
 //! The command line of `journal-dump`: arguments (clap) and the dispatch to the commands.
 //!
 //! Consumes parsed [`Args`]; produces output on the given writers and an exit status: 0 clean,
-//! 1 error (bad arguments, unreadable journal, failed output), 2 corruption found.
+//! 1 error (bad arguments, unreadable journal, failed output), 2 corruption found. Never
+//! opens the journal for writing.
 
 use std::io::Write;
 #[cfg(test)]

@@ -4,7 +4,8 @@
 //! strategies + risk, enqueue, tick-to-order, nanoseconds; 0 means the stage did not run and is
 //! not recorded) and `latency` summary records; produces one HdrHistogram per stage (the
 //! engine's own [`StageHistograms`], 1 ns ..= 60 s, 3 significant digits) and their
-//! p50/p90/p99/p99.9/max/count, plus the last journaled summary line of each stage.
+//! p50/p90/p99/p99.9/max/count, plus the last journaled summary line of each stage. Never
+//! writes the journal; samples beyond the range are clamped, never dropped.
 
 use std::io::Write;
 use std::path::Path;

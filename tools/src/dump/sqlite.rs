@@ -14,6 +14,8 @@
 //!   with its fields as `name=value;...` text.
 //!
 //! Money, prices and quantities are REAL, times are Unix ms (INTEGER) beside an ISO text.
+//! Never writes the journal; the export is one transaction, so a failure leaves no half
+//! export behind.
 
 use std::collections::BTreeMap;
 use std::io::Write;

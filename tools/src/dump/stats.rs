@@ -4,7 +4,8 @@
 //! counts by type, time span, segment count, equity at start and end (from `equity` and
 //! `snapshot` records), closed trades and their PnL, halts, resumes, gaps, backfills, stream
 //! events with reconnects, exchange errors, sessions and shutdowns, plus the undecodable
-//! records and a corrupt tail if any. Rendered as text or as one JSON object.
+//! records and a corrupt tail if any. Rendered as text or as one JSON object. Never writes the
+//! journal and never stops at an undecodable record (it is counted).
 
 use std::collections::BTreeMap;
 use std::io::Write;

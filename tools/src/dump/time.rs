@@ -181,3 +181,32 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use trading_engine::journal_schema::format_ts;
+    use trading_engine::types::TimestampNs;
+
+    proptest! {
+        #[test]
+        fn prop_the_dumps_own_timestamps_parse_back_exactly(
+            ns in prop_oneof![
+                Just(0_i64),
+                Just(JAN1_2100_NS - 1),
+                0_i64..JAN1_2100_NS,
+                (0_i64..4_102_444_800).prop_map(|s| s * NS_PER_SEC),
+            ]
+        ) {
+            prop_assert_eq!(parse_time_ns(&format_ts(TimestampNs(ns))).unwrap(), ns);
+        }
+
+        #[test]
+        fn prop_epoch_milliseconds_are_milliseconds(ms in 0_i64..4_102_444_800_000) {
+            prop_assert_eq!(parse_time_ns(&ms.to_string()).unwrap(), ms * 1_000_000);
+        }
+    }
+
+    const JAN1_2100_NS: i64 = 4_102_444_800 * NS_PER_SEC;
+}

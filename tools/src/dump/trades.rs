@@ -9,7 +9,7 @@
 //! symbol id indexes that session's symbol list. Without a session (or with a config this
 //! build cannot load) the names fall back to `strategy<N>` / `symbol<N>` and a warning goes to
 //! the error writer. `trades.csv` has no symbol column, so the symbol only appears in the
-//! SQLite export.
+//! SQLite export. Never writes the journal; never drops a trade for want of a name.
 
 use std::io::Write;
 use std::path::Path;

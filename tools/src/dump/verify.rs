@@ -3,7 +3,8 @@
 //! Consumes a journal directory (meant for one without a live writer: `verify` is stricter than
 //! the reader and also flags bytes after the last record and a segment without its end marker);
 //! produces one line: `OK: N records in S segments ...` (outcome clean), or `CORRUPT: segment
-//! FILE at byte offset N: reason` for the first corruption (outcome corrupt).
+//! FILE at byte offset N: reason` for the first corruption (outcome corrupt). Never repairs:
+//! recovery is the writer's job.
 
 use std::io::Write;
 use std::path::Path;

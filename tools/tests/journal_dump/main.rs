@@ -2,6 +2,7 @@
 //! type (plus undecodable records) and on one written by a real engine run.
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
+mod engine_run;
 mod fixtures;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +12,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use fixtures::{every_type_journal, EngineRun, EveryType, DAY0_NS, NS_PER_DAY, NS_PER_MIN};
+use engine_run::EngineRun;
+use fixtures::{every_type_journal, EveryType, DAY0_NS, NS_PER_DAY, NS_PER_MIN};
 use trading_engine::backtest::{push_trade_csv_row, trades_csv, TRADES_CSV_HEADER};
 use trading_engine::journal_schema::{all_type_names, tag_of, tags, type_name, JournalRecord};
 use trading_engine::types::TimestampNs;
@@ -662,7 +664,7 @@ fn follow_timeout_ends_a_follow_without_new_records() {
 
 /// The checks every journal written by the engine passes: the dump's numbers equal the
 /// driver's own counts. A demo-run journal gets one more test: run the demo into a temp dir,
-/// then `check_engine_journal(dir, &fixtures::expected_from_journal(dir))` (plus the demo's own
+/// then `check_engine_journal(dir, &engine_run::expected_from_journal(dir))` (plus the demo's own
 /// trade count against `expected.trades.len()`).
 fn check_engine_journal(dir: &Path, run: &EngineRun) {
     // Every line of every format.
@@ -718,11 +720,11 @@ fn check_engine_journal(dir: &Path, run: &EngineRun) {
 #[test]
 fn engine_run_journal_dumps_consistently_with_the_engines_own_counts() {
     let dir = tempfile::tempdir().unwrap();
-    let run = fixtures::engine_run_journal(dir.path(), 4, 1);
+    let run = engine_run::engine_run_journal(dir.path(), 4, 1);
     assert!(!run.trades.is_empty(), "the synthetic market trades");
     assert!(run.trade_days.iter().all(|d| *d >= DAY0_NS / NS_PER_DAY));
     // The reference reader a demo-run test uses agrees with the driver's own counts.
-    assert_eq!(fixtures::expected_from_journal(dir.path()), run);
+    assert_eq!(engine_run::expected_from_journal(dir.path()), run);
     check_engine_journal(dir.path(), &run);
 }
 
