@@ -310,8 +310,10 @@ impl<S: Read + Write> TlsStream<S> {
             self.drive_handshake()?;
         }
         self.send_out()?;
-        let Phase::Traffic { records, .. } = &mut self.phase else {
-            return Err(io::ErrorKind::WouldBlock.into());
+        let records = match &mut self.phase {
+            Phase::Traffic { records, .. } => records,
+            Phase::Handshake(_) => return Err(io::ErrorKind::WouldBlock.into()),
+            Phase::Failed => return Err(io::ErrorKind::NotConnected.into()),
         };
         if data.is_empty() {
             return Ok(0);

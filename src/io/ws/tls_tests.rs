@@ -457,6 +457,24 @@ fn a_corrupted_byte_is_a_typed_bad_mac_error() {
 }
 
 #[test]
+fn a_corrupted_record_header_is_a_typed_bad_record_error() {
+    let mut p = Peers::connect(cs::TLS13_AES_128_GCM_SHA256, &rustls::version::TLS13);
+    p.pump();
+    let _ = p.client_read_all(4096);
+    let start = p.client.get_mut().inbound.len();
+    p.server.writer().write_all(b"payload").unwrap();
+    p.deliver_to_client();
+    // The version's major byte.
+    p.client.get_mut().inbound[start + 1] = 0x07;
+    let err = p.client.read(&mut [0u8; 64]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    assert!(
+        matches!(record_error(&err), Some(TlsRecordError::BadRecord(_))),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_fatal_alert_from_the_server_is_an_alert_error() {
     let mut p = Peers::connect(cs::TLS13_CHACHA20_POLY1305_SHA256, &rustls::version::TLS13);
     p.client_write_all(b"x");
