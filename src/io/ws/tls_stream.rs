@@ -318,9 +318,11 @@ impl<S: Read + Write> TlsStream<S> {
         if data.is_empty() {
             return Ok(0);
         }
-        if self.out_start == self.out_end {
+        if self.out_start > 0 {
+            // Unsent bytes (the socket was full) move to the front to make room.
+            self.outbuf.copy_within(self.out_start..self.out_end, 0);
+            self.out_end -= self.out_start;
             self.out_start = 0;
-            self.out_end = 0;
         }
         let mut taken = 0;
         while taken < data.len() {

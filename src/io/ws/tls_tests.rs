@@ -384,8 +384,19 @@ fn a_server_key_update_is_followed_and_answered() {
             p.server.writer().write_all(msg.as_bytes()).unwrap();
             p.pump();
             assert_eq!(p.client_read_all(4096).0, msg.as_bytes(), "{suite:?}");
-            // The server reads this only if the client answered the KeyUpdate under the old
-            // key and then switched its own.
+            // The client answered with a record of its own (its KeyUpdate) and both keys are
+            // new: one record read under the new receive key, none sent under the new send
+            // key yet.
+            assert!(
+                !p.client.get_mut().outbound.is_empty(),
+                "no KeyUpdate answer"
+            );
+            let Phase::Traffic { records, .. } = &p.client.phase else {
+                panic!("not in traffic");
+            };
+            assert_eq!(records.sequence_numbers(), (1, 0), "{suite:?}");
+            // The server reads this only if the client sent its KeyUpdate under the old key
+            // and then switched.
             let reply = format!("reply {round}");
             p.client_write_all(reply.as_bytes());
             p.pump();
@@ -501,6 +512,42 @@ fn end_of_stream_inside_a_record_is_unexpected_eof() {
     pipe.eof = true;
     let err = p.client.read(&mut [0u8; 64]).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+}
+
+#[test]
+fn application_data_in_the_servers_last_handshake_flight_is_read_first() {
+    // TLS 1.2 full handshake: the server finishes last, so its first application data can
+    // share a socket read with its Finished and reach the client while rustls still drives.
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut p = Peers {
+        client: TlsStream::try_new(client_config(), name, Pipe::default()).unwrap(),
+        server: ServerConnection::new(server_config(
+            cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            &rustls::version::TLS12,
+        ))
+        .unwrap(),
+        server_got: Vec::new(),
+    };
+    p.client.flush().unwrap();
+    p.pump();
+    assert!(p.client.read(&mut [0u8; 8]).is_err());
+    p.deliver_to_server().unwrap();
+    assert!(!p.server.is_handshaking());
+    assert!(p.client.is_handshaking());
+    p.server.writer().write_all(b"first data").unwrap();
+    p.deliver_to_client();
+    let (got, eof) = p.client_read_all(4096);
+    assert!(!eof);
+    assert!(!p.client.is_handshaking());
+    assert_eq!(got, b"first data");
+    // It went through rustls's own buffer (the only allocating read path), once.
+    assert_eq!(p.client.early, b"first data");
+    p.server.writer().write_all(b" then traffic").unwrap();
+    p.pump();
+    assert_eq!(p.client_read_all(4096).0, b" then traffic");
+    p.client_write_all(b"answer");
+    p.pump();
+    assert_eq!(p.server_read_all(), b"answer");
 }
 
 #[test]
