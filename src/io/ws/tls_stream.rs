@@ -264,6 +264,11 @@ impl<S: Read + Write> TlsStream<S> {
         if buf.is_empty() {
             return Ok(0);
         }
+        if self.out_start < self.out_end {
+            // Records the socket refused earlier (a KeyUpdate answer, a Pong) leave with
+            // the next poll even when the caller has nothing new to write.
+            self.send_out()?;
+        }
         loop {
             if self.early_read < self.early.len() {
                 let n = buf.len().min(self.early.len() - self.early_read);

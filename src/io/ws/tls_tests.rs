@@ -29,6 +29,8 @@ struct Pipe {
     outbound: Vec<u8>,
     /// The server side is gone: reads return end of stream once drained.
     eof: bool,
+    /// The socket's send buffer is full: writes return `WouldBlock`.
+    send_blocked: bool,
 }
 
 impl Read for Pipe {
@@ -54,6 +56,9 @@ impl Read for Pipe {
 
 impl Write for Pipe {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.send_blocked {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         self.outbound.extend_from_slice(data);
         Ok(data.len())
     }
@@ -548,6 +553,21 @@ fn application_data_in_the_servers_last_handshake_flight_is_read_first() {
     p.client_write_all(b"answer");
     p.pump();
     assert_eq!(p.server_read_all(), b"answer");
+}
+
+#[test]
+fn records_the_socket_refused_leave_with_the_next_read() {
+    let mut p = Peers::connect(cs::TLS13_AES_128_GCM_SHA256, &rustls::version::TLS13);
+    p.client.get_mut().send_blocked = true;
+    assert_eq!(p.client.write(b"Pong").unwrap(), 4);
+    p.client.flush().unwrap();
+    assert!(p.client.get_mut().outbound.is_empty());
+    p.client.get_mut().send_blocked = false;
+    // Nothing new to write: the poll loop's read sends the queued record.
+    let err = p.client.read(&mut [0u8; 16]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    p.pump();
+    assert_eq!(p.server_read_all(), b"Pong");
 }
 
 #[test]
