@@ -202,6 +202,7 @@ pub struct Engine {
     flatten: bool,
     warming: bool,
     user_ready: bool,
+    io_gone: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -284,6 +285,7 @@ impl Engine {
             flatten: false,
             warming: false,
             user_ready: false,
+            io_gone: false,
         }
     }
 
@@ -525,7 +527,7 @@ impl Engine {
             return;
         };
         let req = route::request(o, cid, *hedge);
-        self.orders.sent(o.id);
+        self.orders.sent(o);
         let queued = io.send(IoCommand::Place(req)).is_ok();
         if queued {
             self.inflight.push_back(Some(o.id));
@@ -610,7 +612,8 @@ impl Engine {
                 return n;
             };
             let Some(report) = io.poll() else {
-                if io.io_thread_gone() && self.stop.is_none() {
+                if !self.io_gone && io.io_thread_gone() {
+                    self.io_gone = true;
                     self.log(HotLog::IoGone);
                 }
                 return n;
@@ -871,12 +874,9 @@ impl Engine {
         self.flatten = flatten;
     }
 
-    /// Returns true when no order waits for an answer from the exchange.
+    /// Returns true when no command waits for its answer from the exchange.
     pub(super) fn quiet(&self) -> bool {
-        match &self.venue {
-            Venue::Live { .. } => self.inflight.is_empty() && self.orders.open() == 0,
-            _ => true,
-        }
+        self.inflight.is_empty()
     }
 
     /// Returns true when the stop in progress closes every position.

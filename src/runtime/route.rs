@@ -14,7 +14,7 @@ use crate::io::order::{
 };
 use crate::io::ws::user::{ExecType, OrderUpdate};
 use crate::money::Money;
-use crate::orders::{Fill, OrderId, OrderIntent, OrderKind};
+use crate::orders::{Fill, OrderId, OrderIntent, OrderKind, OrderPurpose};
 use crate::types::{Price, Qty, Side, TimestampNs};
 
 /// Orders tracked at once (working plus recently finished).
@@ -83,6 +83,8 @@ enum Phase {
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     order: OrderId,
+    symbol: crate::types::SymbolId,
+    purpose: OrderPurpose,
     phase: Phase,
     /// Cumulative filled quantity reported so far.
     filled: Qty,
@@ -143,11 +145,13 @@ impl OrderTable {
         self.slots.iter_mut().flatten().find(|s| s.order == order)
     }
 
-    /// Starts tracking `order` (just sent). The oldest finished order's slot
-    /// is reused; with every slot working the oldest slot is overwritten.
-    pub fn sent(&mut self, order: OrderId) {
+    /// Starts tracking order `o` (just sent). The oldest finished order's
+    /// slot is reused; with every slot working the oldest slot is overwritten.
+    pub fn sent(&mut self, o: &OrderIntent) {
         let slot = Slot {
-            order,
+            order: o.id,
+            symbol: o.symbol,
+            purpose: o.purpose,
             phase: Phase::Sent,
             filled: Qty::ZERO,
             notional: 0.0,
@@ -160,6 +164,21 @@ impl OrderTable {
         let i = free.unwrap_or(self.next);
         self.slots[i] = Some(slot);
         self.next = (i + 1) % ORDER_SLOTS;
+    }
+
+    /// Calls `f` with the id and symbol of every unfinished take-profit
+    /// order (partials and target): what a shutdown without flattening
+    /// cancels, leaving the protective stops.
+    pub fn open_take_profits(&self, f: &mut impl FnMut(OrderId, crate::types::SymbolId)) {
+        for s in self.slots.iter().flatten() {
+            let tp = matches!(
+                s.purpose,
+                OrderPurpose::Partial1 | OrderPurpose::Partial2 | OrderPurpose::Target
+            );
+            if tp && s.phase != Phase::Done {
+                f(s.order, s.symbol);
+            }
+        }
     }
 
     /// Returns how many tracked orders are not finished.

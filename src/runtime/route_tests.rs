@@ -11,6 +11,13 @@ fn q(v: f64) -> Qty {
     Qty::from_f64(v).unwrap()
 }
 
+fn entry(id: u64) -> OrderIntent {
+    OrderIntent {
+        id: OrderId(id),
+        ..intent(Side::Buy, false, OrderKind::Market)
+    }
+}
+
 fn intent(side: Side, reduce_only: bool, kind: OrderKind) -> OrderIntent {
     OrderIntent {
         id: OrderId(7),
@@ -85,7 +92,7 @@ fn hedge_mode_names_the_leg_and_one_way_mode_sends_reduce_only() {
 #[test]
 fn a_rest_ack_then_a_duplicate_ack_gives_one_core_ack() {
     let mut t = OrderTable::new("te-");
-    t.sent(OrderId(3));
+    t.sent(&entry(3));
     let r = OrderResult {
         symbol: SymbolId(0),
         client_order_id: ClientOrderId::try_new("te-3").unwrap(),
@@ -114,7 +121,7 @@ fn a_rest_ack_then_a_duplicate_ack_gives_one_core_ack() {
 #[test]
 fn a_refused_order_is_rejected_once_and_no_longer_open() {
     let mut t = OrderTable::new("te-");
-    t.sent(OrderId(4));
+    t.sent(&entry(4));
     let r = OrderResult {
         symbol: SymbolId(0),
         client_order_id: ClientOrderId::try_new("te-4").unwrap(),
@@ -135,7 +142,7 @@ fn a_refused_order_is_rejected_once_and_no_longer_open() {
 #[test]
 fn cumulative_fills_become_legs_with_their_own_price() {
     let mut t = OrderTable::new("te-");
-    t.sent(OrderId(9));
+    t.sent(&entry(9));
     let mut ev = Vec::new();
     t.on_update(
         &update(
@@ -180,7 +187,7 @@ fn cumulative_fills_become_legs_with_their_own_price() {
 #[test]
 fn a_cancel_update_reaches_the_core_once() {
     let mut t = OrderTable::new("te-");
-    t.sent(OrderId(5));
+    t.sent(&entry(5));
     let mut ev = Vec::new();
     t.on_update(
         &update("te-5", ExecType::New, OrderStatus::New, 0.0, 0.0),
@@ -213,8 +220,33 @@ fn a_cancel_update_reaches_the_core_once() {
 fn the_table_reuses_finished_slots_without_growing() {
     let mut t = OrderTable::new("te-");
     for i in 0..(ORDER_SLOTS as u64 * 3) {
-        t.sent(OrderId(i));
+        t.sent(&entry(i));
         assert!(t.refuse(OrderId(i), TimestampNs(0)).is_some());
     }
     assert_eq!(t.open(), 0);
+}
+
+#[test]
+fn only_unfinished_take_profit_orders_are_listed_for_a_shutdown() {
+    let mut t = OrderTable::new("te-");
+    t.sent(&entry(1));
+    let tp = |id: u64, purpose: OrderPurpose| OrderIntent {
+        id: OrderId(id),
+        purpose,
+        ..intent(
+            Side::Sell,
+            true,
+            OrderKind::TakeProfitMarket { trigger: px(110.0) },
+        )
+    };
+    t.sent(&tp(2, OrderPurpose::Partial1));
+    t.sent(&tp(3, OrderPurpose::Target));
+    t.sent(&OrderIntent {
+        purpose: OrderPurpose::Stop,
+        ..tp(4, OrderPurpose::Stop)
+    });
+    assert!(t.refuse(OrderId(3), TimestampNs(0)).is_some());
+    let mut listed = Vec::new();
+    t.open_take_profits(&mut |o, _| listed.push(o));
+    assert_eq!(listed, vec![OrderId(2)]);
 }
