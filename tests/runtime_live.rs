@@ -202,6 +202,46 @@ fn read_journal(dir: &Path) -> Journal {
     j
 }
 
+/// Feeds the journaled inputs to a fresh core built from the journaled
+/// session (config text, instrument rules) and returns how many outputs
+/// it produced, panicking at the first one that differs from the journal.
+fn replay(dir: &Path) -> usize {
+    use trading_engine::core::Core;
+    let mut r = journal::Reader::open(dir).unwrap();
+    let mut core = None;
+    let mut expected = std::collections::VecDeque::new();
+    let mut checked = 0;
+    while let Some(rec) = r.next() {
+        let rec = rec.unwrap();
+        match JournalRecord::decode(rec.type_tag, rec.payload).unwrap() {
+            JournalRecord::Session(s) => {
+                let cfg = Config::from_toml_str(s.config_toml).unwrap();
+                let rules = s.rules().unwrap();
+                core = Some(Core::try_with_strategies(&cfg, &rules, scripted(&cfg)).unwrap());
+            }
+            JournalRecord::Input(e) => {
+                assert!(
+                    expected.is_empty(),
+                    "outputs missing before {e:?}: {expected:?}"
+                );
+                let c = core.as_mut().unwrap();
+                c.on_event(&e);
+                while let Some(a) = c.next_action() {
+                    expected.push_back(a);
+                }
+            }
+            JournalRecord::Output(a) => {
+                let want = expected.pop_front();
+                assert_eq!(want, Some(a), "output {checked} differs");
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(expected.is_empty(), "outputs not journaled: {expected:?}");
+    checked
+}
+
 fn exit_reasons(j: &Journal) -> Vec<ExitReason> {
     j.outputs
         .iter()
@@ -247,7 +287,7 @@ fn live_mode_trades_entry_exchange_stop_partial_trailing_exit_and_ends_flat_like
         "{:?}",
         report.service.trades
     );
-    let j = read_journal(&report.journal_dir.unwrap());
+    let j = read_journal(report.journal_dir.as_ref().unwrap());
     let reasons = exit_reasons(&j);
     assert!(reasons.contains(&ExitReason::Partial), "{reasons:?}");
     assert!(reasons.contains(&ExitReason::TrailingStop), "{reasons:?}");
@@ -279,7 +319,7 @@ fn dry_run_journals_the_decision_but_sends_nothing_to_the_exchange() {
     let report = run_in_background(options(&sim, dir.path(), Mode::DryRun, 6))
         .join()
         .unwrap();
-    let j = read_journal(&report.journal_dir.unwrap());
+    let j = read_journal(report.journal_dir.as_ref().unwrap());
     let places = j
         .outputs
         .iter()
@@ -306,11 +346,12 @@ fn paper_mode_fills_in_process_and_never_touches_the_exchange_account() {
         "{:?}",
         report.service.trades
     );
-    let j = read_journal(&report.journal_dir.unwrap());
+    let j = read_journal(report.journal_dir.as_ref().unwrap());
     assert_eq!(j.orders_sent, 0);
     assert!(exit_reasons(&j).contains(&ExitReason::Partial));
     let mut rest = sim_rest(&sim);
     assert!(sim_position(&mut rest).abs() < 1e-9);
+    assert!(replay(report.journal_dir.as_ref().unwrap()) > 10);
 }
 
 #[test]
@@ -338,7 +379,7 @@ fn stop_file_flattens_the_position_and_halts_the_engine() {
     assert!(report.service.stop_file_seen);
     assert!(report.hot.halted, "HALTED after the STOP file");
     assert_eq!(report.hot.open_positions, 0);
-    let j = read_journal(&report.journal_dir.unwrap());
+    let j = read_journal(report.journal_dir.as_ref().unwrap());
     assert!(exit_reasons(&j).contains(&ExitReason::Emergency));
     assert!(j.inputs.iter().any(|e| matches!(
         e,
@@ -391,7 +432,7 @@ fn a_dropped_market_stream_reconnects_and_backfills_without_missing_or_duplicate
     });
     let report = run_in_background(o).join().unwrap();
     assert!(report.hot.ws.connects >= 2, "{:?}", report.hot.ws);
-    let j = read_journal(&report.journal_dir.unwrap());
+    let j = read_journal(report.journal_dir.as_ref().unwrap());
     assert!(j.backfilled >= 1, "no backfill");
     // Every minute from the first live one to the last is covered exactly once:
     // by trades or by one candle, never both.
