@@ -582,8 +582,19 @@ impl Engine {
     }
 
     /// Routes an exchange answer through the stop coalescer into the queue.
+    /// A fill that closes what is left of a position carries the core's
+    /// exact open quantity (decimal text and grid bits may differ by an ulp).
     fn exchange_event(&mut self, e: Event, ts: TimestampNs) {
-        let out = self.stops.on_exchange(&e);
+        let mut out = self.stops.on_exchange(&e);
+        if let Some(Event::Fill(f)) = out.to_core.as_mut() {
+            if let Some(q) = self
+                .core
+                .position(f.symbol)
+                .and_then(|p| route::same_qty(f.qty, p.open_qty))
+            {
+                f.qty = q;
+            }
+        }
         self.apply_stop_out(out, ts);
     }
 

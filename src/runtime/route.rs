@@ -17,6 +17,18 @@ use crate::money::Money;
 use crate::orders::{Fill, OrderId, OrderIntent, OrderKind, OrderPurpose};
 use crate::types::{Price, Qty, Side, TimestampNs};
 
+/// Two quantities closer than this are the same grid quantity (steps are
+/// at least 1e-8; fixed-point rounding differs by about 1e-10).
+pub const QTY_EPSILON: f64 = 1e-9;
+
+/// Returns `theirs` when `ours` and `theirs` are the same quantity up to
+/// fixed-point rounding, `None` otherwise. Used to express an exchange
+/// quantity in the core's exact bits.
+#[must_use]
+pub fn same_qty(exchange: Qty, ours: Qty) -> Option<Qty> {
+    ((exchange.to_f64() - ours.to_f64()).abs() < QTY_EPSILON).then_some(ours)
+}
+
 /// Orders tracked at once (working plus recently finished).
 pub const ORDER_SLOTS: usize = 256;
 
@@ -85,6 +97,8 @@ struct Slot {
     order: OrderId,
     symbol: crate::types::SymbolId,
     purpose: OrderPurpose,
+    /// Quantity asked, in the core's own representation.
+    qty: Qty,
     phase: Phase,
     /// Cumulative filled quantity reported so far.
     filled: Qty,
@@ -152,6 +166,7 @@ impl OrderTable {
             order: o.id,
             symbol: o.symbol,
             purpose: o.purpose,
+            qty: o.qty,
             phase: Phase::Sent,
             filled: Qty::ZERO,
             notional: 0.0,
@@ -256,9 +271,13 @@ impl OrderTable {
             slot.exchange_id = u.order_id;
             out(Event::Ack { order, ts });
         }
-        if u.filled_qty > slot.filled {
-            let total_notional = u.avg_price.to_f64() * u.filled_qty.to_f64();
-            let qty = Qty::from_bits(u.filled_qty.to_bits() - slot.filled.to_bits());
+        // The exchange's decimal text and the core's grid arithmetic may
+        // differ in the last bits: a fill of the whole order is the core's
+        // own quantity, so its position ends exactly flat.
+        let filled = same_qty(u.filled_qty, slot.qty).unwrap_or(u.filled_qty);
+        if filled > slot.filled {
+            let total_notional = u.avg_price.to_f64() * filled.to_f64();
+            let qty = Qty::from_bits(filled.to_bits() - slot.filled.to_bits());
             let leg_notional = total_notional - slot.notional;
             let price_f = if qty.to_f64() > 0.0 {
                 leg_notional / qty.to_f64()
@@ -266,7 +285,7 @@ impl OrderTable {
                 u.avg_price.to_f64()
             };
             let price = Price::from_f64(price_f).unwrap_or(u.avg_price);
-            slot.filled = u.filled_qty;
+            slot.filled = filled;
             slot.notional = total_notional;
             out(Event::Fill(Fill {
                 order,

@@ -250,3 +250,26 @@ fn only_unfinished_take_profit_orders_are_listed_for_a_shutdown() {
     t.open_take_profits(&mut |o, _| listed.push(o));
     assert_eq!(listed, vec![OrderId(2)]);
 }
+
+#[test]
+fn a_complete_fill_reported_in_decimal_text_carries_the_cores_exact_quantity() {
+    let mut t = OrderTable::new("te-");
+    // The core's quantity is a grid subtraction one ulp off the decimal value.
+    let ours = Qty::from_bits(q(0.0828).to_bits() + 1);
+    t.sent(&OrderIntent {
+        id: OrderId(14),
+        qty: ours,
+        ..entry(14)
+    });
+    let mut ev = Vec::new();
+    t.on_update(
+        &update("te-14", ExecType::Trade, OrderStatus::Filled, 0.0828, 100.0),
+        TimestampNs(1),
+        &mut |e| ev.push(e),
+    );
+    let Some(Event::Fill(f)) = ev.last().copied() else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(f.qty, ours);
+    assert_eq!(same_qty(q(0.0828), q(0.0827)), None);
+}
