@@ -184,6 +184,8 @@ pub struct Engine {
     pub(super) clock: SystemClock,
     orders: OrderTable,
     stops: StopCoalescer,
+    /// The actions of the event being handled (reserved at the core's queue size).
+    batch: Vec<Action>,
     /// Commands in flight to the I/O thread, in order: `Some(order)` for a
     /// placement, `None` for a cancel.
     inflight: VecDeque<Option<OrderId>>,
@@ -265,6 +267,7 @@ impl Engine {
             clock: p.clock,
             orders: OrderTable::new(&p.prefix),
             stops: StopCoalescer::new(usize::from(p.symbols)),
+            batch: Vec::with_capacity(crate::core::ACTION_CAPACITY),
             inflight: VecDeque::with_capacity(EVENT_QUEUE),
             events: VecDeque::with_capacity(EVENT_QUEUE),
             held: VecDeque::with_capacity(GAP_BUFFER),
@@ -466,19 +469,53 @@ impl Engine {
             }
             _ => self.core.on_event(&e),
         }
+        // Orders leave first (the input is already journaled, so a restart
+        // regenerates them); then every output is journaled in order.
+        self.batch.clear();
         while let Some(a) = self.core.next_action() {
-            self.journal(ts, &JournalRecord::Output(a));
-            match a {
+            if self.batch.len() == self.batch.capacity() {
+                // Cannot happen (the core's queue is no longer than the
+                // batch); handled in order rather than grown.
+                self.act(a, ts);
+                continue;
+            }
+            self.batch.push(a);
+        }
+        for k in 0..self.batch.len() {
+            match self.batch[k] {
                 Action::Place(o) => self.place(&o, ts),
                 Action::Cancel { order, symbol } => self.cancel(order, symbol, ts),
-                Action::Record(Record::TradeClosed(t)) => {
-                    self.counters.closed_trades += 1;
-                    // A full queue loses the summary row only; the journal has it.
-                    let _ = self.out.push(FromHot::TradeClosed(t));
-                }
-                Action::Record(_) => {}
-                Action::Log(l) => self.log(HotLog::Core(l)),
+                _ => {}
             }
+        }
+        for k in 0..self.batch.len() {
+            let a = self.batch[k];
+            self.journal(ts, &JournalRecord::Output(a));
+            self.note(a);
+        }
+    }
+
+    /// Routes and journals one action at once.
+    fn act(&mut self, a: Action, ts: TimestampNs) {
+        match a {
+            Action::Place(o) => self.place(&o, ts),
+            Action::Cancel { order, symbol } => self.cancel(order, symbol, ts),
+            _ => {}
+        }
+        self.journal(ts, &JournalRecord::Output(a));
+        self.note(a);
+    }
+
+    /// Counts and forwards what an output means outside the core.
+    fn note(&mut self, a: Action) {
+        match a {
+            Action::Place(_) | Action::Cancel { .. } | Action::Record(_) => {}
+            Action::Log(l) => self.log(HotLog::Core(l)),
+        }
+        if let Action::Record(Record::TradeClosed(t)) = a {
+            self.counters.closed_trades += 1;
+            // A full queue loses the summary row only; the journal has it.
+            let _ = self.out.push(FromHot::TradeClosed(t));
         }
     }
 
