@@ -1,3 +1,5 @@
+//! Tests of the order routing: client ids, requests, the order table.
+
 use super::*;
 use crate::io::order::{OrderAck, OrderStatus};
 use crate::orders::{OrderPurpose, PositionId};

@@ -1,3 +1,5 @@
+//! Tests of the stop coalescer: storms, late fills, exchange-side cancels.
+
 use super::*;
 use crate::money::Money;
 use crate::orders::{Fill, OrderKind, PositionId};

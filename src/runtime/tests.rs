@@ -1,3 +1,5 @@
+//! Tests of the demo configuration against the simulator's generated market.
+
 use crate::bingx_sim::source::{MarketSource, Precision};
 use crate::config::Config;
 use crate::core::{Action, Core, Event, Record};

@@ -17,21 +17,21 @@ use ringbuf::spsc::{Consumer, Producer};
 use crate::clock::{Clock, SystemClock};
 use crate::core::{Action, Command, Core, Event, Record, StageProbe};
 use crate::feed::MarketEvent;
-use crate::io::bridge::{HotSide, IoReport};
-use crate::io::order::{IoCommand, OrderRef};
+use crate::io::bridge::HotSide;
 use crate::journal_schema::{
-    self as js, ExchangeError, ExchangeErrorKind, FrameTiming, JournalRecord, OperatorSource,
-    StreamKind, StreamState,
+    self as js, FrameTiming, JournalRecord, OperatorSource, StreamKind, StreamState,
 };
 use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
-use crate::money::Money;
 use crate::sim::SimExchange;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
-use super::msg::{FromHot, HotLog, Status, StopReason, ToHot};
-use super::route::{self, OrderTable, ResultEffect};
-use super::stops::{StopCoalescer, StopOut};
+mod live;
+mod status;
+
+use super::msg::{FromHot, HotLog, StopReason, ToHot};
+use super::route::OrderTable;
+use super::stops::StopCoalescer;
 use super::timed::Stamped;
 use crate::orders::{OrderId, OrderPurpose};
 
@@ -553,229 +553,6 @@ impl Engine {
         }
     }
 
-    /// Queues a placement for the I/O thread and journals it; a full queue
-    /// refuses the order to the core.
-    fn send_live_place(&mut self, o: &crate::orders::OrderIntent, ts: TimestampNs) {
-        let Venue::Live { io, hedge } = &mut self.venue else {
-            return;
-        };
-        let Some(cid) = route::client_id(self.orders.prefix(), o.id) else {
-            self.events.push_back(Event::Rejected { order: o.id, ts });
-            return;
-        };
-        let req = route::request(o, cid, *hedge);
-        self.orders.sent(o);
-        let queued = io.send(IoCommand::Place(req)).is_ok();
-        if queued {
-            self.inflight.push_back(Some(o.id));
-        }
-        self.journal(
-            ts,
-            &JournalRecord::OrderSent {
-                order: o.id,
-                client_id: cid,
-                symbol: o.symbol,
-                side: o.side,
-                ts,
-            },
-        );
-        if !queued {
-            self.log(HotLog::QueueFull(o.id));
-            if let Some(e) = self.orders.refuse(o.id, ts) {
-                self.exchange_event(e, ts);
-            }
-        }
-    }
-
-    fn send_live_cancel(&mut self, order: OrderId, symbol: SymbolId) {
-        let Venue::Live { io, .. } = &mut self.venue else {
-            return;
-        };
-        let Some(cid) = route::client_id(self.orders.prefix(), order) else {
-            return;
-        };
-        let cmd = IoCommand::Cancel {
-            symbol,
-            order: OrderRef::Client(cid),
-        };
-        if io.send(cmd).is_ok() {
-            self.inflight.push_back(None);
-        } else {
-            self.log(HotLog::QueueFull(order));
-        }
-    }
-
-    fn apply_stop_out(&mut self, out: StopOut, ts: TimestampNs) {
-        if let Some(e) = out.to_core {
-            self.events.push_back(e);
-        }
-        if let Some(id) = out.cancel {
-            let symbol = self.stops.symbol_of(id).unwrap_or(self.symbol0);
-            self.send_live_cancel(id, symbol);
-        }
-        if let Some(next) = out.place {
-            self.send_live_place(&next, ts);
-        }
-    }
-
-    /// Routes an exchange answer through the stop coalescer into the queue.
-    /// A fill that closes what is left of a position carries the core's
-    /// exact open quantity (decimal text and grid bits may differ by an ulp).
-    fn exchange_event(&mut self, e: Event, ts: TimestampNs) {
-        let mut out = self.stops.on_exchange(&e);
-        if let Some(Event::Fill(f)) = out.to_core.as_mut() {
-            if let Some(q) = self
-                .core
-                .position(f.symbol)
-                .and_then(|p| route::same_qty(f.qty, p.open_qty))
-            {
-                f.qty = q;
-            }
-        }
-        self.apply_stop_out(out, ts);
-    }
-
-    fn cancel(&mut self, order: OrderId, symbol: SymbolId, ts: TimestampNs) {
-        self.counters.cancels += 1;
-        match &mut self.venue {
-            Venue::Live { .. } => {
-                if self.stops.tracks(order) && !self.stops.on_cancel(order).send_original {
-                    return;
-                }
-                self.send_live_cancel(order, symbol);
-            }
-            Venue::Paper(sim) => {
-                let events = &mut self.events;
-                sim.cancel(order, &mut |e| events.push_back(e));
-            }
-            Venue::DryRun => self.events.push_back(Event::Cancelled { order, ts }),
-        }
-    }
-
-    /// Drains the I/O thread's reports into the core; returns how many.
-    pub fn poll_io(&mut self) -> usize {
-        let mut n = 0;
-        loop {
-            let Venue::Live { io, .. } = &mut self.venue else {
-                return n;
-            };
-            let Some(report) = io.poll() else {
-                if !self.io_gone && io.io_thread_gone() {
-                    self.io_gone = true;
-                    self.log(HotLog::IoGone);
-                }
-                return n;
-            };
-            n += 1;
-            let ts = self.market_now();
-            match report {
-                IoReport::Order(r) => {
-                    let kind = self.inflight.pop_front().flatten();
-                    if kind.is_none() {
-                        continue;
-                    }
-                    match self.orders.on_place_result(&r, ts) {
-                        ResultEffect::None => {
-                            if let (Some(order), crate::io::order::OrderOutcome::Unknown) =
-                                (kind, r.outcome)
-                            {
-                                self.log(HotLog::OrderUnknown(order));
-                            }
-                        }
-                        ResultEffect::Acked { event, exchange_id } => {
-                            if let Event::Ack { order, .. } = event {
-                                self.journal(
-                                    ts,
-                                    &JournalRecord::OrderAcked {
-                                        order,
-                                        exchange_id,
-                                        ts,
-                                    },
-                                );
-                            }
-                            self.exchange_event(event, ts);
-                            self.drain_events();
-                        }
-                        ResultEffect::Rejected { event, code } => {
-                            if let Event::Rejected { order, .. } = event {
-                                self.journal(
-                                    ts,
-                                    &JournalRecord::ExchangeError(ExchangeError {
-                                        order,
-                                        kind: if code == 0 {
-                                            ExchangeErrorKind::Transport
-                                        } else {
-                                            ExchangeErrorKind::Api
-                                        },
-                                        code,
-                                        http_status: 0,
-                                        ts,
-                                    }),
-                                );
-                                self.log(HotLog::OrderRejected { order, code });
-                            }
-                            self.exchange_event(event, ts);
-                            self.drain_events();
-                        }
-                    }
-                }
-                IoReport::User(crate::io::ws::UserEvent::Order(u)) => {
-                    let mut got = [None; 4];
-                    let mut k = 0;
-                    self.orders.on_update(&u, ts, &mut |e| {
-                        if let Some(slot) = got.get_mut(k) {
-                            *slot = Some(e);
-                            k += 1;
-                        }
-                    });
-                    for e in got.into_iter().flatten() {
-                        self.exchange_event(e, ts);
-                    }
-                    self.drain_events();
-                }
-                IoReport::User(crate::io::ws::UserEvent::Balance(b)) => {
-                    let rec = JournalRecord::Balance {
-                        balance: Money::from_f64(b.wallet.to_f64()),
-                        available: Money::from_f64(b.cross_wallet.to_f64()),
-                        ts,
-                    };
-                    self.journal(ts, &rec);
-                }
-                IoReport::User(_) => {}
-                IoReport::Stream(s) => {
-                    if s == crate::io::bridge::StreamStatus::Connected {
-                        self.user_ready = true;
-                    }
-                    self.journal_stream(StreamKind::User, s, ts);
-                    self.log(HotLog::UserStream(s));
-                }
-            }
-        }
-    }
-
-    fn journal_stream(
-        &mut self,
-        kind: StreamKind,
-        s: crate::io::bridge::StreamStatus,
-        ts: TimestampNs,
-    ) {
-        use crate::io::bridge::StreamStatus as S;
-        let (state, from, to) = match s {
-            S::Connected => (StreamState::Connected, ts, ts),
-            S::Disconnected(_) => (StreamState::Disconnected, ts, ts),
-            S::Outage(w) => (StreamState::Outage, w.from, w.to),
-            S::ListenKeyRenewed | S::ListenKeyFailed => (StreamState::ListenKeyRenewed, ts, ts),
-        };
-        let rec = JournalRecord::Stream(js::StreamStatus {
-            stream: kind,
-            state,
-            from,
-            to,
-            ts,
-        });
-        self.journal(ts, &rec);
-    }
-
     /// Handles a market-stream status change.
     pub fn on_market_status(&mut self, ev: MarketStatus) {
         let ts = self.market_now();
@@ -948,88 +725,6 @@ impl Engine {
     pub fn tick(&mut self) {
         let now = self.market_now();
         self.dispatch(Event::Clock(now));
-    }
-
-    /// Publishes the latency interval and sends a status snapshot.
-    pub fn publish(&mut self) {
-        let _ = self.latency.publish();
-        let core = &self.core;
-        let pos = core.position(self.symbol0);
-        let positions = self.open_positions();
-        let status = Status {
-            market_ts: self.time.last_ts,
-            equity: core.equity(),
-            cash: core.cash().to_f64(),
-            positions: u32::try_from(positions).unwrap_or(u32::MAX),
-            position_qty: pos.map_or(0.0, |p| match p.side {
-                crate::types::Side::Buy => p.open_qty.to_f64(),
-                crate::types::Side::Sell => -p.open_qty.to_f64(),
-            }),
-            halted: core.halted().is_some(),
-            frames: self.counters.frames,
-            trades: self.counters.trades,
-            orders: self.counters.orders,
-            fills: self.counters.fills,
-            closed_trades: self.counters.closed_trades,
-            last_price: self.last_price,
-            connected: self.connected,
-        };
-        let _ = self.out.push(FromHot::Status(status));
-    }
-
-    /// Writes the periodic equity sample and state snapshot.
-    pub fn snapshot(&mut self) {
-        let ts = self.market_now();
-        let core = &self.core;
-        let equity = Money::from_f64(core.equity());
-        let cash = core.cash();
-        let peak = Money::from_f64(core.risk().peak_equity());
-        let mut snap = js::Snapshot {
-            ts,
-            equity,
-            cash,
-            peak,
-            halted: core.halted().is_some(),
-            working_orders: u32::try_from(self.orders.open()).unwrap_or(u32::MAX),
-            trades: u32::try_from(self.counters.closed_trades).unwrap_or(u32::MAX),
-            positions: [None; js::SNAPSHOT_MAX_POSITIONS],
-        };
-        let mut k = 0;
-        for i in 0..js::SNAPSHOT_MAX_POSITIONS as u16 {
-            if let Some(p) = core.position(SymbolId(i)) {
-                let mark = if i == 0 {
-                    self.last_price
-                } else {
-                    p.entry_price
-                };
-                let dir = if p.side == crate::types::Side::Buy {
-                    1.0
-                } else {
-                    -1.0
-                };
-                snap.positions[k] = Some(js::PositionSnap {
-                    position: p.id,
-                    symbol: p.symbol,
-                    side: p.side,
-                    state: p.state,
-                    qty: p.open_qty,
-                    entry: crate::types::Price::from_f64(p.entry_price).unwrap_or(p.stop),
-                    stop: p.stop,
-                    unrealized: Money::from_f64(dir * (mark - p.entry_price) * p.open_qty.to_f64()),
-                });
-                k += 1;
-            }
-        }
-        self.journal(
-            ts,
-            &JournalRecord::Equity {
-                equity,
-                cash,
-                peak,
-                ts,
-            },
-        );
-        self.journal(ts, &JournalRecord::Snapshot(snap));
     }
 }
 
