@@ -223,7 +223,10 @@ pub struct Rebuilt {
     /// Cancels requested without a journaled outcome.
     pub pending_cancels: Vec<PendingCancel>,
     /// Actions the core produced for the journal's last input that the
-    /// journal lacks (the previous life may not have executed them).
+    /// journal lacks (the previous life may not have executed them). A
+    /// restarting engine that executes them journals them as outputs
+    /// *before* its session record: replay then matches them; otherwise they
+    /// are counted in [`ReplayCounts::unjournaled`].
     pub unjournaled: Vec<Action>,
     /// What was read.
     pub counts: ReplayCounts,

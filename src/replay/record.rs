@@ -111,9 +111,12 @@ impl SimSession {
     /// `mode`, time `ts`, `cfg` and `rules`). A journal that already holds
     /// a session is a restart: the core is rebuilt from it (its first
     /// session's config) and continues; `sim` is the exchange, which
-    /// outlives the engine. Orders of a crashed previous life whose outcome
-    /// was lost are listed by [`in_flight`](Self::in_flight); they are not
-    /// resolved here.
+    /// outlives the engine. Actions the core produced for the previous
+    /// life's last input that the journal lacks (a crash between the input
+    /// and its outputs) are journaled as outputs *before* the session
+    /// record, which is where replay expects them, and then executed. Orders
+    /// of a crashed previous life whose outcome was lost are listed by
+    /// [`in_flight`](Self::in_flight); they are not resolved here.
     ///
     /// # Errors
     /// [`RecordError`] when the journal cannot be rebuilt or opened, the
@@ -132,6 +135,10 @@ impl SimSession {
         let mut writer = journal::Writer::open(dir, options).map_err(RecordError::Open)?;
         let rebuilt = rebuild(dir).map_err(RecordError::Rebuild)?;
         let in_flight = rebuilt.in_flight;
+        for action in &rebuilt.unjournaled {
+            schema::write(&mut writer, ts, &JournalRecord::Output(*action))
+                .map_err(RecordError::Append)?;
+        }
         let core = match rebuilt.core {
             Some(core) => core,
             None => Core::try_new(cfg, rules).map_err(RecordError::Core)?,
@@ -151,14 +158,17 @@ impl SimSession {
             config_toml: &config_toml,
         });
         schema::write(&mut writer, ts, &session).map_err(RecordError::Append)?;
-        Ok(Self {
+        let mut s = Self {
             core,
             sim,
             writer,
             queue: VecDeque::with_capacity(64),
-            actions: Vec::with_capacity(64),
+            actions: rebuilt.unjournaled,
             in_flight,
-        })
+        };
+        s.execute_actions(ts)?;
+        s.drain()?;
+        Ok(s)
     }
 
     /// Returns the core.
@@ -222,10 +232,7 @@ impl SimSession {
     pub fn flush_exchange(&mut self) -> Result<(), RecordError> {
         let queue = &mut self.queue;
         self.sim.flush(&mut |e| queue.push_back(e));
-        while let Some(e) = self.queue.pop_front() {
-            self.dispatch(e)?;
-        }
-        Ok(())
+        self.drain()
     }
 
     /// Ends the session cleanly: flushes and closes the journal. Returns the
@@ -242,6 +249,12 @@ impl SimSession {
     /// quiet.
     fn dispatch(&mut self, event: Event) -> Result<(), RecordError> {
         self.queue.push_back(event);
+        self.drain()
+    }
+
+    /// Journals and feeds every queued event, oldest first, with the
+    /// exchange's answers, until quiet.
+    fn drain(&mut self) -> Result<(), RecordError> {
         while let Some(e) = self.queue.pop_front() {
             let ts = event_ts(&e);
             if let Event::Ack { order, ts } = e {
@@ -258,27 +271,34 @@ impl SimSession {
                 actions.push(a)
             })
             .map_err(RecordError::Journal)?;
-            for k in 0..self.actions.len() {
-                let queue = &mut self.queue;
-                match self.actions[k] {
-                    Action::Place(o) => {
-                        let client_id = ClientOrderId::from_sequence(CLIENT_ID_PREFIX, o.id.0)
-                            .unwrap_or(ClientOrderId::EMPTY);
-                        let sent = JournalRecord::OrderSent {
-                            order: o.id,
-                            client_id,
-                            symbol: o.symbol,
-                            side: o.side,
-                            ts,
-                        };
-                        schema::write(&mut self.writer, ts, &sent).map_err(RecordError::Append)?;
-                        self.sim.submit(&o, &mut |e| queue.push_back(e));
-                    }
-                    Action::Cancel { order, .. } => {
-                        self.sim.cancel(order, &mut |e| queue.push_back(e));
-                    }
-                    Action::Record(_) | Action::Log(_) => {}
+            self.execute_actions(ts)?;
+        }
+        Ok(())
+    }
+
+    /// Routes `self.actions` to the exchange (order-sent records for
+    /// placements); the answers go to the queue.
+    fn execute_actions(&mut self, ts: TimestampNs) -> Result<(), RecordError> {
+        for k in 0..self.actions.len() {
+            let queue = &mut self.queue;
+            match self.actions[k] {
+                Action::Place(o) => {
+                    let client_id = ClientOrderId::from_sequence(CLIENT_ID_PREFIX, o.id.0)
+                        .unwrap_or(ClientOrderId::EMPTY);
+                    let sent = JournalRecord::OrderSent {
+                        order: o.id,
+                        client_id,
+                        symbol: o.symbol,
+                        side: o.side,
+                        ts,
+                    };
+                    schema::write(&mut self.writer, ts, &sent).map_err(RecordError::Append)?;
+                    self.sim.submit(&o, &mut |e| queue.push_back(e));
                 }
+                Action::Cancel { order, .. } => {
+                    self.sim.cancel(order, &mut |e| queue.push_back(e));
+                }
+                Action::Record(_) | Action::Log(_) => {}
             }
         }
         Ok(())

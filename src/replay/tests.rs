@@ -650,3 +650,77 @@ fn journal_event_allocates_nothing_after_warm_up() {
     assert!(actions > 0);
     assert_eq!(info.count_total, 0, "journal_event allocated");
 }
+
+/// Index of the first input followed by a placement among its outputs, and
+/// the number of its outputs.
+fn input_with_place(all: &[(u64, u16, i64, Vec<u8>)]) -> (usize, usize) {
+    let k = all.iter().position(|r| r.1 == tags::PLACE).unwrap();
+    let input = (0..k).rev().find(|&i| schema::is_input(all[i].1)).unwrap();
+    let n = all[input + 1..]
+        .iter()
+        .take_while(|r| schema::is_output(r.1))
+        .count();
+    (input, n)
+}
+
+#[test]
+fn outputs_lost_to_a_crash_before_a_restart_are_counted_not_mismatched() {
+    let (dir, _, _) = journal_fixture();
+    let all = records(dir.path());
+    let (input, n) = input_with_place(&all);
+    assert!(n >= 2);
+    let session = all[0].clone();
+    assert_eq!(session.1, tags::SESSION);
+    // The crash lost the outputs; the restart wrote its session record.
+    let mut lost = all[..=input].to_vec();
+    lost.push(session.clone());
+    lost.extend_from_slice(&all[input + 1 + n..]);
+    let copy = tempfile::tempdir().unwrap();
+    write_records(copy.path(), &lost);
+    let report = replay(copy.path(), &mut |_| {}).unwrap();
+    assert_eq!(report.first_mismatch, None);
+    assert_eq!(report.counts.unjournaled, n as u64);
+    assert_eq!(report.counts.sessions, 2);
+    // The restart journaled them before its session record: all matched.
+    let mut recovered = all[..=input + n].to_vec();
+    recovered.push(session);
+    recovered.extend_from_slice(&all[input + 1 + n..]);
+    let copy2 = tempfile::tempdir().unwrap();
+    write_records(copy2.path(), &recovered);
+    let report = replay(copy2.path(), &mut |_| {}).unwrap();
+    assert_eq!(report.first_mismatch, None);
+    assert_eq!(report.counts.unjournaled, 0);
+}
+
+#[test]
+fn a_sim_session_restarted_after_a_crash_journals_and_executes_the_lost_outputs() {
+    let (dir, _, _) = journal_fixture();
+    let all = records(dir.path());
+    let (input, n) = input_with_place(&all);
+    let copy = tempfile::tempdir().unwrap();
+    write_records(copy.path(), &all[..=input]);
+    let before = rebuild(copy.path()).unwrap();
+    assert_eq!(before.unjournaled.len(), n);
+    assert_eq!(before.in_flight.len(), 1);
+    let cfg = Config::default();
+    let s = SimSession::open(
+        copy.path(),
+        &cfg,
+        &[rules()],
+        sim(&cfg),
+        Mode::Paper,
+        TimestampNs(0),
+        options(256 << 10),
+    )
+    .unwrap();
+    assert_eq!(s.in_flight().len(), 1);
+    s.finish().unwrap();
+    let after = rebuild(copy.path()).unwrap();
+    assert!(after.unjournaled.is_empty());
+    assert_eq!(after.counts.unjournaled, 0);
+    // The exchange answered the placement (a fresh simulated exchange has
+    // no price yet, so it rejects it): nothing is in flight any more.
+    assert!(after.in_flight.is_empty(), "{:?}", after.in_flight);
+    assert_eq!(after.first_mismatch, None);
+    assert!(after.counts.inputs > before.counts.inputs);
+}
