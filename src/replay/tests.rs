@@ -724,3 +724,43 @@ fn a_sim_session_restarted_after_a_crash_journals_and_executes_the_lost_outputs(
     assert_eq!(after.first_mismatch, None);
     assert!(after.counts.inputs > before.counts.inputs);
 }
+
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config as RunnerConfig, TestRunner};
+
+    #[test]
+    fn prop_rebuild_after_a_cut_at_any_offset_equals_a_core_fed_the_same_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::default();
+        let rows = rows(2);
+        let (_, _) = session(dir.path(), &cfg, sim(&cfg), &rows, true);
+        let all_inputs = inputs(&records(dir.path()));
+        let last = segments(dir.path()).pop().unwrap();
+        let used = fs::read(&last)
+            .unwrap()
+            .iter()
+            .rposition(|&b| b != 0)
+            .unwrap() as u64
+            + 1;
+        let mut runner = TestRunner::new(RunnerConfig {
+            cases: 24,
+            ..RunnerConfig::default()
+        });
+        let offsets = prop_oneof![
+            Just(0u64),
+            Just(64u64),
+            64u64..=used,
+            Just(used),
+            (used - 40)..=used,
+        ];
+        runner
+            .run(&(offsets, any::<bool>()), |(offset, zero)| {
+                let rebuilt = crash_at(dir.path(), &all_inputs, offset, zero);
+                prop_assert!(rebuilt.counts.inputs as usize <= all_inputs.len());
+                Ok(())
+            })
+            .unwrap();
+    }
+}
