@@ -1,11 +1,11 @@
 //! [`SimSession`]: a journaling driver of the core against the in-process
 //! [`SimExchange`], the way the backtest drives it, writing exactly what the
 //! live runtime writes: a session record at every start, then every event
-//! through [`journal_event`](super::journal_event) (input, then outputs),
+//! through [`journal_event`] (input, then outputs),
 //! plus order-sent and order-acked records.
 //!
 //! Consumes market data rows and control commands; produces a journal that
-//! [`replay`](super::replay) and [`rebuild`](super::rebuild) read. Opening a
+//! [`replay`](super::replay) and [`rebuild`] read. Opening a
 //! journal that already holds a session is a restart: the core is rebuilt
 //! from the journal and continues. Used by the replay tests, the CLI tests
 //! and the replay throughput harness; cold path (it allocates per action).
