@@ -764,3 +764,31 @@ mod property_tests {
             .unwrap();
     }
 }
+
+#[test]
+fn rebuild_reads_a_journal_its_writer_is_still_appending_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config::default();
+    let rows = rows(2);
+    let mut s = SimSession::open(
+        dir.path(),
+        &cfg,
+        &[rules()],
+        sim(&cfg),
+        Mode::Paper,
+        rows[0].timestamp(),
+        options(256 << 10),
+    )
+    .unwrap();
+    for (k, r) in rows.iter().enumerate() {
+        s.on_row(r).unwrap();
+        if k == 1800 || k == rows.len() - 1 {
+            let rebuilt = rebuild(dir.path()).unwrap();
+            assert_same_state(rebuilt.core.as_ref().unwrap(), s.core());
+            assert_eq!(rebuilt.next_seq, s.next_seq());
+            assert_eq!(rebuilt.torn, None);
+            assert_eq!(rebuilt.first_mismatch, None);
+        }
+    }
+    s.finish().unwrap();
+}
