@@ -31,7 +31,9 @@
 //! # Torn tails and lost outputs
 //! A crash can leave a partly written record at the end of the last segment
 //! (the writer zeroes it when it reopens): the pass stops there and reports
-//! it in `torn`. Corruption anywhere else is [`ReplayError::Corrupt`]. A
+//! it in `torn`. Corruption anywhere else is [`ReplayError::Corrupt`],
+//! including a segment whose end marker was lost while a later segment
+//! exists (a writer's recovery repairs that on open). A
 //! restarting engine opens its [`journal::Writer`] first (recovery settles
 //! the tail: a record whose padding alone was cut is kept by the writer but
 //! refused by a reader of the raw files) and then rebuilds, so the rebuild
@@ -316,5 +318,7 @@ pub fn replay(
     })
 }
 
+#[cfg(test)]
+mod crash_tests;
 #[cfg(test)]
 mod tests;

@@ -79,7 +79,21 @@ impl Pass {
         let mut reader = journal::Reader::open(dir).map_err(ReplayError::Open)?;
         loop {
             match reader.next() {
-                None => break,
+                None => {
+                    // A clean end before a later segment: the crash lost
+                    // this segment's end marker (a writer's recovery
+                    // repairs it), so the later records are out of reach.
+                    if let Some((segment, offset)) = reader.position() {
+                        if let Some(next_first_seq) = next_segment(dir, segment) {
+                            return Err(ReplayError::Corrupt {
+                                segment: segment.to_path_buf(),
+                                offset,
+                                reason: journal::Corruption::MissingMarker { next_first_seq },
+                            });
+                        }
+                    }
+                    break;
+                }
                 Some(Ok(rec)) => {
                     pass.counts.records += 1;
                     pass.on_record(rec.seq, rec.type_tag, rec.payload)?;
@@ -95,7 +109,7 @@ impl Pass {
                     offset,
                     reason,
                 })) => {
-                    if !is_last_segment(dir, &segment) {
+                    if next_segment(dir, &segment).is_some() {
                         return Err(ReplayError::Corrupt {
                             segment,
                             offset,
@@ -358,31 +372,28 @@ fn output_action(seq: u64, tag: u16, payload: &[u8]) -> Result<Action, ReplayErr
     }
 }
 
-/// True when no segment file in `dir` sorts after `segment` (segment names
-/// are fixed-width, zero-padded first sequence numbers).
-fn is_last_segment(dir: &Path, segment: &Path) -> bool {
+/// Returns the first sequence number of the earliest segment file in `dir`
+/// that sorts after `segment` (segment names are fixed-width, zero-padded
+/// first sequence numbers), or `None` when `segment` is the last.
+fn next_segment(dir: &Path, segment: &Path) -> Option<u64> {
     let template = journal::segment_file_name(0);
-    let (Some(first_digit), Some(last_digit)) = (template.find('0'), template.rfind('0')) else {
-        return true;
-    };
+    let (first_digit, last_digit) = (template.find('0')?, template.rfind('0')?);
     let (prefix, suffix) = (&template[..first_digit], &template[last_digit + 1..]);
-    let is_segment = |name: &str| {
-        name.len() == template.len()
-            && name.starts_with(prefix)
-            && name.ends_with(suffix)
-            && name[first_digit..=last_digit]
-                .bytes()
-                .all(|b| b.is_ascii_digit())
+    let seq_of = |name: &str| -> Option<u64> {
+        if name.len() != template.len() || !name.starts_with(prefix) || !name.ends_with(suffix) {
+            return None;
+        }
+        let digits = name.get(first_digit..=last_digit)?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
     };
-    let Some(current) = segment.file_name().and_then(|n| n.to_str()) else {
-        return true;
-    };
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return true;
-    };
-    !entries.flatten().any(|e| {
-        e.file_name()
-            .to_str()
-            .is_some_and(|n| is_segment(n) && n > current)
-    })
+    let current = seq_of(segment.file_name()?.to_str()?)?;
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(seq_of))
+        .filter(|&seq| seq > current)
+        .min()
 }

@@ -1,7 +1,8 @@
 //! Replay and rebuild over journals written by [`SimSession`] on the
-//! synthetic market: zero mismatches, a tampered output found, simulated
-//! crashes at many offsets, in-flight orders, restarts, and zero-allocation
-//! journaling.
+//! synthetic market: zero mismatches, tampered, missing and extra outputs,
+//! in-flight orders, lost outputs, restarts and config changes, a live
+//! writer, and zero-allocation journaling. The shared fixtures live here;
+//! simulated crashes are in `crash_tests`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,9 +16,9 @@ use crate::orders::ExitReason;
 use crate::sim::{MarketFill, SimExchange};
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty, TimestampNs};
 
-const DAYS: u64 = 4;
+pub(super) const DAYS: u64 = 4;
 
-fn rules() -> InstrumentRules {
+pub(super) fn rules() -> InstrumentRules {
     let step = DecimalStep::from_precision(3);
     InstrumentRules {
         tick: DecimalStep::from_precision(1),
@@ -27,7 +28,7 @@ fn rules() -> InstrumentRules {
     }
 }
 
-fn rows(days: u64) -> Vec<Row> {
+pub(super) fn rows(days: u64) -> Vec<Row> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.csv");
     let mut f = fs::File::create(&path).unwrap();
@@ -40,7 +41,7 @@ fn rows(days: u64) -> Vec<Row> {
     out
 }
 
-fn options(segment_bytes: usize) -> journal::WriterOptions {
+pub(super) fn options(segment_bytes: usize) -> journal::WriterOptions {
     journal::WriterOptions {
         segment_bytes,
         durability: journal::Durability::None,
@@ -49,11 +50,11 @@ fn options(segment_bytes: usize) -> journal::WriterOptions {
     }
 }
 
-fn sim(cfg: &Config) -> SimExchange {
+pub(super) fn sim(cfg: &Config) -> SimExchange {
     SimExchange::new(&cfg.simulator, 1, MarketFill::LastClose)
 }
 
-fn end_ts(rows: &[Row]) -> TimestampNs {
+pub(super) fn end_ts(rows: &[Row]) -> TimestampNs {
     rows.last()
         .unwrap()
         .timestamp()
@@ -61,7 +62,7 @@ fn end_ts(rows: &[Row]) -> TimestampNs {
 }
 
 /// Writes one session over `rows` (shutdown at the end when `shutdown`).
-fn session(
+pub(super) fn session(
     dir: &Path,
     cfg: &Config,
     exchange: SimExchange,
@@ -90,7 +91,7 @@ fn session(
 }
 
 /// One continuous paper session over `DAYS` of synthetic market.
-fn journal_fixture() -> (tempfile::TempDir, Core, Vec<Row>) {
+pub(super) fn journal_fixture() -> (tempfile::TempDir, Core, Vec<Row>) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = Config::default();
     let rows = rows(DAYS);
@@ -99,7 +100,7 @@ fn journal_fixture() -> (tempfile::TempDir, Core, Vec<Row>) {
 }
 
 /// Every record of the journal as (seq, tag, ts, payload).
-fn records(dir: &Path) -> Vec<(u64, u16, i64, Vec<u8>)> {
+pub(super) fn records(dir: &Path) -> Vec<(u64, u16, i64, Vec<u8>)> {
     let mut reader = journal::Reader::open(dir).unwrap();
     let mut out = Vec::new();
     while let Some(r) = reader.next() {
@@ -110,7 +111,7 @@ fn records(dir: &Path) -> Vec<(u64, u16, i64, Vec<u8>)> {
 }
 
 /// Copies `records` into a new journal in `dir` (same sequence numbers).
-fn write_records(dir: &Path, records: &[(u64, u16, i64, Vec<u8>)]) {
+pub(super) fn write_records(dir: &Path, records: &[(u64, u16, i64, Vec<u8>)]) {
     let mut w = journal::Writer::open(dir, options(256 << 10)).unwrap();
     for (_, tag, ts, payload) in records {
         w.append(*tag, *ts, payload).unwrap();
@@ -118,7 +119,7 @@ fn write_records(dir: &Path, records: &[(u64, u16, i64, Vec<u8>)]) {
     w.close().unwrap();
 }
 
-fn inputs(records: &[(u64, u16, i64, Vec<u8>)]) -> Vec<Event> {
+pub(super) fn inputs(records: &[(u64, u16, i64, Vec<u8>)]) -> Vec<Event> {
     records
         .iter()
         .filter(|r| schema::is_input(r.1))
@@ -129,7 +130,7 @@ fn inputs(records: &[(u64, u16, i64, Vec<u8>)]) -> Vec<Event> {
         .collect()
 }
 
-fn outputs(records: &[(u64, u16, i64, Vec<u8>)]) -> Vec<Action> {
+pub(super) fn outputs(records: &[(u64, u16, i64, Vec<u8>)]) -> Vec<Action> {
     records
         .iter()
         .filter(|r| schema::is_output(r.1))
@@ -141,7 +142,7 @@ fn outputs(records: &[(u64, u16, i64, Vec<u8>)]) -> Vec<Action> {
 }
 
 /// A core fed `events`, its actions drained.
-fn fed(events: &[Event]) -> Core {
+pub(super) fn fed(events: &[Event]) -> Core {
     let mut core = Core::try_new(&Config::default(), &[rules()]).unwrap();
     for e in events {
         core.on_event(e);
@@ -151,7 +152,7 @@ fn fed(events: &[Event]) -> Core {
 }
 
 /// The observable state two cores must share.
-fn assert_same_state(a: &Core, b: &Core) {
+pub(super) fn assert_same_state(a: &Core, b: &Core) {
     assert_eq!(
         a.position(crate::types::SymbolId(0)),
         b.position(crate::types::SymbolId(0))
@@ -167,7 +168,7 @@ fn assert_same_state(a: &Core, b: &Core) {
     assert_eq!(a.risk().consecutive_wins(), b.risk().consecutive_wins());
 }
 
-fn segments(dir: &Path) -> Vec<PathBuf> {
+pub(super) fn segments(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -177,7 +178,7 @@ fn segments(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(super) fn copy_dir(from: &Path, to: &Path) {
     for p in segments(from) {
         fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
     }
@@ -325,120 +326,6 @@ fn missing_and_extra_outputs_are_mismatches() {
                 _ => None,
             })
     );
-}
-
-/// Cuts the last segment of a copy of `dir` at `offset` (shortened file, or
-/// zeroed from `offset` on when `zero`), rebuilds it, and checks the core
-/// against a core fed the same prefix of inputs.
-fn crash_at(dir: &Path, all_inputs: &[Event], offset: u64, zero: bool) -> Rebuilt {
-    let copy = tempfile::tempdir().unwrap();
-    copy_dir(dir, copy.path());
-    let last = segments(copy.path()).pop().unwrap();
-    if zero {
-        let mut bytes = fs::read(&last).unwrap();
-        let at = (offset as usize).min(bytes.len());
-        bytes[at..].fill(0);
-        fs::write(&last, bytes).unwrap();
-    } else {
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&last)
-            .unwrap()
-            .set_len(offset)
-            .unwrap();
-    }
-    let rebuilt = rebuild(copy.path()).unwrap();
-    let n = rebuilt.counts.inputs as usize;
-    assert_same_state(rebuilt.core.as_ref().unwrap(), &fed(&all_inputs[..n]));
-    assert_eq!(rebuilt.first_mismatch, None);
-    // A restart opens the writer first (its recovery repairs the tail),
-    // then rebuilds: the writer continues exactly where the rebuild stopped.
-    let w = journal::Writer::open(copy.path(), options(256 << 10)).unwrap();
-    let after = rebuild(copy.path()).unwrap();
-    assert_eq!(w.next_seq(), after.next_seq);
-    assert_eq!(after.torn, None);
-    let n = after.counts.inputs as usize;
-    assert_same_state(after.core.as_ref().unwrap(), &fed(&all_inputs[..n]));
-    rebuilt
-}
-
-#[test]
-fn rebuild_after_a_crash_at_many_offsets_equals_a_core_fed_the_same_prefix() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = Config::default();
-    let rows = rows(DAYS);
-    let ts = rows[0].timestamp();
-    // Small segments so the journal spans several and the cut lands in the last.
-    let mut s = SimSession::open(
-        dir.path(),
-        &cfg,
-        &[rules()],
-        sim(&cfg),
-        Mode::Paper,
-        ts,
-        options(1 << 20),
-    )
-    .unwrap();
-    for r in &rows {
-        s.on_row(r).unwrap();
-    }
-    s.finish().unwrap();
-    let all_inputs = inputs(&records(dir.path()));
-    let last = segments(dir.path()).pop().unwrap();
-    let used = fs::read(&last)
-        .unwrap()
-        .iter()
-        .rposition(|&b| b != 0)
-        .unwrap() as u64;
-    let mut torn = 0;
-    for k in 1..=12u64 {
-        let offset = 64 + (used - 64) * k / 12 - 13 * (k % 3);
-        let rebuilt = crash_at(dir.path(), &all_inputs, offset, false);
-        torn += usize::from(rebuilt.torn.is_some());
-        let rebuilt = crash_at(dir.path(), &all_inputs, offset, true);
-        torn += usize::from(rebuilt.torn.is_some());
-    }
-    assert!(torn >= 12, "most cuts land inside a record: {torn}");
-}
-
-#[test]
-fn corruption_before_the_last_segment_is_a_typed_error_naming_segment_and_offset() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = Config::default();
-    let rows = rows(2);
-    let ts = rows[0].timestamp();
-    let mut s = SimSession::open(
-        dir.path(),
-        &cfg,
-        &[rules()],
-        sim(&cfg),
-        Mode::Paper,
-        ts,
-        options(64 << 10),
-    )
-    .unwrap();
-    for r in &rows {
-        s.on_row(r).unwrap();
-    }
-    s.finish().unwrap();
-    let segs = segments(dir.path());
-    assert!(segs.len() >= 3, "{segs:?}");
-    let mut bytes = fs::read(&segs[1]).unwrap();
-    bytes[5000] ^= 0x40;
-    fs::write(&segs[1], bytes).unwrap();
-    match rebuild(dir.path()) {
-        Err(ReplayError::Corrupt {
-            segment, offset, ..
-        }) => {
-            assert_eq!(segment, segs[1]);
-            assert!(offset <= 5000 && offset > 64, "{offset}");
-        }
-        other => panic!("expected corruption, got {other:?}"),
-    }
-    assert!(matches!(
-        replay(dir.path(), &mut |_| {}),
-        Err(ReplayError::Corrupt { .. })
-    ));
 }
 
 #[test]
@@ -723,46 +610,6 @@ fn a_sim_session_restarted_after_a_crash_journals_and_executes_the_lost_outputs(
     assert!(after.in_flight.is_empty(), "{:?}", after.in_flight);
     assert_eq!(after.first_mismatch, None);
     assert!(after.counts.inputs > before.counts.inputs);
-}
-
-mod property_tests {
-    use super::*;
-    use proptest::prelude::*;
-    use proptest::test_runner::{Config as RunnerConfig, TestRunner};
-
-    #[test]
-    fn prop_rebuild_after_a_cut_at_any_offset_equals_a_core_fed_the_same_prefix() {
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = Config::default();
-        let rows = rows(2);
-        let (_, _) = session(dir.path(), &cfg, sim(&cfg), &rows, true);
-        let all_inputs = inputs(&records(dir.path()));
-        let last = segments(dir.path()).pop().unwrap();
-        let used = fs::read(&last)
-            .unwrap()
-            .iter()
-            .rposition(|&b| b != 0)
-            .unwrap() as u64
-            + 1;
-        let mut runner = TestRunner::new(RunnerConfig {
-            cases: 24,
-            ..RunnerConfig::default()
-        });
-        let offsets = prop_oneof![
-            Just(0u64),
-            Just(64u64),
-            64u64..=used,
-            Just(used),
-            (used - 40)..=used,
-        ];
-        runner
-            .run(&(offsets, any::<bool>()), |(offset, zero)| {
-                let rebuilt = crash_at(dir.path(), &all_inputs, offset, zero);
-                prop_assert!(rebuilt.counts.inputs as usize <= all_inputs.len());
-                Ok(())
-            })
-            .unwrap();
-    }
 }
 
 #[test]
