@@ -26,6 +26,12 @@ fn options() -> journal::WriterOptions {
 
 /// Writes a paper journal over three synthetic days into `dir`.
 fn paper_journal(dir: &Path) {
+    paper_journal_with(dir, &Config::default());
+}
+
+/// Writes a paper journal over three synthetic days into `dir` with `cfg`
+/// (a restart when `dir` already holds one).
+fn paper_journal_with(dir: &Path, cfg: &Config) {
     let data = tempfile::tempdir().unwrap();
     let path = data.path().join("k.csv");
     let mut f = std::fs::File::create(&path).unwrap();
@@ -37,7 +43,6 @@ fn paper_journal(dir: &Path) {
         min_qty: Qty(step.to_fixed()),
         min_notional: Price::from_f64(5.0).unwrap(),
     };
-    let cfg = Config::default();
     let sim = SimExchange::new(&cfg.simulator, 1, MarketFill::LastClose);
     let mut set = DataSet::open(&[&path], SymbolId(0)).unwrap();
     let mut rows = Vec::new();
@@ -46,7 +51,7 @@ fn paper_journal(dir: &Path) {
     }
     let first = rows[0].timestamp();
     let last = rows[rows.len() - 1].timestamp();
-    let mut s = SimSession::open(dir, &cfg, &[rules], sim, Mode::Paper, first, options()).unwrap();
+    let mut s = SimSession::open(dir, cfg, &[rules], sim, Mode::Paper, first, options()).unwrap();
     for row in &rows {
         s.on_row(row).unwrap();
     }
@@ -129,4 +134,22 @@ fn replay_of_an_empty_journal_exits_non_zero() {
     let out = run_replay(&dir.path().join("none"));
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no record"));
+}
+
+#[test]
+fn replay_of_a_restart_with_another_config_prints_the_change_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    paper_journal(dir.path());
+    let mut changed = Config::default();
+    changed.risk.cooldown_minutes += 5;
+    paper_journal_with(dir.path(), &changed);
+    let out = run_replay(dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("sessions 2"), "{stdout}");
+    assert!(
+        stdout.contains("reloadable change not applied: risk.cooldown_minutes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 mismatches"), "{stdout}");
 }

@@ -127,6 +127,23 @@ fn summary(dir: &std::path::Path, r: &ReplayReport) -> String {
             c.unjournaled
         ));
     }
+    for change in &r.session_changes {
+        s.push_str(&format!(
+            "session record {}: the core keeps the first session's config{}\n",
+            change.seq,
+            if change.rules_changed {
+                "; instrument rules differ"
+            } else {
+                ""
+            }
+        ));
+        for c in &change.config_changes {
+            s.push_str(&format!("  reloadable change not applied: {c}\n"));
+        }
+        if let Some(why) = &change.refused {
+            s.push_str(&format!("  not reloadable: {why}\n"));
+        }
+    }
     if let Some(t) = &r.torn {
         s.push_str(&format!(
             "torn tail: {} at byte {}: {}\n",

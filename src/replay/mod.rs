@@ -253,6 +253,8 @@ pub struct ReplayReport {
     pub torn: Option<journal::TornTail>,
     /// Sequence number after the last record read.
     pub next_seq: u64,
+    /// Later sessions whose config or rules differ from the first.
+    pub session_changes: Vec<SessionChange>,
     /// Wall time of the pass.
     pub elapsed: Duration,
 }
@@ -314,6 +316,7 @@ pub fn replay(
         first_mismatch: pass.first_mismatch,
         torn: pass.torn,
         next_seq: pass.next_seq,
+        session_changes: pass.session_changes,
         elapsed,
     })
 }

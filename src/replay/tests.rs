@@ -423,10 +423,9 @@ fn a_restart_with_another_config_keeps_the_first_and_reports_the_change() {
             .any(|c| c.starts_with("risk.cooldown_minutes")),
         "{change:?}"
     );
-    assert_eq!(
-        replay(dir.path(), &mut |_| {}).unwrap().first_mismatch,
-        None
-    );
+    let report = replay(dir.path(), &mut |_| {}).unwrap();
+    assert_eq!(report.first_mismatch, None);
+    assert_eq!(report.session_changes, rebuilt.session_changes);
 
     let mut other = cfg.clone();
     other.market.symbols = vec!["ETH-USDT".into()];
