@@ -10,6 +10,7 @@
 //! figure that stays meaningful on a shared machine).
 //!
 //! Run: `cargo run --release -p bench --bin replay_throughput -- --runs 5`
+//! (`--keep DIR` keeps the journals for `trading-engine replay --journal`).
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,11 @@ struct Args {
     /// Files (default: the BTCUSDT 2020-02-22 aggTrades day and the BTCUSDT 1m klines).
     #[arg(long = "data", num_args = 1..)]
     data: Vec<PathBuf>,
+    /// Keep the journals: write each into DIR/<data file stem> (which must
+    /// not hold a journal yet) instead of a temporary directory, for
+    /// `trading-engine replay --journal`.
+    #[arg(long = "keep", value_name = "DIR")]
+    keep: Option<PathBuf>,
 }
 
 /// Returns the process's user + system CPU time in seconds (Linux), or
@@ -120,15 +126,23 @@ fn main() {
         min_notional: Price::from_f64(5.0).unwrap_or(Price::ZERO),
     };
     for file in files {
-        let dir = match tempfile::tempdir() {
+        let temp = match tempfile::tempdir() {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("Cannot create a temporary directory: {e}");
                 std::process::exit(1);
             }
         };
+        let dir = match &args.keep {
+            Some(keep) => keep.join(file.file_stem().unwrap_or(file.as_os_str())),
+            None => temp.path().to_path_buf(),
+        };
+        if journal::verify(&dir).is_ok_and(|v| v.records > 0) {
+            eprintln!("{} already holds a journal", dir.display());
+            std::process::exit(1);
+        }
         let started = Instant::now();
-        let rows = match record(&file, dir.path(), rules) {
+        let rows = match record(&file, &dir, rules) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{}: {e}", file.display());
@@ -141,7 +155,7 @@ fn main() {
         let mut inputs = 0u64;
         let cpu_before = cpu_seconds();
         for _ in 0..args.runs.max(1) {
-            let report = match replay::replay(dir.path(), &mut |_| {}) {
+            let report = match replay::replay(&dir, &mut |_| {}) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("{}: {e}", file.display());
@@ -165,13 +179,14 @@ fn main() {
         rates.sort_by(f64::total_cmp);
         let c = counts.unwrap_or_default();
         println!(
-            "{}: {rows} rows -> journal of {} records ({} inputs, {} outputs, {} closed trades, {:.1} MB of payload) recorded at {:.2} M rows/s; replay 0 mismatches, wall best {:.2} M events/s, median {:.2} M events/s over {} runs; CPU time {cpu}",
+            "{}: {rows} rows -> journal{} of {} records ({} inputs, {} outputs, {} closed trades, {:.1} MB of payload) recorded at {:.2} M rows/s; replay 0 mismatches, wall best {:.2} M events/s, median {:.2} M events/s over {} runs; CPU time {cpu}",
             file.display(),
+            if args.keep.is_some() { format!(" {}", dir.display()) } else { String::new() },
             c.records,
             c.inputs,
             c.outputs,
             c.closed_trades,
-            payload_bytes(dir.path()) as f64 / 1e6,
+            payload_bytes(&dir) as f64 / 1e6,
             rows as f64 / record_secs / 1e6,
             rates[rates.len() - 1] / 1e6,
             rates[rates.len() / 2] / 1e6,
