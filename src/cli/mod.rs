@@ -15,6 +15,7 @@ mod config_check;
 pub mod ctl;
 pub mod data;
 pub mod indicators;
+pub mod replay;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
@@ -61,6 +62,10 @@ pub enum Command {
     /// Send a control command (status, halt, resume, flatten, reload) to a
     /// running engine; the token comes from TE_CONTROL_TOKEN.
     Ctl(CtlArgs),
+    /// Feed a journal's inputs through a fresh core and check every
+    /// decision against the journaled one; exits non-zero on the first
+    /// mismatch.
+    Replay(replay::ReplayArgs),
 }
 
 impl Command {
@@ -75,6 +80,7 @@ impl Command {
             Self::Backtest(args) => backtest::run(&args, out).map_err(CliError::Backtest),
             Self::Data(command) => command.run(out),
             Self::Ctl(args) => args.run(out),
+            Self::Replay(args) => args.run(out).map_err(CliError::Replay),
         }
     }
 }
@@ -96,6 +102,8 @@ pub enum CliError {
     Data(crate::history::HistoryError),
     /// `ctl` could not deliver its command or the engine refused it.
     Ctl(ctl::CtlError),
+    /// `replay` failed or found a mismatch.
+    Replay(replay::ReplayCliError),
 }
 
 impl fmt::Display for CliError {
@@ -108,6 +116,7 @@ impl fmt::Display for CliError {
             Self::Backtest(e) => write!(f, "{e}"),
             Self::Data(e) => write!(f, "Data download failed: {e}"),
             Self::Ctl(e) => write!(f, "Control command failed: {e}"),
+            Self::Replay(e) => write!(f, "{e}"),
         }
     }
 }
@@ -122,6 +131,7 @@ impl std::error::Error for CliError {
             Self::Backtest(e) => Some(e),
             Self::Data(e) => Some(e),
             Self::Ctl(e) => Some(e),
+            Self::Replay(e) => Some(e),
         }
     }
 }
