@@ -29,6 +29,7 @@ pub mod money;
 pub mod orders;
 pub mod positions;
 pub mod risk;
+pub mod runtime;
 pub mod signals;
 pub mod sim;
 pub mod strategy;

@@ -10,6 +10,7 @@
 //! variant to [`Command`] and one arm to [`Command::run`].
 
 pub mod backtest;
+pub mod check;
 mod config;
 mod config_check;
 pub mod ctl;
@@ -61,6 +62,10 @@ pub enum Command {
     /// Send a control command (status, halt, resume, flatten, reload) to a
     /// running engine; the token comes from TE_CONTROL_TOKEN.
     Ctl(CtlArgs),
+    /// Run the pre-flight checks (config, journal directory, exchange,
+    /// clock skew, credentials, balance, symbol rules, leverage, margin
+    /// type) and print them as a checklist; exits non-zero on any failure.
+    Check(check::PreflightArgs),
 }
 
 impl Command {
@@ -75,6 +80,7 @@ impl Command {
             Self::Backtest(args) => backtest::run(&args, out).map_err(CliError::Backtest),
             Self::Data(command) => command.run(out),
             Self::Ctl(args) => args.run(out),
+            Self::Check(args) => args.run(out),
         }
     }
 }
@@ -96,6 +102,11 @@ pub enum CliError {
     Data(crate::history::HistoryError),
     /// `ctl` could not deliver its command or the engine refused it.
     Ctl(ctl::CtlError),
+    /// `check` found failing pre-flight checks.
+    Preflight {
+        /// How many checks failed.
+        failed: usize,
+    },
 }
 
 impl fmt::Display for CliError {
@@ -108,6 +119,7 @@ impl fmt::Display for CliError {
             Self::Backtest(e) => write!(f, "{e}"),
             Self::Data(e) => write!(f, "Data download failed: {e}"),
             Self::Ctl(e) => write!(f, "Control command failed: {e}"),
+            Self::Preflight { failed } => write!(f, "Pre-flight checks failed: {failed}"),
         }
     }
 }
@@ -122,6 +134,7 @@ impl std::error::Error for CliError {
             Self::Backtest(e) => Some(e),
             Self::Data(e) => Some(e),
             Self::Ctl(e) => Some(e),
+            Self::Preflight { .. } => None,
         }
     }
 }
