@@ -13,4 +13,4 @@
 //pub mod dashboard;
 pub mod preflight;
 //pub mod reconcile;
-//pub mod warmup;
+pub mod warmup;
