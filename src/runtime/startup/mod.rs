@@ -12,5 +12,5 @@
 //pub mod daily;
 //pub mod dashboard;
 pub mod preflight;
-//pub mod reconcile;
+pub mod reconcile;
 pub mod warmup;
