@@ -254,8 +254,8 @@ impl<C: IoClock> Run<'_, C> {
                 })
             }
         };
-        if !self.fates.contains_key(&o.order) {
-            self.fates.insert(o.order, Fate::Gone);
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.fates.entry(o.order) {
+            slot.insert(Fate::Gone);
             if o.role == OrderRole::Stop {
                 self.gone_stops.push((o.order, gone));
             } else {
