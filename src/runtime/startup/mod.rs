@@ -9,8 +9,8 @@
 //! typed corrections and text. Never runs on the hot thread: everything
 //! here blocks on sockets and allocates.
 
-//pub mod daily;
-//pub mod dashboard;
+pub mod daily;
+pub mod dashboard;
 pub mod preflight;
 pub mod reconcile;
 pub mod warmup;
