@@ -457,3 +457,40 @@ fn recovery_prefix_must_extend_the_client_prefix() {
     assert!(err.applied.is_empty());
     assert!(err.to_string().contains("recovery prefix \"xx-\""), "{err}");
 }
+
+#[test]
+fn corrections_become_journal_records_that_round_trip() {
+    use trading_engine::journal_schema::{CorrectionKind, JournalRecord};
+    let placed = Correction::StopPlaced {
+        replaces: Some(OrderId(4)),
+        symbol: BTC,
+        side: Side::Sell,
+        qty: qty("0.0100"),
+        stop_price: px("59000.0"),
+        client_order_id: cid("te-r1-s4"),
+        exchange_order_id: 77,
+    };
+    let rec = JournalRecord::Correction(placed.to_journal(TimestampNs(9)));
+    let mut buf = [0u8; 256];
+    let n = rec.encode(&mut buf);
+    let JournalRecord::Correction(c) = JournalRecord::decode(rec.tag(), &buf[..n]).unwrap() else {
+        panic!("not a correction");
+    };
+    assert_eq!(c.kind, CorrectionKind::StopPlaced);
+    assert_eq!(
+        (c.order, c.exchange_id, c.qty, c.price),
+        (OrderId(4), 77, qty("0.0100"), px("59000.0"))
+    );
+    let left = Correction::UnknownPositionLeft {
+        symbol: BTC,
+        side: Side::Buy,
+        qty: qty("0.0200"),
+    };
+    let rec = JournalRecord::Correction(left.to_journal(TimestampNs(9)));
+    let n = rec.encode(&mut buf);
+    let JournalRecord::Correction(c) = JournalRecord::decode(rec.tag(), &buf[..n]).unwrap() else {
+        panic!("not a correction");
+    };
+    assert_eq!(c.kind, CorrectionKind::UnknownPositionLeft);
+    assert_eq!(c.qty, qty("0.0200"));
+}

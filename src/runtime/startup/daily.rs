@@ -75,6 +75,21 @@ impl DailyMetrics {
         }
     }
 
+    /// Returns the journal record of this day, written at `ts`.
+    #[must_use]
+    pub fn to_journal(&self, ts: TimestampNs) -> crate::journal_schema::DailyMetrics {
+        crate::journal_schema::DailyMetrics {
+            day: self.day,
+            trades: self.trades,
+            wins: self.wins,
+            pnl: self.pnl,
+            fees: self.fees,
+            equity_end: Money::from_f64(self.close_equity),
+            max_drawdown_pct: self.max_drawdown_pct,
+            ts,
+        }
+    }
+
     fn sample(&mut self, equity: f64) {
         self.close_equity = equity;
         if equity > self.peak_equity {
@@ -233,6 +248,25 @@ mod tests {
         assert_eq!((cur.day, cur.trades, cur.wins), (6, 1, 0));
         assert_eq!(cur.open_equity, 500.0);
         assert!((cur.max_drawdown_pct - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn day_round_trips_through_its_journal_record() {
+        use crate::journal_schema::JournalRecord;
+        let mut t = DailyTracker::new();
+        t.on_equity(at(9, 1), 100.0);
+        t.on_trade_closed(&trade(at(9, 2), 5.0, 0.25), 105.0);
+        let rec = JournalRecord::Daily(t.current().unwrap().to_journal(at(9, 3)));
+        let mut buf = [0u8; 256];
+        let n = rec.encode(&mut buf);
+        let back = JournalRecord::decode(rec.tag(), &buf[..n]).unwrap();
+        let JournalRecord::Daily(d) = back else {
+            panic!("{back:?}");
+        };
+        assert_eq!((d.day, d.trades, d.wins), (9, 1, 1));
+        assert_eq!(d.pnl, Money::from_f64(5.0));
+        assert_eq!(d.equity_end, Money::from_f64(105.0));
+        assert_eq!(d.ts, at(9, 3));
     }
 
     #[test]

@@ -30,6 +30,7 @@ use core::fmt;
 use crate::core::Event;
 use crate::io::error::{AccountError, MarketDataError, OrderError};
 use crate::io::order::{ClientOrderId, OrderKind};
+use crate::journal_schema::{self, CorrectionKind};
 use crate::money::Money;
 use crate::orders::{self, Fill, OrderId, OrderIntent, OrderPurpose};
 use crate::types::{Price, Qty, Side, SymbolId, TimestampNs};
@@ -350,6 +351,152 @@ impl Correction {
                 None,
             ],
             _ => [None, None],
+        }
+    }
+}
+
+impl Correction {
+    /// Returns the journal record of this correction, stamped `ts`. The
+    /// record keeps kind, symbol, engine order id (0 when none), exchange
+    /// order id (0 when none), a quantity and a price: for a mismatch the
+    /// exchange's quantity, for a placed stop its trigger. A placed stop's
+    /// client order id is `{recovery_prefix}s{replaces}` (or `p{symbol}`
+    /// without one), so it is not stored.
+    #[must_use]
+    pub fn to_journal(&self, ts: TimestampNs) -> journal_schema::Correction {
+        let none = OrderId(0);
+        let (kind, symbol, order, exchange_id, qty, price) = match *self {
+            Self::Adopted {
+                order,
+                symbol,
+                exchange_order_id,
+            } => (
+                CorrectionKind::AdoptedOrder,
+                symbol,
+                order,
+                exchange_order_id,
+                Qty::ZERO,
+                Price::ZERO,
+            ),
+            Self::Filled {
+                order,
+                symbol,
+                exchange_order_id,
+                qty,
+                price,
+                ..
+            } => (
+                CorrectionKind::OrderFilled,
+                symbol,
+                order,
+                exchange_order_id,
+                qty,
+                price,
+            ),
+            Self::Cancelled { order, symbol } => (
+                CorrectionKind::OrderCancelled,
+                symbol,
+                order,
+                0,
+                Qty::ZERO,
+                Price::ZERO,
+            ),
+            Self::NotPlaced { order, symbol } => (
+                CorrectionKind::OrderNotPlaced,
+                symbol,
+                order,
+                0,
+                Qty::ZERO,
+                Price::ZERO,
+            ),
+            Self::StopPlaced {
+                replaces,
+                symbol,
+                qty,
+                stop_price,
+                exchange_order_id,
+                ..
+            } => (
+                CorrectionKind::StopPlaced,
+                symbol,
+                replaces.unwrap_or(none),
+                exchange_order_id,
+                qty,
+                stop_price,
+            ),
+            Self::OrphanCancelled {
+                symbol,
+                exchange_order_id,
+                ..
+            } => (
+                CorrectionKind::CancelledOrphan,
+                symbol,
+                none,
+                exchange_order_id,
+                Qty::ZERO,
+                Price::ZERO,
+            ),
+            Self::PositionClosedOnExchange {
+                symbol,
+                qty,
+                booked_on,
+                price,
+                ..
+            } => (
+                CorrectionKind::PositionClosed,
+                symbol,
+                booked_on.unwrap_or(none),
+                0,
+                qty,
+                price,
+            ),
+            Self::PositionMismatch {
+                symbol,
+                exchange_qty,
+                ..
+            } => (
+                CorrectionKind::QuantityCorrected,
+                symbol,
+                none,
+                0,
+                exchange_qty,
+                Price::ZERO,
+            ),
+            Self::Flattened {
+                symbol,
+                qty,
+                booked_on,
+                exchange_order_id,
+                ..
+            } => (
+                if booked_on.is_some() {
+                    CorrectionKind::Flattened
+                } else {
+                    CorrectionKind::UnknownPosition
+                },
+                symbol,
+                booked_on.unwrap_or(none),
+                exchange_order_id,
+                qty,
+                Price::ZERO,
+            ),
+            Self::UnknownPositionLeft { symbol, qty, .. } => (
+                CorrectionKind::UnknownPositionLeft,
+                symbol,
+                none,
+                0,
+                qty,
+                Price::ZERO,
+            ),
+        };
+        journal_schema::Correction {
+            kind,
+            symbol,
+            order,
+            exchange_id,
+            qty,
+            price,
+            ts,
         }
     }
 }
