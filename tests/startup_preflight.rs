@@ -70,6 +70,10 @@ fn good_simulator_passes_after_fixing_leverage_and_margin() {
         "{text}"
     );
     assert!(text.ends_with("All 9 checks passed"), "{text}");
+    assert!(
+        text.contains("✓ symbol rules: BTC-USDT tick 0.1 step 0.0001 min qty 0.0001\n"),
+        "{text}"
+    );
     assert_eq!(list.rules().unwrap().len(), 1);
     assert_eq!(list.rules().unwrap()[0].tick.decimals(), 1);
     assert!((list.balance().unwrap() - 10_000.0).abs() < 1e-6);

@@ -562,7 +562,7 @@ fn check_symbols<C: IoClock>(cfg: &Config, rest: &mut RestClient<C>, list: &mut 
             "{name} tick {} step {} min qty {}",
             info.rules.tick.to_f64(),
             info.rules.step.to_f64(),
-            info.rules.min_qty.to_f64()
+            info.rules.min_qty
         ));
     }
     list.pass(CheckItem::SymbolRules, parts.join("; "));
