@@ -193,7 +193,16 @@ fn missing_stop_is_placed_and_a_second_pass_changes_nothing() {
         (Side::Sell, qty("0.0100"), px("59000.0"))
     );
     assert_eq!(client_order_id.as_str(), "te-r1-s2");
-    assert_eq!(got[0].core_events(TimestampNs(1)), [None, None]);
+    assert_eq!(
+        got[0].core_events(TimestampNs(1)),
+        [
+            Some(Event::Ack {
+                order: OrderId(2),
+                ts: TimestampNs(1)
+            }),
+            None
+        ]
+    );
     assert_eq!(open_ids(&mut rest), vec!["te-r1-s2".to_owned()]);
 
     // The caller maps the new stop onto order 2: nothing left to correct.

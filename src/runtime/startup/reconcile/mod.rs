@@ -302,10 +302,10 @@ pub enum Correction {
 impl Correction {
     /// Returns the events that bring the core in line with this correction,
     /// stamped `ts` (at most two; unused slots are `None`). Corrections
-    /// the core needs no event for (a stop placed, an orphan cancelled, a
-    /// mismatch or an unknown position) give none; for
-    /// [`Correction::StopPlaced`] the caller maps the new client order id
-    /// to `replaces`.
+    /// the core needs no event for (an orphan cancelled, a mismatch, an
+    /// unknown position) give none. [`Correction::StopPlaced`] gives an
+    /// ack of `replaces` (the core's stop is working again, under the new
+    /// client order id, which the caller maps to `replaces`).
     #[must_use]
     pub fn core_events(&self, ts: TimestampNs) -> [Option<Event>; 2] {
         match *self {
@@ -330,6 +330,10 @@ impl Correction {
                     ts,
                 })),
             ],
+            Self::StopPlaced {
+                replaces: Some(order),
+                ..
+            } => [Some(Event::Ack { order, ts }), None],
             Self::Cancelled { order, .. } => [Some(Event::Cancelled { order, ts }), None],
             Self::NotPlaced { order, .. } => [Some(Event::Rejected { order, ts }), None],
             Self::PositionClosedOnExchange {
