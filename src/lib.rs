@@ -31,6 +31,7 @@ pub mod orders;
 pub mod positions;
 pub mod replay;
 pub mod risk;
+pub mod runtime;
 pub mod signals;
 pub mod sim;
 pub mod strategy;

@@ -10,6 +10,7 @@
 //! variant to [`Command`] and one arm to [`Command::run`].
 
 pub mod backtest;
+pub mod check;
 mod config;
 mod config_check;
 pub mod ctl;
@@ -66,6 +67,10 @@ pub enum Command {
     /// decision against the journaled one; exits non-zero on the first
     /// mismatch.
     Replay(replay::ReplayArgs),
+    /// Run the pre-flight checks (config, journal directory, exchange,
+    /// clock skew, credentials, balance, symbol rules, leverage, margin
+    /// type) and print them as a checklist; exits non-zero on any failure.
+    Check(check::PreflightArgs),
 }
 
 impl Command {
@@ -81,6 +86,7 @@ impl Command {
             Self::Data(command) => command.run(out),
             Self::Ctl(args) => args.run(out),
             Self::Replay(args) => args.run(out).map_err(CliError::Replay),
+            Self::Check(args) => args.run(out),
         }
     }
 }
@@ -104,6 +110,11 @@ pub enum CliError {
     Ctl(ctl::CtlError),
     /// `replay` failed or found a mismatch.
     Replay(replay::ReplayCliError),
+    /// `check` found failing pre-flight checks.
+    Preflight {
+        /// How many checks failed.
+        failed: usize,
+    },
 }
 
 impl fmt::Display for CliError {
@@ -117,6 +128,7 @@ impl fmt::Display for CliError {
             Self::Data(e) => write!(f, "Data download failed: {e}"),
             Self::Ctl(e) => write!(f, "Control command failed: {e}"),
             Self::Replay(e) => write!(f, "{e}"),
+            Self::Preflight { failed } => write!(f, "Pre-flight checks failed: {failed}"),
         }
     }
 }
@@ -132,6 +144,7 @@ impl std::error::Error for CliError {
             Self::Data(e) => Some(e),
             Self::Ctl(e) => Some(e),
             Self::Replay(e) => Some(e),
+            Self::Preflight { .. } => None,
         }
     }
 }
