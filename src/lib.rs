@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod money;
 pub mod orders;
 pub mod positions;
+pub mod replay;
 pub mod risk;
 pub mod runtime;
 pub mod signals;

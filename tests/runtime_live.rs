@@ -599,7 +599,10 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
         "{before:?} -> {after:?}"
     );
     assert!(after.orders > before.orders);
-    assert!(report.backfills.0 <= 1, "at most the start-up gap was backfilled");
+    assert!(
+        report.backfills.0 <= 1,
+        "at most the start-up gap was backfilled"
+    );
     assert_eq!(
         info.count_total,
         0,

@@ -10,11 +10,13 @@
 //! variant to [`Command`] and one arm to [`Command::run`].
 
 pub mod backtest;
+pub mod check;
 mod config;
 mod config_check;
 pub mod ctl;
 pub mod data;
 pub mod indicators;
+pub mod replay;
 pub mod run;
 
 pub use config::ConfigCommand;
@@ -67,6 +69,14 @@ pub enum Command {
     /// Run the engine in live mode against the built-in BingX simulator
     /// (loopback, TLS, generated market): no account, no internet.
     Demo(run::DemoArgs),
+    /// Feed a journal's inputs through a fresh core and check every
+    /// decision against the journaled one; exits non-zero on the first
+    /// mismatch.
+    Replay(replay::ReplayArgs),
+    /// Run the pre-flight checks (config, journal directory, exchange,
+    /// clock skew, credentials, balance, symbol rules, leverage, margin
+    /// type) and print them as a checklist; exits non-zero on any failure.
+    Check(check::PreflightArgs),
 }
 
 impl Command {
@@ -83,6 +93,8 @@ impl Command {
             Self::Ctl(args) => args.run(out),
             Self::Run(args) => args.run(out),
             Self::Demo(args) => args.run(out),
+            Self::Replay(args) => args.run(out).map_err(CliError::Replay),
+            Self::Check(args) => args.run(out),
         }
     }
 }
@@ -108,6 +120,13 @@ pub enum CliError {
     Runtime(crate::runtime::RuntimeError),
     /// `demo` failed.
     Demo(crate::runtime::demo::DemoError),
+    /// `replay` failed or found a mismatch.
+    Replay(replay::ReplayCliError),
+    /// `check` found failing pre-flight checks.
+    Preflight {
+        /// How many checks failed.
+        failed: usize,
+    },
 }
 
 impl fmt::Display for CliError {
@@ -122,6 +141,8 @@ impl fmt::Display for CliError {
             Self::Ctl(e) => write!(f, "Control command failed: {e}"),
             Self::Runtime(e) => write!(f, "Run failed: {e}"),
             Self::Demo(e) => write!(f, "Demo failed: {e}"),
+            Self::Replay(e) => write!(f, "{e}"),
+            Self::Preflight { failed } => write!(f, "Pre-flight checks failed: {failed}"),
         }
     }
 }
@@ -138,6 +159,8 @@ impl std::error::Error for CliError {
             Self::Ctl(e) => Some(e),
             Self::Runtime(e) => Some(e),
             Self::Demo(e) => Some(e),
+            Self::Replay(e) => Some(e),
+            Self::Preflight { .. } => None,
         }
     }
 }

@@ -425,11 +425,22 @@ pub enum CorrectionKind {
     QuantityCorrected,
     /// A position on the exchange unknown to the core (closed at market).
     UnknownPosition,
+    /// An order of the core was (partly) filled while the engine was down.
+    OrderFilled,
+    /// An order of the core is no longer working on the exchange, or a
+    /// cancel it requested completed.
+    OrderCancelled,
+    /// An order whose intent was journaled was never created (not resent).
+    OrderNotPlaced,
+    /// A known position whose stop could not be placed was closed at market.
+    Flattened,
+    /// A position on the exchange unknown to the core was left alone.
+    UnknownPositionLeft,
 }
 
 impl CorrectionKind {
     /// Every kind, in code order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 12] = [
         Self::AdoptedPosition,
         Self::AdoptedOrder,
         Self::StopPlaced,
@@ -437,6 +448,11 @@ impl CorrectionKind {
         Self::PositionClosed,
         Self::QuantityCorrected,
         Self::UnknownPosition,
+        Self::OrderFilled,
+        Self::OrderCancelled,
+        Self::OrderNotPlaced,
+        Self::Flattened,
+        Self::UnknownPositionLeft,
     ];
 
     /// Returns the snake_case name.
@@ -450,6 +466,11 @@ impl CorrectionKind {
             Self::PositionClosed => "position_closed",
             Self::QuantityCorrected => "quantity_corrected",
             Self::UnknownPosition => "unknown_position",
+            Self::OrderFilled => "order_filled",
+            Self::OrderCancelled => "order_cancelled",
+            Self::OrderNotPlaced => "order_not_placed",
+            Self::Flattened => "flattened",
+            Self::UnknownPositionLeft => "unknown_position_left",
         }
     }
 }

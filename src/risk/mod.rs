@@ -300,6 +300,20 @@ impl RiskManager {
         self.cooldown_until.is_some_and(|t| now < t) || self.lock_until.is_some_and(|t| now < t)
     }
 
+    /// Returns the end of the cooldown after a losing trade, if one was set
+    /// (it may lie in the past).
+    #[must_use]
+    pub fn cooldown_until(&self) -> Option<TimestampNs> {
+        self.cooldown_until
+    }
+
+    /// Returns the end of the loss-streak lock, if one was set (it may lie
+    /// in the past).
+    #[must_use]
+    pub fn lock_until(&self) -> Option<TimestampNs> {
+        self.lock_until
+    }
+
     /// Returns the equity peak the kill switch measures from.
     #[must_use]
     pub fn peak_equity(&self) -> f64 {

@@ -14,7 +14,8 @@
 //! (orders to the exchange), paper (orders filled by the in-process
 //! [`SimExchange`] on the live market data), dry-run (journaled only).
 //! Must never let the hot thread block, allocate, lock or log after
-//! start-up.
+//! start-up. Pre-flight checks, warm-up and backfill fetchers, reconcile
+//! and dashboard rendering live in [`startup`].
 
 pub mod demo;
 pub mod engine;
@@ -23,6 +24,7 @@ pub mod msg;
 pub mod route;
 pub mod service;
 pub mod setup;
+pub mod startup;
 pub mod stops;
 pub mod timed;
 

@@ -1,0 +1,165 @@
+//! `trading-engine replay --journal DIR [--quiet]`: feeds a journal's
+//! inputs through a fresh core and checks every decision against the
+//! journaled one.
+//!
+//! Consumes a journal directory (read-only); prints the counts, the rate
+//! and either "0 mismatches" or the first mismatch (the input that caused
+//! it, the expected and the actual action). Never writes to the journal.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::replay::{self, ReplayError, ReplayReport};
+
+/// Arguments of `replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Journal directory to replay.
+    #[arg(long, value_name = "DIR")]
+    pub journal: PathBuf,
+    /// No progress display (the summary is still printed).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Why `replay` failed.
+#[derive(Debug)]
+pub enum ReplayCliError {
+    /// The journal could not be read or is unusable.
+    Replay(ReplayError),
+    /// The journal holds no record.
+    Empty(PathBuf),
+    /// A decision differs from the journal (details were printed).
+    Mismatch {
+        /// Sequence number of the first mismatch.
+        seq: u64,
+    },
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+impl fmt::Display for ReplayCliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Replay(e) => write!(f, "Replay failed: {e}"),
+            Self::Empty(dir) => write!(
+                f,
+                "Replay failed: journal {} holds no record",
+                dir.display()
+            ),
+            Self::Mismatch { seq } => write!(
+                f,
+                "Replay mismatch: the core's decision differs from journal record {seq}"
+            ),
+            Self::Output(e) => write!(f, "Cannot write output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReplayCliError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Replay(e) => Some(e),
+            Self::Output(e) => Some(e),
+            Self::Empty(_) | Self::Mismatch { .. } => None,
+        }
+    }
+}
+
+impl ReplayArgs {
+    /// Replays the journal and prints the report to `out`.
+    ///
+    /// # Errors
+    /// [`ReplayCliError`]: unreadable or empty journal, or a mismatch.
+    pub fn run(&self, out: &mut dyn Write) -> Result<(), ReplayCliError> {
+        let bar = if self.quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar
+        };
+        let report = replay::replay(&self.journal, &mut |c| {
+            bar.set_message(format!(
+                "{} records, {} inputs, {} outputs",
+                c.records, c.inputs, c.outputs
+            ));
+            bar.tick();
+        })
+        .map_err(ReplayCliError::Replay)?;
+        bar.finish_and_clear();
+        if report.counts.records == 0 {
+            return Err(ReplayCliError::Empty(self.journal.clone()));
+        }
+        out.write_all(summary(&self.journal, &report).as_bytes())
+            .map_err(ReplayCliError::Output)?;
+        match report.first_mismatch {
+            None => Ok(()),
+            Some(m) => {
+                writeln!(out, "{m}").map_err(ReplayCliError::Output)?;
+                Err(ReplayCliError::Mismatch { seq: m.seq })
+            }
+        }
+    }
+}
+
+/// Returns the report text (counts, torn tail, rate, verdict).
+fn summary(dir: &std::path::Path, r: &ReplayReport) -> String {
+    let c = &r.counts;
+    let mut s = format!(
+        "journal {}\nrecords {} (inputs {}, outputs {}, sessions {}, system {}, unknown {})\nmarket trades {}, closed trades {}\n",
+        dir.display(),
+        c.records,
+        c.inputs,
+        c.outputs,
+        c.sessions,
+        c.system,
+        c.unknown,
+        c.market_trades,
+        c.closed_trades,
+    );
+    if c.unjournaled > 0 {
+        s.push_str(&format!(
+            "actions lost to a crash between an input and its outputs: {}\n",
+            c.unjournaled
+        ));
+    }
+    for change in &r.session_changes {
+        s.push_str(&format!(
+            "session record {}: the core keeps the first session's config{}\n",
+            change.seq,
+            if change.rules_changed {
+                "; instrument rules differ"
+            } else {
+                ""
+            }
+        ));
+        for c in &change.config_changes {
+            s.push_str(&format!("  reloadable change not applied: {c}\n"));
+        }
+        if let Some(why) = &change.refused {
+            s.push_str(&format!("  not reloadable: {why}\n"));
+        }
+    }
+    if let Some(t) = &r.torn {
+        s.push_str(&format!(
+            "torn tail: {} at byte {}: {}\n",
+            t.segment.display(),
+            t.offset,
+            t.reason
+        ));
+    }
+    s.push_str(&format!(
+        "replayed {} events in {:.3} s: {:.0} events/s\n",
+        c.inputs,
+        r.elapsed.as_secs_f64(),
+        r.events_per_sec()
+    ));
+    if r.first_mismatch.is_none() {
+        s.push_str("0 mismatches: every decision equals the journal\n");
+    }
+    s
+}

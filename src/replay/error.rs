@@ -1,0 +1,122 @@
+//! [`ReplayError`]: why a journal could not be rebuilt or replayed.
+
+use core::fmt;
+use std::path::PathBuf;
+
+use crate::config::ConfigError;
+use crate::core::CoreError;
+use crate::journal_schema::DecodeError;
+
+/// Why [`rebuild`](super::rebuild) or [`replay`](super::replay) failed.
+///
+/// A torn tail (the last segment ends in a partly written record) is not an
+/// error: the pass stops there and reports it.
+#[derive(Debug)]
+pub enum ReplayError {
+    /// The journal directory could not be opened or a segment read.
+    Open(journal::OpenError),
+    /// A segment could not be read (file-system error).
+    Read(journal::ReadError),
+    /// Corruption before the last segment's tail: records that follow it
+    /// can no longer be trusted.
+    Corrupt {
+        /// Segment file.
+        segment: PathBuf,
+        /// Byte offset of the bad record in that file.
+        offset: u64,
+        /// What is wrong.
+        reason: journal::Corruption,
+    },
+    /// A record passed its checksum but its payload does not decode.
+    Decode {
+        /// Sequence number of the record.
+        seq: u64,
+        /// Why.
+        error: DecodeError,
+    },
+    /// An input record precedes the first session record.
+    InputBeforeSession {
+        /// Sequence number of the input.
+        seq: u64,
+    },
+    /// A session record's config text is not a valid configuration.
+    SessionConfig {
+        /// Sequence number of the session record.
+        seq: u64,
+        /// Why.
+        error: ConfigError,
+    },
+    /// A session record's instrument rules do not decode.
+    SessionRules {
+        /// Sequence number of the session record.
+        seq: u64,
+    },
+    /// The core could not be built from the first session's config.
+    Core {
+        /// Sequence number of the session record.
+        seq: u64,
+        /// Why.
+        error: CoreError,
+    },
+    /// A later session trades other symbols than the first: symbol ids in
+    /// its records would mean other instruments.
+    SymbolsChanged {
+        /// Sequence number of the later session record.
+        seq: u64,
+        /// Symbols of the first session.
+        first: String,
+        /// Symbols of the later session.
+        now: String,
+    },
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Open(e) => write!(f, "cannot open the journal: {e}"),
+            Self::Read(e) => write!(f, "cannot read the journal: {e}"),
+            Self::Corrupt {
+                segment,
+                offset,
+                reason,
+            } => write!(
+                f,
+                "journal corrupt in the middle: segment {} at byte {offset}: {reason}",
+                segment.display()
+            ),
+            Self::Decode { seq, error } => write!(f, "record {seq} does not decode: {error}"),
+            Self::InputBeforeSession { seq } => {
+                write!(f, "input record {seq} comes before any session record")
+            }
+            Self::SessionConfig { seq, error } => {
+                write!(f, "session record {seq} holds an invalid config: {error}")
+            }
+            Self::SessionRules { seq } => {
+                write!(f, "session record {seq} holds malformed instrument rules")
+            }
+            Self::Core { seq, error } => {
+                write!(f, "cannot build the core from session record {seq}: {error}")
+            }
+            Self::SymbolsChanged { seq, first, now } => write!(
+                f,
+                "session record {seq} trades symbols [{now}] but the journal started with [{first}]; use a new journal directory"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Open(e) => Some(e),
+            Self::Read(e) => Some(e),
+            Self::Decode { error, .. } => Some(error),
+            Self::SessionConfig { error, .. } => Some(error),
+            Self::Core { error, .. } => Some(error),
+            Self::Corrupt { .. }
+            | Self::InputBeforeSession { .. }
+            | Self::SessionRules { .. }
+            | Self::SymbolsChanged { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! One pass over a journal: the shared engine of [`rebuild`](super::rebuild)
+//! and [`replay`](super::replay). Feeds every input record to one core,
+//! matches what the core produces against the journaled outputs, and keeps
+//! the order bookkeeping crash recovery needs.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
+use std::time::Instant;
+
+use super::{
+    InFlight, Mismatch, OrderRoute, PendingCancel, ReplayCounts, ReplayError, SessionChange, StopAt,
+};
+use crate::config::Config;
+use crate::core::{Action, Core, Event};
+use crate::journal_schema::{self as schema, tags, JournalRecord};
+use crate::orders::OrderId;
+use crate::types::InstrumentRules;
+
+/// Records between two progress reports.
+pub(super) const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// State of one pass.
+#[derive(Debug)]
+pub(super) struct Pass {
+    pub core: Option<Core>,
+    pub config: Option<Config>,
+    symbols: String,
+    rules: Vec<InstrumentRules>,
+    /// Actions of the last input not yet matched with an output record.
+    produced: VecDeque<Action>,
+    /// The last input: (seq, event).
+    last_input: Option<(u64, Event)>,
+    /// Encoding scratch for the comparison.
+    scratch: Vec<u8>,
+    pub orders: BTreeMap<OrderId, OrderRoute>,
+    pub in_flight: BTreeMap<OrderId, InFlight>,
+    pub pending_cancels: BTreeMap<OrderId, PendingCancel>,
+    pub counts: ReplayCounts,
+    pub first_mismatch: Option<Mismatch>,
+    pub session_changes: Vec<SessionChange>,
+    pub torn: Option<journal::TornTail>,
+    pub next_seq: u64,
+    /// Actions the core produced for the last input of the last life that
+    /// the journal lacks.
+    pub unjournaled: Vec<Action>,
+}
+
+impl Pass {
+    fn new() -> Self {
+        Self {
+            core: None,
+            config: None,
+            symbols: String::new(),
+            rules: Vec::new(),
+            produced: VecDeque::with_capacity(crate::core::ACTION_CAPACITY),
+            last_input: None,
+            scratch: vec![0; 4096],
+            orders: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            pending_cancels: BTreeMap::new(),
+            counts: ReplayCounts::default(),
+            first_mismatch: None,
+            session_changes: Vec::new(),
+            torn: None,
+            next_seq: 0,
+            unjournaled: Vec::new(),
+        }
+    }
+
+    /// Runs the pass over the journal in `dir`, stopping at the end, at a
+    /// torn tail, or (with [`StopAt::FirstMismatch`]) at the first mismatch.
+    pub(super) fn run(
+        dir: &Path,
+        stop: StopAt,
+        progress: &mut dyn FnMut(&ReplayCounts),
+    ) -> Result<(Self, std::time::Duration), ReplayError> {
+        let started = Instant::now();
+        let mut pass = Self::new();
+        let mut reader = journal::Reader::open(dir).map_err(ReplayError::Open)?;
+        loop {
+            match reader.next() {
+                None => {
+                    // A clean end before a later segment: the crash lost
+                    // this segment's end marker (a writer's recovery
+                    // repairs it), so the later records are out of reach.
+                    if let Some((segment, offset)) = reader.position() {
+                        if let Some(next_first_seq) = next_segment(dir, segment) {
+                            return Err(ReplayError::Corrupt {
+                                segment: segment.to_path_buf(),
+                                offset,
+                                reason: journal::Corruption::MissingMarker { next_first_seq },
+                            });
+                        }
+                    }
+                    break;
+                }
+                Some(Ok(rec)) => {
+                    pass.counts.records += 1;
+                    pass.on_record(rec.seq, rec.type_tag, rec.payload)?;
+                    if pass.counts.records % PROGRESS_EVERY == 0 {
+                        progress(&pass.counts);
+                    }
+                    if stop == StopAt::FirstMismatch && pass.first_mismatch.is_some() {
+                        break;
+                    }
+                }
+                Some(Err(journal::ReadError::Corrupt {
+                    segment,
+                    offset,
+                    reason,
+                })) => {
+                    if next_segment(dir, &segment).is_some() {
+                        return Err(ReplayError::Corrupt {
+                            segment,
+                            offset,
+                            reason,
+                        });
+                    }
+                    pass.torn = Some(journal::TornTail {
+                        segment,
+                        offset,
+                        reason,
+                    });
+                    break;
+                }
+                Some(Err(e)) => return Err(ReplayError::Read(e)),
+            }
+        }
+        pass.next_seq = reader.next_seq();
+        if pass.first_mismatch.is_none() || stop == StopAt::End {
+            pass.end_of_life();
+        }
+        progress(&pass.counts);
+        Ok((pass, started.elapsed()))
+    }
+
+    fn on_record(&mut self, seq: u64, tag: u16, payload: &[u8]) -> Result<(), ReplayError> {
+        if schema::is_input(tag) {
+            return self.on_input(seq, tag, payload);
+        }
+        if schema::is_output(tag) {
+            return self.on_output(seq, tag, payload);
+        }
+        match tag {
+            tags::SESSION => self.on_session(seq, payload),
+            tags::ORDER_SENT => {
+                if let JournalRecord::OrderSent {
+                    order,
+                    client_id,
+                    symbol,
+                    side,
+                    ..
+                } = decode(seq, tag, payload)?
+                {
+                    let route = self.orders.entry(order).or_insert(OrderRoute {
+                        client_id,
+                        symbol,
+                        side,
+                        exchange_id: None,
+                    });
+                    route.client_id = client_id;
+                    if let Some(f) = self.in_flight.get_mut(&order) {
+                        f.client_id = Some(client_id);
+                    }
+                }
+                self.counts.system += 1;
+                Ok(())
+            }
+            tags::ORDER_ACKED => {
+                if let JournalRecord::OrderAcked {
+                    order, exchange_id, ..
+                } = decode(seq, tag, payload)?
+                {
+                    if let Some(route) = self.orders.get_mut(&order) {
+                        route.exchange_id = Some(exchange_id);
+                    }
+                }
+                self.counts.system += 1;
+                Ok(())
+            }
+            _ => {
+                if schema::type_name(tag).is_some() {
+                    self.counts.system += 1;
+                } else {
+                    self.counts.unknown += 1;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn on_session(&mut self, seq: u64, payload: &[u8]) -> Result<(), ReplayError> {
+        let JournalRecord::Session(s) = decode(seq, tags::SESSION, payload)? else {
+            return Ok(());
+        };
+        self.counts.sessions += 1;
+        let config = Config::from_toml_str(s.config_toml)
+            .map_err(|error| ReplayError::SessionConfig { seq, error })?;
+        let rules = s.rules().ok_or(ReplayError::SessionRules { seq })?;
+        if self.core.is_none() {
+            let core =
+                Core::try_new(&config, &rules).map_err(|error| ReplayError::Core { seq, error })?;
+            self.core = Some(core);
+            self.symbols = s.symbols.to_owned();
+            self.rules = rules;
+            self.config = Some(config);
+            return Ok(());
+        }
+        if s.symbols != self.symbols {
+            return Err(ReplayError::SymbolsChanged {
+                seq,
+                first: self.symbols.clone(),
+                now: s.symbols.to_owned(),
+            });
+        }
+        // A restart: whatever the previous life produced for its last input
+        // but never journaled is lost with it.
+        self.end_of_life();
+        let mut change = SessionChange {
+            seq,
+            rules_changed: rules != self.rules,
+            config_changes: Vec::new(),
+            refused: None,
+        };
+        if let Some(first) = &self.config {
+            match first.reloadable_changes(&config) {
+                Ok(changes) => {
+                    change.config_changes = changes.iter().map(ToString::to_string).collect();
+                }
+                Err(e) => change.refused = Some(e.to_string()),
+            }
+        }
+        if change.rules_changed || !change.config_changes.is_empty() || change.refused.is_some() {
+            self.session_changes.push(change);
+        }
+        Ok(())
+    }
+
+    fn on_input(&mut self, seq: u64, tag: u16, payload: &[u8]) -> Result<(), ReplayError> {
+        let JournalRecord::Input(event) = decode(seq, tag, payload)? else {
+            return Ok(());
+        };
+        self.counts.inputs += 1;
+        if matches!(event, Event::Trade(_)) {
+            self.counts.market_trades += 1;
+        }
+        if let Some(actual) = self.produced.front().copied() {
+            // The journal holds fewer outputs than the core produced for
+            // the previous input.
+            self.mismatch(seq, None, Some(actual));
+            self.produced.clear();
+        }
+        let Some(core) = self.core.as_mut() else {
+            return Err(ReplayError::InputBeforeSession { seq });
+        };
+        match event {
+            Event::Ack { order, .. } => {
+                self.in_flight.remove(&order);
+            }
+            Event::Fill(f) => {
+                self.in_flight.remove(&f.order);
+                self.pending_cancels.remove(&f.order);
+            }
+            Event::Rejected { order, .. } | Event::Cancelled { order, .. } => {
+                self.in_flight.remove(&order);
+                self.pending_cancels.remove(&order);
+            }
+            _ => {}
+        }
+        core.on_event(&event);
+        while let Some(action) = core.next_action() {
+            match action {
+                Action::Place(intent) => {
+                    let client_id = self.orders.get(&intent.id).map(|r| r.client_id);
+                    self.in_flight.insert(
+                        intent.id,
+                        InFlight {
+                            intent,
+                            client_id,
+                            input_seq: seq,
+                        },
+                    );
+                }
+                Action::Cancel { order, symbol } => {
+                    self.pending_cancels.insert(
+                        order,
+                        PendingCancel {
+                            order,
+                            symbol,
+                            input_seq: seq,
+                        },
+                    );
+                }
+                Action::Record(_) | Action::Log(_) => {}
+            }
+            self.produced.push_back(action);
+        }
+        self.last_input = Some((seq, event));
+        Ok(())
+    }
+
+    fn on_output(&mut self, seq: u64, tag: u16, payload: &[u8]) -> Result<(), ReplayError> {
+        self.counts.outputs += 1;
+        if tag == tags::TRADE_CLOSED {
+            self.counts.closed_trades += 1;
+        }
+        let Some(actual) = self.produced.pop_front() else {
+            if self.first_mismatch.is_none() {
+                let expected = output_action(seq, tag, payload)?;
+                self.mismatch(seq, Some(expected), None);
+            }
+            return Ok(());
+        };
+        if self.first_mismatch.is_some() {
+            return Ok(());
+        }
+        let record = JournalRecord::Output(actual);
+        let len = record.encoded_len();
+        if self.scratch.len() < len {
+            self.scratch.resize(len, 0);
+        }
+        let written = record.encode(&mut self.scratch);
+        let same = record.tag() == tag && self.scratch.get(..written) == Some(payload);
+        if !same {
+            let expected = output_action(seq, tag, payload)?;
+            self.mismatch(seq, Some(expected), Some(actual));
+        }
+        Ok(())
+    }
+
+    /// Records the first mismatch (later ones follow from it).
+    fn mismatch(&mut self, seq: u64, expected: Option<Action>, actual: Option<Action>) {
+        if self.first_mismatch.is_some() {
+            return;
+        }
+        let (input_seq, input) = match self.last_input {
+            Some((s, e)) => (Some(s), Some(e)),
+            None => (None, None),
+        };
+        self.first_mismatch = Some(Mismatch {
+            seq,
+            input_seq,
+            input,
+            expected,
+            actual,
+        });
+    }
+
+    /// A life of the engine ended (restart or end of the journal): actions
+    /// the core produced for the last input that the journal lacks were
+    /// never journaled.
+    fn end_of_life(&mut self) {
+        self.counts.unjournaled += self.produced.len() as u64;
+        self.unjournaled.clear();
+        self.unjournaled.extend(self.produced.drain(..));
+    }
+}
+
+/// Decodes a record's payload.
+fn decode(seq: u64, tag: u16, payload: &[u8]) -> Result<JournalRecord<'_>, ReplayError> {
+    JournalRecord::decode(tag, payload).map_err(|error| ReplayError::Decode { seq, error })
+}
+
+/// Decodes an output record's action.
+fn output_action(seq: u64, tag: u16, payload: &[u8]) -> Result<Action, ReplayError> {
+    match decode(seq, tag, payload)? {
+        JournalRecord::Output(a) => Ok(a),
+        _ => Err(ReplayError::Decode {
+            seq,
+            error: schema::DecodeError::UnknownTag(tag),
+        }),
+    }
+}
+
+/// Returns the first sequence number of the earliest segment file in `dir`
+/// that sorts after `segment` (segment names are fixed-width, zero-padded
+/// first sequence numbers), or `None` when `segment` is the last.
+fn next_segment(dir: &Path, segment: &Path) -> Option<u64> {
+    let template = journal::segment_file_name(0);
+    let (first_digit, last_digit) = (template.find('0')?, template.rfind('0')?);
+    let (prefix, suffix) = (&template[..first_digit], &template[last_digit + 1..]);
+    let seq_of = |name: &str| -> Option<u64> {
+        if name.len() != template.len() || !name.starts_with(prefix) || !name.ends_with(suffix) {
+            return None;
+        }
+        let digits = name.get(first_digit..=last_digit)?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    };
+    let current = seq_of(segment.file_name()?.to_str()?)?;
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(seq_of))
+        .filter(|&seq| seq > current)
+        .min()
+}

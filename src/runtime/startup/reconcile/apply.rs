@@ -1,0 +1,609 @@
+//! The reconciliation pass: read the exchange, resolve every working order
+//! of the core, compare positions, protect, then cancel (see the parent
+//! module for the guarantees).
+//!
+//! Consumes a [`CoreView`] and the exchange through a [`RestClient`];
+//! produces [`Correction`]s. Never places an entry and never cancels
+//! before every protective stop is in place.
+
+use std::collections::HashMap;
+
+use super::{
+    CoreOrder, CorePosition, CoreView, Correction, OrderRole, ReconcileConfig, ReconcileError,
+    ReconcileFailure, UnknownPositionPolicy,
+};
+use crate::io::clock::IoClock;
+use crate::io::dto_trade::OrderInfo;
+use crate::io::error::{ExchangeCode, OrderError, RestError};
+use crate::io::order::{ClientOrderId, OrderKind, OrderRef, OrderRequest, PositionSide};
+use crate::io::rest::RestClient;
+use crate::io::rest_account::PositionMode;
+use crate::money::Money;
+use crate::orders::OrderId;
+use crate::types::{Price, Qty, Side, SymbolId};
+
+/// What step 1 learned about one of the core's orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Working on the exchange.
+    OnBook,
+    /// Completely filled.
+    Filled,
+    /// No longer working (cancelled, expired, never created).
+    Gone,
+}
+
+/// An open exchange order and whether a core order (or a position's
+/// protection) claimed it.
+struct BookOrder {
+    info: OrderInfo,
+    symbol: SymbolId,
+    claimed: bool,
+}
+
+/// Entry side of an exchange position row.
+fn row_side(position_side: &str, amount: Qty) -> Side {
+    match position_side {
+        "SHORT" => Side::Sell,
+        "LONG" => Side::Buy,
+        _ if amount.0.is_negative() => Side::Sell,
+        _ => Side::Buy,
+    }
+}
+
+fn abs_qty(q: Qty) -> Qty {
+    Qty(q.0.saturating_abs())
+}
+
+fn is_not_found(e: &OrderError) -> bool {
+    matches!(e, OrderError::Request(r) if r.exchange_code() == Some(ExchangeCode::OrderNotFound))
+}
+
+/// Returns true when `e` is the exchange refusing the order (a business
+/// code), as opposed to a failed or ambiguous request.
+fn is_refusal(e: &OrderError) -> bool {
+    matches!(e, OrderError::Request(RestError::Api(_)))
+}
+
+struct Run<'a, C: IoClock> {
+    rest: &'a mut RestClient<C>,
+    view: &'a CoreView,
+    cfg: &'a ReconcileConfig,
+    mode: PositionMode,
+    book: Vec<BookOrder>,
+    out: Vec<Correction>,
+    fates: HashMap<OrderId, Fate>,
+    /// Stops found gone, with the correction reporting it, held back until
+    /// it is known whether a replacement stands for them.
+    gone_stops: Vec<(OrderId, Correction)>,
+    /// Stop orders whose fate is told another way (replaced or booked).
+    settled_stops: Vec<OrderId>,
+    /// Positions whose entry fill was found now: the core places their stop.
+    entry_filled_now: Vec<SymbolId>,
+    /// (symbol, side) of unknown positions left alone: keep their stops.
+    left_alone: Vec<(SymbolId, Side)>,
+}
+
+/// Reconciles `view` with the exchange through `rest` (whose symbol table
+/// must hold `market.symbols`) and returns the corrections applied, in
+/// order.
+///
+/// # Errors
+/// [`ReconcileFailure`] with the corrections already applied when a request
+/// fails or the configuration's prefixes are unusable.
+pub fn reconcile<C: IoClock>(
+    rest: &mut RestClient<C>,
+    view: &CoreView,
+    cfg: &ReconcileConfig,
+) -> Result<Vec<Correction>, ReconcileFailure> {
+    let fail = |error| ReconcileFailure {
+        applied: Vec::new(),
+        error,
+    };
+    if !cfg.recovery_prefix.starts_with(&cfg.client_prefix)
+        || ClientOrderId::from_sequence(&format!("{}s", cfg.recovery_prefix), u64::from(u32::MAX))
+            .is_none()
+    {
+        return Err(fail(ReconcileError::BadPrefix(cfg.recovery_prefix.clone())));
+    }
+    let mode = rest
+        .position_mode()
+        .map_err(|e| fail(ReconcileError::PositionMode(e)))?;
+    let rows = rest
+        .positions(None)
+        .map_err(|e| fail(ReconcileError::Positions(e)))?;
+    let mut exchange: Vec<(SymbolId, Side, Qty)> = Vec::new();
+    for row in &rows {
+        if let Some(id) = rest.symbols().id_of(&row.symbol) {
+            if !row.position_amt.is_zero() {
+                let side = row_side(&row.position_side, row.position_amt);
+                exchange.push((id, side, abs_qty(row.position_amt)));
+            }
+        }
+    }
+    let open = rest
+        .open_orders(None)
+        .map_err(|e| fail(ReconcileError::OpenOrders(e)))?;
+    let book = open
+        .into_iter()
+        .filter_map(|info| {
+            let symbol = rest.symbols().id_of(&info.symbol)?;
+            Some(BookOrder {
+                info,
+                symbol,
+                claimed: false,
+            })
+        })
+        .collect();
+    let mut run = Run {
+        rest,
+        view,
+        cfg,
+        mode,
+        book,
+        out: Vec::new(),
+        fates: HashMap::new(),
+        gone_stops: Vec::new(),
+        settled_stops: Vec::new(),
+        entry_filled_now: Vec::new(),
+        left_alone: Vec::new(),
+    };
+    match run.all(&exchange) {
+        Ok(()) => Ok(run.out),
+        Err(error) => Err(ReconcileFailure {
+            applied: run.out,
+            error,
+        }),
+    }
+}
+
+impl<C: IoClock> Run<'_, C> {
+    fn all(&mut self, exchange: &[(SymbolId, Side, Qty)]) -> Result<(), ReconcileError> {
+        let mut pending_cancels = Vec::new();
+        for o in &self.view.orders {
+            if let Some(id) = self.resolve(o)? {
+                pending_cancels.push((o, id));
+            }
+        }
+        self.positions(exchange)?;
+        for (order, correction) in std::mem::take(&mut self.gone_stops) {
+            if !self.settled_stops.contains(&order) {
+                self.out.push(correction);
+            }
+        }
+        for (o, exchange_order_id) in pending_cancels {
+            self.cancel(o.symbol, exchange_order_id)?;
+            self.out.push(Correction::Cancelled {
+                order: o.order,
+                symbol: o.symbol,
+            });
+        }
+        self.cancel_orphans()
+    }
+
+    fn position_side(&self, entry: Side) -> PositionSide {
+        match (self.mode, entry) {
+            (PositionMode::OneWay, _) => PositionSide::Both,
+            (PositionMode::Hedge, Side::Buy) => PositionSide::Long,
+            (PositionMode::Hedge, Side::Sell) => PositionSide::Short,
+        }
+    }
+
+    /// Returns true when open order `x` is core order `o`.
+    fn matches(&self, x: &BookOrder, o: &CoreOrder) -> bool {
+        if x.symbol != o.symbol {
+            return false;
+        }
+        if o.exchange_order_id == Some(x.info.order_id) {
+            return true;
+        }
+        if !x.info.client_order_id.is_empty() {
+            return x.info.client_order_id == o.client_order_id.as_str();
+        }
+        // Trigger orders may lose their client id on the exchange: match the twin.
+        let Some(rules) = self.rest.symbols().get(o.symbol).map(|s| s.rules) else {
+            return false;
+        };
+        o.kind.is_trigger()
+            && x.info.kind() == Some(o.kind)
+            && x.info.side == Some(o.side)
+            && rules.round_price(x.info.stop_price) == rules.round_price(o.stop_price)
+            && rules.round_qty(x.info.orig_qty) == rules.round_qty(o.qty)
+    }
+
+    /// Step 1 for one core order; returns the exchange id when the core
+    /// wants it cancelled and it is still working.
+    fn resolve(&mut self, o: &CoreOrder) -> Result<Option<u64>, ReconcileError> {
+        let found =
+            (0..self.book.len()).find(|&i| !self.book[i].claimed && self.matches(&self.book[i], o));
+        if let Some(i) = found {
+            self.book[i].claimed = true;
+            let id = self.book[i].info.order_id;
+            self.fates.insert(o.order, Fate::OnBook);
+            if o.exchange_order_id.is_none() {
+                self.out.push(Correction::Adopted {
+                    order: o.order,
+                    symbol: o.symbol,
+                    exchange_order_id: id,
+                });
+            }
+            return Ok(o.cancel_requested.then_some(id));
+        }
+        let by = o
+            .exchange_order_id
+            .map_or(OrderRef::Client(o.client_order_id), OrderRef::OrderId);
+        let gone = match self.rest.query_order(o.symbol, by) {
+            Ok(info) => self.resolved(o, &info),
+            Err(e) if is_not_found(&e) => {
+                if o.exchange_order_id.is_some() {
+                    Correction::Cancelled {
+                        order: o.order,
+                        symbol: o.symbol,
+                    }
+                } else {
+                    Correction::NotPlaced {
+                        order: o.order,
+                        symbol: o.symbol,
+                    }
+                }
+            }
+            Err(source) => {
+                return Err(ReconcileError::Lookup {
+                    order: o.order,
+                    source,
+                })
+            }
+        };
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.fates.entry(o.order) {
+            slot.insert(Fate::Gone);
+            if o.role == OrderRole::Stop {
+                self.gone_stops.push((o.order, gone));
+            } else {
+                self.out.push(gone);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reports a looked-up order; returns the correction to use if it is
+    /// gone (the caller pushes it unless a fate was recorded here).
+    fn resolved(&mut self, o: &CoreOrder, info: &OrderInfo) -> Correction {
+        let cancelled = Correction::Cancelled {
+            order: o.order,
+            symbol: o.symbol,
+        };
+        if !info.status.is_final() {
+            // Working, though the open-orders list did not show it yet.
+            self.fates.insert(o.order, Fate::OnBook);
+            if o.exchange_order_id.is_none() {
+                self.out.push(Correction::Adopted {
+                    order: o.order,
+                    symbol: o.symbol,
+                    exchange_order_id: info.order_id,
+                });
+            }
+            return cancelled;
+        }
+        if info.executed_qty.is_positive() {
+            self.out.push(Correction::Filled {
+                order: o.order,
+                symbol: o.symbol,
+                exchange_order_id: info.order_id,
+                qty: info.executed_qty,
+                price: info.avg_price,
+                fee: Money::from_f64(info.commission.to_f64().abs()),
+                unacked: o.exchange_order_id.is_none(),
+            });
+            if o.role == OrderRole::Entry {
+                self.entry_filled_now.push(o.symbol);
+            }
+            if info.executed_qty >= o.qty {
+                self.fates.insert(o.order, Fate::Filled);
+            }
+        }
+        cancelled
+    }
+
+    /// Core quantity per (symbol, side) after the fills found in step 1.
+    fn core_quantities(&self) -> Vec<(SymbolId, Side, Qty)> {
+        let mut q: Vec<(SymbolId, Side, Qty)> = self
+            .view
+            .positions
+            .iter()
+            .map(|p| (p.symbol, p.side, p.open_qty))
+            .collect();
+        for c in &self.out {
+            let Correction::Filled {
+                order, symbol, qty, ..
+            } = *c
+            else {
+                continue;
+            };
+            let Some(o) = self.view.orders.iter().find(|o| o.order == order) else {
+                continue;
+            };
+            let (side, delta) = match o.role {
+                OrderRole::Entry => (o.side, qty.0),
+                OrderRole::Stop | OrderRole::Exit => (o.side.opposite(), -qty.0),
+            };
+            match q.iter_mut().find(|(s, d, _)| *s == symbol && *d == side) {
+                Some(entry) => entry.2 = Qty(entry.2 .0.saturating_add(delta)),
+                None => q.push((symbol, side, Qty(delta))),
+            }
+        }
+        q
+    }
+
+    fn positions(&mut self, exchange: &[(SymbolId, Side, Qty)]) -> Result<(), ReconcileError> {
+        let core = self.core_quantities();
+        let mut keys: Vec<(SymbolId, Side)> = core
+            .iter()
+            .filter(|(_, _, q)| q.is_positive())
+            .map(|(s, d, _)| (*s, *d))
+            .chain(exchange.iter().map(|(s, d, _)| (*s, *d)))
+            .collect();
+        keys.sort_by_key(|(s, d)| (s.0, *d == Side::Sell));
+        keys.dedup();
+        for (symbol, side) in keys {
+            let qty_of = |list: &[(SymbolId, Side, Qty)]| {
+                list.iter()
+                    .find(|(s, d, _)| *s == symbol && *d == side)
+                    .map_or(Qty::ZERO, |e| e.2)
+            };
+            let (c, e) = (qty_of(&core), qty_of(exchange));
+            let pos = self
+                .view
+                .positions
+                .iter()
+                .find(|p| p.symbol == symbol && p.side == side)
+                .copied();
+            match (c.is_positive(), e.is_positive()) {
+                (true, false) => self.closed_on_exchange(symbol, side, c, pos)?,
+                (false, true) => self.unknown_position(symbol, side, e)?,
+                (true, true) => {
+                    if c != e {
+                        self.out.push(Correction::PositionMismatch {
+                            symbol,
+                            side,
+                            core_qty: c,
+                            exchange_qty: e,
+                        });
+                    }
+                    if let Some(pos) = pos {
+                        self.protect(&pos, e)?;
+                    }
+                }
+                (false, false) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn closed_on_exchange(
+        &mut self,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+        pos: Option<CorePosition>,
+    ) -> Result<(), ReconcileError> {
+        let name = self
+            .rest
+            .symbols()
+            .get(symbol)
+            .ok_or(ReconcileError::UnknownSymbol(symbol))?
+            .name
+            .clone();
+        let price = self.rest.price(&name).map_err(ReconcileError::Price)?.price;
+        let booked_on = pos.and_then(|p| p.stop_order);
+        if let Some(stop) = booked_on {
+            self.settled_stops.push(stop);
+        }
+        self.out.push(Correction::PositionClosedOnExchange {
+            symbol,
+            side,
+            qty,
+            booked_on,
+            price,
+        });
+        Ok(())
+    }
+
+    fn unknown_position(
+        &mut self,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+    ) -> Result<(), ReconcileError> {
+        match self.cfg.unknown_position {
+            UnknownPositionPolicy::Leave => {
+                self.left_alone.push((symbol, side));
+                self.out
+                    .push(Correction::UnknownPositionLeft { symbol, side, qty });
+                Ok(())
+            }
+            UnknownPositionPolicy::Flatten => self.flatten(symbol, side, qty, None),
+        }
+    }
+
+    fn recovery_id(&self, tag: char, seq: u64) -> Result<ClientOrderId, ReconcileError> {
+        ClientOrderId::from_sequence(&format!("{}{tag}", self.cfg.recovery_prefix), seq)
+            .ok_or_else(|| ReconcileError::BadPrefix(self.cfg.recovery_prefix.clone()))
+    }
+
+    fn request(
+        &self,
+        symbol: SymbolId,
+        entry: Side,
+        kind: OrderKind,
+        qty: Qty,
+        stop_price: Price,
+        client_order_id: ClientOrderId,
+    ) -> OrderRequest {
+        let position_side = self.position_side(entry);
+        OrderRequest {
+            symbol,
+            side: entry.opposite(),
+            position_side,
+            kind,
+            qty,
+            price: Price::ZERO,
+            stop_price,
+            reduce_only: position_side == PositionSide::Both,
+            time_in_force: None,
+            client_order_id,
+        }
+    }
+
+    fn flatten(
+        &mut self,
+        symbol: SymbolId,
+        side: Side,
+        qty: Qty,
+        booked_on: Option<OrderId>,
+    ) -> Result<(), ReconcileError> {
+        let id = self.recovery_id('f', u64::from(symbol.0))?;
+        let req = self.request(symbol, side, OrderKind::Market, qty, Price::ZERO, id);
+        let ack = self
+            .rest
+            .place_order(&req)
+            .map_err(|source| ReconcileError::Place { symbol, source })?;
+        if let Some(stop) = booked_on {
+            self.settled_stops.push(stop);
+        }
+        self.out.push(Correction::Flattened {
+            symbol,
+            side,
+            qty,
+            booked_on,
+            client_order_id: id,
+            exchange_order_id: ack.order_id,
+        });
+        Ok(())
+    }
+
+    /// Makes sure the exchange position `qty` of `pos` has a protective stop.
+    fn protect(&mut self, pos: &CorePosition, qty: Qty) -> Result<(), ReconcileError> {
+        let stop_fate = pos.stop_order.and_then(|o| self.fates.get(&o).copied());
+        if stop_fate == Some(Fate::OnBook) {
+            return Ok(());
+        }
+        if pos.stop_order.is_none() && self.entry_filled_now.contains(&pos.symbol) {
+            // The core places the stop itself when it is fed the entry fill.
+            return Ok(());
+        }
+        let closing = pos.side.opposite();
+        let want_ps = self.position_side(pos.side);
+        let twin = self.book.iter().position(|b| {
+            !b.claimed
+                && b.symbol == pos.symbol
+                && b.info.kind() == Some(OrderKind::StopMarket)
+                && b.info.side == Some(closing)
+                && b.info.position_side.is_none_or(|ps| ps == want_ps)
+                && b.info.orig_qty >= qty
+        });
+        if let Some(i) = twin {
+            // Already protected by a stop the core does not track: keep it.
+            self.book[i].claimed = true;
+            return Ok(());
+        }
+        if !pos.stop.is_positive() {
+            return self.flatten(pos.symbol, pos.side, qty, pos.stop_order);
+        }
+        let seq = pos.stop_order.map_or(u64::from(pos.symbol.0), |o| o.0);
+        let tag = if pos.stop_order.is_some() { 's' } else { 'p' };
+        let id = self.recovery_id(tag, seq)?;
+        let req = self.request(
+            pos.symbol,
+            pos.side,
+            OrderKind::StopMarket,
+            qty,
+            pos.stop,
+            id,
+        );
+        match self.rest.place_order(&req) {
+            Ok(ack) => {
+                if let Some(stop) = pos.stop_order {
+                    self.settled_stops.push(stop);
+                }
+                self.out.push(Correction::StopPlaced {
+                    replaces: pos.stop_order,
+                    symbol: pos.symbol,
+                    side: closing,
+                    qty,
+                    stop_price: pos.stop,
+                    client_order_id: id,
+                    exchange_order_id: ack.order_id,
+                });
+                Ok(())
+            }
+            // The market is already through the stop: close instead.
+            Err(e) if is_refusal(&e) => {
+                log::warn!(
+                    "Stop for symbol {} refused ({e}), closing the position at market",
+                    pos.symbol.0
+                );
+                self.flatten(pos.symbol, pos.side, qty, pos.stop_order)
+            }
+            Err(source) => Err(ReconcileError::Place {
+                symbol: pos.symbol,
+                source,
+            }),
+        }
+    }
+
+    fn cancel(&mut self, symbol: SymbolId, exchange_order_id: u64) -> Result<(), ReconcileError> {
+        match self
+            .rest
+            .cancel_order(symbol, OrderRef::OrderId(exchange_order_id))
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(source) => Err(ReconcileError::Cancel {
+                exchange_order_id,
+                source,
+            }),
+        }
+    }
+
+    fn cancel_orphans(&mut self) -> Result<(), ReconcileError> {
+        let orphans: Vec<(SymbolId, u64, String)> = self
+            .book
+            .iter()
+            .filter(|b| !b.claimed && b.info.client_order_id.starts_with(&self.cfg.client_prefix))
+            .filter(|b| {
+                // Keep stops protecting an unknown position that is left alone.
+                let protects = b.info.kind() == Some(OrderKind::StopMarket)
+                    && self
+                        .left_alone
+                        .iter()
+                        .any(|(s, d)| *s == b.symbol && b.info.side == Some(d.opposite()));
+                !protects
+            })
+            .map(|b| (b.symbol, b.info.order_id, b.info.client_order_id.clone()))
+            .collect();
+        for (symbol, exchange_order_id, client) in orphans {
+            self.cancel(symbol, exchange_order_id)?;
+            self.out.push(Correction::OrphanCancelled {
+                symbol,
+                exchange_order_id,
+                client_order_id: ClientOrderId::try_new(&client).unwrap_or(ClientOrderId::EMPTY),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_rows_give_the_entry_side() {
+        let q = |v: f64| Qty::from_f64(v).unwrap();
+        assert_eq!(row_side("LONG", q(1.0)), Side::Buy);
+        assert_eq!(row_side("SHORT", q(1.0)), Side::Sell);
+        assert_eq!(row_side("BOTH", q(-1.0)), Side::Sell);
+        assert_eq!(row_side("BOTH", q(1.0)), Side::Buy);
+        assert_eq!(abs_qty(q(-2.5)), q(2.5));
+    }
+}
