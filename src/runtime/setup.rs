@@ -137,6 +137,8 @@ pub enum RuntimeError {
     Os(std::io::Error),
     /// The hot thread panicked.
     HotPanicked,
+    /// Live mode's pre-flight checks failed (the checklist).
+    Preflight(String),
 }
 
 impl fmt::Display for RuntimeError {
@@ -152,6 +154,7 @@ impl fmt::Display for RuntimeError {
             Self::Setup(m) => write!(f, "cannot set up the runtime: {m}"),
             Self::Os(e) => write!(f, "operating system refused: {e}"),
             Self::HotPanicked => f.write_str("the hot thread panicked"),
+            Self::Preflight(list) => write!(f, "pre-flight checks failed:\n{list}"),
         }
     }
 }
