@@ -23,6 +23,7 @@ pub mod feed;
 pub mod history;
 pub mod indicators;
 pub mod io;
+pub mod journal_schema;
 pub mod logging;
 pub mod metrics;
 pub mod money;

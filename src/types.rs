@@ -105,6 +105,12 @@ impl DecimalStep {
         Self::try_new(mantissa, u8::try_from(frac_part.len()).ok()?)
     }
 
+    /// Returns the grid's mantissa (the grid is `mantissa * 10^-decimals`).
+    #[must_use]
+    pub const fn mantissa(self) -> i64 {
+        self.mantissa
+    }
+
     /// Returns the number of decimals needed to print a value on this grid.
     #[must_use]
     pub const fn decimals(self) -> u8 {

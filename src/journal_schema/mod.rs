@@ -1,0 +1,332 @@
+//! The engine's journal records: what the live runtime writes through the
+//! journal crate, and what replay, crash recovery and `journal-dump` read.
+//!
+//! Consumes engine values ([`Event`]s fed to the core, [`Action`]s it
+//! produced, and the driver's own system facts); produces fixed
+//! little-endian binary payloads under a `u16` type tag, and decodes them
+//! back without allocating (variable parts borrow from the payload). Each
+//! record also lists its named fields ([`JournalRecord::fields`]) so every
+//! text, JSON and CSV rendering shares one definition of the schema.
+//!
+//! Must never: allocate while encoding, panic on any payload (a bad payload
+//! is a [`DecodeError`]), or change an existing tag's layout (add new tags
+//! instead; old journals must stay readable).
+//!
+//! # Record classes
+//! - **Inputs** (tags 1–15): every [`Event`] the core saw, in order. Feeding
+//!   them to a fresh [`Core`](crate::core::Core) built from the session's
+//!   config reproduces every decision (replay, crash recovery).
+//! - **Outputs** (tags 16–47): every [`Action`] the core produced.
+//! - **System** (tags 64+): session start, order routing, exchange errors,
+//!   balances, stream status, backfills, reloads, operator commands, equity
+//!   samples, daily metrics, state snapshots, frame timings, latency
+//!   summaries, reconciliation corrections, shutdown.
+
+mod codec;
+mod fields;
+mod render;
+mod system;
+
+pub use codec::DecodeError;
+pub use fields::{closed_trade_fields, Field, Value};
+pub use render::{
+    format_ts, push_decimal, push_money, push_value_json, push_value_text, render_json, render_text,
+};
+pub use system::{
+    Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
+    LatencyLine, Mode, OperatorSource, PositionSnap, ReloadOutcome, SessionStart, Snapshot,
+    StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+};
+
+use crate::core::{Action, Event};
+use crate::io::order::ClientOrderId;
+use crate::orders::OrderId;
+use crate::types::{Side, TimestampNs};
+
+/// Type tags. Stable forever: a tag's layout never changes.
+pub mod tags {
+    /// Input: a market trade.
+    pub const TRADE: u16 = 1;
+    /// Input: a closed 1m candle (klines source, warm-up or backfill).
+    pub const CANDLE: u16 = 2;
+    /// Input: a clock tick.
+    pub const CLOCK: u16 = 3;
+    /// Input: an order ack.
+    pub const ACK: u16 = 4;
+    /// Input: a fill.
+    pub const FILL: u16 = 5;
+    /// Input: an order reject.
+    pub const REJECTED: u16 = 6;
+    /// Input: an order cancel.
+    pub const CANCELLED: u16 = 7;
+    /// Input: a control command.
+    pub const CONTROL: u16 = 8;
+    /// Output: an order intent.
+    pub const PLACE: u16 = 16;
+    /// Output: a cancel request.
+    pub const CANCEL: u16 = 17;
+    /// Output: a strategy signal.
+    pub const SIGNAL: u16 = 18;
+    /// Output: a signal dropped by aggregation.
+    pub const SIGNAL_DROPPED: u16 = 19;
+    /// Output: a signal rejected by risk.
+    pub const RISK_REJECTED: u16 = 20;
+    /// Output: a position state transition.
+    pub const TRANSITION: u16 = 21;
+    /// Output: an entry sized and sent.
+    pub const ENTRY_SENT: u16 = 22;
+    /// Output: an exit fill.
+    pub const EXIT: u16 = 23;
+    /// Output: a stop moved.
+    pub const STOP_MOVED: u16 = 24;
+    /// Output: a closed trade.
+    pub const TRADE_CLOSED: u16 = 25;
+    /// Output: the engine halted.
+    pub const HALTED: u16 = 26;
+    /// Output: the engine resumed.
+    pub const RESUMED: u16 = 27;
+    /// Output: a gap in the market data.
+    pub const GAP: u16 = 28;
+    /// Output: a log event of the core.
+    pub const LOG: u16 = 29;
+    /// System: session start.
+    pub const SESSION: u16 = 64;
+    /// System: an order handed to the exchange with its client order id.
+    pub const ORDER_SENT: u16 = 65;
+    /// System: the exchange's order id for one of ours.
+    pub const ORDER_ACKED: u16 = 66;
+    /// System: an exchange or transport error.
+    pub const EXCHANGE_ERROR: u16 = 67;
+    /// System: an account balance.
+    pub const BALANCE: u16 = 68;
+    /// System: a stream connected, disconnected or had an outage.
+    pub const STREAM: u16 = 69;
+    /// System: candles backfilled after an outage.
+    pub const BACKFILL: u16 = 70;
+    /// System: a config reload, accepted or refused.
+    pub const RELOAD: u16 = 71;
+    /// System: an operator command and where it came from.
+    pub const OPERATOR: u16 = 72;
+    /// System: an equity sample.
+    pub const EQUITY: u16 = 73;
+    /// System: one UTC day's metrics.
+    pub const DAILY: u16 = 74;
+    /// System: a state snapshot.
+    pub const SNAPSHOT: u16 = 75;
+    /// System: per-frame stage timings.
+    pub const FRAME_TIMING: u16 = 76;
+    /// System: a latency summary line.
+    pub const LATENCY: u16 = 77;
+    /// System: a reconciliation correction.
+    pub const CORRECTION: u16 = 78;
+    /// System: shutdown.
+    pub const SHUTDOWN: u16 = 79;
+}
+
+/// Every known tag with its name, in tag order.
+pub const TYPE_NAMES: [(u16, &str); 38] = [
+    (tags::TRADE, "trade"),
+    (tags::CANDLE, "candle"),
+    (tags::CLOCK, "clock"),
+    (tags::ACK, "ack"),
+    (tags::FILL, "fill"),
+    (tags::REJECTED, "rejected"),
+    (tags::CANCELLED, "cancelled"),
+    (tags::CONTROL, "control"),
+    (tags::PLACE, "place"),
+    (tags::CANCEL, "cancel"),
+    (tags::SIGNAL, "signal"),
+    (tags::SIGNAL_DROPPED, "signal_dropped"),
+    (tags::RISK_REJECTED, "risk_rejected"),
+    (tags::TRANSITION, "transition"),
+    (tags::ENTRY_SENT, "entry_sent"),
+    (tags::EXIT, "exit"),
+    (tags::STOP_MOVED, "stop_moved"),
+    (tags::TRADE_CLOSED, "trade_closed"),
+    (tags::HALTED, "halted"),
+    (tags::RESUMED, "resumed"),
+    (tags::GAP, "gap"),
+    (tags::LOG, "log"),
+    (tags::SESSION, "session"),
+    (tags::ORDER_SENT, "order_sent"),
+    (tags::ORDER_ACKED, "order_acked"),
+    (tags::EXCHANGE_ERROR, "exchange_error"),
+    (tags::BALANCE, "balance"),
+    (tags::STREAM, "stream"),
+    (tags::BACKFILL, "backfill"),
+    (tags::RELOAD, "reload"),
+    (tags::OPERATOR, "operator"),
+    (tags::EQUITY, "equity"),
+    (tags::DAILY, "daily"),
+    (tags::SNAPSHOT, "snapshot"),
+    (tags::FRAME_TIMING, "frame_timing"),
+    (tags::LATENCY, "latency"),
+    (tags::CORRECTION, "correction"),
+    (tags::SHUTDOWN, "shutdown"),
+];
+
+/// Returns the name of `tag` (`None` for an unknown tag).
+#[must_use]
+pub fn type_name(tag: u16) -> Option<&'static str> {
+    TYPE_NAMES
+        .iter()
+        .find(|(t, _)| *t == tag)
+        .map(|(_, name)| *name)
+}
+
+/// Returns the tag named `name` (as [`type_name`] spells it).
+#[must_use]
+pub fn tag_of(name: &str) -> Option<u16> {
+    TYPE_NAMES.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
+}
+
+/// Returns every known type name (for `--type` help and validation).
+pub fn all_type_names() -> impl Iterator<Item = &'static str> {
+    TYPE_NAMES.iter().map(|(_, n)| *n)
+}
+
+/// True for input tags (fed to the core on replay).
+#[must_use]
+pub const fn is_input(tag: u16) -> bool {
+    tag >= 1 && tag <= 15
+}
+
+/// True for output tags (decisions of the core).
+#[must_use]
+pub const fn is_output(tag: u16) -> bool {
+    tag >= 16 && tag <= 47
+}
+
+/// One journal record of the engine. Variable parts borrow from the payload
+/// they were decoded from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "records live on the stack only while encoded; boxing the snapshot would allocate on the hot thread"
+)]
+pub enum JournalRecord<'a> {
+    /// An event fed to the core.
+    Input(Event),
+    /// An action the core produced.
+    Output(Action),
+    /// A session started.
+    Session(SessionStart<'a>),
+    /// An order was handed to the exchange under this client order id.
+    OrderSent {
+        /// Engine order id.
+        order: OrderId,
+        /// Client order id sent with it.
+        client_id: ClientOrderId,
+        /// Symbol.
+        symbol: crate::types::SymbolId,
+        /// Side.
+        side: Side,
+        /// When it was handed over.
+        ts: TimestampNs,
+    },
+    /// The exchange acknowledged one of our orders with its own id.
+    OrderAcked {
+        /// Engine order id.
+        order: OrderId,
+        /// Exchange order id.
+        exchange_id: u64,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// An exchange or transport error.
+    ExchangeError(ExchangeError),
+    /// An account balance reported by the exchange.
+    Balance {
+        /// Wallet balance, quote currency.
+        balance: crate::money::Money,
+        /// Available margin, quote currency.
+        available: crate::money::Money,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// A stream's status changed.
+    Stream(StreamStatus),
+    /// Candles were backfilled after an outage.
+    Backfill {
+        /// Symbol.
+        symbol: crate::types::SymbolId,
+        /// First missing minute.
+        from: TimestampNs,
+        /// First minute after the window.
+        to: TimestampNs,
+        /// Candles fed to the core.
+        candles: u32,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// A config reload was accepted or refused.
+    Reload {
+        /// Outcome.
+        outcome: ReloadOutcome,
+        /// What changed or why it was refused.
+        detail: &'a str,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// An operator command and its source (the command itself is also an
+    /// input record when it reached the core).
+    Operator {
+        /// The command.
+        command: crate::core::Command,
+        /// Where it came from.
+        source: OperatorSource,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// An equity sample.
+    Equity {
+        /// Mark-to-market equity.
+        equity: crate::money::Money,
+        /// Cash (realized).
+        cash: crate::money::Money,
+        /// Peak equity so far.
+        peak: crate::money::Money,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// One UTC day's metrics.
+    Daily(DailyMetrics),
+    /// A state snapshot.
+    Snapshot(Snapshot),
+    /// Stage timings of one market frame.
+    FrameTiming(FrameTiming),
+    /// A latency summary line (one stage).
+    Latency(LatencyLine),
+    /// A reconciliation correction.
+    Correction(Correction),
+    /// The engine shut down.
+    Shutdown {
+        /// True for a clean, complete shutdown.
+        clean: bool,
+        /// Why (e.g. `signal`, `stop_file`, `duration`).
+        reason: &'a str,
+        /// When.
+        ts: TimestampNs,
+    },
+}
+
+/// Appends `record` to `writer` with header time `ts`; returns the record's
+/// sequence number. Allocates nothing: the payload is encoded straight into
+/// the mapped segment.
+///
+/// # Errors
+/// The journal's [`AppendError`](journal::AppendError) (full disk, payload
+/// too large, closed writer).
+pub fn write(
+    writer: &mut journal::Writer,
+    ts: TimestampNs,
+    record: &JournalRecord<'_>,
+) -> Result<u64, journal::AppendError> {
+    let len = record.encoded_len();
+    writer.append_with(record.tag(), ts.0, len, |buf| {
+        record.encode(buf);
+    })
+}
+
+#[cfg(test)]
+mod tests;
