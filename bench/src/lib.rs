@@ -4,5 +4,7 @@
 #![forbid(unsafe_code)]
 pub mod hot_path;
 pub mod indicator_input;
+pub mod journal_replay;
 pub mod market_frames;
+pub mod plot;
 pub mod report;
