@@ -8,3 +8,4 @@ pub mod journal_replay;
 pub mod market_frames;
 pub mod plot;
 pub mod report;
+pub mod wire;
