@@ -123,12 +123,46 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// How the latency axis is scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum YScale {
+    /// Linear from 0 (HdrHistogram's plotter).
+    #[default]
+    Linear,
+    /// Logarithmic over whole decades, for inputs of very different
+    /// magnitudes (tick-to-order beside wire-to-wire).
+    Log,
+}
+
+/// Returns the decades `[lo, hi]` (powers of ten) that cover every
+/// positive value of `series`.
+fn decade_range(series: &[Series]) -> (i32, i32) {
+    let values = series.iter().flat_map(|s| s.points.iter()).map(|(_, v)| *v);
+    let min = values
+        .clone()
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let max = values.fold(0.0_f64, f64::max);
+    if !min.is_finite() || max <= 0.0 {
+        return (0, 1);
+    }
+    let lo = min.log10().floor() as i32;
+    let hi = (max.log10().ceil() as i32).max(lo + 1);
+    (lo, hi)
+}
+
 /// Renders `series` as an SVG latency-by-percentile plot titled `title`,
-/// the y axis labelled `unit` (e.g. `µs`). The x axis runs from 0% to the
-/// decade of the largest finite `1/(1-p)` plus one (the 100% row is drawn
-/// at the right edge).
+/// the y axis labelled `unit` (e.g. `µs`), linear from 0. The x axis runs
+/// from 0% to the decade of the largest finite `1/(1-p)` plus one (the
+/// 100% row is drawn at the right edge).
 #[must_use]
 pub fn render_svg(series: &[Series], title: &str, unit: &str) -> String {
+    render_svg_scaled(series, title, unit, YScale::Linear)
+}
+
+/// Renders like [`render_svg`] with the latency axis scaled by `y_scale`.
+#[must_use]
+pub fn render_svg_scaled(series: &[Series], title: &str, unit: &str, y_scale: YScale) -> String {
     let finite_max = series
         .iter()
         .flat_map(|s| s.points.iter())
@@ -145,8 +179,19 @@ pub fn render_svg(series: &[Series], title: &str, unit: &str) -> String {
     );
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
+    let (lo, hi) = decade_range(series);
     let sx = |x: f64| LEFT + x / decades * plot_w;
-    let sy = |v: f64| TOP + plot_h - v / y_max * plot_h;
+    let sy = |v: f64| match y_scale {
+        YScale::Linear => TOP + plot_h - v / y_max * plot_h,
+        YScale::Log => {
+            let d = (v.max(10f64.powi(lo)).log10() - f64::from(lo)) / f64::from(hi - lo);
+            TOP + plot_h - d * plot_h
+        }
+    };
+    let y_ticks: Vec<f64> = match y_scale {
+        YScale::Linear => (0..=5u32).map(|k| y_max * f64::from(k) / 5.0).collect(),
+        YScale::Log => (lo..=hi).map(|e| 10f64.powi(e)).collect(),
+    };
     let mut svg = String::new();
     // Writing into a String cannot fail; the results are ignored below.
     let _ = writeln!(
@@ -177,8 +222,7 @@ pub fn render_svg(series: &[Series], title: &str, unit: &str) -> String {
             TOP + plot_h + 18.0
         );
     }
-    for k in 0..=5u32 {
-        let v = y_max * f64::from(k) / 5.0;
+    for v in y_ticks {
         let y = sy(v);
         let _ = writeln!(
             svg,
@@ -200,10 +244,15 @@ pub fn render_svg(series: &[Series], title: &str, unit: &str) -> String {
     );
     let _ = writeln!(
         svg,
-        r#"<text x="20" y="{:.1}" text-anchor="middle" transform="rotate(-90 20 {:.1})">Latency ({})</text>"#,
+        r#"<text x="20" y="{:.1}" text-anchor="middle" transform="rotate(-90 20 {:.1})">Latency ({}{})</text>"#,
         TOP + plot_h / 2.0,
         TOP + plot_h / 2.0,
-        escape(unit)
+        escape(unit),
+        if y_scale == YScale::Log {
+            ", log scale"
+        } else {
+            ""
+        }
     );
     for (i, s) in series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
@@ -285,6 +334,20 @@ mod tests {
         for tick in [">0%<", ">90%<", ">99%<", ">99.9%<", ">99.99%<"] {
             assert!(svg.contains(tick), "missing {tick}");
         }
+    }
+
+    #[test]
+    fn log_y_axis_has_one_tick_per_decade_covering_every_value() {
+        let a = parse_hgrm(&hgrm_text([500, 2_000]), "fast").unwrap();
+        let b = parse_hgrm(&hgrm_text([4_000_000]), "slow").unwrap();
+        // 0.5 µs .. 4,000 µs: decades 0.1 .. 10,000.
+        assert_eq!(decade_range(&[a.clone(), b.clone()]), (-1, 4));
+        let svg = render_svg_scaled(&[a, b], "t", "µs", YScale::Log);
+        for tick in [">0.1<", ">1<", ">10<", ">10000<"] {
+            assert!(svg.contains(tick), "missing {tick}");
+        }
+        assert!(svg.contains("log scale)"));
+        assert_eq!(svg.matches("<polyline").count(), 2);
     }
 
     #[test]

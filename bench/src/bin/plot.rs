@@ -3,12 +3,12 @@
 //! file.
 //!
 //! Run: `cargo run --release -p bench --bin plot -- --hgrm A.hgrm B.hgrm
-//! [--label tick-to-order --label wire-to-wire] --out latency.svg`
+//! [--label tick-to-order --label wire-to-wire] [--log-y] --out latency.svg`
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 
-use bench::plot::{parse_hgrm, render_svg};
+use bench::plot::{parse_hgrm, render_svg_scaled, YScale};
 use clap::Parser;
 
 /// Command-line options.
@@ -30,6 +30,9 @@ struct Args {
     /// Unit of the values in the files (our .hgrm files are in µs).
     #[arg(long, default_value = "µs")]
     unit: String,
+    /// Logarithmic latency axis (for inputs of very different magnitudes).
+    #[arg(long)]
+    log_y: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,8 +49,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         series.push(parse_hgrm(&text, &label).map_err(|e| format!("{}: {e}", path.display()))?);
     }
-    std::fs::write(&args.out, render_svg(&series, &args.title, &args.unit))
-        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    let scale = if args.log_y {
+        YScale::Log
+    } else {
+        YScale::Linear
+    };
+    std::fs::write(
+        &args.out,
+        render_svg_scaled(&series, &args.title, &args.unit, scale),
+    )
+    .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
     println!("wrote {} ({} series)", args.out.display(), series.len());
     Ok(())
 }
