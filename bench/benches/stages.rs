@@ -86,6 +86,8 @@ fn candle_update(c: &mut Criterion) {
     let mut b = CandleBuilder::new(SymbolId(0), 2_000_000_000);
     let mut minute = 0i64;
     let mut closes = 0u64;
+    // Open minute 0, so that the first timed trade already closes a candle.
+    b.on_trade(&trade(9_000.0, T0), &mut |_| {});
     group.bench_function("on_trade_closing_minute", |bench| {
         bench.iter(|| {
             minute += 1;
