@@ -15,7 +15,10 @@ mod report;
 pub mod stats;
 mod svg;
 
-pub use report::{write_outputs, Report, ReportInput, SeedFigures, SEED_FIGURES};
+pub use report::{
+    push_trade_csv_row, trades_csv, write_outputs, Report, ReportInput, SeedFigures, SEED_FIGURES,
+    TRADES_CSV_HEADER,
+};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;

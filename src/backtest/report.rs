@@ -16,6 +16,7 @@ use super::dates::format_month;
 use super::stats::{compute, daily_equity, Stats, TradeResult};
 use super::{svg, BacktestResult, TradeRow};
 use crate::datafile::FileKind;
+use crate::positions::ClosedTrade;
 use crate::types::Side;
 
 /// One strategy's figures as the seed reported them (STRATEGIES.md).
@@ -276,35 +277,44 @@ pub fn decimal8(v: f64) -> String {
     }
 }
 
+/// The header line of `trades.csv` (no newline). `journal-dump --trades`
+/// prints the same columns.
+pub const TRADES_CSV_HEADER: &str = "id,strategy,side,entry_time_ms,exit_time_ms,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits";
+
+/// Appends one `trades.csv` row (with its newline) for trade `t` of the
+/// strategy named `strategy`, closed by `exits` exit fills.
+pub fn push_trade_csv_row(out: &mut String, t: &ClosedTrade, strategy: &str, exits: usize) {
+    let _ = writeln!(
+        out,
+        "{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{},{}",
+        t.position.0,
+        strategy,
+        match t.side {
+            Side::Buy => "long",
+            Side::Sell => "short",
+        },
+        t.entry_ts.as_ms(),
+        t.exit_ts.as_ms(),
+        decimal8(t.entry_price.to_f64()),
+        decimal8(t.avg_exit_price.to_f64()),
+        decimal8(t.qty.to_f64()),
+        t.fees,
+        t.pnl,
+        t.r_multiple,
+        t.hours_held,
+        t.exit_reason.as_str(),
+        exits
+    );
+}
+
 /// Returns `trades.csv` text.
 #[must_use]
 pub fn trades_csv(rows: &[TradeRow]) -> String {
-    let mut s = String::from(
-        "id,strategy,side,entry_time_ms,exit_time_ms,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits\n",
-    );
+    let mut s = String::with_capacity(TRADES_CSV_HEADER.len() + 1 + rows.len() * 128);
+    s.push_str(TRADES_CSV_HEADER);
+    s.push('\n');
     for r in rows {
-        let t = &r.trade;
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{},{}",
-            t.position.0,
-            r.strategy,
-            match t.side {
-                Side::Buy => "long",
-                Side::Sell => "short",
-            },
-            t.entry_ts.as_ms(),
-            t.exit_ts.as_ms(),
-            decimal8(t.entry_price.to_f64()),
-            decimal8(t.avg_exit_price.to_f64()),
-            decimal8(t.qty.to_f64()),
-            t.fees,
-            t.pnl,
-            t.r_multiple,
-            t.hours_held,
-            t.exit_reason.as_str(),
-            exit_fill_count(&r.exits)
-        );
+        push_trade_csv_row(&mut s, &r.trade, r.strategy, exit_fill_count(&r.exits));
     }
     s
 }

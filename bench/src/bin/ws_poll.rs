@@ -7,11 +7,16 @@
 //! decode + sink, per frame. Calls that found nothing are timed separately (the idle cost
 //! of one busy-poll iteration: a non-blocking `read` returning `WouldBlock`).
 //!
-//! Run: `cargo run --release -p bench --bin ws_poll -- --frames 200000 --pace-us 20`
+//! With `--tls` the server is a rustls server (self-signed certificate for 127.0.0.1, trusted
+//! by the client through a temporary CA file) writing one TLS record per frame, and the
+//! client connects with `wss://`: the per-frame figure then includes record decryption.
+//!
+//! Run: `cargo run --release -p bench --bin ws_poll -- --frames 200000 --pace-us 20 [--tls]`
 #![forbid(unsafe_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
@@ -33,6 +38,9 @@ struct Args {
     /// makes the client handle large batches per call).
     #[arg(long, default_value_t = 20)]
     pace_us: u64,
+    /// Serve `wss://` (rustls server, TLS 1.3) instead of `ws://`.
+    #[arg(long)]
+    tls: bool,
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -60,13 +68,13 @@ fn now() -> TimestampNs {
     TimestampNs(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-fn serve(listener: &TcpListener, script: &[Vec<u8>], pace: Duration) -> std::io::Result<()> {
-    let (mut s, _) = listener.accept()?;
+/// Reads the upgrade request and answers 101; returns false when the client went away.
+fn upgrade(s: &mut (impl Read + Write)) -> std::io::Result<bool> {
     let mut head = Vec::new();
     let mut b = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         if s.read(&mut b)? == 0 {
-            return Ok(());
+            return Ok(false);
         }
         head.push(b[0]);
     }
@@ -80,7 +88,12 @@ fn serve(listener: &TcpListener, script: &[Vec<u8>], pace: Duration) -> std::io:
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
         accept_key(key)
     )?;
-    s.set_nodelay(true)?;
+    s.flush()?;
+    Ok(true)
+}
+
+/// Writes the script, one write (so, over TLS, one record) per frame, at `pace`.
+fn stream(s: &mut impl Write, script: &[Vec<u8>], pace: Duration) -> std::io::Result<()> {
     let mut next = Instant::now();
     for f in script {
         s.write_all(f)?;
@@ -89,9 +102,55 @@ fn serve(listener: &TcpListener, script: &[Vec<u8>], pace: Duration) -> std::io:
             std::hint::spin_loop();
         }
     }
+    s.flush()
+}
+
+fn serve(
+    listener: &TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    script: &[Vec<u8>],
+    pace: Duration,
+) -> std::io::Result<()> {
+    let (sock, _) = listener.accept()?;
+    sock.set_nodelay(true)?;
     let mut sink = [0u8; 4096];
-    while s.read(&mut sink)? > 0 {}
+    match tls {
+        None => {
+            let mut s = sock;
+            if upgrade(&mut s)? {
+                stream(&mut s, script, pace)?;
+                while s.read(&mut sink)? > 0 {}
+            }
+        }
+        Some(cfg) => {
+            let conn = rustls::ServerConnection::new(cfg).map_err(std::io::Error::other)?;
+            let mut s = rustls::StreamOwned::new(conn, sock);
+            if upgrade(&mut s)? {
+                stream(&mut s, script, pace)?;
+                while s.read(&mut sink)? > 0 {}
+            }
+        }
+    }
     Ok(())
+}
+
+/// A rustls server configuration with a fresh self-signed certificate for 127.0.0.1, and
+/// that certificate as PEM (for the client to trust).
+fn tls_server() -> (Arc<rustls::ServerConfig>, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()])
+        .unwrap_or_else(|e| panic!("Certificate generation failed: {e}"));
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        cert.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .and_then(|b| {
+            b.with_no_client_auth()
+                .with_single_cert(vec![cert.cert.der().clone()], key)
+        })
+        .unwrap_or_else(|e| panic!("Server TLS setup failed: {e}"));
+    (Arc::new(cfg), cert.cert.pem())
 }
 
 fn print(name: &str, h: &Histogram<u64>) {
@@ -129,17 +188,25 @@ fn main() {
         .local_addr()
         .unwrap_or_else(|e| panic!("No address: {e}"));
     let pace = Duration::from_micros(args.pace_us);
-    let server = std::thread::spawn(move || serve(&listener, &script, pace));
+    let ca_dir = tempfile::tempdir().unwrap_or_else(|e| panic!("No temporary directory: {e}"));
+    let mut cfg = WsConfig::default();
+    let (scheme, server_tls) = if args.tls {
+        let (server_cfg, pem) = tls_server();
+        let ca = ca_dir.path().join("ca.pem");
+        std::fs::write(&ca, pem).unwrap_or_else(|e| panic!("Cannot write the CA file: {e}"));
+        cfg.tls.use_webpki_roots = false;
+        cfg.tls.extra_ca_file = Some(ca);
+        ("wss", Some(server_cfg))
+    } else {
+        ("ws", None)
+    };
+    let server = std::thread::spawn(move || serve(&listener, server_tls, &script, pace));
     let mut symbols = SymbolTable::new();
     let _ = symbols.insert("BTC-USDT", SymbolId(0));
     let mut proto = BingxMarket::new(BingxDecoder::new(symbols));
     proto.subscribe("BTC-USDT@trade");
-    let mut client = WsClient::new(
-        &format!("ws://{addr}/swap-market"),
-        WsConfig::default(),
-        proto,
-    )
-    .unwrap_or_else(|e| panic!("Client setup failed: {e}"));
+    let mut client = WsClient::new(&format!("{scheme}://{addr}/swap-market"), cfg, proto)
+        .unwrap_or_else(|e| panic!("Client setup failed: {e}"));
     let new_hist = || {
         Histogram::<u64>::new_with_bounds(1, 10_000_000_000, 3)
             .unwrap_or_else(|e| panic!("Histogram bounds are constants: {e}"))
@@ -178,7 +245,7 @@ fn main() {
     #[allow(clippy::cast_precision_loss, reason = "display only")]
     let rate = trades as f64 / elapsed.as_secs_f64().max(1e-9);
     println!(
-        "{trades} trades in {:.3} s = {rate:.0} frames/s; pongs sent {}; feed errors {}",
+        "{scheme}: {trades} trades in {:.3} s = {rate:.0} frames/s; pongs sent {}; feed errors {}",
         elapsed.as_secs_f64(),
         client.protocol().pongs_sent(),
         client.protocol().feed_stats().total_errors()

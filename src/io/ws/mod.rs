@@ -6,10 +6,11 @@
 //! changes and outage windows — through a sink passed to [`WsClient::poll_once`]. Frames are
 //! decoded by the `feed` decoders (market) and [`user`] (account events); this module does
 //! no market parsing of its own. Never blocks and never logs on the polling thread, never
-//! allocates per frame on an open plain connection, and never sends a subscription twice on
-//! one connection.
+//! allocates per frame on an open connection (plain or TLS), and never sends a subscription
+//! twice on one connection.
 //!
-//! Layers: [`frame`] (RFC 6455 codec), [`transport`] (plain/TLS non-blocking bytes),
+//! Layers: [`frame`] (RFC 6455 codec), [`transport`] (plain/TLS non-blocking bytes, with
+//! [`tls_stream`] running the TLS [`record`] layer itself after rustls's handshake),
 //! [`client`] (state machine, heartbeats, silence detection, [`backoff`]), protocols
 //! [`bingx`], [`binance`], [`user`], and [`url`] builders.
 
@@ -18,6 +19,8 @@ pub mod binance;
 pub mod bingx;
 pub mod client;
 pub mod frame;
+pub mod record;
+pub mod tls_stream;
 pub mod transport;
 pub mod url;
 pub mod user;
