@@ -486,16 +486,18 @@ mod tests {
     }
 
     #[test]
-    fn wire_to_wire_over_tls_works_too() {
+    fn wire_to_wire_over_tls_measures_orders_without_allocating_on_the_hot_thread() {
         let opts = WireOptions {
-            orders: 2,
-            warmup: 0,
+            orders: 3,
+            warmup: 2,
             interval: Duration::ZERO,
             tls: true,
             ..WireOptions::default()
         };
-        let run = run(&opts, &mut counter).unwrap();
-        assert_eq!(run.wire_to_wire.len(), 2);
+        let mut count = |f: &mut dyn FnMut()| allocation_counter::measure(f).count_total;
+        let run = run(&opts, &mut count).unwrap();
+        assert_eq!(run.wire_to_wire.len(), 3);
+        assert_eq!(run.allocations, 0);
     }
 
     #[test]
