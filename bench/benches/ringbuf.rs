@@ -2,8 +2,9 @@
 //! `RollingMax`/`RollingMin::push` (monotonic deque) beside
 //! `BlockMax`/`BlockMin::push` (van Herk / Gil-Werman blocks) in the same
 //! group `rolling_push` (`max/..` vs `block_max/..`), and single-thread SPSC push+pop against
-//! `crossbeam_queue::ArrayQueue` (the same operations, no contention: this
-//! measures instruction cost, `spsc_latency` measures the cross-thread hop).
+//! `crossbeam_queue::ArrayQueue` and `std::sync::mpsc::sync_channel` (the same operations,
+//! no contention: this measures instruction cost, `spsc_latency` measures the cross-thread
+//! hop).
 //!
 //! Run: `cargo bench -p bench --bench ringbuf`.
 #![forbid(unsafe_code)]
@@ -169,6 +170,28 @@ fn queues_single_thread(c: &mut Criterion) {
             }
             for _ in 0..BATCH {
                 black_box(queue.pop());
+            }
+        });
+    });
+
+    let (mtx, mrx) = std::sync::mpsc::sync_channel::<u64>(1024);
+    mtx.try_send(7).ok();
+    assert_eq!(mrx.try_recv().ok(), Some(7));
+    group.bench_function("std_mpsc_push_then_pop", |b| {
+        b.iter(|| {
+            for i in 0..BATCH {
+                let pushed = mtx.try_send(black_box(i)).is_ok();
+                black_box((pushed, mrx.try_recv().ok()));
+            }
+        });
+    });
+    group.bench_function("std_mpsc_push64_then_pop64", |b| {
+        b.iter(|| {
+            for i in 0..BATCH {
+                black_box(mtx.try_send(black_box(i)).is_ok());
+            }
+            for _ in 0..BATCH {
+                black_box(mrx.try_recv().ok());
             }
         });
     });

@@ -1,3 +1,11 @@
-//! Shared helpers for the benchmark harnesses.
+//! Shared helpers for the benchmark harnesses: indicator input, BingX-shaped
+//! market frames, the timed hot path of `tick-to-order`, latency reports
+//! (table + JSON) and the `.hgrm` percentile plot.
 #![forbid(unsafe_code)]
+pub mod hot_path;
 pub mod indicator_input;
+pub mod journal_replay;
+pub mod market_frames;
+pub mod plot;
+pub mod report;
+pub mod wire;

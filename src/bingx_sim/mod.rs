@@ -25,6 +25,7 @@ mod market;
 mod net;
 pub mod num;
 mod orders;
+pub mod probe;
 mod rest;
 pub mod rng;
 pub mod sign;
@@ -32,6 +33,7 @@ pub mod source;
 mod ws;
 
 pub use config::{FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET};
+pub use probe::LatencyProbe;
 pub use source::SourceError;
 pub use ws::gzip;
 
@@ -110,6 +112,8 @@ pub(crate) struct Shared {
     /// Clones of the open client sockets, keyed by connection number, so shutdown can cut
     /// a connection blocked in a write to a client that stopped reading.
     sockets: Mutex<std::collections::HashMap<u64, std::net::TcpStream>>,
+    /// Market-frame write and order arrival instants (wire-to-wire benchmark).
+    probe: LatencyProbe,
 }
 
 /// Entry point of the simulator.
@@ -248,6 +252,7 @@ impl Simulator {
             active: AtomicUsize::new(0),
             conn_threads: Mutex::new(Vec::new()),
             sockets: Mutex::new(std::collections::HashMap::new()),
+            probe: LatencyProbe::new(),
         });
         let mut threads = Vec::new();
         let sh = Arc::clone(&shared);
@@ -339,6 +344,22 @@ impl SimHandle {
     /// [`SimError::Config`] when `price` or `qty` is not a positive decimal at the symbol's
     /// precision.
     pub fn inject_trade(&self, price: &str, qty: &str, buyer_maker: bool) -> Result<(), SimError> {
+        self.inject_trade_at(now_ms(), price, qty, buyer_maker)
+    }
+
+    /// Feeds one trade like [`inject_trade`](Self::inject_trade) but with the exchange time
+    /// `time_ms` (ms since the epoch) instead of now, e.g. one minute after the previous
+    /// trade so that the engine closes a candle without waiting for the wall clock.
+    ///
+    /// # Errors
+    /// As [`inject_trade`](Self::inject_trade).
+    pub fn inject_trade_at(
+        &self,
+        time_ms: i64,
+        price: &str,
+        qty: &str,
+        buyer_maker: bool,
+    ) -> Result<(), SimError> {
         let prec = lock(&self.shared.exchange).market().precision();
         let parse = |what: &str, text: &str, d: u32| {
             num::parse_scaled(text, d)
@@ -351,13 +372,20 @@ impl SimHandle {
                 })
         };
         let tick = Tick {
-            time_ms: now_ms(),
+            time_ms,
             price: parse("price", price, prec.price)?,
             qty: parse("quantity", qty, prec.qty)?,
             buyer_maker,
         };
         feed::apply_batch(&self.shared, &[tick], false);
         Ok(())
+    }
+
+    /// Returns the latency probe: when the last market-data frame was written to a
+    /// market-stream socket and when the last order placement request arrived.
+    #[must_use]
+    pub fn latency_probe(&self) -> &LatencyProbe {
+        &self.shared.probe
     }
 
     /// Stops all threads and closes every connection (also done on drop).

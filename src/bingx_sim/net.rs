@@ -12,7 +12,10 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Path of the order placement endpoint, whose arrivals the latency probe records.
+const ORDER_PATH: &str = "/openApi/swap/v2/trade/order";
 
 /// A client connection, plain TCP or TLS.
 #[derive(Debug)]
@@ -176,7 +179,12 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>, conn_no: u64) {
     let stop = || shared.shutdown.load(Ordering::Acquire);
     loop {
         let req = match read_request(&mut conn, &mut buf, &stop) {
-            Ok(Some(r)) => r,
+            Ok(Some(r)) => {
+                if r.method == "POST" && r.path == ORDER_PATH {
+                    shared.probe.order_arrived(Instant::now());
+                }
+                r
+            }
             Ok(None) => break,
             Err(e) => {
                 log::info!("Connection {conn_no}: {e}");

@@ -310,6 +310,9 @@ impl Session {
         } else {
             Message::Binary(frame)
         };
+        if matches!(self.stream, Stream::Market(_)) {
+            self.shared.probe.market_frame_writing(Instant::now());
+        }
         match self.ws.send(msg) {
             Ok(()) => Exit::Continue,
             Err(_) => Exit::Stop("write failed"),

@@ -1,6 +1,6 @@
 //! Cross-thread hop latency of `ringbuf::spsc` against
-//! `crossbeam_queue::ArrayQueue` and `crossbeam_channel::bounded`, measured in
-//! the same run.
+//! `crossbeam_queue::ArrayQueue`, `crossbeam_channel::bounded` and
+//! `std::sync::mpsc::sync_channel`, measured in the same run.
 //!
 //! Method: ping-pong. The main thread (pinned to the first core) reads the
 //! clock, pushes a sequence number into the ping queue, spins until the echo
@@ -106,6 +106,20 @@ impl Rx for crossbeam_channel::Receiver<u64> {
     }
 }
 
+impl Tx for std::sync::mpsc::SyncSender<u64> {
+    #[inline]
+    fn try_send(&mut self, v: u64) -> bool {
+        std::sync::mpsc::SyncSender::try_send(self, v).is_ok()
+    }
+}
+
+impl Rx for std::sync::mpsc::Receiver<u64> {
+    #[inline]
+    fn try_recv(&mut self) -> Option<u64> {
+        std::sync::mpsc::Receiver::try_recv(self).ok()
+    }
+}
+
 #[inline]
 fn spin_send(tx: &mut impl Tx, v: u64) {
     while !tx.try_send(v) {
@@ -129,16 +143,18 @@ enum Kind {
     Spsc,
     ArrayQueue,
     Channel,
+    StdMpsc,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Spsc, Kind::ArrayQueue, Kind::Channel];
+    const ALL: [Kind; 4] = [Kind::Spsc, Kind::ArrayQueue, Kind::Channel, Kind::StdMpsc];
 
     fn name(self) -> &'static str {
         match self {
             Kind::Spsc => "ringbuf::spsc",
             Kind::ArrayQueue => "crossbeam_queue::ArrayQueue",
             Kind::Channel => "crossbeam_channel::bounded",
+            Kind::StdMpsc => "std::sync::mpsc::sync_channel",
         }
     }
 }
@@ -219,6 +235,14 @@ fn run_round(
         Kind::Channel => ping_pong(
             crossbeam_channel::bounded::<u64>(args.capacity),
             crossbeam_channel::bounded::<u64>(args.capacity),
+            placement,
+            args.warmup,
+            args.iterations,
+            hist,
+        ),
+        Kind::StdMpsc => ping_pong(
+            std::sync::mpsc::sync_channel::<u64>(args.capacity),
+            std::sync::mpsc::sync_channel::<u64>(args.capacity),
             placement,
             args.warmup,
             args.iterations,

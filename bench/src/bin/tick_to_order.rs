@@ -1,0 +1,176 @@
+//! Tick-to-order latency of the engine's hot path, per stage, in
+//! hdrhistograms.
+//!
+//! Each measured frame is a BingX `@trade` gzip frame built from the shared
+//! BTCUSDT aggTrades day (real prices, sizes and sides; a generated random
+//! walk when the data is absent) with timestamps laid out so that a 1m
+//! candle closes on `--order-share` of the frames. The frame goes through
+//! `bench::hot_path::HotPath`: `BingxDecoder` (inflate + parse) →
+//! `Core::on_event_probed` (candles + indicators, strategies + risk) →
+//! order intent pushed into a ringbuf SPSC queue. The configured strategies
+//! run, followed by a scripted strategy that signals a long on every closed
+//! candle, so each candle close produces an entry intent; the harness
+//! answers each intent with a reject (outside the timed window) so that the
+//! next close can enter again.
+//!
+//! "Received" is the instant taken right before inflate; tick-to-order ends
+//! when the first intent of the frame is in the queue. Frame building, the
+//! reject and histogram recording are outside the timed window.
+//! Allocations are counted with `allocation_counter` around each frame's
+//! pipeline call.
+//!
+//! Run: `cargo run --release -p bench --bin tick-to-order -- [--frames N]
+//! [--order-share 0.01] [--trades-per-frame 1] [--json FILE] [--hgrm DIR]`
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use bench::hot_path::{EveryCandleEntry, HotPath};
+use bench::market_frames::{load_ticks, FrameBuilder, FramePlan, SYMBOL};
+use bench::report::{LatencyReport, Percentiles};
+use clap::Parser;
+use trading_engine::config::Config;
+use trading_engine::core::{Event, Stage};
+use trading_engine::feed::SymbolTable;
+use trading_engine::metrics::latency::StageHistograms;
+use trading_engine::orders::OrderIntent;
+use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId};
+
+/// Command-line options.
+#[derive(Debug, Parser)]
+#[command(about = "Tick-to-order latency of the hot path (inflate+parse → core → SPSC)")]
+struct Args {
+    /// Frames to measure (after the warm-up).
+    #[arg(long, default_value_t = 1_000_000)]
+    frames: u64,
+    /// Untimed warm-up frames.
+    #[arg(long, default_value_t = 50_000)]
+    warmup: u64,
+    /// Share of frames that close a 1m candle and so produce an order intent.
+    #[arg(long, default_value_t = 0.01)]
+    order_share: f64,
+    /// Trades per frame.
+    #[arg(long, default_value_t = 1)]
+    trades_per_frame: usize,
+    /// Write the JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write one `.hgrm` file per stage (values in µs) into this directory.
+    #[arg(long)]
+    hgrm: Option<PathBuf>,
+    /// Do not pin the thread to a core.
+    #[arg(long)]
+    no_pin: bool,
+}
+
+/// 2020-02-22 00:00 UTC: the day of the shared aggTrades file.
+const START_MS: i64 = 1_582_329_600_000;
+
+/// Highest trackable latency, ns (larger samples are clamped).
+const MAX_NS: u64 = 10_000_000_000;
+
+fn pin() -> Option<usize> {
+    let ids = core_affinity::get_core_ids()?;
+    let last = *ids.last()?;
+    core_affinity::set_for_current(last).then_some(last.id)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let pinned = if args.no_pin { None } else { pin() };
+    let (ticks, source) = load_ticks(1 << 20);
+    let plan = FramePlan::for_order_share(args.order_share, args.trades_per_frame, START_MS);
+    let step = DecimalStep::from_precision(3);
+    let rules = InstrumentRules {
+        tick: DecimalStep::from_precision(1),
+        step,
+        min_qty: Qty(step.to_fixed()),
+        min_notional: Price::from_decimal(5, 0).ok_or("min notional")?,
+    };
+    let mut symbols = SymbolTable::new();
+    symbols.insert(SYMBOL, SymbolId(0))?;
+    let (tx, mut rx) = ringbuf::spsc::channel::<OrderIntent>(1024);
+    let mut hot = HotPath::try_new(
+        &Config::default(),
+        &[rules],
+        symbols,
+        vec![Box::new(EveryCandleEntry)],
+        tx,
+    )?;
+    let mut hists = StageHistograms::try_new(MAX_NS, 3)?;
+    let mut builder = FrameBuilder::new();
+    let mut allocations = 0u64;
+    let mut errors = 0u64;
+    let total = args.warmup + args.frames;
+    for frame in 0..total {
+        let gz = builder.gzip(&ticks, &plan, frame);
+        let measured = frame >= args.warmup;
+        let mut outcome = None;
+        let info = allocation_counter::measure(|| {
+            let received = Instant::now();
+            outcome = Some(hot.on_frame(&gz, received));
+        });
+        match outcome {
+            Some(Ok(t)) if measured => {
+                allocations += info.count_total;
+                hists.record(Stage::Parse, t.parse_ns);
+                hists.record(Stage::CandlesIndicators, t.candles_indicators_ns);
+                hists.record(Stage::StrategiesRisk, t.strategies_risk_ns);
+                if let Some(tto) = t.tick_to_order_ns {
+                    hists.record(Stage::Enqueue, t.enqueue_ns);
+                    hists.record(Stage::TickToOrder, tto);
+                }
+            }
+            Some(Ok(_)) => {}
+            _ => errors += 1,
+        }
+        while let Some(intent) = rx.pop() {
+            hot.on_exchange_event(&Event::Rejected {
+                order: intent.id,
+                ts: intent.ts,
+            });
+        }
+    }
+    let stats = hot.stats();
+    let report = LatencyReport {
+        frames: args.frames,
+        allocations,
+        stages: [
+            Stage::Parse,
+            Stage::CandlesIndicators,
+            Stage::StrategiesRisk,
+            Stage::Enqueue,
+        ]
+        .iter()
+        .map(|s| (s.name().to_owned(), Percentiles::of(hists.get(*s))))
+        .collect(),
+        tick_to_order: Percentiles::of(hists.get(Stage::TickToOrder)),
+    };
+    println!(
+        "tick-to-order: {} frames (+{} warm-up), {} trade(s)/frame, a candle close every {} frames; data: {}",
+        args.frames,
+        args.warmup,
+        plan.trades_per_frame,
+        plan.frames_per_candle,
+        source.describe()
+    );
+    println!(
+        "pinned to core: {}; frames with an order intent: {}; decode errors: {errors}; queue full: {}; allocations on the measured path: {allocations}",
+        pinned.map_or_else(|| "no".to_owned(), |c| c.to_string()),
+        report.tick_to_order.count,
+        stats.queue_full
+    );
+    print!("{}", report.table("tick_to_order"));
+    if let Some(path) = &args.json {
+        report.write_json(path)?;
+        println!("JSON written to {}", path.display());
+    }
+    if let Some(dir) = &args.hgrm {
+        std::fs::create_dir_all(dir)?;
+        for path in hists.save_hgrm(dir, "")? {
+            println!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}
