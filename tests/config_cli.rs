@@ -247,6 +247,6 @@ fn errors_still_reach_stderr_with_logging_off() {
 #[test]
 fn unknown_subcommands_do_not_exist() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(dir.path(), &["run"], &[]);
+    let out = run(dir.path(), &["frobnicate"], &[]);
     assert_eq!(out.status.code(), Some(2));
 }
