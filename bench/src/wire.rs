@@ -32,14 +32,12 @@ use trading_engine::config::Config;
 use trading_engine::core::{Action, Core, Event};
 use trading_engine::feed::{BingxDecoder, MarketEvent, SymbolTable};
 use trading_engine::io::bridge::{BridgeConfig, HotSide, IoReport, IoThread};
-use trading_engine::io::order::{
-    ClientOrderId, IoCommand, OrderKind as WireKind, OrderOutcome, OrderRequest, PositionSide,
-};
+use trading_engine::io::order::{ClientOrderId, IoCommand, OrderOutcome, OrderRequest};
 use trading_engine::io::rest::{RestClient, RestConfig};
 use trading_engine::io::tls::TlsOptions;
 use trading_engine::io::ws::{BingxMarket, WsClient, WsConfig, WsEvent};
 use trading_engine::orders::{OrderId, OrderIntent, OrderKind, OrderPurpose};
-use trading_engine::types::{Side, SymbolId, TimestampNs, Trade};
+use trading_engine::types::{SymbolId, TimestampNs, Trade};
 
 use crate::hot_path::EveryCandleEntry;
 
@@ -178,21 +176,8 @@ pub fn entry_request(intent: &OrderIntent) -> Option<OrderRequest> {
     if intent.purpose != OrderPurpose::Entry || intent.kind != OrderKind::Market {
         return None;
     }
-    Some(OrderRequest {
-        symbol: intent.symbol,
-        side: intent.side,
-        position_side: match intent.side {
-            Side::Buy => PositionSide::Long,
-            Side::Sell => PositionSide::Short,
-        },
-        kind: WireKind::Market,
-        qty: intent.qty,
-        price: trading_engine::types::Price::ZERO,
-        stop_price: trading_engine::types::Price::ZERO,
-        reduce_only: false,
-        time_in_force: None,
-        client_order_id: ClientOrderId::from_sequence("w2w-", intent.id.0)?,
-    })
+    let id = ClientOrderId::from_sequence("w2w-", intent.id.0)?;
+    Some(trading_engine::runtime::route::request(intent, id, true))
 }
 
 /// The engine side: market stream, core and the bridge to the I/O thread.
@@ -452,8 +437,9 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use trading_engine::io::order::{OrderKind as WireKind, PositionSide};
     use trading_engine::orders::PositionId;
-    use trading_engine::types::Qty;
+    use trading_engine::types::{Qty, Side};
 
     fn counter(f: &mut dyn FnMut()) -> u64 {
         f();
