@@ -136,6 +136,11 @@ impl Driver {
     /// simulated exchange and its answers back into the core until quiet.
     fn dispatch(&mut self, event: Event) {
         self.events.push_back(event);
+        self.drain();
+    }
+
+    /// Feeds the queued events, in order, and everything they cause.
+    fn drain(&mut self) {
         while let Some(e) = self.events.pop_front() {
             self.core.on_event(&e);
             while let Some(a) = self.core.next_action() {
@@ -274,9 +279,7 @@ pub fn run(
     });
     let events = &mut d.events;
     d.sim.flush(&mut |e| events.push_back(e));
-    while let Some(e) = d.events.pop_front() {
-        d.dispatch(e);
-    }
+    d.drain();
     equity.push((minute * 60_000, d.core.equity()));
     let mut risk_rejections = d.rejections;
     for reason in RejectReason::ALL {

@@ -167,3 +167,33 @@ fn date_range_limits_rows_and_an_empty_range_is_an_error() {
         Err(BacktestError::NoData)
     ));
 }
+
+#[test]
+fn queued_events_reach_the_core_in_the_order_they_were_queued() {
+    let cfg = Config::default();
+    let core = Core::try_new(&cfg, &[rules()]).unwrap();
+    let mut d = Driver {
+        core,
+        sim: SimExchange::new(&cfg.simulator, 1, MarketFill::NextTrade),
+        events: VecDeque::new(),
+        exits: HashMap::new(),
+        trades: Vec::new(),
+        rejections: BTreeMap::new(),
+        exit_reasons: BTreeMap::new(),
+    };
+    let ts = TimestampNs(1_700_000_000_000_000_000);
+    // Two answers queued at once (as a final flush of the simulated
+    // exchange yields them): halt, then resume. Fed out of order the core
+    // would end halted.
+    d.events.push_back(Event::Control {
+        command: Command::Halt,
+        ts,
+    });
+    d.events.push_back(Event::Control {
+        command: Command::Resume,
+        ts,
+    });
+    d.drain();
+    assert!(d.events.is_empty());
+    assert_eq!(d.core.halted(), None);
+}
