@@ -4,6 +4,8 @@
 //! served by a local WebSocket server. Each run stops by itself and is
 //! bounded in time.
 
+#![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
+
 mod util;
 
 use std::time::{Duration, Instant};
@@ -72,5 +74,122 @@ fn a_dead_man_time_out_of_zero_never_touches_the_cancel_all_after_endpoint() {
     assert_eq!(
         sim.dead_man(),
         trading_engine::bingx_sim::DeadManState::default()
+    );
+}
+
+/// Market data from Binance (`market.feed = "binance"`): the run builds
+/// the combined-stream URL and the Binance decoder; a loopback server
+/// serves aggTrade frames over 3 market minutes while the BingX simulator
+/// answers REST. Every trade reaches the core (journaled inputs) and the
+/// candles close: the scripted strategy signals on every closed 1m candle
+/// with its close.
+#[test]
+fn a_binance_market_feed_reaches_the_core_and_closes_candles() {
+    use trading_engine::config::FeedSource;
+    use trading_engine::core::{Action, Event, Record};
+    use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
+    use trading_engine::types::{Price, Side, NS_PER_MIN, NS_PER_MS};
+    use util::binance_ws::{AggTrade, BinanceWs};
+
+    #[derive(Debug)]
+    struct EveryCandle;
+    impl Strategy for EveryCandle {
+        fn name(&self) -> &'static str {
+            "every_candle"
+        }
+        fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
+            Some(Signal {
+                strategy: StrategyId(0),
+                symbol: v.symbol,
+                side: Side::Buy,
+                confidence: 1.0,
+                price: v.c1.close,
+                atr: 50.0,
+                stop_distance: 100.0,
+                target_distance: 800.0,
+                ts: v.c1.open_time.add_ns(NS_PER_MIN),
+            })
+        }
+    }
+    fn every_candle(_: &trading_engine::config::Config) -> Vec<Box<dyn Strategy>> {
+        vec![Box::new(EveryCandle)]
+    }
+
+    // Four minutes from the next whole minute: 6 trades a minute, the last
+    // price of minute k is 60 000 + 10 k; the fourth minute stays open.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let m0 = (now_ms / 60_000 + 1) * 60_000;
+    let mut trades = Vec::new();
+    for minute in 0..4i64 {
+        for k in 0..6i64 {
+            let price = 60_000 + 10 * minute - if k < 5 { 3 } else { 0 };
+            trades.push(AggTrade {
+                time_ms: m0 + minute * 60_000 + k * 10_000,
+                price: format!("{price}.00"),
+                qty: "0.010".into(),
+            });
+        }
+    }
+    let binance = BinanceWs::start("BTCUSDT", trades.clone(), Duration::from_millis(20));
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(
+        write_rows(dir.path(), &path_rows()),
+        Default::default(),
+        SPEED,
+    );
+    let mut o = options(&sim, dir.path(), Mode::DryRun, 4, every_candle);
+    o.config.market.feed = FeedSource::Binance;
+    o.config.exchange.binance_ws_url = binance.base_url.clone();
+    o.warmup_candles = 0;
+    o.time_scale = 1.0;
+    let report = run_in_background(o).join().unwrap();
+
+    assert_eq!(
+        binance.targets(),
+        vec!["/stream?streams=btcusdt@aggTrade".to_owned()]
+    );
+    assert_eq!(report.hot.counters.trades, trades.len() as u64);
+    let j = util::live::read_journal(report.journal_dir.as_ref().unwrap());
+    let journaled: Vec<(i64, Price)> = j
+        .inputs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Trade(t) => Some((t.exchange_ts.0 / NS_PER_MS, t.price)),
+            _ => None,
+        })
+        .collect();
+    let sent: Vec<(i64, Price)> = trades
+        .iter()
+        .map(|t| {
+            (
+                t.time_ms,
+                Price::from_f64(t.price.parse().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        journaled, sent,
+        "every trade journaled as an input, in order"
+    );
+    let closes: Vec<(i64, f64)> = j
+        .outputs
+        .iter()
+        .filter_map(|a| match a {
+            Action::Record(Record::Signal(s)) => Some((s.ts.0 / NS_PER_MS, s.price.to_f64())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        closes,
+        vec![
+            (m0 + 60_000, 60_000.0),
+            (m0 + 120_000, 60_010.0),
+            (m0 + 180_000, 60_020.0)
+        ],
+        "one closed candle per complete minute, with its last price"
     );
 }
