@@ -193,7 +193,8 @@ impl Driver {
     }
 }
 
-/// Runs a backtest. `progress` is called every `opts.progress_every` rows.
+/// Runs a backtest of the configured strategies. `progress` is called
+/// every `opts.progress_every` rows.
 ///
 /// # Errors
 /// [`BacktestError`] when the data cannot be read, the configuration is
@@ -201,6 +202,22 @@ impl Driver {
 pub fn run(
     cfg: &Config,
     opts: &BacktestOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BacktestResult, BacktestError> {
+    run_with_strategies(cfg, opts, crate::strategy::build(&cfg.strategies), progress)
+}
+
+/// Runs a backtest like [`run`] with the given strategies instead of the
+/// configured ones (a strategy outside the registry, or the scripted
+/// strategy a paper run uses, see
+/// [`RunOptions::strategies`](crate::runtime::RunOptions::strategies)).
+///
+/// # Errors
+/// As [`run`].
+pub fn run_with_strategies(
+    cfg: &Config,
+    opts: &BacktestOptions,
+    strategies: Vec<Box<dyn crate::strategy::Strategy>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BacktestResult, BacktestError> {
     let symbol = SymbolId(0);
@@ -211,7 +228,8 @@ pub fn run(
     }
     let mut data = DataSet::open(&opts.data, symbol).map_err(BacktestError::Data)?;
     let kind = data.kind();
-    let core = Core::try_new(&cfg, &[opts.rules]).map_err(BacktestError::Core)?;
+    let core =
+        Core::try_with_strategies(&cfg, &[opts.rules], strategies).map_err(BacktestError::Core)?;
     let fill = match kind {
         FileKind::Klines => MarketFill::LastClose,
         FileKind::AggTrades => MarketFill::NextTrade,

@@ -33,6 +33,7 @@ pub mod source;
 mod ws;
 
 pub use config::{FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET};
+pub use exchange::DeadManState;
 pub use probe::LatencyProbe;
 pub use source::SourceError;
 pub use ws::gzip;
@@ -379,6 +380,13 @@ impl SimHandle {
         };
         feed::apply_batch(&self.shared, &[tick], false);
         Ok(())
+    }
+
+    /// Returns what the cancel-all-after (dead-man switch) endpoint has seen: activations,
+    /// closes, the last time-out and the deadline armed now.
+    #[must_use]
+    pub fn dead_man(&self) -> DeadManState {
+        lock(&self.shared.exchange).dead_man()
     }
 
     /// Returns the latency probe: when the last market-data frame was written to a

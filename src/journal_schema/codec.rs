@@ -6,8 +6,8 @@ use core::fmt;
 
 use super::system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
-    LatencyLine, Mode, OperatorSource, PositionSnap, ReloadOutcome, SessionStart, Snapshot,
-    StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
+    Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use super::{tags, JournalRecord};
 use crate::core::{Action, Command, Event, LogEvent, Record, StopMove};
@@ -487,6 +487,7 @@ impl JournalRecord<'_> {
             Self::Latency(_) => tags::LATENCY,
             Self::Correction(_) => tags::CORRECTION,
             Self::Shutdown { .. } => tags::SHUTDOWN,
+            Self::OrderRefused { .. } => tags::ORDER_REFUSED,
         }
     }
 
@@ -694,6 +695,19 @@ impl JournalRecord<'_> {
             Self::Shutdown { clean, reason, ts } => {
                 e.bool(*clean);
                 e.blob(reason.as_bytes());
+                e.ts(*ts);
+            }
+            Self::OrderRefused {
+                order,
+                symbol,
+                reason,
+                data_ts,
+                ts,
+            } => {
+                e.u64(order.0);
+                e.sym(*symbol);
+                e.u8(code_of(&RefusalReason::ALL, reason));
+                e.ts(*data_ts);
                 e.ts(*ts);
             }
         }
@@ -1100,6 +1114,13 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
         tags::SHUTDOWN => J::Shutdown {
             clean: d.bool("clean")?,
             reason: d.text("reason")?,
+            ts: d.ts()?,
+        },
+        tags::ORDER_REFUSED => J::OrderRefused {
+            order: OrderId(d.u64()?),
+            symbol: d.sym()?,
+            reason: d.code("reason", &RefusalReason::ALL)?,
+            data_ts: d.ts()?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

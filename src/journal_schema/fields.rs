@@ -428,6 +428,19 @@ impl<'a> JournalRecord<'a> {
                 f("reason", Str(reason)),
                 f("at", Ts(ts)),
             ]),
+            Self::OrderRefused {
+                order,
+                symbol,
+                reason,
+                data_ts,
+                ts,
+            } => out.extend([
+                f("order", U64(order.0)),
+                f("symbol", U64(u64::from(symbol.0))),
+                f("reason", Str(reason.as_str())),
+                f("data_ts", Ts(data_ts)),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }

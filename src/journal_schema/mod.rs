@@ -20,7 +20,8 @@
 //! - **System** (tags 64+): session start, order routing, exchange errors,
 //!   balances, stream status, backfills, reloads, operator commands, equity
 //!   samples, daily metrics, state snapshots, frame timings, latency
-//!   summaries, reconciliation corrections, shutdown.
+//!   summaries, reconciliation corrections, shutdown, orders the driver
+//!   refused to send.
 
 mod codec;
 mod fields;
@@ -34,8 +35,8 @@ pub use render::{
 };
 pub use system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
-    LatencyLine, Mode, OperatorSource, PositionSnap, ReloadOutcome, SessionStart, Snapshot,
-    StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
+    Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 
 use crate::core::{Action, Event};
@@ -121,10 +122,12 @@ pub mod tags {
     pub const CORRECTION: u16 = 78;
     /// System: shutdown.
     pub const SHUTDOWN: u16 = 79;
+    /// System: an order the core decided that the driver refused to send.
+    pub const ORDER_REFUSED: u16 = 80;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 38] = [
+pub const TYPE_NAMES: [(u16, &str); 39] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -163,6 +166,7 @@ pub const TYPE_NAMES: [(u16, &str); 38] = [
     (tags::LATENCY, "latency"),
     (tags::CORRECTION, "correction"),
     (tags::SHUTDOWN, "shutdown"),
+    (tags::ORDER_REFUSED, "order_refused"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -299,6 +303,20 @@ pub enum JournalRecord<'a> {
     Latency(LatencyLine),
     /// A reconciliation correction.
     Correction(Correction),
+    /// The driver refused to send an order the core decided (the core is
+    /// told it was rejected; the rejection is the next input record).
+    OrderRefused {
+        /// Engine order id.
+        order: OrderId,
+        /// Symbol.
+        symbol: crate::types::SymbolId,
+        /// Why.
+        reason: RefusalReason,
+        /// Close of the candle the decision was taken on.
+        data_ts: TimestampNs,
+        /// Market time of the refusal.
+        ts: TimestampNs,
+    },
     /// The engine shut down.
     Shutdown {
         /// True for a clean, complete shutdown.

@@ -265,6 +265,30 @@ impl ReloadOutcome {
     }
 }
 
+/// Why the driver refused to send an order the core decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalReason {
+    /// Decided on warm-up history at start-up.
+    WarmUp,
+    /// An entry decided on a backfilled candle that closed longer than
+    /// `risk.stale_data_secs` before the market time of the decision.
+    StaleCandle,
+}
+
+impl RefusalReason {
+    /// Every reason, in code order.
+    pub const ALL: [Self; 2] = [Self::WarmUp, Self::StaleCandle];
+
+    /// Returns the snake_case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WarmUp => "warm_up",
+            Self::StaleCandle => "stale_candle",
+        }
+    }
+}
+
 /// Where an operator command came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OperatorSource {

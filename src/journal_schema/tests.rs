@@ -306,6 +306,13 @@ fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             reason: "signal",
             ts,
         },
+        JournalRecord::OrderRefused {
+            order,
+            symbol: SymbolId(0),
+            reason: RefusalReason::StaleCandle,
+            data_ts: TimestampNs(60_000_000_000),
+            ts,
+        },
     ]
 }
 

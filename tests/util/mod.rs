@@ -13,6 +13,8 @@
     reason = "test helper: a failure here is a test failure"
 )]
 
+pub mod binance_ws;
+pub mod live;
 pub mod server;
 
 use std::path::PathBuf;

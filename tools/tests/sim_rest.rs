@@ -320,6 +320,12 @@ fn account_endpoints_return_documented_shapes() {
     );
     assert_eq!(caa["status"], "ACTIVATED");
     assert!(caa["triggerTime"].is_i64());
+    let armed = sim.dead_man();
+    assert_eq!(
+        (armed.activations, armed.closes, armed.last_timeout),
+        (1, 0, 30)
+    );
+    assert!(armed.deadline_ms.is_some(), "{armed:?}");
     let caa = c.ok(
         "POST",
         "/openApi/swap/v2/trade/cancelAllAfter",
@@ -332,6 +338,17 @@ fn account_endpoints_return_documented_shapes() {
         &[("type", "ACTIVATE"), ("timeOut", "5")],
     );
     assert_eq!(v["code"], 109_400);
+    let closed = sim.dead_man();
+    assert_eq!(
+        (
+            closed.activations,
+            closed.closes,
+            closed.deadline_ms,
+            closed.fired
+        ),
+        (1, 1, None, 0),
+        "a refused activation is not counted"
+    );
 }
 
 #[test]

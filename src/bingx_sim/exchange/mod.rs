@@ -89,6 +89,23 @@ pub struct ExchangeConfig {
     pub reject_rate: f64,
 }
 
+/// What the cancel-all-after (dead-man switch) endpoint has seen, for tests and the
+/// operator: how often it was armed and disarmed, the last `timeOut`, the deadline now
+/// armed and how often it fired.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeadManState {
+    /// Accepted `type=ACTIVATE` requests (first arming and every refresh).
+    pub activations: u32,
+    /// Accepted `type=CLOSE` requests.
+    pub closes: u32,
+    /// `timeOut` of the last accepted activation, units.
+    pub last_timeout: u32,
+    /// Deadline armed now (ms since the epoch), `None` when disarmed or fired.
+    pub deadline_ms: Option<i64>,
+    /// Times the timer fired (cancelling every open order).
+    pub fired: u32,
+}
+
 struct UserSub {
     key: String,
     tx: Sender<Bytes>,
@@ -105,6 +122,7 @@ pub struct Exchange {
     next_order_id: u64,
     next_trade_id: u64,
     cancel_after_deadline_ms: Option<i64>,
+    dead_man: DeadManState,
     listen_keys: HashMap<String, i64>,
     user_subs: Vec<UserSub>,
     rng: SimRng,
@@ -159,6 +177,7 @@ impl Exchange {
             next_order_id,
             next_trade_id: 511_178_071,
             cancel_after_deadline_ms: None,
+            dead_man: DeadManState::default(),
             listen_keys: HashMap::new(),
             user_subs: Vec::new(),
             rng,

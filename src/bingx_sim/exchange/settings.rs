@@ -4,7 +4,9 @@
 //! Consumes request parameters; produces REST `data` and `ACCOUNT_CONFIG_UPDATE` /
 //! `listenKeyExpired` events. Never fills orders.
 
-use super::{ApiError, Exchange, Params, MAKER_FEE, MAX_LEVERAGE, MIN_NOTIONAL, TAKER_FEE};
+use super::{
+    ApiError, DeadManState, Exchange, Params, MAKER_FEE, MAX_LEVERAGE, MIN_NOTIONAL, TAKER_FEE,
+};
 use crate::bingx_sim::account::MarginType;
 use crate::bingx_sim::num::to_f64;
 use crate::bingx_sim::source::Precision;
@@ -149,6 +151,8 @@ impl Exchange {
                     .ok_or_else(|| ApiError::param("timeOut must be an integer from 10 to 120"))?;
                 let deadline = now_ms + secs * self.cfg.cancel_after_unit_ms as i64;
                 self.cancel_after_deadline_ms = Some(deadline);
+                self.dead_man.activations += 1;
+                self.dead_man.last_timeout = u32::try_from(secs).unwrap_or(u32::MAX);
                 log::info!("Cancel-all-after armed for {secs} units");
                 Ok(
                     json!({"triggerTime": deadline / 1_000, "status": "ACTIVATED",
@@ -157,12 +161,22 @@ impl Exchange {
             }
             Some("CLOSE") => {
                 self.cancel_after_deadline_ms = None;
+                self.dead_man.closes += 1;
                 log::info!("Cancel-all-after disarmed");
                 Ok(
                     json!({"triggerTime": 0, "status": "CLOSED", "note": "The timer has been cancelled"}),
                 )
             }
             _ => Err(ApiError::param("type must be ACTIVATE or CLOSE")),
+        }
+    }
+
+    /// Returns what the cancel-all-after endpoint has seen and the deadline armed now.
+    #[must_use]
+    pub fn dead_man(&self) -> DeadManState {
+        DeadManState {
+            deadline_ms: self.cancel_after_deadline_ms,
+            ..self.dead_man
         }
     }
 
@@ -197,6 +211,7 @@ impl Exchange {
     pub fn housekeeping(&mut self, now_ms: i64) {
         if self.cancel_after_deadline_ms.is_some_and(|d| now_ms >= d) {
             self.cancel_after_deadline_ms = None;
+            self.dead_man.fired += 1;
             let n = self.cancel_where(None, now_ms).len();
             log::info!("Cancel-all-after fired: {n} orders cancelled");
         }

@@ -19,15 +19,18 @@ use crate::core::{Action, Command, Core, Event, Record, StageProbe};
 use crate::feed::MarketEvent;
 use crate::io::bridge::HotSide;
 use crate::journal_schema::{
-    self as js, FrameTiming, JournalRecord, OperatorSource, StreamKind, StreamState,
+    self as js, FrameTiming, JournalRecord, OperatorSource, RefusalReason, StreamKind, StreamState,
 };
 use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
 use crate::sim::SimExchange;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
+mod gap;
 mod live;
 mod status;
+
+use gap::Gap;
 
 use super::msg::{FromHot, HotLog, StopReason, ToHot};
 use super::route::OrderTable;
@@ -161,17 +164,6 @@ impl StageProbe for Probe<'_> {
     }
 }
 
-/// Gap handling state of the market feed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Gap {
-    /// Data flows.
-    None,
-    /// An outage ended; the next trade tells where the gap ends.
-    AwaitFirstTrade,
-    /// Candles are being fetched; trades are held.
-    Backfilling,
-}
-
 /// Everything the hot thread owns besides the market socket.
 pub struct Engine {
     pub(super) core: Core,
@@ -192,6 +184,16 @@ pub struct Engine {
     events: VecDeque<Event>,
     held: VecDeque<Trade>,
     gap: Gap,
+    /// The minute of the first trade after a gap (trades of it before that
+    /// one were missed); its REST candle replaces the one built from trades.
+    partial: Option<(SymbolId, TimestampNs)>,
+    /// The minute whose REST candle is being fetched to replace it.
+    refill: Option<TimestampNs>,
+    /// Market time of the trade that ended the gap being backfilled: what a
+    /// backfilled candle's age is measured against.
+    gap_end_ts: TimestampNs,
+    /// Set while feeding candles whose decisions must not reach the venue.
+    refuse: Option<(RefusalReason, TimestampNs)>,
     last_trade_ts: Option<TimestampNs>,
     time: MarketTime,
     frame: Option<FrameAcc>,
@@ -202,7 +204,6 @@ pub struct Engine {
     symbol0: SymbolId,
     symbols: u16,
     flatten: bool,
-    warming: bool,
     user_ready: bool,
     io_gone: bool,
 }
@@ -272,6 +273,10 @@ impl Engine {
             events: VecDeque::with_capacity(EVENT_QUEUE),
             held: VecDeque::with_capacity(GAP_BUFFER),
             gap: Gap::None,
+            partial: None,
+            refill: None,
+            gap_end_ts: p.start_ts,
+            refuse: None,
             last_trade_ts: None,
             time: MarketTime {
                 last_ts: p.start_ts,
@@ -286,7 +291,6 @@ impl Engine {
             symbol0: SymbolId(0),
             symbols: p.symbols,
             flatten: false,
-            warming: false,
             user_ready: false,
             io_gone: false,
         }
@@ -338,11 +342,11 @@ impl Engine {
     /// decides on this history are answered as refused, never sent: the
     /// moment has passed.
     pub fn warm_up(&mut self, candles: &[crate::types::Candle]) {
-        self.warming = true;
         for c in candles {
+            self.refuse = Some((RefusalReason::WarmUp, c.open_time.add_ns(NS_PER_MIN)));
             self.feed_candle(*c);
         }
-        self.warming = false;
+        self.refuse = None;
         // The minutes between the warm-up and the first live trade are
         // backfilled like any other feed gap.
         if let Some(last) = candles.last() {
@@ -369,6 +373,8 @@ impl Engine {
         if let MarketEvent::Trade(t) = s.event {
             if self.gap == Gap::AwaitFirstTrade {
                 self.begin_backfill(&t);
+            } else if self.gap == Gap::None {
+                self.refill_partial(&t);
             }
             if self.gap == Gap::Backfilling {
                 if self.held.len() < GAP_BUFFER {
@@ -520,11 +526,13 @@ impl Engine {
     }
 
     fn place(&mut self, o: &crate::orders::OrderIntent, ts: TimestampNs) {
-        self.counters.orders += 1;
-        if self.warming {
-            self.events.push_back(Event::Rejected { order: o.id, ts });
-            return;
+        if let Some((reason, data_ts)) = self.refuse {
+            if reason == RefusalReason::WarmUp || o.purpose == OrderPurpose::Entry {
+                self.refuse_order(o, reason, data_ts, ts);
+                return;
+            }
         }
+        self.counters.orders += 1;
         let t0 = self.clock.mono_ns();
         match &mut self.venue {
             Venue::Live { .. } => {
@@ -585,28 +593,6 @@ impl Engine {
         self.journal(ts, &rec);
     }
 
-    /// The first trade after an outage: ask for the minutes strictly between
-    /// the last trade before it and this one; hold trades meanwhile.
-    fn begin_backfill(&mut self, first: &Trade) {
-        self.gap = Gap::None;
-        let Some(last) = self.last_trade_ts else {
-            return;
-        };
-        let from = TimestampNs(last.0.div_euclid(NS_PER_MIN) * NS_PER_MIN + NS_PER_MIN);
-        let to = TimestampNs(first.exchange_ts.0.div_euclid(NS_PER_MIN) * NS_PER_MIN - NS_PER_MIN);
-        if to < from {
-            return;
-        }
-        let req = FromHot::Backfill {
-            symbol: first.symbol,
-            from,
-            to,
-        };
-        if self.out.push(req).is_ok() {
-            self.gap = Gap::Backfilling;
-        }
-    }
-
     /// Drains the service thread's messages; returns how many.
     pub fn poll_inbox(&mut self) -> usize {
         let mut n = 0;
@@ -633,16 +619,7 @@ impl Engine {
                     };
                     self.journal(ts, &rec);
                 }
-                ToHot::BackfillCandle(c) => {
-                    let after_last = self
-                        .last_trade_ts
-                        .is_none_or(|l| c.open_time.0 > l.0.div_euclid(NS_PER_MIN) * NS_PER_MIN);
-                    if after_last {
-                        self.counters.backfilled_candles += 1;
-                        self.feed_candle(c);
-                        self.last_trade_ts = Some(c.open_time.add_ns(NS_PER_MIN - 1));
-                    }
-                }
+                ToHot::BackfillCandle(c) => self.on_backfill_candle(c),
                 ToHot::BackfillDone {
                     symbol,
                     from,
@@ -660,9 +637,8 @@ impl Engine {
                         },
                     );
                     self.gap = Gap::None;
-                    while let Some(t) = self.held.pop_front() {
-                        self.on_trade(t);
-                    }
+                    self.refill = None;
+                    self.release_held();
                 }
                 ToHot::Stop { reason, flatten } => {
                     if self.stop.is_none() {

@@ -11,7 +11,7 @@ use trading_engine::io::order::ClientOrderId;
 use trading_engine::journal_schema::{
     self as schema, tags, Correction, CorrectionKind, DailyMetrics, ExchangeError,
     ExchangeErrorKind, FrameTiming, JournalRecord, LatencyLine, Mode, OperatorSource, PositionSnap,
-    ReloadOutcome, SessionStart, Snapshot, StreamKind, StreamState, StreamStatus,
+    RefusalReason, ReloadOutcome, SessionStart, Snapshot, StreamKind, StreamState, StreamStatus,
     SNAPSHOT_MAX_POSITIONS,
 };
 use trading_engine::metrics::latency::Stage;
@@ -401,6 +401,13 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             price: p(99.0),
             ts,
         }),
+        JournalRecord::OrderRefused {
+            order,
+            symbol: SymbolId(0),
+            reason: RefusalReason::StaleCandle,
+            data_ts: TimestampNs(ts.0 - NS_PER_MIN),
+            ts,
+        },
     ];
     for r in &body {
         let at = tick(&mut t);
