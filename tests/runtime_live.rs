@@ -5,6 +5,11 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
+#[path = "util/control_harness.rs"]
+mod harness;
+#[path = "util/prom_text.rs"]
+mod prom_text;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -178,6 +183,9 @@ struct Journal {
     backfilled: u32,
     shutdown: Option<bool>,
     last_is_shutdown: bool,
+    /// Equity samples (market time).
+    equity: Vec<trading_engine::types::TimestampNs>,
+    daily: Vec<trading_engine::journal_schema::DailyMetrics>,
 }
 
 fn read_journal(dir: &Path) -> Journal {
@@ -192,6 +200,8 @@ fn read_journal(dir: &Path) -> Journal {
             JournalRecord::Output(a) => j.outputs.push(a),
             JournalRecord::OrderSent { .. } => j.orders_sent += 1,
             JournalRecord::Backfill { candles, .. } => j.backfilled += candles,
+            JournalRecord::Equity { ts, .. } => j.equity.push(ts),
+            JournalRecord::Daily(d) => j.daily.push(d),
             JournalRecord::Shutdown { clean, .. } => {
                 j.shutdown = Some(clean);
                 j.last_is_shutdown = true;
@@ -561,6 +571,8 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
             duration: None,
             flatten_on_stop: true,
             dead_man_secs: None,
+            dashboard_every: None,
+            mode: Mode::Paper,
         },
         ServiceParts {
             from_hot: from_hot_rx,
@@ -571,6 +583,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
             symbols: vec!["BTC-USDT".into()],
             config: cfg.clone(),
             stop: None,
+            metrics: None,
         },
     )
     .unwrap();
@@ -617,5 +630,138 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
         info.count_total,
         info.bytes_total,
         after.frames - before.frames
+    );
+}
+
+/// Scrapes `/metrics` of a running engine; `None` before the first snapshot (503).
+fn scrape(addr: std::net::SocketAddr) -> Option<prom_text::Exposition> {
+    let reply = harness::request(addr, "GET", "/metrics", None);
+    (reply.status == 200).then(|| prom_text::parse(&reply.body))
+}
+
+#[test]
+fn a_run_serves_live_metrics_logs_its_dashboard_and_journals_equity_and_daily_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let mut o = options(&sim, dir.path(), Mode::Paper, 14);
+    o.config.metrics.enabled = true;
+    // A free port (the journaled config must stay valid: port 0 is refused by validation).
+    o.config.metrics.listen = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    o.config.dashboard.interval_secs = 1;
+    o.control_server = true;
+    let bound = Arc::new(std::sync::OnceLock::new());
+    o.control_bound = Some(Arc::clone(&bound));
+    let handle = run_in_background(o);
+    let start = Instant::now();
+    let addr = loop {
+        if let Some(a) = bound.get() {
+            break *a;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server not bound"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (mut in_position, mut last, mut flowing) = (None, None, false);
+    while !handle.is_finished() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "run did not stop"
+        );
+        if let Some(m) = scrape(addr) {
+            flowing |= m.value("te_feed_messages_per_second", &[]).unwrap() > 0.0;
+            let filled = m.value("te_orders_filled_total", &[]).unwrap() >= 1.0;
+            if m.value("te_open_positions", &[]) == Some(1.0) && filled && in_position.is_none() {
+                in_position = Some(m);
+            } else {
+                last = Some(m);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let report = handle.join().unwrap();
+    assert_eq!(
+        report.service.trades.len(),
+        1,
+        "{:?}",
+        report.service.trades
+    );
+    let trade = report.service.trades[0];
+    assert!(report.service.metrics_published > 0);
+    assert!(flowing, "the feed rate was published");
+
+    // While the position was open (entry filled): its order counted, equity marked to market.
+    let m = in_position.expect("a scrape while in position");
+    assert!(m.value("te_orders_sent_total", &[]).unwrap() >= 1.0);
+    assert!(m.value("te_equity_usdt", &[]).unwrap() > 0.0);
+    assert_eq!(m.value("te_halted", &[]), Some(0.0));
+    // The last scrape: flat again, the trade's PnL realized, counters within the run's own.
+    let m = last.expect("a scrape after the position closed");
+    assert_eq!(m.value("te_open_positions", &[]), Some(0.0));
+    let pnl = trade.pnl.to_f64();
+    assert!((m.value("te_pnl_total_usdt", &[]).unwrap() - pnl).abs() < 1e-6);
+    assert!((m.value("te_pnl_today_usdt", &[]).unwrap() - pnl).abs() < 1e-6);
+    let c = report.hot.counters;
+    assert!(m.value("te_orders_sent_total", &[]).unwrap() <= c.orders as f64);
+    assert_eq!(
+        m.named("te_risk_rejects_total").len(),
+        10,
+        "every reason, zeros included"
+    );
+    assert_eq!(m.value("te_feed_reconnects_total", &[]), Some(0.0));
+    // The entry's tick-to-order sample reached the histograms served.
+    let t2o = [("stage", "tick_to_order")];
+    assert!(m.value("te_stage_latency_seconds_count", &t2o).unwrap() >= 1.0);
+    let p99 = [("stage", "tick_to_order"), ("quantile", "0.99")];
+    assert!(m.value("te_stage_latency_seconds", &p99).unwrap() > 0.0);
+
+    // The dashboard: logged on its 1 s interval, and a final one of the end state.
+    assert!(
+        report.service.dashboards >= 5,
+        "{}",
+        report.service.dashboards
+    );
+    let dash = report.service.final_dashboard.as_deref().unwrap();
+    let wins = u64::from(pnl > 0.0);
+    assert!(dash.contains("(paper)"), "{dash}");
+    assert!(dash.contains(&format!("| total {pnl:+.2} |")), "{dash}");
+    assert!(dash.contains("\npositions none\n"), "{dash}");
+    assert!(
+        dash.contains(&format!(
+            "trades 1 | win rate {:.1}% ({wins} won) | risk ",
+            wins as f64 * 100.0
+        )),
+        "{dash}"
+    );
+    assert!(dash.contains("0 reconnects"), "{dash}");
+    assert!(dash.contains("tick-to-order p50"), "{dash}");
+
+    // Equity once per market minute (the path spans > 15 live minutes), and the day's metrics
+    // at shutdown: the run stays within one UTC day.
+    let j = read_journal(report.journal_dir.as_ref().unwrap());
+    assert_eq!(j.equity.len() as u64, c.equity_samples);
+    let minutes: std::collections::BTreeSet<i64> = j
+        .equity
+        .iter()
+        .map(|t| t.0.div_euclid(NS_PER_MIN))
+        .collect();
+    assert!(minutes.len() >= 15, "{} minutes sampled", minutes.len());
+    assert!(
+        minutes.len() + 1 >= j.equity.len(),
+        "at most one sample per minute plus the final one"
+    );
+    assert_eq!(j.daily.len(), 1, "{:?}", j.daily);
+    assert_eq!(c.daily_records, 1);
+    let d = j.daily[0];
+    assert_eq!((d.trades, d.wins), (1, u32::from(pnl > 0.0)));
+    assert_eq!(d.pnl, trade.pnl);
+    assert_eq!(d.day, trade.exit_ts.0.div_euclid(86_400_000_000_000));
+    assert!(
+        replay(report.journal_dir.as_ref().unwrap()) > 10,
+        "system records do not disturb replay"
     );
 }

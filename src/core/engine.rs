@@ -325,6 +325,12 @@ impl Core {
         self.initial
     }
 
+    /// Returns the last trade price of `symbol` (`None` before its first trade).
+    #[must_use]
+    pub fn last_price(&self, symbol: SymbolId) -> Option<Price> {
+        self.symbols.get(usize::from(symbol.0))?.last_price
+    }
+
     /// Returns the position of `symbol`, if any.
     #[must_use]
     pub fn position(&self, symbol: SymbolId) -> Option<&Position> {

@@ -4,7 +4,8 @@
 //!
 //! Consumes [`DemoOptions`]; produces a [`DemoReport`] (the run's report,
 //! the simulator's positions and open orders at the end) and prints a
-//! status line every second, the trade summary and the latency table.
+//! status line every second, the trade summary, the final dashboard and
+//! the latency table.
 //! Never talks to anything but 127.0.0.1.
 //!
 //! Demo choices (all in [`demo_config`] / [`sim_config`]): the simulator's
@@ -310,6 +311,9 @@ pub fn print_summary(r: &DemoReport, out: &mut dyn Write) -> std::io::Result<()>
             x.open_orders
         )?,
         None => writeln!(out, "Exchange: state could not be read")?,
+    }
+    if let Some(d) = &run.service.final_dashboard {
+        writeln!(out, "\n{d}")?;
     }
     writeln!(out, "\nLatency (hot thread, whole run):\n{}", run.latency)?;
     if !run.hgrm.is_empty() {

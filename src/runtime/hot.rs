@@ -29,7 +29,8 @@ pub struct LoopTimers {
     pub clock_quiet_ns: u64,
     /// Status snapshots and latency intervals to the service thread.
     pub status_every_ns: u64,
-    /// Equity sample + state snapshot into the journal.
+    /// State snapshot into the journal (equity samples follow market
+    /// minutes instead, see [`Engine::sample_equity`]).
     pub snapshot_every_ns: u64,
     /// Longest wait for in-flight orders (and the flatten) after a stop.
     pub drain_timeout_ns: u64,
@@ -144,8 +145,9 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
         }
         if mono.saturating_sub(t.status) >= self.timers.status_every_ns {
             t.status = mono;
-            self.engine.publish();
+            self.engine.publish(self.market.stats());
         }
+        self.engine.sample_equity();
         if mono.saturating_sub(t.snapshot) >= self.timers.snapshot_every_ns {
             t.snapshot = mono;
             self.engine.snapshot();
@@ -180,11 +182,13 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
         });
     }
 
-    /// Ends the loop: final snapshot and shutdown record, socket closed.
+    /// Ends the loop: final snapshot, equity sample and daily metrics, a
+    /// last status, the shutdown record; socket closed.
     #[must_use]
     pub fn finish(mut self, drained: bool) -> HotSummary {
         self.engine.snapshot();
-        self.engine.publish();
+        self.engine.close_day();
+        self.engine.publish(self.market.stats());
         let reason = self.engine.stop.map_or(StopReason::Requested, |s| s.0);
         let ts = self.engine.market_now();
         self.engine.journal(

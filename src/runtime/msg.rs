@@ -12,7 +12,10 @@ use crate::io::bridge::StreamStatus;
 use crate::io::ws::DisconnectReason;
 use crate::journal_schema::{OperatorSource, ReloadOutcome};
 use crate::orders::OrderId;
-use crate::types::{Candle, SymbolId, TimestampNs};
+use crate::risk::RejectReason;
+use crate::types::{Candle, Qty, Side, SymbolId, TimestampNs};
+
+use super::startup::dashboard::RiskState;
 
 /// Longest text carried inline by a [`Note`].
 pub const NOTE_BYTES: usize = 120;
@@ -164,9 +167,44 @@ pub enum HotLog {
     IoGone,
 }
 
+/// Most open positions a [`Status`] carries (the first ones by symbol id).
+pub const STATUS_MAX_POSITIONS: usize = 4;
+
+/// One open position in a [`Status`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositionStatus {
+    /// Symbol.
+    pub symbol: SymbolId,
+    /// Entry side (`Buy` = long).
+    pub side: Side,
+    /// Quantity open.
+    pub qty: Qty,
+    /// Average entry price.
+    pub entry_price: f64,
+    /// Last trade price of the symbol (the entry price before any trade).
+    pub mark_price: f64,
+    /// Initial stop distance in price units (1R per unit).
+    pub r: f64,
+}
+
+/// Market-data feed counters in a [`Status`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FeedStatus {
+    /// Complete messages received on the market socket since start.
+    pub messages: u64,
+    /// Wall time since the last market message, ns; `None` before the first.
+    pub last_msg_age_ns: Option<u64>,
+    /// Reconnections of the market socket since start.
+    pub reconnects: u64,
+    /// Feed outages (gaps) since start.
+    pub gaps: u64,
+}
+
 /// What the hot thread reports a few times a second.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Status {
+    /// Wall-clock time the status was taken.
+    pub wall_ts: TimestampNs,
     /// Market time of the last event, ns.
     pub market_ts: TimestampNs,
     /// Mark-to-market equity.
@@ -193,10 +231,32 @@ pub struct Status {
     pub last_price: f64,
     /// True when the market stream is open.
     pub connected: bool,
+    /// Highest equity so far (the kill switch's reference).
+    pub peak_equity: f64,
+    /// Realized PnL (net of fees) of the trades closed this UTC day (market time).
+    pub pnl_today: f64,
+    /// Realized PnL since the core began (cash minus initial equity).
+    pub pnl_total: f64,
+    /// Closed trades with a positive net PnL.
+    pub wins: u64,
+    /// Entry permission (ok, cooling down, locked, HALTED).
+    pub risk: RiskState,
+    /// The first [`STATUS_MAX_POSITIONS`] open positions.
+    pub open: [Option<PositionStatus>; STATUS_MAX_POSITIONS],
+    /// Market-data feed counters.
+    pub feed: FeedStatus,
+    /// Orders the venue refused (in dry-run every order).
+    pub rejected: u64,
+    /// Pre-trade risk rejections, indexed like [`RejectReason::ALL`].
+    pub risk_rejects: [u64; RejectReason::ALL.len()],
 }
 
 /// A message from the hot thread to the service thread.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "boxing the status would allocate on the hot thread; the slots are reserved once"
+)]
 pub enum FromHot {
     /// Log this.
     Log(HotLog),
@@ -234,6 +294,7 @@ mod tests {
         is_copy::<ToHot>();
         is_copy::<FromHot>();
         assert!(core::mem::size_of::<ToHot>() <= 160);
-        assert!(core::mem::size_of::<FromHot>() <= 160);
+        // The status (with its fixed array of positions) is the largest.
+        assert!(core::mem::size_of::<FromHot>() <= 512);
     }
 }

@@ -1,11 +1,14 @@
 //! The service thread: everything around the hot loop that may block,
 //! allocate or log — signals, the STOP file, control-server commands,
 //! config reloads, REST backfills, the dead-man switch, log lines for the
-//! hot thread's notes, the status line and periodic latency summaries.
+//! hot thread's notes, the status line, periodic latency summaries, the
+//! periodic and final dashboard (`dashboard.interval_secs`) and the
+//! Prometheus snapshot served by the control server (one per status).
 //!
 //! Consumes [`FromHot`] messages, published latency intervals, operator
 //! input (signals, files, control requests); produces [`ToHot`] messages,
-//! log lines, text on the run's output and the collected closed trades.
+//! log lines, text on the run's output, metrics snapshots and the
+//! collected closed trades.
 //! Never touches the core: every effect on trading goes through the hot
 //! thread's inbox.
 
@@ -18,8 +21,8 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Receiver;
 use ringbuf::spsc::{Consumer, Producer};
 
-use crate::config::Config;
-use crate::control::{ControlCommand, ControlReply, ControlRequest};
+use crate::config::{Config, Mode};
+use crate::control::{ControlCommand, ControlReply, ControlRequest, SharedMetrics};
 use crate::core::Command;
 use crate::io::rest::RestClient;
 use crate::io::rest_account::DeadManSwitch;
@@ -30,6 +33,10 @@ use crate::positions::ClosedTrade;
 use crate::types::{Candle, TimestampNs, NS_PER_MS};
 
 use super::msg::{FromHot, HotLog, Note, Status, StopReason, ToHot};
+use super::observe::{dashboard_input, metrics_snapshot, MessageRate};
+
+/// Window of the feed message rate published as a metric.
+const METRICS_RATE_WINDOW: Duration = Duration::from_secs(5);
 
 /// How the service thread behaves.
 #[derive(Debug, Clone)]
@@ -50,6 +57,10 @@ pub struct ServiceOptions {
     pub flatten_on_stop: bool,
     /// Refresh the exchange's cancel-all-after every `secs / 3`.
     pub dead_man_secs: Option<u32>,
+    /// Log the dashboard this often (and at the end); `None` never logs it.
+    pub dashboard_every: Option<Duration>,
+    /// The run's mode, as the dashboard names it.
+    pub mode: Mode,
 }
 
 /// Handles held by the service thread.
@@ -70,6 +81,8 @@ pub struct ServiceParts {
     pub config: Config,
     /// An external stop request (tests, embedding).
     pub stop: Option<Arc<AtomicBool>>,
+    /// Where the metrics snapshots go (the control server's `/metrics`).
+    pub metrics: Option<SharedMetrics>,
 }
 
 impl std::fmt::Debug for ServiceParts {
@@ -95,6 +108,12 @@ pub struct ServiceReport {
     pub backfills: (u32, u32),
     /// Dead-man refreshes that succeeded.
     pub dead_man_refreshes: u32,
+    /// Dashboards logged on the interval (the final one not included).
+    pub dashboards: u32,
+    /// The dashboard of the last status, rendered when the run ended.
+    pub final_dashboard: Option<String>,
+    /// Metrics snapshots published.
+    pub metrics_published: u64,
 }
 
 /// The service thread's state.
@@ -106,6 +125,10 @@ pub struct Service {
     hup: Arc<AtomicBool>,
     stop_sent: bool,
     started: Instant,
+    /// Feed message rate since the previous dashboard.
+    dash_rate: MessageRate,
+    /// Feed message rate over [`METRICS_RATE_WINDOW`].
+    metrics_rate: MessageRate,
 }
 
 impl std::fmt::Debug for Service {
@@ -142,6 +165,12 @@ impl Service {
             hup,
             stop_sent: false,
             started: Instant::now(),
+            dash_rate: {
+                let mut r = MessageRate::new();
+                r.observe(Instant::now(), 0, Duration::ZERO);
+                r
+            },
+            metrics_rate: MessageRate::new(),
         })
     }
 
@@ -185,6 +214,7 @@ impl Service {
         let mut last_latency = Instant::now();
         let mut last_stop_check = Instant::now() - Duration::from_secs(1);
         let mut last_dead_man: Option<Instant> = None;
+        let mut last_dashboard = Instant::now();
         loop {
             let done = hot_done();
             self.drain(out);
@@ -242,6 +272,14 @@ impl Service {
                     log::info!("Latency so far:\n{s}");
                 }
             }
+            if let Some(every) = self.opts.dashboard_every {
+                if last_dashboard.elapsed() >= every {
+                    last_dashboard = Instant::now();
+                    let text = self.dashboard();
+                    self.report.dashboards += 1;
+                    log::info!("{text}");
+                }
+            }
             std::thread::sleep(Duration::from_millis(2));
         }
         if self.opts.dead_man_secs.is_some() {
@@ -254,7 +292,39 @@ impl Service {
         if let Err(e) = self.p.latency.collect() {
             log::warn!("Latency interval not collected: {e}");
         }
+        let status = self.report.status;
+        self.publish_metrics(&status);
+        let text = self.dashboard();
+        if self.opts.dashboard_every.is_some() {
+            log::info!("Final {text}");
+        }
+        self.report.final_dashboard = Some(text);
         (self.report, self.p.latency)
+    }
+
+    /// Renders the dashboard of the last status (the feed rate since the
+    /// previous dashboard).
+    fn dashboard(&mut self) -> String {
+        let s = self.report.status;
+        let rate = self
+            .dash_rate
+            .observe(Instant::now(), s.feed.messages, Duration::ZERO);
+        let latency = self.p.latency.total().summary();
+        dashboard_input(&s, self.opts.mode, &self.p.symbols, rate, latency).to_string()
+    }
+
+    /// Publishes the metrics snapshot of `s`, when a server serves them.
+    fn publish_metrics(&mut self, s: &Status) {
+        let Some(shared) = self.p.metrics.as_ref() else {
+            return;
+        };
+        let rate = self
+            .metrics_rate
+            .observe(Instant::now(), s.feed.messages, METRICS_RATE_WINDOW);
+        let age = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let latency = self.p.latency.total().summary();
+        shared.publish(metrics_snapshot(s, rate, age, latency));
+        self.report.metrics_published += 1;
     }
 
     fn status_line(&self) -> String {
@@ -278,7 +348,10 @@ impl Service {
         while let Some(m) = self.p.from_hot.pop() {
             match m {
                 FromHot::Log(l) => log_note(&l),
-                FromHot::Status(s) => self.report.status = s,
+                FromHot::Status(s) => {
+                    self.report.status = s;
+                    self.publish_metrics(&s);
+                }
                 FromHot::TradeClosed(t) => self.report.trades.push(t),
                 FromHot::Backfill { symbol, from, to } => self.backfill(symbol, from, to),
             }
@@ -498,6 +571,8 @@ mod tests {
                 duration: None,
                 flatten_on_stop: false,
                 dead_man_secs: None,
+                dashboard_every: None,
+                mode: Mode::Paper,
             },
             ServiceParts {
                 from_hot,
@@ -508,6 +583,7 @@ mod tests {
                 symbols: vec!["BTC-USDT".into()],
                 config: Config::default(),
                 stop: None,
+                metrics: None,
             },
         )
         .unwrap();

@@ -10,9 +10,10 @@
 
 use std::fmt;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
@@ -85,6 +86,9 @@ pub struct RunOptions {
     /// Strategies to run instead of the configured ones (scripted
     /// scenarios); `None` builds the configured strategies.
     pub strategies: Option<StrategyFactory>,
+    /// Set to the metrics/control server's bound address once it listens
+    /// (`metrics.listen` with port 0 picks a free port: tests, embedding).
+    pub control_bound: Option<Arc<OnceLock<SocketAddr>>>,
 }
 
 /// Builds the strategies of a run from its configuration.
@@ -114,6 +118,7 @@ impl RunOptions {
             control_server: true,
             save_hgrm: true,
             strategies: None,
+            control_bound: None,
         }
     }
 }
@@ -451,7 +456,10 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         engine.warm_up(candles);
     }
     drop(warm);
-    let (control, control_rx) = start_control(cfg, opts.control_server)?;
+    let (control, control_rx, metrics) = start_control(cfg, opts.control_server)?;
+    if let (Some(h), Some(cell)) = (control.as_ref(), opts.control_bound.as_ref()) {
+        let _ = cell.set(h.local_addr());
+    }
     let hot_core = cfg.engine.hot_core;
     let pin = opts.pin;
     let timers = opts.timers;
@@ -483,6 +491,9 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             flatten_on_stop: cfg.risk.close_on_shutdown,
             dead_man_secs: (live && cfg.exchange.cancel_all_after_secs > 0)
                 .then(|| u32::try_from(cfg.exchange.cancel_all_after_secs).unwrap_or(60)),
+            dashboard_every: (cfg.dashboard.interval_secs > 0)
+                .then(|| Duration::from_secs(cfg.dashboard.interval_secs)),
+            mode: opts.mode,
         },
         ServiceParts {
             from_hot: from_hot_rx,
@@ -493,6 +504,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             symbols: cfg.market.symbols.clone(),
             config: cfg.clone(),
             stop: opts.stop.clone(),
+            metrics,
         },
     )
     .map_err(RuntimeError::Os)?;
@@ -541,23 +553,27 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
 type ControlParts = (
     Option<ControlServerHandle>,
     Option<crossbeam_channel::Receiver<crate::control::ControlRequest>>,
+    Option<SharedMetrics>,
 );
 
+/// Starts the metrics/control server when enabled; returns its handle, the
+/// command receiver and the snapshot holder the service thread publishes to.
 fn start_control(cfg: &Config, enabled: bool) -> Result<ControlParts, RuntimeError> {
     if !enabled || !cfg.metrics.enabled {
-        return Ok((None, None));
+        return Ok((None, None, None));
     }
     let (tx, rx) = crossbeam_channel::bounded(16);
-    let server = ControlServer::from_config(&cfg.metrics, SharedMetrics::new(), tx)
+    let metrics = SharedMetrics::new();
+    let server = ControlServer::from_config(&cfg.metrics, metrics.clone(), tx)
         .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
     match server {
-        None => Ok((None, None)),
+        None => Ok((None, None, None)),
         Some(s) => {
             let h = s
                 .spawn()
                 .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
             log::info!("Control server on {}", h.local_addr());
-            Ok((Some(h), Some(rx)))
+            Ok((Some(h), Some(rx), Some(metrics)))
         }
     }
 }

@@ -34,6 +34,7 @@ use gap::Gap;
 
 use super::msg::{FromHot, HotLog, StopReason, ToHot};
 use super::route::OrderTable;
+use super::startup::daily::DailyTracker;
 use super::stops::StopCoalescer;
 use super::timed::Stamped;
 use crate::orders::{OrderId, OrderPurpose};
@@ -100,6 +101,16 @@ pub struct HotCounters {
     pub backfilled_candles: u64,
     /// Trades dropped because a gap buffer overflowed.
     pub gap_dropped: u64,
+    /// Orders the venue refused after the warm-up (in dry-run every order).
+    pub rejected: u64,
+    /// Market-feed outages (gaps) reported by the socket.
+    pub outages: u64,
+    /// Closed trades with a positive net PnL.
+    pub wins: u64,
+    /// Equity samples journaled (one per market minute).
+    pub equity_samples: u64,
+    /// Daily metrics records journaled (day roll-overs and the shutdown).
+    pub daily_records: u64,
 }
 
 /// Estimates market time between events: the latest event time plus the
@@ -206,6 +217,12 @@ pub struct Engine {
     flatten: bool,
     user_ready: bool,
     io_gone: bool,
+    /// Per-UTC-day metrics (journaled at each roll-over and at shutdown).
+    daily: DailyTracker,
+    /// Market minute of the last equity sample.
+    equity_minute: Option<i64>,
+    /// Wall time (monotonic) of the last market message.
+    last_msg_mono: Option<u64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -293,6 +310,9 @@ impl Engine {
             flatten: false,
             user_ready: false,
             io_gone: false,
+            daily: DailyTracker::new(),
+            equity_minute: None,
+            last_msg_mono: None,
         }
     }
 
@@ -370,6 +390,7 @@ impl Engine {
 
     /// Handles one stamped market event from the socket.
     pub fn on_market(&mut self, s: &Stamped) {
+        self.last_msg_mono = Some(s.recv_mono);
         if let MarketEvent::Trade(t) = s.event {
             if self.gap == Gap::AwaitFirstTrade {
                 self.begin_backfill(&t);
@@ -457,8 +478,10 @@ impl Engine {
 
     fn feed(&mut self, e: Event) {
         self.counters.events += 1;
-        if let Event::Fill(_) = e {
-            self.counters.fills += 1;
+        match e {
+            Event::Fill(_) => self.counters.fills += 1,
+            Event::Rejected { .. } if !self.warming => self.counters.rejected += 1,
+            _ => {}
         }
         let ts = event_ts(&e);
         self.journal(ts, &JournalRecord::Input(e));
@@ -520,6 +543,13 @@ impl Engine {
         }
         if let Action::Record(Record::TradeClosed(t)) = a {
             self.counters.closed_trades += 1;
+            if t.pnl.is_positive() {
+                self.counters.wins += 1;
+            }
+            let equity = self.core.equity();
+            if let Some(day) = self.daily.on_trade_closed(&t, equity) {
+                self.journal_daily(&day, t.exit_ts);
+            }
             // A full queue loses the summary row only; the journal has it.
             let _ = self.out.push(FromHot::TradeClosed(t));
         }
@@ -576,6 +606,7 @@ impl Engine {
                 (StreamState::Disconnected, ts, ts)
             }
             MarketStatus::Outage { from, to } => {
+                self.counters.outages += 1;
                 self.log(HotLog::MarketOutage { from, to });
                 if self.last_trade_ts.is_some() && self.gap == Gap::None {
                     self.gap = Gap::AwaitFirstTrade;

@@ -1,32 +1,83 @@
 //! The engine's periodic outputs: status snapshots and latency intervals
-//! to the service thread, equity samples and state snapshots to the journal.
+//! to the service thread; equity samples, daily metrics and state
+//! snapshots to the journal.
+//!
+//! Cadences: a status every `LoopTimers::status_every_ns` of wall time; an
+//! `equity` record at the first event of every new market minute (one per
+//! closed 1m candle, so the equity curve has 1m resolution in market time,
+//! whatever the replay speed) and at shutdown; a `daily` record
+//! ([`DailyTracker`](crate::runtime::startup::daily::DailyTracker)) when an
+//! equity sample or a closed trade starts a new UTC day (market time) and
+//! for the day in progress at shutdown; a `snapshot` record every
+//! `LoopTimers::snapshot_every_ns` of wall time and at shutdown. Equity,
+//! daily and snapshot records are system records: replay skips them.
 //!
 //! Consumes the core's state; produces [`Status`] messages and journal
 //! records. Never allocates, blocks or logs.
 
+use crate::clock::Clock;
+use crate::io::ws::WsStats;
 use crate::journal_schema::{self as js, JournalRecord};
 use crate::money::Money;
-use crate::types::SymbolId;
+use crate::risk::RejectReason;
+use crate::runtime::startup::daily::DailyMetrics;
+use crate::runtime::startup::dashboard::RiskState;
+use crate::types::{Side, SymbolId, TimestampNs, NS_PER_MIN};
 
-use super::super::msg::{FromHot, Status};
+use super::super::msg::{FeedStatus, FromHot, PositionStatus, Status, STATUS_MAX_POSITIONS};
 use super::Engine;
 
+fn signed(side: Side, v: f64) -> f64 {
+    match side {
+        Side::Buy => v,
+        Side::Sell => -v,
+    }
+}
+
 impl Engine {
-    /// Publishes the latency interval and sends a status snapshot.
-    pub fn publish(&mut self) {
+    /// Returns the last trade price of `symbol`, or `fallback` before its first trade.
+    fn mark(&self, symbol: SymbolId, fallback: f64) -> f64 {
+        self.core
+            .last_price(symbol)
+            .map_or(fallback, |p| p.to_f64())
+    }
+
+    /// Publishes the latency interval and sends a status snapshot; `ws`
+    /// holds the market socket's counters.
+    pub fn publish(&mut self, ws: &WsStats) {
         let _ = self.latency.publish();
+        let mono = self.clock.mono_ns();
         let core = &self.core;
         let pos = core.position(self.symbol0);
-        let positions = self.open_positions();
+        let mut open = [None; STATUS_MAX_POSITIONS];
+        let mut k = 0;
+        for i in 0..self.symbols {
+            if k == STATUS_MAX_POSITIONS {
+                break;
+            }
+            if let Some(p) = core.position(SymbolId(i)) {
+                open[k] = Some(PositionStatus {
+                    symbol: p.symbol,
+                    side: p.side,
+                    qty: p.open_qty,
+                    entry_price: p.entry_price,
+                    mark_price: self.mark(p.symbol, p.entry_price),
+                    r: p.r,
+                });
+                k += 1;
+            }
+        }
+        let mut risk_rejects = [0u64; RejectReason::ALL.len()];
+        for (n, reason) in risk_rejects.iter_mut().zip(RejectReason::ALL) {
+            *n = core.risk().rejections(reason);
+        }
         let status = Status {
+            wall_ts: self.clock.now_ns(),
             market_ts: self.time.last_ts,
             equity: core.equity(),
             cash: core.cash().to_f64(),
-            positions: u32::try_from(positions).unwrap_or(u32::MAX),
-            position_qty: pos.map_or(0.0, |p| match p.side {
-                crate::types::Side::Buy => p.open_qty.to_f64(),
-                crate::types::Side::Sell => -p.open_qty.to_f64(),
-            }),
+            positions: u32::try_from(self.open_positions()).unwrap_or(u32::MAX),
+            position_qty: pos.map_or(0.0, |p| signed(p.side, p.open_qty.to_f64())),
             halted: core.halted().is_some(),
             frames: self.counters.frames,
             trades: self.counters.trades,
@@ -35,40 +86,91 @@ impl Engine {
             closed_trades: self.counters.closed_trades,
             last_price: self.last_price,
             connected: self.connected,
+            peak_equity: core.risk().peak_equity(),
+            pnl_today: self.daily.current().map_or(0.0, |d| d.pnl.to_f64()),
+            pnl_total: (core.cash() - core.initial_equity()).to_f64(),
+            wins: self.counters.wins,
+            risk: RiskState::of(core.risk(), self.market_now()),
+            open,
+            feed: FeedStatus {
+                messages: ws.messages,
+                last_msg_age_ns: self.last_msg_mono.map(|t| mono.saturating_sub(t)),
+                reconnects: ws.connects.saturating_sub(1),
+                gaps: self.counters.outages,
+            },
+            rejected: self.counters.rejected,
+            risk_rejects,
         };
         let _ = self.out.push(FromHot::Status(status));
     }
 
-    /// Writes the periodic equity sample and state snapshot.
+    /// Journals an equity sample when market time has entered a new minute
+    /// since the last one (the first call always samples).
+    pub fn sample_equity(&mut self) {
+        let ts = self.time.last_ts;
+        let minute = ts.0.div_euclid(NS_PER_MIN);
+        if self.equity_minute.is_some_and(|m| minute <= m) {
+            return;
+        }
+        self.equity_minute = Some(minute);
+        self.write_equity(ts);
+    }
+
+    /// Journals an equity sample at `ts` and, when it starts a new UTC
+    /// day, the finished day's metrics.
+    fn write_equity(&mut self, ts: TimestampNs) {
+        let core = &self.core;
+        let equity_f = core.equity();
+        let rec = JournalRecord::Equity {
+            equity: Money::from_f64(equity_f),
+            cash: core.cash(),
+            peak: Money::from_f64(core.risk().peak_equity()),
+            ts,
+        };
+        self.journal(ts, &rec);
+        self.counters.equity_samples += 1;
+        if let Some(day) = self.daily.on_equity(ts, equity_f) {
+            self.journal_daily(&day, ts);
+        }
+    }
+
+    /// Journals a finished (or, at shutdown, the current) day.
+    pub(super) fn journal_daily(&mut self, day: &DailyMetrics, ts: TimestampNs) {
+        self.journal(ts, &JournalRecord::Daily(day.to_journal(ts)));
+        self.counters.daily_records += 1;
+    }
+
+    /// The shutdown's records: a last equity sample and the day in progress.
+    pub fn close_day(&mut self) {
+        let ts = self.time.last_ts;
+        self.write_equity(ts);
+        // The tracker keeps the day: the last status still shows today's PnL.
+        if let Some(day) = self.daily.current().copied() {
+            self.journal_daily(&day, ts);
+        }
+    }
+
+    /// Writes the periodic state snapshot.
     pub fn snapshot(&mut self) {
         let ts = self.market_now();
         let core = &self.core;
-        let equity = Money::from_f64(core.equity());
-        let cash = core.cash();
-        let peak = Money::from_f64(core.risk().peak_equity());
         let mut snap = js::Snapshot {
             ts,
-            equity,
-            cash,
-            peak,
+            equity: Money::from_f64(core.equity()),
+            cash: core.cash(),
+            peak: Money::from_f64(core.risk().peak_equity()),
             halted: core.halted().is_some(),
             working_orders: u32::try_from(self.orders.open()).unwrap_or(u32::MAX),
             trades: u32::try_from(self.counters.closed_trades).unwrap_or(u32::MAX),
             positions: [None; js::SNAPSHOT_MAX_POSITIONS],
         };
         let mut k = 0;
-        for i in 0..js::SNAPSHOT_MAX_POSITIONS as u16 {
+        for i in 0..self.symbols {
+            if k == js::SNAPSHOT_MAX_POSITIONS {
+                break;
+            }
             if let Some(p) = core.position(SymbolId(i)) {
-                let mark = if i == 0 {
-                    self.last_price
-                } else {
-                    p.entry_price
-                };
-                let dir = if p.side == crate::types::Side::Buy {
-                    1.0
-                } else {
-                    -1.0
-                };
+                let mark = self.mark(p.symbol, p.entry_price);
                 snap.positions[k] = Some(js::PositionSnap {
                     position: p.id,
                     symbol: p.symbol,
@@ -77,20 +179,14 @@ impl Engine {
                     qty: p.open_qty,
                     entry: crate::types::Price::from_f64(p.entry_price).unwrap_or(p.stop),
                     stop: p.stop,
-                    unrealized: Money::from_f64(dir * (mark - p.entry_price) * p.open_qty.to_f64()),
+                    unrealized: Money::from_f64(signed(
+                        p.side,
+                        (mark - p.entry_price) * p.open_qty.to_f64(),
+                    )),
                 });
                 k += 1;
             }
         }
-        self.journal(
-            ts,
-            &JournalRecord::Equity {
-                equity,
-                cash,
-                peak,
-                ts,
-            },
-        );
         self.journal(ts, &JournalRecord::Snapshot(snap));
     }
 }

@@ -16,9 +16,10 @@ use crate::risk::{HaltReason, RiskManager};
 use crate::types::{Qty, Side, TimestampNs};
 
 /// Entry permission as the risk manager sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RiskState {
     /// Entries allowed.
+    #[default]
     Ok,
     /// No entries until `until` after a losing trade.
     CoolingDown {

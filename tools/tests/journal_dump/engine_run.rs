@@ -34,6 +34,8 @@ pub struct EngineRun {
     pub trades: Vec<(ClosedTrade, &'static str)>,
     /// Distinct UTC exit days of the trades.
     pub trade_days: std::collections::BTreeSet<i64>,
+    /// UTC days of the journaled `daily` records (the runtime writes them; this driver does not).
+    pub daily_days: std::collections::BTreeSet<i64>,
     pub first_ts: i64,
     pub last_ts: i64,
     /// `frame_timing` records written (one per candle).
@@ -278,6 +280,9 @@ pub fn expected_from_journal(dir: &Path) -> EngineRun {
                 run.trade_days.insert(t.exit_ts.0.div_euclid(NS_PER_DAY));
             }
             JournalRecord::FrameTiming(_) => run.frames += 1,
+            JournalRecord::Daily(d) => {
+                run.daily_days.insert(d.day);
+            }
             _ => {}
         }
     }

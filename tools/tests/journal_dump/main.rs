@@ -2,6 +2,7 @@
 //! type (plus undecodable records) and on one written by a real engine run.
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
+mod demo_run;
 mod engine_run;
 mod fixtures;
 
@@ -705,10 +706,9 @@ fn check_engine_journal(dir: &Path, run: &EngineRun) {
         count("SELECT COUNT(*) FROM trades"),
         run.trades.len() as i64
     );
-    assert_eq!(
-        count("SELECT COUNT(*) FROM daily_metrics"),
-        run.trade_days.len() as i64
-    );
+    // One row per UTC day with a closed trade or a journaled `daily` record.
+    let days = run.trade_days.union(&run.daily_days).count();
+    assert_eq!(count("SELECT COUNT(*) FROM daily_metrics"), days as i64);
     let (code, out, _) = dump(dir, &["--verify"]);
     assert_eq!(code, 0);
     assert!(
