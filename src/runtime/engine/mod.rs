@@ -480,7 +480,7 @@ impl Engine {
         self.counters.events += 1;
         match e {
             Event::Fill(_) => self.counters.fills += 1,
-            Event::Rejected { .. } if !self.warming => self.counters.rejected += 1,
+            Event::Rejected { .. } if self.refuse.is_none() => self.counters.rejected += 1,
             _ => {}
         }
         let ts = event_ts(&e);

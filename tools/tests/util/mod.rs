@@ -276,15 +276,21 @@ impl Client {
 
     pub fn ws(&self, path_query: &str) -> WebSocket<Stream> {
         let stream = self.connect();
+        // A generous timeout for the handshake (a loaded machine answers
+        // late), then the short one the tests poll with.
         stream
             .tcp()
-            .set_read_timeout(Some(Duration::from_millis(50)))
+            .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         let scheme = if self.tls.is_some() { "wss" } else { "ws" };
         let url = format!("{scheme}://{}{path_query}", self.addr);
         let (ws, resp) = tungstenite::client(url.as_str(), stream)
             .unwrap_or_else(|e| panic!("WS handshake: {e}"));
         assert_eq!(resp.status(), 101);
+        ws.get_ref()
+            .tcp()
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
         ws
     }
 
