@@ -339,8 +339,8 @@ impl Engine {
     }
 
     /// Feeds the warm-up candles (journaled, untimed). Orders the core
-    /// decides on this history are answered as refused, never sent: the
-    /// moment has passed.
+    /// decides on this history are answered as refused, never sent (the
+    /// moment has passed), each with an `order_refused` journal record.
     pub fn warm_up(&mut self, candles: &[crate::types::Candle]) {
         for c in candles {
             self.refuse = Some((RefusalReason::WarmUp, c.open_time.add_ns(NS_PER_MIN)));
