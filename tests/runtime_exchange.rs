@@ -21,7 +21,7 @@ fn live_mode_arms_the_dead_man_switch_refreshes_it_periodically_and_disarms_it_a
         Default::default(),
         SPEED,
     );
-    let mut o = options(&sim, dir.path(), Mode::Live, 9, scripted);
+    let mut o = options(&sim, dir.path(), Mode::Live, 10, scripted);
     // The shortest time-out BingX accepts: refreshed every 10 / 3 = 3 s.
     o.config.exchange.cancel_all_after_secs = 10;
     let handle = run_in_background(o);
@@ -44,7 +44,7 @@ fn live_mode_arms_the_dead_man_switch_refreshes_it_periodically_and_disarms_it_a
     let seen = sim.dead_man();
     assert!(
         seen.activations >= 3,
-        "armed at start and refreshed at least twice in 9 s: {seen:?}"
+        "armed at start and refreshed at least twice in 10 s: {seen:?}"
     );
     assert_eq!(seen.activations, report.service.dead_man_refreshes);
     assert_eq!(seen.last_timeout, 10);

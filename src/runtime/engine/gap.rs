@@ -1,9 +1,10 @@
 //! Feed gaps: the minutes missed during an outage (and between the warm-up
 //! and the first live trade) are fetched from REST before trading resumes,
 //! the first live minute, whose earlier trades were missed, is replaced by
-//! its REST candle once it has closed, and no entry is sent on a backfilled
-//! candle that closed more than `risk.stale_data_secs` before the market
-//! time of the decision (the moment has passed; the refusal is journaled).
+//! its REST candle once it has closed, no clock tick closes candles while
+//! data is missing, and no entry is sent on a backfilled candle that
+//! closed more than `risk.stale_data_secs` before the market time of the
+//! decision (the moment has passed; the refusal is journaled).
 //!
 //! Consumes the first trade after an outage, later trades, and the service
 //! thread's backfill candles; produces backfill requests, core events and
@@ -14,7 +15,7 @@ use super::{Engine, FromHot};
 use crate::core::Event;
 use crate::journal_schema::{JournalRecord, RefusalReason};
 use crate::orders::OrderIntent;
-use crate::types::{Candle, TimestampNs, Trade, NS_PER_MIN, NS_PER_SEC};
+use crate::types::{Candle, SymbolId, TimestampNs, Trade, NS_PER_MIN, NS_PER_SEC};
 
 /// Gap handling state of the market feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,10 @@ pub(super) enum Gap {
     /// Candles are being fetched; trades are held.
     Backfilling,
 }
+
+/// How long after its end a quiet, partly seen minute's REST candle is
+/// asked for (the default `market.candle_grace_period_ms`).
+const REFILL_DELAY_NS: i64 = 2 * NS_PER_SEC;
 
 /// Returns the start of the minute `ts` falls in.
 fn minute_of(ts: TimestampNs) -> TimestampNs {
@@ -77,17 +82,45 @@ impl Engine {
         if t.symbol != symbol || minute_of(t.exchange_ts) <= minute {
             return;
         }
-        self.partial = None;
+        self.request_refill(symbol, minute, t.exchange_ts);
+    }
+
+    /// Asks for the REST candle of the partly seen `minute` at market time
+    /// `at`, holding trades until it arrives.
+    fn request_refill(&mut self, symbol: SymbolId, minute: TimestampNs, at: TimestampNs) {
         let req = FromHot::Backfill {
             symbol,
             from: minute,
             to: minute,
         };
         if self.out.push(req).is_ok() {
+            self.partial = None;
             self.refill = Some(minute);
-            self.gap_end_ts = t.exchange_ts;
+            self.gap_end_ts = at;
             self.gap = Gap::Backfilling;
         }
+    }
+
+    /// Decides whether a clock tick at market time `now` may reach the
+    /// core: never during a gap (it would close candles, 5m ones included,
+    /// before the backfill), nor once the partly seen minute has ended: its
+    /// REST candle is asked for [`REFILL_DELAY_NS`] after its end (the
+    /// exchange's candle is final by then) and replaces it instead.
+    pub(super) fn clock_may_close(&mut self, now: TimestampNs) -> bool {
+        if self.gap != Gap::None {
+            return false;
+        }
+        let Some((symbol, minute)) = self.partial else {
+            return true;
+        };
+        let end = minute.add_ns(NS_PER_MIN);
+        if now < end {
+            return true;
+        }
+        if now >= end.add_ns(REFILL_DELAY_NS) {
+            self.request_refill(symbol, minute, now);
+        }
+        false
     }
 
     /// Feeds a backfilled candle unless trades already covered its minute

@@ -88,6 +88,12 @@ struct Harness {
 impl Harness {
     /// A paper engine journaling into `dir`, warmed up on minutes 0..20.
     fn new(dir: &Path) -> Self {
+        Self::with_time_scale(dir, 1.0)
+    }
+
+    /// Like [`new`](Self::new) with market time running `scale` times
+    /// faster than wall time between events (clock ticks).
+    fn with_time_scale(dir: &Path, scale: f64) -> Self {
         let mut cfg = Config::default();
         cfg.market.symbols = vec!["BTC-USDT".into()];
         let core =
@@ -122,7 +128,7 @@ impl Harness {
             inbox,
             clock,
             prefix: "te-".into(),
-            time_scale: 1.0,
+            time_scale: scale,
             start_ts: at(20, 0),
             symbols: 1,
         });
@@ -337,4 +343,67 @@ fn the_partly_seen_first_live_minute_is_replaced_by_its_rest_candle() {
         .collect();
     assert_eq!(candles.len(), 21, "20 warm-up candles and the replacement");
     assert_eq!(candles[20], full);
+}
+
+fn inputs_of(dir: &Path) -> Vec<Event> {
+    journal_of(dir)
+        .iter()
+        .filter_map(|(tag, p)| match JournalRecord::decode(*tag, p).unwrap() {
+            JournalRecord::Input(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_clock_tick_past_the_partly_seen_minute_fetches_its_candle_instead_of_closing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // A million times faster: any wall time between the last trade and a
+    // tick is minutes of market time.
+    let mut h = Harness::with_time_scale(dir.path(), 1e6);
+    h.trade(at(20, 40), 60_000.0);
+    h.trade(at(20, 50), 60_000.0);
+    std::thread::sleep(std::time::Duration::from_millis(1));
+    h.engine.tick();
+    let reqs = h.requests();
+    assert_eq!(reqs, vec![(at(20, 0), at(20, 0))]);
+    h.engine.tick();
+    assert!(h.requests().is_empty(), "one request, ticks wait for it");
+    let full = candle(20, 60_010.0);
+    h.answer(at(20, 0), at(20, 0), &[full]);
+    h.engine.tick();
+    h.finish();
+    let inputs = inputs_of(dir.path());
+    let live: Vec<&Event> = inputs
+        .iter()
+        .skip_while(|e| !matches!(e, Event::Trade(_)))
+        .collect();
+    assert!(
+        matches!(live.as_slice(), [Event::Trade(_), Event::Trade(_), Event::Candle(c), Event::Clock(_)] if *c == full),
+        "no tick before the replacement candle: {live:?}"
+    );
+}
+
+#[test]
+fn no_clock_tick_reaches_the_core_while_the_feed_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::with_time_scale(dir.path(), 1e6);
+    h.trade(at(20, 10), 60_000.0);
+    h.trade(at(21, 0), 60_000.0);
+    h.answer(at(20, 0), at(20, 0), &[candle(20, 60_000.0)]);
+    h.engine.on_market_status(MarketStatus::Disconnected(
+        crate::io::ws::DisconnectReason::Silent,
+    ));
+    std::thread::sleep(std::time::Duration::from_millis(1));
+    h.engine.tick();
+    h.engine.tick();
+    h.finish();
+    let clocks = inputs_of(dir.path())
+        .iter()
+        .filter(|e| matches!(e, Event::Clock(_)))
+        .count();
+    assert_eq!(
+        clocks, 0,
+        "a tick would close minutes still to be backfilled"
+    );
 }

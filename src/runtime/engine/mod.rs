@@ -359,8 +359,8 @@ impl Engine {
     }
 
     /// Feeds the warm-up candles (journaled, untimed). Orders the core
-    /// decides on this history are answered as refused, never sent: the
-    /// moment has passed.
+    /// decides on this history are answered as refused, never sent (the
+    /// moment has passed), each with an `order_refused` journal record.
     pub fn warm_up(&mut self, candles: &[crate::types::Candle]) {
         for c in candles {
             self.refuse = Some((RefusalReason::WarmUp, c.open_time.add_ns(NS_PER_MIN)));
@@ -603,6 +603,11 @@ impl Engine {
             MarketStatus::Disconnected(reason) => {
                 self.connected = false;
                 self.log(HotLog::MarketDisconnected(reason));
+                // Minutes may go missing from now on: no clock tick closes
+                // candles until the next trade tells what to backfill.
+                if self.last_trade_ts.is_some() && self.gap == Gap::None {
+                    self.gap = Gap::AwaitFirstTrade;
+                }
                 (StreamState::Disconnected, ts, ts)
             }
             MarketStatus::Outage { from, to } => {
@@ -728,10 +733,15 @@ impl Engine {
         mono.saturating_sub(self.time.last_mono)
     }
 
-    /// Issues a clock tick to the core (journaled).
+    /// Issues a clock tick to the core (journaled), unless the feed is in
+    /// a gap or a partly seen minute waits for its REST candle (see
+    /// [`gap`]): a tick then would close candles before the missing data
+    /// is in.
     pub fn tick(&mut self) {
         let now = self.market_now();
-        self.dispatch(Event::Clock(now));
+        if self.clock_may_close(now) {
+            self.dispatch(Event::Clock(now));
+        }
     }
 }
 
