@@ -508,6 +508,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     .unwrap();
     let (to_hot_tx, to_hot_rx) = ringbuf::spsc::channel(1024);
     let (from_hot_tx, from_hot_rx) = ringbuf::spsc::channel(8192);
+    let (service_reloads, hot_reloads) = trading_engine::runtime::reload_channel();
     let journal = journal::Writer::open(
         dir.path().join("journal"),
         journal::WriterOptions {
@@ -527,6 +528,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
         latency: recorder,
         out: from_hot_tx,
         inbox: to_hot_rx,
+        reloads: hot_reloads,
         clock,
         prefix: "te-".into(),
         time_scale: 240.0,
@@ -558,6 +560,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
         ServiceParts {
             from_hot: from_hot_rx,
             to_hot: to_hot_tx,
+            reloads: service_reloads,
             latency: collector,
             control: None,
             rest: Some(sim_rest(&sim)),

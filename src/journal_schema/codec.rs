@@ -487,6 +487,7 @@ impl JournalRecord<'_> {
             Self::Latency(_) => tags::LATENCY,
             Self::Correction(_) => tags::CORRECTION,
             Self::Shutdown { .. } => tags::SHUTDOWN,
+            Self::ReloadConfig { .. } => tags::RELOAD_CONFIG,
         }
     }
 
@@ -694,6 +695,10 @@ impl JournalRecord<'_> {
             Self::Shutdown { clean, reason, ts } => {
                 e.bool(*clean);
                 e.blob(reason.as_bytes());
+                e.ts(*ts);
+            }
+            Self::ReloadConfig { config_toml, ts } => {
+                e.blob(config_toml.as_bytes());
                 e.ts(*ts);
             }
         }
@@ -1100,6 +1105,10 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
         tags::SHUTDOWN => J::Shutdown {
             clean: d.bool("clean")?,
             reason: d.text("reason")?,
+            ts: d.ts()?,
+        },
+        tags::RELOAD_CONFIG => J::ReloadConfig {
+            config_toml: d.text("config_toml")?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

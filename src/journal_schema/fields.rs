@@ -428,6 +428,9 @@ impl<'a> JournalRecord<'a> {
                 f("reason", Str(reason)),
                 f("at", Ts(ts)),
             ]),
+            Self::ReloadConfig { config_toml, ts } => {
+                out.extend([f("config_toml", Str(config_toml)), f("at", Ts(ts))])
+            }
         }
     }
 }

@@ -20,7 +20,8 @@
 //! - **System** (tags 64+): session start, order routing, exchange errors,
 //!   balances, stream status, backfills, reloads, operator commands, equity
 //!   samples, daily metrics, state snapshots, frame timings, latency
-//!   summaries, reconciliation corrections, shutdown.
+//!   summaries, reconciliation corrections, shutdown, and the configuration
+//!   an accepted reload applied (replay applies it at the same point).
 
 mod codec;
 mod fields;
@@ -121,10 +122,13 @@ pub mod tags {
     pub const CORRECTION: u16 = 78;
     /// System: shutdown.
     pub const SHUTDOWN: u16 = 79;
+    /// System: the configuration an accepted reload applied to the core,
+    /// as TOML (replay and crash recovery apply it at this point).
+    pub const RELOAD_CONFIG: u16 = 80;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 38] = [
+pub const TYPE_NAMES: [(u16, &str); 39] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -163,6 +167,7 @@ pub const TYPE_NAMES: [(u16, &str); 38] = [
     (tags::LATENCY, "latency"),
     (tags::CORRECTION, "correction"),
     (tags::SHUTDOWN, "shutdown"),
+    (tags::RELOAD_CONFIG, "reload_config"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -299,6 +304,16 @@ pub enum JournalRecord<'a> {
     Latency(LatencyLine),
     /// A reconciliation correction.
     Correction(Correction),
+    /// An accepted reload was applied to the core here: the whole new
+    /// configuration (it differs from the running one in reloadable keys
+    /// only). Follows the [`JournalRecord::Reload`] record of the same
+    /// reload; replay applies it to its core at this point of the journal.
+    ReloadConfig {
+        /// The configuration as TOML (no secrets: they never enter `Config`).
+        config_toml: &'a str,
+        /// When.
+        ts: TimestampNs,
+    },
     /// The engine shut down.
     Shutdown {
         /// True for a clean, complete shutdown.

@@ -306,6 +306,10 @@ fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             reason: "signal",
             ts,
         },
+        JournalRecord::ReloadConfig {
+            config_toml: "[risk]\nmax_positions = 2\n",
+            ts,
+        },
     ]
 }
 

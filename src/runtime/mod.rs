@@ -21,6 +21,7 @@ pub mod demo;
 pub mod engine;
 pub mod hot;
 pub mod msg;
+pub mod reload;
 pub mod route;
 pub mod service;
 pub mod setup;
@@ -31,6 +32,7 @@ pub mod timed;
 pub use engine::{Engine, EngineParts, HotCounters, Venue};
 pub use hot::{HotLoop, HotSummary, LoopTimers};
 pub use msg::{FromHot, HotLog, Note, Status, StopReason, ToHot};
+pub use reload::{reload_channel, HotReloads, ReloadPayload, ServiceReloads};
 pub use service::{Service, ServiceOptions, ServiceParts, ServiceReport};
 pub use setup::{run, RunOptions, RunReport, RuntimeError};
 
