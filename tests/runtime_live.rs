@@ -5,21 +5,23 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
-mod util;
+#[path = "util/sim_runtime.rs"]
+mod sim_runtime;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use trading_engine::bingx_sim::SimHandle;
+use sim_runtime::{
+    options, replay, run_in_background, scripted, sim_rest, start_sim, start_sim_at,
+};
 use trading_engine::config::Mode;
 use trading_engine::core::{Action, Command, Event, Record};
 use trading_engine::io::rest::RestClient;
 use trading_engine::journal_schema::JournalRecord;
 use trading_engine::orders::ExitReason;
 use trading_engine::types::NS_PER_MIN;
-use util::{options, replay, run_in_background, scripted, sim_rest, start_sim, start_sim_at};
 
 /// Net position of the simulator's account (long minus short).
 fn sim_position(r: &mut RestClient) -> f64 {

@@ -9,18 +9,19 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
-mod util;
+#[path = "util/sim_runtime.rs"]
+mod sim_runtime;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sim_runtime::{options, replay, replay_with, run_in_background, start_sim_at, T0, WARMUP_MIN};
 use trading_engine::config::{Config, Mode};
 use trading_engine::core::{Action, Event, Record};
 use trading_engine::journal_schema::{JournalRecord, ReloadOutcome};
 use trading_engine::types::{Qty, NS_PER_MIN};
-use util::{options, replay, replay_with, run_in_background, start_sim_at, T0, WARMUP_MIN};
 
 /// Market time per wall time: the scripted entry (minute 22) comes about
 /// six seconds after the live data starts, leaving room for two reloads.
