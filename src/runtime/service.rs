@@ -619,6 +619,24 @@ mod tests {
     }
 
     #[test]
+    fn a_reload_with_an_invalid_value_is_refused_and_nothing_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut cfg = Config::default();
+        cfg.risk.max_positions = 0;
+        cfg.risk.max_drawdown_pct = 5.0;
+        write(&path, &cfg);
+        let (mut s, mut inbox, mut hot) = service(&path);
+        assert!(!s.reload().0);
+        let (o, detail) = outcome(&mut inbox);
+        assert_eq!(o, ReloadOutcome::Refused);
+        assert!(detail.contains("risk.max_positions"), "{detail}");
+        assert!(hot.take().is_none());
+        assert_eq!(s.p.config, Config::default());
+        assert_eq!(s.report.reloads, (0, 1));
+    }
+
+    #[test]
     fn a_reload_the_core_cannot_take_is_refused_before_it_is_sent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
