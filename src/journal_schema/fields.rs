@@ -428,9 +428,10 @@ impl<'a> JournalRecord<'a> {
                 f("reason", Str(reason)),
                 f("at", Ts(ts)),
             ]),
-            Self::ReloadConfig { config_toml, ts } => {
-                out.extend([f("config_toml", Str(config_toml)), f("at", Ts(ts))])
-            }
+            Self::ReloadConfig { config_toml, ts } => out.extend([
+                f("config_bytes", U64(config_toml.len() as u64)),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }
