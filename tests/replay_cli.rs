@@ -137,7 +137,7 @@ fn replay_of_an_empty_journal_exits_non_zero() {
 }
 
 #[test]
-fn replay_of_a_restart_with_another_config_prints_the_change_not_applied() {
+fn replay_of_a_restart_with_another_config_prints_the_change_applied() {
     let dir = tempfile::tempdir().unwrap();
     paper_journal(dir.path());
     let mut changed = Config::default();
@@ -148,7 +148,7 @@ fn replay_of_a_restart_with_another_config_prints_the_change_not_applied() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("sessions 2"), "{stdout}");
     assert!(
-        stdout.contains("reloadable change not applied: risk.cooldown_minutes"),
+        stdout.contains("reloadable change applied: risk.cooldown_minutes"),
         "{stdout}"
     );
     assert!(stdout.contains("0 mismatches"), "{stdout}");

@@ -234,7 +234,7 @@ pub fn run_with_strategies(
         FileKind::Klines => MarketFill::LastClose,
         FileKind::AggTrades => MarketFill::NextTrade,
     };
-    let strategies = (0..core.strategy_count())
+    let strategies = (0..core.enabled_strategy_count())
         .map(|k| {
             core.strategy_name(crate::strategy::StrategyId(
                 u8::try_from(k).unwrap_or(u8::MAX),

@@ -129,19 +129,21 @@ fn summary(dir: &std::path::Path, r: &ReplayReport) -> String {
     }
     for change in &r.session_changes {
         s.push_str(&format!(
-            "session record {}: the core keeps the first session's config{}\n",
+            "session record {}: differs from the running session{}\n",
             change.seq,
             if change.rules_changed {
-                "; instrument rules differ"
+                " (instrument rules differ; the core keeps the first session's)"
             } else {
                 ""
             }
         ));
         for c in &change.config_changes {
-            s.push_str(&format!("  reloadable change not applied: {c}\n"));
+            s.push_str(&format!("  reloadable change applied: {c}\n"));
         }
         if let Some(why) = &change.refused {
-            s.push_str(&format!("  not reloadable: {why}\n"));
+            s.push_str(&format!(
+                "  config not applied, the running one stays: {why}\n"
+            ));
         }
     }
     if let Some(t) = &r.torn {

@@ -9,7 +9,7 @@ use super::{
     ACTION_CAPACITY,
 };
 use crate::candles::{CandleBuilder, CandleEvent};
-use crate::config::{Config, ManagementConfig};
+use crate::config::{Config, ManagementConfig, StrategiesConfig};
 use crate::indicators::{IndicatorPeriods, IndicatorSnapshot, PeriodError, TimeframeIndicators};
 use crate::money::Money;
 use crate::orders::{ExitReason, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
@@ -101,7 +101,13 @@ pub(super) struct SymbolState {
 #[derive(Debug)]
 pub struct Core {
     pub(super) symbols: Vec<SymbolState>,
-    strategies: Vec<Box<dyn Strategy>>,
+    /// Every strategy the core holds; a strategy's id is its index here.
+    pub(super) strategies: Vec<Box<dyn Strategy>>,
+    /// Indices into `strategies` of the enabled ones, in evaluation
+    /// (tie-break) order; capacity = `strategies.len()`. A reload rewrites it.
+    pub(super) eval: Vec<u8>,
+    /// The 1m and 5m indicator periods the windows were sized for.
+    pub(super) periods: (IndicatorPeriods, IndicatorPeriods),
     /// Scratch for one candle's signals; capacity = number of strategies.
     signals: Vec<Signal>,
     pub(super) risk: RiskManager,
@@ -120,9 +126,11 @@ pub struct Core {
 }
 
 /// The shared 1m and 5m indicator periods the strategies read.
-fn periods(cfg: &Config) -> Result<(IndicatorPeriods, IndicatorPeriods), CoreError> {
-    let l = &cfg.strategies.mtf_long;
-    let s = &cfg.strategies.trend_distance_short;
+pub(super) fn periods(
+    cfg: &StrategiesConfig,
+) -> Result<(IndicatorPeriods, IndicatorPeriods), CoreError> {
+    let l = &cfg.mtf_long;
+    let s = &cfg.trend_distance_short;
     let both = l.enabled && s.enabled;
     if both && l.atr_period != s.atr_period {
         return Err(CoreError::PeriodMismatch { key: "atr_period" });
@@ -164,14 +172,23 @@ impl Core {
     /// # Errors
     /// [`CoreError`] when the rules do not match the symbols or the
     /// indicator periods are unusable.
+    ///
+    /// Every registry strategy is built, the disabled ones too (a reload
+    /// may enable them): ids `0..n` are the enabled strategies in
+    /// `strategies.order`, the disabled ones follow.
     pub fn try_new(cfg: &Config, rules: &[InstrumentRules]) -> Result<Self, CoreError> {
-        Self::try_with_strategies(cfg, rules, strategy::build(&cfg.strategies))
+        let (strategies, enabled) = strategy::build_all(&cfg.strategies);
+        let mut core = Self::try_with_strategies(cfg, rules, strategies)?;
+        core.eval.truncate(enabled);
+        Ok(core)
     }
 
     /// Builds the core like [`try_new`](Self::try_new) but with the given
     /// strategies (evaluation and tie-break order as given) instead of the
     /// configured ones: for a strategy outside the registry, or a scripted
-    /// one in tests.
+    /// one in tests. All of them run until a reload
+    /// ([`reload`](Self::reload)) applies `strategies.order` and the
+    /// `enabled` flags to those with a registry name.
     ///
     /// # Errors
     /// As [`try_new`](Self::try_new).
@@ -186,7 +203,7 @@ impl Core {
                 rules: rules.len(),
             });
         }
-        let (p1, p5) = periods(cfg)?;
+        let (p1, p5) = periods(&cfg.strategies)?;
         let grace_ns = i64::try_from(cfg.market.candle_grace_period_ms)
             .unwrap_or(0)
             .saturating_mul(1_000_000);
@@ -206,10 +223,15 @@ impl Core {
             });
         }
         let initial = Money::from_f64(cfg.simulator.initial_equity);
+        let n = strategies.len().min(usize::from(u8::MAX));
+        let mut eval = Vec::with_capacity(strategies.len());
+        eval.extend((0..n).map(|k| u8::try_from(k).unwrap_or(u8::MAX)));
         Ok(Self {
             symbols,
             signals: Vec::with_capacity(strategies.len()),
             strategies,
+            eval,
+            periods: (p1, p5),
             risk: RiskManager::new(
                 cfg.risk.clone(),
                 cfg.sizing.clone(),
@@ -363,10 +385,17 @@ impl Core {
             .map_or("?", |s| s.name())
     }
 
-    /// Returns the number of enabled strategies.
+    /// Returns the number of strategies the core holds (ids `0..count`),
+    /// enabled or not: a reload may enable a disabled one.
     #[must_use]
     pub fn strategy_count(&self) -> usize {
         self.strategies.len()
+    }
+
+    /// Returns the number of enabled strategies (those evaluated).
+    #[must_use]
+    pub fn enabled_strategy_count(&self) -> usize {
+        self.eval.len()
     }
 
     fn symbol_index(&mut self, symbol: SymbolId) -> Option<usize> {
@@ -457,9 +486,12 @@ impl Core {
             ind5: &s.snap5,
         };
         self.signals.clear();
-        for (k, strat) in self.strategies.iter().enumerate() {
+        for &k in &self.eval {
+            let Some(strat) = self.strategies.get(usize::from(k)) else {
+                continue;
+            };
             if let Some(mut sig) = strat.evaluate(&view) {
-                sig.strategy = StrategyId(u8::try_from(k).unwrap_or(u8::MAX));
+                sig.strategy = StrategyId(k);
                 self.signals.push(sig);
             }
         }

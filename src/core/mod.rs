@@ -14,9 +14,11 @@
 
 mod engine;
 mod exits;
+mod reload;
 
 pub use crate::metrics::latency::Stage;
 pub use engine::{Core, CoreError, CoreStats};
+pub use reload::{check_reload, CoreReloadError};
 
 use crate::candles::CandleEvent;
 use crate::money::Money;
@@ -269,5 +271,7 @@ impl CandleBatch {
 
 #[cfg(test)]
 mod property_tests;
+#[cfg(test)]
+mod reload_tests;
 #[cfg(test)]
 mod tests;

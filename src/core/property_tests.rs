@@ -1,7 +1,8 @@
 //! Property tests of the core over random candle series with the real
 //! strategies (short periods so that they trade): exact equity accounting,
 //! no entry while halted or locked, the margin cap, stops that only
-//! tighten, no lookahead and determinism.
+//! tighten, no lookahead, determinism, and a reload that decides like a
+//! core built from the reloaded config.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -71,7 +72,18 @@ fn run(
     series: &[(f64, f64, f64, f64, f64)],
     check: &mut dyn FnMut(&Bench, &[Record], i64),
 ) -> Bench {
-    let mut b = Bench::new(cfg, strategy::build(&cfg.strategies));
+    run_bench(
+        Bench::new(cfg, strategy::build(&cfg.strategies)),
+        series,
+        check,
+    )
+}
+
+fn run_bench(
+    mut b: Bench,
+    series: &[(f64, f64, f64, f64, f64)],
+    check: &mut dyn FnMut(&Bench, &[Record], i64),
+) -> Bench {
     for (m, (o, h, l, c, v)) in series.iter().enumerate() {
         let before = b.records.len();
         let m = m as i64;
@@ -210,4 +222,40 @@ fn fast_config_series_do_trade() {
         traded += b.trades().len();
     }
     assert!(traded > 0, "no trades in 10 random series");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A core reloaded to a config before any event decides exactly like a
+    /// core built from that config: a restart with an edited config and a
+    /// reload are the same thing.
+    #[test]
+    fn prop_a_core_reloaded_before_trading_decides_like_one_built_from_the_new_config(
+        series in candles(300),
+        body in 0.5..2.0f64,
+        volume in 1.0..2.0f64,
+        distance in 0.0..1.0f64,
+        stop in 1.0..3.0f64,
+        base_risk in 0.2..2.0f64,
+        drawdown in 2.0..20.0f64,
+        cooldown in 0u64..30,
+    ) {
+        let mut new = fast_config();
+        new.strategies.mtf_long.body_atr_mult = body;
+        new.strategies.trend_distance_short.volume_mult = volume;
+        new.strategies.trend_distance_short.min_distance_pct = distance;
+        new.strategies.mtf_long.stop_atr_mult = stop;
+        new.sizing.base_risk_pct = base_risk;
+        new.risk.max_drawdown_pct = drawdown;
+        new.risk.cooldown_minutes = cooldown;
+        let old = fast_config();
+        prop_assert!(old.reloadable_changes(&new).is_ok());
+        let mut reloaded = Bench::new(&old, strategy::build(&old.strategies));
+        reloaded.core.reload(&new).unwrap();
+        let reloaded = run_bench(reloaded, &series, &mut |_, _, _| {});
+        let fresh = run(&new, &series, &mut |_, _, _| {});
+        prop_assert_eq!(&reloaded.records, &fresh.records);
+        prop_assert_eq!(&reloaded.places, &fresh.places);
+    }
 }

@@ -487,6 +487,7 @@ impl JournalRecord<'_> {
             Self::Latency(_) => tags::LATENCY,
             Self::Correction(_) => tags::CORRECTION,
             Self::Shutdown { .. } => tags::SHUTDOWN,
+            Self::ReloadConfig { .. } => tags::RELOAD_CONFIG,
             Self::OrderRefused { .. } => tags::ORDER_REFUSED,
         }
     }
@@ -708,6 +709,10 @@ impl JournalRecord<'_> {
                 e.sym(*symbol);
                 e.u8(code_of(&RefusalReason::ALL, reason));
                 e.ts(*data_ts);
+                e.ts(*ts);
+            }
+            Self::ReloadConfig { config_toml, ts } => {
+                e.blob(config_toml.as_bytes());
                 e.ts(*ts);
             }
         }
@@ -1121,6 +1126,10 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             symbol: d.sym()?,
             reason: d.code("reason", &RefusalReason::ALL)?,
             data_ts: d.ts()?,
+            ts: d.ts()?,
+        },
+        tags::RELOAD_CONFIG => J::ReloadConfig {
+            config_toml: d.text("config_toml")?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

@@ -441,6 +441,10 @@ impl<'a> JournalRecord<'a> {
                 f("data_ts", Ts(data_ts)),
                 f("at", Ts(ts)),
             ]),
+            Self::ReloadConfig { config_toml, ts } => out.extend([
+                f("config_bytes", U64(config_toml.len() as u64)),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }

@@ -21,7 +21,8 @@
 //!   balances, stream status, backfills, reloads, operator commands, equity
 //!   samples, daily metrics, state snapshots, frame timings, latency
 //!   summaries, reconciliation corrections, shutdown, orders the driver
-//!   refused to send.
+//!   refused to send, and the configuration an accepted reload applied
+//!   (replay applies it at the same point).
 
 mod codec;
 mod fields;
@@ -124,10 +125,13 @@ pub mod tags {
     pub const SHUTDOWN: u16 = 79;
     /// System: an order the core decided that the driver refused to send.
     pub const ORDER_REFUSED: u16 = 80;
+    /// System: the configuration an accepted reload applied to the core,
+    /// as TOML (replay and crash recovery apply it at this point).
+    pub const RELOAD_CONFIG: u16 = 81;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 39] = [
+pub const TYPE_NAMES: [(u16, &str); 40] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -167,6 +171,7 @@ pub const TYPE_NAMES: [(u16, &str); 39] = [
     (tags::CORRECTION, "correction"),
     (tags::SHUTDOWN, "shutdown"),
     (tags::ORDER_REFUSED, "order_refused"),
+    (tags::RELOAD_CONFIG, "reload_config"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -315,6 +320,16 @@ pub enum JournalRecord<'a> {
         /// Close of the candle the decision was taken on.
         data_ts: TimestampNs,
         /// Market time of the refusal.
+        ts: TimestampNs,
+    },
+    /// An accepted reload was applied to the core here: the whole new
+    /// configuration (it differs from the running one in reloadable keys
+    /// only). Follows the [`JournalRecord::Reload`] record of the same
+    /// reload; replay applies it to its core at this point of the journal.
+    ReloadConfig {
+        /// The configuration as TOML (no secrets: they never enter `Config`).
+        config_toml: &'a str,
+        /// When.
         ts: TimestampNs,
     },
     /// The engine shut down.

@@ -313,6 +313,10 @@ fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             data_ts: TimestampNs(60_000_000_000),
             ts,
         },
+        JournalRecord::ReloadConfig {
+            config_toml: "[risk]\nmax_positions = 2\n",
+            ts,
+        },
     ]
 }
 

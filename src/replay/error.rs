@@ -4,7 +4,7 @@ use core::fmt;
 use std::path::PathBuf;
 
 use crate::config::ConfigError;
-use crate::core::CoreError;
+use crate::core::{CoreError, CoreReloadError};
 use crate::journal_schema::DecodeError;
 
 /// Why [`rebuild`](super::rebuild) or [`replay`](super::replay) failed.
@@ -58,6 +58,21 @@ pub enum ReplayError {
         /// Why.
         error: CoreError,
     },
+    /// A reload-config record's text is not a valid configuration.
+    ReloadConfig {
+        /// Sequence number of the reload-config record.
+        seq: u64,
+        /// Why.
+        error: ConfigError,
+    },
+    /// The core refused a reload the live engine applied (the replay has
+    /// diverged from the run that wrote the journal).
+    Reload {
+        /// Sequence number of the reload-config record.
+        seq: u64,
+        /// Why.
+        error: CoreReloadError,
+    },
     /// A later session trades other symbols than the first: symbol ids in
     /// its records would mean other instruments.
     SymbolsChanged {
@@ -97,6 +112,13 @@ impl fmt::Display for ReplayError {
             Self::Core { seq, error } => {
                 write!(f, "cannot build the core from session record {seq}: {error}")
             }
+            Self::ReloadConfig { seq, error } => {
+                write!(f, "reload record {seq} holds an invalid config: {error}")
+            }
+            Self::Reload { seq, error } => write!(
+                f,
+                "the core refuses the reload of record {seq}, which the engine applied: {error}"
+            ),
             Self::SymbolsChanged { seq, first, now } => write!(
                 f,
                 "session record {seq} trades symbols [{now}] but the journal started with [{first}]; use a new journal directory"
@@ -113,6 +135,8 @@ impl std::error::Error for ReplayError {
             Self::Decode { error, .. } => Some(error),
             Self::SessionConfig { error, .. } => Some(error),
             Self::Core { error, .. } => Some(error),
+            Self::ReloadConfig { error, .. } => Some(error),
+            Self::Reload { error, .. } => Some(error),
             Self::Corrupt { .. }
             | Self::InputBeforeSession { .. }
             | Self::SessionRules { .. }

@@ -14,15 +14,22 @@
 //! Must never: write to the journal it reads, send anything anywhere, or
 //! read a clock to decide anything (time comes from the journaled events).
 //!
-//! # Sessions and config changes
+//! # Sessions, reloads and config changes
 //! Every start of the engine writes a session record. The core is built
 //! once, from the **first** session's config and instrument rules, and
 //! keeps running across later sessions: positions, working orders, equity
 //! peak, streaks, cooldowns and the halt state continue by construction,
 //! because the core is deterministic and sees the same inputs in the same
-//! order. The core has no way to take a new config while it holds state, so
-//! a later session's config is compared with the first: the reloadable
-//! differences, or why they are not reloadable, and changed instrument rules
+//! order. A reload the live engine applied (SIGHUP or `ctl reload`) is
+//! journaled as the whole new config (a reload-config record, right after
+//! the accepted reload record, between two inputs); the pass applies it to
+//! its core at that record ([`Core::reload`]), so a journal with reloads
+//! replays with zero mismatches. A later session's config is compared with
+//! the running one (the first, with every reload since): when it differs in
+//! reloadable keys only, it is applied at the session record like a reload
+//! ([`apply_session_config`], which a restarting engine calls at the same
+//! point); otherwise the core keeps the running config. Either way the
+//! differences, or why they were not taken, and changed instrument rules
 //! are reported in [`Rebuilt::session_changes`] for the runtime to log. A
 //! later session with other symbols is an error
 //! ([`ReplayError::SymbolsChanged`]): start a new journal directory to change
@@ -50,9 +57,11 @@ mod error;
 pub mod journaling;
 mod pass;
 pub mod record;
+mod reload;
 
 pub use error::ReplayError;
 pub use journaling::{journal_event, journal_event_probed, JournalEventError};
+pub use reload::apply_session_config;
 
 use core::fmt;
 use std::collections::BTreeMap;
@@ -194,17 +203,18 @@ pub struct PendingCancel {
     pub input_seq: u64,
 }
 
-/// A later session whose config or rules differ from the first session's
-/// (the core keeps the first session's; see the module docs).
+/// A later session whose config or rules differ from the running ones (the
+/// reloadable config differences are applied; see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionChange {
     /// Sequence number of the session record.
     pub seq: u64,
     /// The instrument rules differ.
     pub rules_changed: bool,
-    /// Reloadable differences, `key: old -> new`.
+    /// Reloadable differences, `key: old -> new` (applied to the core when
+    /// `refused` is `None`).
     pub config_changes: Vec<String>,
-    /// Why the differences are not reloadable, when they are not.
+    /// Why the differences were not applied, when they were not.
     pub refused: Option<String>,
 }
 
@@ -214,7 +224,8 @@ pub struct Rebuilt {
     /// The core after every journaled input (`None` when the journal holds
     /// no session yet: a first start).
     pub core: Option<Core>,
-    /// The config the core was built from (the first session's).
+    /// The config the core runs: the first session's, with every reload
+    /// and reloadable session change applied since.
     pub config: Option<Config>,
     /// Sequence number the journal's writer continues with.
     pub next_seq: u64,
@@ -232,7 +243,7 @@ pub struct Rebuilt {
     pub unjournaled: Vec<Action>,
     /// What was read.
     pub counts: ReplayCounts,
-    /// Later sessions whose config or rules differ from the first.
+    /// Later sessions whose config or rules differ from the running ones.
     pub session_changes: Vec<SessionChange>,
     /// The first difference between the core and the journaled outputs
     /// (a rebuild goes on past it; a different engine version is the usual
@@ -323,5 +334,7 @@ pub fn replay(
 
 #[cfg(test)]
 mod crash_tests;
+#[cfg(test)]
+mod reload_tests;
 #[cfg(test)]
 mod tests;

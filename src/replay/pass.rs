@@ -143,6 +143,7 @@ impl Pass {
         }
         match tag {
             tags::SESSION => self.on_session(seq, payload),
+            tags::RELOAD_CONFIG => self.on_reload_config(seq, payload),
             tags::ORDER_SENT => {
                 if let JournalRecord::OrderSent {
                     order,
@@ -222,17 +223,38 @@ impl Pass {
             config_changes: Vec::new(),
             refused: None,
         };
-        if let Some(first) = &self.config {
-            match first.reloadable_changes(&config) {
+        if let (Some(core), Some(running)) = (self.core.as_mut(), self.config.as_mut()) {
+            match super::apply_session_config(core, running, &config) {
                 Ok(changes) => {
                     change.config_changes = changes.iter().map(ToString::to_string).collect();
                 }
-                Err(e) => change.refused = Some(e.to_string()),
+                Err(why) => change.refused = Some(why),
             }
         }
         if change.rules_changed || !change.config_changes.is_empty() || change.refused.is_some() {
             self.session_changes.push(change);
         }
+        Ok(())
+    }
+
+    /// Applies the config of a reload the live engine applied, at the
+    /// same point of the inputs.
+    fn on_reload_config(&mut self, seq: u64, payload: &[u8]) -> Result<(), ReplayError> {
+        self.counts.system += 1;
+        let JournalRecord::ReloadConfig { config_toml, .. } =
+            decode(seq, tags::RELOAD_CONFIG, payload)?
+        else {
+            return Ok(());
+        };
+        // Before any session there is no core (a journal never holds that).
+        let Some(core) = self.core.as_mut() else {
+            return Ok(());
+        };
+        let config = Config::from_toml_str_with_cores(config_toml, None)
+            .map_err(|error| ReplayError::ReloadConfig { seq, error })?;
+        core.reload(&config)
+            .map_err(|error| ReplayError::Reload { seq, error })?;
+        self.config = Some(config);
         Ok(())
     }
 

@@ -48,6 +48,8 @@ pub enum RecordError {
     Journal(JournalEventError),
     /// The journal could not be flushed at the end.
     Close(journal::SyncError),
+    /// The core refused a reload.
+    Reload(crate::core::CoreReloadError),
 }
 
 impl fmt::Display for RecordError {
@@ -60,6 +62,7 @@ impl fmt::Display for RecordError {
             Self::Append(e) => write!(f, "cannot append to the journal: {e}"),
             Self::Journal(e) => write!(f, "{e}"),
             Self::Close(e) => write!(f, "cannot flush the journal: {e}"),
+            Self::Reload(e) => write!(f, "the engine refused the reload: {e}"),
         }
     }
 }
@@ -74,6 +77,7 @@ impl std::error::Error for RecordError {
             Self::Append(e) => Some(e),
             Self::Journal(e) => Some(e),
             Self::Close(e) => Some(e),
+            Self::Reload(e) => Some(e),
         }
     }
 }
@@ -109,8 +113,8 @@ pub struct SimSession {
 impl SimSession {
     /// Opens the journal in `dir` and appends a session record (mode
     /// `mode`, time `ts`, `cfg` and `rules`). A journal that already holds
-    /// a session is a restart: the core is rebuilt from it (its first
-    /// session's config) and continues; `sim` is the exchange, which
+    /// a session is a restart: the core is rebuilt from it and continues,
+    /// taking `cfg`'s reloadable changes ([`super::apply_session_config`]); `sim` is the exchange, which
     /// outlives the engine. Actions the core produced for the previous
     /// life's last input that the journal lacks (a crash between the input
     /// and its outputs) are journaled as outputs *before* the session
@@ -139,9 +143,16 @@ impl SimSession {
             schema::write(&mut writer, ts, &JournalRecord::Output(*action))
                 .map_err(RecordError::Append)?;
         }
-        let core = match rebuilt.core {
-            Some(core) => core,
-            None => Core::try_new(cfg, rules).map_err(RecordError::Core)?,
+        let core = match (rebuilt.core, rebuilt.config) {
+            (Some(mut core), Some(mut running)) => {
+                // A restart with an edited config takes its reloadable
+                // changes like a reload, at the session record, as replay
+                // does; a refused change leaves the running config.
+                let _ = super::apply_session_config(&mut core, &mut running, cfg);
+                core
+            }
+            (Some(core), None) => core,
+            (None, _) => Core::try_new(cfg, rules).map_err(RecordError::Core)?,
         };
         let config_toml = cfg.to_toml_string().map_err(RecordError::Config)?;
         let symbols = cfg.market.symbols.join(",");
@@ -222,6 +233,39 @@ impl SimSession {
     /// [`RecordError`] when a record cannot be appended.
     pub fn command(&mut self, command: Command, ts: TimestampNs) -> Result<(), RecordError> {
         self.dispatch(Event::Control { command, ts })
+    }
+
+    /// Applies an accepted reload between two events, journaling it the way
+    /// the live runtime does: the accepted reload record (`detail`), then
+    /// the whole new config, which replay applies at the same point. `cfg`
+    /// must be validated and differ from the running config in reloadable
+    /// keys only ([`Config::reloadable_changes`]).
+    ///
+    /// # Errors
+    /// [`RecordError::Reload`] when the core refuses it (nothing is
+    /// journaled or changed), [`RecordError::Config`] when it cannot be
+    /// written as TOML, [`RecordError::Append`] when a record cannot be
+    /// appended.
+    pub fn reload(
+        &mut self,
+        cfg: &Config,
+        detail: &str,
+        ts: TimestampNs,
+    ) -> Result<(), RecordError> {
+        let config_toml = cfg.to_toml_string().map_err(RecordError::Config)?;
+        self.core.reload(cfg).map_err(RecordError::Reload)?;
+        let accepted = JournalRecord::Reload {
+            outcome: schema::ReloadOutcome::Accepted,
+            detail,
+            ts,
+        };
+        schema::write(&mut self.writer, ts, &accepted).map_err(RecordError::Append)?;
+        let applied = JournalRecord::ReloadConfig {
+            config_toml: &config_toml,
+            ts,
+        };
+        schema::write(&mut self.writer, ts, &applied).map_err(RecordError::Append)?;
+        Ok(())
     }
 
     /// Fills the exchange's queued market orders at the last price (end of

@@ -402,7 +402,7 @@ fn a_journal_spanning_a_restart_rebuilds_to_the_same_state_as_one_session() {
 }
 
 #[test]
-fn a_restart_with_another_config_keeps_the_first_and_reports_the_change() {
+fn a_restart_with_another_config_applies_the_reloadable_change_and_reports_it() {
     let cfg = Config::default();
     let rows = rows(1);
     let dir = tempfile::tempdir().unwrap();
@@ -411,7 +411,7 @@ fn a_restart_with_another_config_keeps_the_first_and_reports_the_change() {
     changed.risk.cooldown_minutes += 1;
     let (_, _) = session(dir.path(), &changed, exchange, &rows[600..], false);
     let rebuilt = rebuild(dir.path()).unwrap();
-    assert_eq!(rebuilt.config.as_ref(), Some(&cfg));
+    assert_eq!(rebuilt.config.as_ref(), Some(&changed));
     assert_eq!(rebuilt.session_changes.len(), 1);
     let change = &rebuilt.session_changes[0];
     assert!(!change.rules_changed);

@@ -16,6 +16,10 @@ use crate::config::{RiskConfig, SizingConfig};
 use crate::money::Money;
 use crate::types::{InstrumentRules, Price, TimestampNs, NS_PER_MIN, NS_PER_SEC};
 
+/// Streak multipliers the manager holds without allocating: a reload with
+/// at most this many never allocates.
+pub const MAX_STREAK_MULTIPLIERS: usize = 16;
+
 /// Why the risk manager refused an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RejectReason {
@@ -144,6 +148,11 @@ impl RiskManager {
     /// Returns a manager with `initial_equity` as the first equity peak.
     #[must_use]
     pub fn new(risk: RiskConfig, sizing: SizingConfig, initial_equity: f64) -> Self {
+        let mut sizing = sizing;
+        let len = sizing.streak_multipliers.len();
+        sizing
+            .streak_multipliers
+            .reserve_exact(MAX_STREAK_MULTIPLIERS.saturating_sub(len));
         Self {
             risk,
             sizing,
@@ -161,6 +170,48 @@ impl RiskManager {
     #[must_use]
     pub fn config(&self) -> &RiskConfig {
         &self.risk
+    }
+
+    /// Returns the sizing parameters.
+    #[must_use]
+    pub fn sizing(&self) -> &SizingConfig {
+        &self.sizing
+    }
+
+    /// Returns how many streak multipliers [`reload`](Self::reload) can take
+    /// without allocating (at least [`MAX_STREAK_MULTIPLIERS`]).
+    #[must_use]
+    pub fn multiplier_capacity(&self) -> usize {
+        self.sizing.streak_multipliers.capacity()
+    }
+
+    /// Takes new limits and sizing in place (a config reload): every limit
+    /// of `risk` except the STOP and HALTED file paths (watched by the
+    /// service thread), and all of `sizing`. The halt state, the equity
+    /// peak, the end times of a running cooldown or loss-streak lock, the
+    /// streaks and the rejection counts carry on; new minutes and limits
+    /// apply from the next check. Allocates only when `sizing` has more
+    /// multipliers than [`multiplier_capacity`](Self::multiplier_capacity)
+    /// (the core checks that first).
+    pub fn reload(&mut self, risk: &RiskConfig, sizing: &SizingConfig) {
+        let r = &mut self.risk;
+        r.max_drawdown_pct = risk.max_drawdown_pct;
+        r.flatten_on_halt = risk.flatten_on_halt;
+        r.cooldown_minutes = risk.cooldown_minutes;
+        r.max_consecutive_losses = risk.max_consecutive_losses;
+        r.loss_streak_lock_minutes = risk.loss_streak_lock_minutes;
+        r.max_portfolio_risk_pct = risk.max_portfolio_risk_pct;
+        r.max_position_pct = risk.max_position_pct;
+        r.min_balance = risk.min_balance;
+        r.max_positions = risk.max_positions;
+        r.max_price_deviation_pct = risk.max_price_deviation_pct;
+        r.stale_data_secs = risk.stale_data_secs;
+        r.close_on_shutdown = risk.close_on_shutdown;
+        self.sizing.base_risk_pct = sizing.base_risk_pct;
+        self.sizing.streak_multipliers.clear();
+        self.sizing
+            .streak_multipliers
+            .extend_from_slice(&sizing.streak_multipliers);
     }
 
     /// Checks an entry and sizes it. Every rejection is counted.

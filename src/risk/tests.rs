@@ -226,3 +226,64 @@ fn streak_multiplier_uses_the_last_entry_for_long_streaks() {
     assert_eq!(streak_multiplier(&[1.0, 2.0], 5), 2.0);
     assert_eq!(streak_multiplier(&[], 0), 1.0);
 }
+
+#[test]
+fn a_reload_takes_limits_and_sizing_keeps_state_and_file_paths_and_allocates_nothing() {
+    let mut m = manager();
+    m.on_trade_closed(Money::from_f64(-1.0), TimestampNs(0));
+    assert!(m.halt(HaltReason::Command));
+    let mut risk = RiskConfig {
+        max_positions: 4,
+        min_balance: 50.0,
+        stop_file: "elsewhere".into(),
+        ..RiskConfig::default()
+    };
+    risk.cooldown_minutes = 1;
+    let sizing = SizingConfig {
+        base_risk_pct: 2.0,
+        streak_multipliers: vec![1.0; MAX_STREAK_MULTIPLIERS],
+    };
+    assert!(m.multiplier_capacity() >= MAX_STREAK_MULTIPLIERS);
+    let info = allocation_counter::measure(|| m.reload(&risk, &sizing));
+    assert_eq!(
+        info.count_total, 0,
+        "a reload within capacity allocates nothing"
+    );
+    assert_eq!(m.config().max_positions, 4);
+    assert!((m.config().min_balance - 50.0).abs() < 1e-12);
+    assert_eq!(m.config().stop_file, RiskConfig::default().stop_file);
+    assert!((m.sizing().base_risk_pct - 2.0).abs() < 1e-12);
+    assert_eq!(m.sizing().streak_multipliers.len(), MAX_STREAK_MULTIPLIERS);
+    assert_eq!(
+        m.halted(),
+        Some(HaltReason::Command),
+        "the halt state stays"
+    );
+    assert_eq!(
+        m.cooldown_until(),
+        Some(TimestampNs(60 * NS_PER_MIN)),
+        "a running cooldown keeps its end"
+    );
+}
+
+#[test]
+fn a_reloaded_base_risk_changes_the_size_and_a_min_balance_rejects() {
+    let mut m = manager();
+    let before = m.check_entry(&req(), &rules()).unwrap().qty;
+    let sizing = SizingConfig {
+        base_risk_pct: 0.5,
+        ..SizingConfig::default()
+    };
+    m.reload(&RiskConfig::default(), &sizing);
+    let after = m.check_entry(&req(), &rules()).unwrap().qty;
+    assert!(after < before, "{after:?} vs {before:?}");
+    let risk = RiskConfig {
+        min_balance: 20_000.0,
+        ..RiskConfig::default()
+    };
+    m.reload(&risk, &sizing);
+    assert_eq!(
+        m.check_entry(&req(), &rules()),
+        Err(RejectReason::MinBalance)
+    );
+}

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod hot;
 pub mod msg;
 pub mod observe;
+pub mod reload;
 pub mod route;
 pub mod service;
 pub mod setup;
@@ -32,6 +33,7 @@ pub mod timed;
 pub use engine::{Engine, EngineParts, HotCounters, Venue};
 pub use hot::{HotLoop, HotSummary, LoopTimers};
 pub use msg::{FeedStatus, FromHot, HotLog, Note, PositionStatus, Status, StopReason, ToHot};
+pub use reload::{reload_channel, HotReloads, ReloadPayload, ServiceReloads};
 pub use service::{Service, ServiceOptions, ServiceParts, ServiceReport};
 pub use setup::{run, RunOptions, RunReport, RuntimeError};
 

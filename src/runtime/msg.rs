@@ -43,6 +43,31 @@ impl Note {
         }
     }
 
+    /// Returns `value` as displayed, cut like [`Note::new`], without
+    /// allocating.
+    #[must_use]
+    pub fn from_display(value: &dyn fmt::Display) -> Self {
+        struct Fill(Note);
+        impl fmt::Write for Fill {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let at = usize::from(self.0.len);
+                let mut end = s.len().min(NOTE_BYTES - at);
+                while !s.is_char_boundary(end) {
+                    end -= 1;
+                }
+                self.0.bytes[at..at + end].copy_from_slice(&s.as_bytes()[..end]);
+                self.0.len += end as u8;
+                Ok(())
+            }
+        }
+        let mut fill = Fill(Note {
+            bytes: [0u8; NOTE_BYTES],
+            len: 0,
+        });
+        let _ = fmt::write(&mut fill, format_args!("{value}"));
+        fill.0
+    }
+
     /// Returns the text.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -98,7 +123,10 @@ pub enum ToHot {
         /// Who sent it.
         source: OperatorSource,
     },
-    /// A config reload was decided; journal it.
+    /// A config reload was decided; journal it. When accepted, its
+    /// [`ReloadPayload`](super::reload::ReloadPayload) waits on the reload
+    /// queue (sent before this message): the hot thread applies it to the
+    /// core and journals the config.
     Reload {
         /// Accepted or refused.
         outcome: ReloadOutcome,
@@ -165,6 +193,12 @@ pub enum HotLog {
     JournalDisabled,
     /// The I/O thread is gone.
     IoGone,
+    /// An accepted reload was applied to the core.
+    ReloadApplied,
+    /// The core refused an accepted reload (its parameters stay).
+    ReloadFailed(crate::core::CoreReloadError),
+    /// An accepted reload's payload was missing (nothing applied).
+    ReloadMissing,
 }
 
 /// Most open positions a [`Status`] carries (the first ones by symbol id).
@@ -286,6 +320,18 @@ mod tests {
         assert!(n.as_str().len() <= NOTE_BYTES);
         assert!(n.as_str().chars().all(|c| c == 'é'));
         assert_eq!(Note::new("short").as_str(), "short");
+    }
+
+    #[test]
+    fn a_displayed_note_is_cut_on_a_character_boundary_without_allocating() {
+        let long = "é".repeat(100);
+        let mut n = Note::new("");
+        let info = allocation_counter::measure(|| n = Note::from_display(&long));
+        assert_eq!(info.count_total, 0);
+        assert!(n.as_str().len() <= NOTE_BYTES && n.as_str().len() >= NOTE_BYTES - 1);
+        assert!(n.as_str().chars().all(|c| c == 'é'));
+        let e = crate::core::CoreReloadError::PeriodsChanged;
+        assert!(e.to_string().starts_with(Note::from_display(&e).as_str()));
     }
 
     #[test]

@@ -34,6 +34,7 @@ use crate::types::{Candle, TimestampNs, NS_PER_MS};
 
 use super::msg::{FromHot, HotLog, Note, Status, StopReason, ToHot};
 use super::observe::{dashboard_input, metrics_snapshot, MessageRate};
+use super::reload::{ReloadPayload, ServiceReloads};
 
 /// Window of the feed message rate published as a metric.
 const METRICS_RATE_WINDOW: Duration = Duration::from_secs(5);
@@ -69,6 +70,8 @@ pub struct ServiceParts {
     pub from_hot: Consumer<FromHot>,
     /// To the hot thread.
     pub to_hot: Producer<ToHot>,
+    /// Accepted reloads to the hot thread (and back, to be freed here).
+    pub reloads: ServiceReloads,
     /// Latency intervals from the hot thread.
     pub latency: LatencyCollector,
     /// Control-server requests, when a server runs.
@@ -240,9 +243,8 @@ impl Service {
                 self.request_stop(StopReason::Duration);
             }
             if self.hup.swap(false, Ordering::AcqRel) {
-                let (accepted, detail) = self.reload();
-                log::info!("Reload by SIGHUP: {detail}");
-                let _ = accepted;
+                log::info!("SIGHUP: reloading the config");
+                let _ = self.reload();
             }
             if last_stop_check.elapsed() >= Duration::from_millis(200) {
                 last_stop_check = Instant::now();
@@ -345,6 +347,7 @@ impl Service {
     }
 
     fn drain(&mut self, _out: &mut dyn Write) {
+        self.p.reloads.collect();
         while let Some(m) = self.p.from_hot.pop() {
             match m {
                 FromHot::Log(l) => log_note(&l),
@@ -421,35 +424,25 @@ impl Service {
         }
     }
 
-    /// Re-reads the config file and applies the reloadable changes;
-    /// returns whether it was accepted and a one-line description. The
+    /// Re-reads the config file and, when every change is reloadable and
+    /// the engine can take it, sends the new config to the hot thread (which
+    /// applies it to the core between two events and journals it), applies
+    /// the log level and the stop behaviour here, and keeps the new config
+    /// as the running one. Returns whether it was accepted and a one-line
+    /// description; a refusal keeps the running config and is logged. Either
     /// outcome is journaled through the hot thread.
     fn reload(&mut self) -> (bool, String) {
         let result = match self.opts.config_path.as_ref() {
             None => Err("no config file to re-read (running on built-in defaults)".to_owned()),
             Some(path) => match Config::load(path) {
                 Err(e) => Err(format!("invalid config: {e}")),
-                Ok(new) => {
-                    let level = new.logging.level;
-                    match self.p.config.apply_reload(new) {
-                        Err(e) => Err(e.to_string()),
-                        Ok(changes) => {
-                            log::set_max_level(level.to_level_filter());
-                            let text: Vec<String> =
-                                changes.iter().map(ToString::to_string).collect();
-                            Ok(if text.is_empty() {
-                                "no change".to_owned()
-                            } else {
-                                text.join("; ")
-                            })
-                        }
-                    }
-                }
+                Ok(new) => self.take_reload(new),
             },
         };
         let (accepted, detail) = match result {
             Ok(d) => {
                 self.report.reloads.0 += 1;
+                log::info!("Reload accepted: {d}");
                 (true, d)
             }
             Err(d) => {
@@ -467,6 +460,38 @@ impl Service {
             detail: Note::new(&detail),
         });
         (accepted, detail)
+    }
+
+    /// Checks `new` against the running config and the engine, sends it to
+    /// the hot thread and makes it the running config; returns the changes
+    /// as text, or why it was refused.
+    fn take_reload(&mut self, new: Config) -> Result<String, String> {
+        let changes = self
+            .p
+            .config
+            .reloadable_changes(&new)
+            .map_err(|e| e.to_string())?;
+        crate::core::check_reload(&self.p.config, &new)
+            .map_err(|e| format!("reload refused by the engine: {e}"))?;
+        let config_toml = new
+            .to_toml_string()
+            .map_err(|e| format!("cannot journal the new config: {e}"))?;
+        self.p
+            .reloads
+            .send(ReloadPayload {
+                config: new.clone(),
+                config_toml,
+            })
+            .map_err(|e| format!("reload not sent: {e}"))?;
+        log::set_max_level(new.logging.level.to_level_filter());
+        self.opts.flatten_on_stop = new.risk.close_on_shutdown;
+        self.p.config = new;
+        let text: Vec<String> = changes.iter().map(ToString::to_string).collect();
+        Ok(if text.is_empty() {
+            "no change".to_owned()
+        } else {
+            text.join("; ")
+        })
     }
 
     fn serve_control(&mut self) {
@@ -549,6 +574,13 @@ fn log_note(l: &HotLog) {
             log::error!("Journal closed after repeated failures: the run is no longer journaled");
         }
         HotLog::IoGone => log::error!("The I/O thread is gone"),
+        HotLog::ReloadApplied => log::info!("Reload applied by the engine"),
+        HotLog::ReloadFailed(e) => {
+            log::error!("The engine refused the reload, its parameters stay: {e}");
+        }
+        HotLog::ReloadMissing => {
+            log::error!("The engine received a reload without its parameters; nothing applied");
+        }
     }
 }
 
@@ -556,10 +588,12 @@ fn log_note(l: &HotLog) {
 mod tests {
     use super::*;
     use crate::metrics::handoff::latency_channel;
+    use crate::runtime::reload::HotReloads;
 
-    fn service(path: &std::path::Path) -> (Service, Consumer<ToHot>) {
+    fn service(path: &std::path::Path) -> (Service, Consumer<ToHot>, HotReloads) {
         let (_rec, collector) = latency_channel(1_000_000, 3, 1).unwrap();
         let (to_hot, inbox) = ringbuf::spsc::channel(16);
+        let (reloads, hot_reloads) = crate::runtime::reload::reload_channel();
         let (_out, from_hot) = ringbuf::spsc::channel(16);
         let s = Service::new(
             ServiceOptions {
@@ -577,6 +611,7 @@ mod tests {
             ServiceParts {
                 from_hot,
                 to_hot,
+                reloads,
                 latency: collector,
                 control: None,
                 rest: None,
@@ -587,7 +622,7 @@ mod tests {
             },
         )
         .unwrap();
-        (s, inbox)
+        (s, inbox, hot_reloads)
     }
 
     fn write(path: &std::path::Path, cfg: &Config) {
@@ -606,10 +641,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, "[risk\nmax_drawdown_pct = ").unwrap();
-        let (mut s, mut inbox) = service(&path);
+        let (mut s, mut inbox, mut hot) = service(&path);
         let (accepted, _) = s.reload();
         assert!(!accepted);
         assert_eq!(outcome(&mut inbox).0, ReloadOutcome::Refused);
+        assert!(hot.take().is_none(), "nothing for the core");
         assert_eq!(s.p.config, Config::default());
         assert_eq!(s.report.reloads, (0, 1));
     }
@@ -622,12 +658,13 @@ mod tests {
         cfg.strategies.mtf_long.rsi_period = 21;
         cfg.risk.max_drawdown_pct = 5.0;
         write(&path, &cfg);
-        let (mut s, mut inbox) = service(&path);
+        let (mut s, mut inbox, mut hot) = service(&path);
         assert!(!s.reload().0);
         let (o, detail) = outcome(&mut inbox);
         assert_eq!(o, ReloadOutcome::Refused);
         assert!(detail.contains("rsi_period"), "{detail}");
         assert_eq!(s.p.config, Config::default(), "nothing of it is taken");
+        assert!(hot.take().is_none(), "nothing for the core");
     }
 
     #[test]
@@ -636,21 +673,66 @@ mod tests {
         let path = dir.path().join("config.toml");
         let mut cfg = Config::default();
         cfg.risk.max_drawdown_pct = 7.5;
+        cfg.risk.close_on_shutdown = true;
         write(&path, &cfg);
-        let (mut s, mut inbox) = service(&path);
+        let (mut s, mut inbox, mut hot) = service(&path);
         assert!(s.reload().0);
         let (o, detail) = outcome(&mut inbox);
         assert_eq!(o, ReloadOutcome::Accepted);
         assert!(detail.contains("risk.max_drawdown_pct"), "{detail}");
         assert!((s.p.config.risk.max_drawdown_pct - 7.5).abs() < 1e-12);
+        assert!(s.opts.flatten_on_stop, "the stop behaviour follows");
         assert_eq!(s.report.reloads, (1, 0));
+        let payload = hot.take().expect("the new config goes to the core");
+        assert_eq!(payload.config, s.p.config);
+        assert_eq!(
+            Config::from_toml_str_with_cores(&payload.config_toml, None).unwrap(),
+            payload.config
+        );
+        hot.give_back(payload).unwrap();
+        s.drain(&mut Vec::new());
+        assert_eq!(s.p.reloads.in_flight(), 0, "freed on the service thread");
+    }
+
+    #[test]
+    fn a_reload_with_an_invalid_value_is_refused_and_nothing_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut cfg = Config::default();
+        cfg.risk.max_positions = 0;
+        cfg.risk.max_drawdown_pct = 5.0;
+        write(&path, &cfg);
+        let (mut s, mut inbox, mut hot) = service(&path);
+        assert!(!s.reload().0);
+        let (o, detail) = outcome(&mut inbox);
+        assert_eq!(o, ReloadOutcome::Refused);
+        assert!(detail.contains("risk.max_positions"), "{detail}");
+        assert!(hot.take().is_none());
+        assert_eq!(s.p.config, Config::default());
+        assert_eq!(s.report.reloads, (0, 1));
+    }
+
+    #[test]
+    fn a_reload_the_core_cannot_take_is_refused_before_it_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut cfg = Config::default();
+        cfg.sizing.streak_multipliers = vec![1.0; crate::risk::MAX_STREAK_MULTIPLIERS + 1];
+        write(&path, &cfg);
+        let (mut s, mut inbox, mut hot) = service(&path);
+        assert!(!s.reload().0);
+        let (o, detail) = outcome(&mut inbox);
+        assert_eq!(o, ReloadOutcome::Refused);
+        assert!(detail.contains("streak_multipliers"), "{detail}");
+        assert!(hot.take().is_none());
+        assert_eq!(s.p.config, Config::default());
     }
 
     #[test]
     fn the_stop_file_sends_one_emergency_stop_until_it_is_removed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
-        let (mut s, mut inbox) = service(&path);
+        let (mut s, mut inbox, _hot) = service(&path);
         let stop = dir.path().join("STOP");
         s.opts.stop_file = Some(stop.clone());
         s.check_stop_file();

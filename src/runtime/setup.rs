@@ -377,6 +377,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     .map_err(|e| RuntimeError::Setup(format!("latency histograms: {e}")))?;
     let (to_hot_tx, to_hot_rx) = ringbuf::spsc::channel(1024);
     let (from_hot_tx, from_hot_rx) = ringbuf::spsc::channel(8192);
+    let (service_reloads, hot_reloads) = super::reload::reload_channel();
     let mut feed_symbols = FeedSymbols::new();
     for (i, name) in cfg.market.symbols.iter().enumerate() {
         let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
@@ -446,6 +447,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         latency: recorder,
         out: from_hot_tx,
         inbox: to_hot_rx,
+        reloads: hot_reloads,
         clock,
         prefix: prefix.clone(),
         time_scale: opts.time_scale,
@@ -498,6 +500,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         ServiceParts {
             from_hot: from_hot_rx,
             to_hot: to_hot_tx,
+            reloads: service_reloads,
             latency: collector,
             control: control_rx,
             rest: Some(service_rest),

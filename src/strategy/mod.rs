@@ -104,6 +104,49 @@ pub trait Strategy: core::fmt::Debug + Send {
     /// there is no entry or some indicator it reads is not warm. The
     /// returned signal's `strategy` field is overwritten by the engine.
     fn evaluate(&self, view: &MarketView<'_>) -> Option<Signal>;
+
+    /// Takes the reloadable parameters of `cfg` in place, between two
+    /// evaluations (a config reload): thresholds, exit multiples and the
+    /// `enabled` flag, never indicator periods or lookbacks (they size the
+    /// engine's preallocated windows). Must not allocate. The default keeps
+    /// the current parameters: a strategy outside the registry has none in
+    /// the config.
+    fn reload(&mut self, cfg: &StrategiesConfig) {
+        let _ = cfg;
+    }
+}
+
+/// Builds every registry strategy: the enabled ones in `cfg.order` (the
+/// tie-break order), then the disabled ones in [`StrategyName::ALL`] order,
+/// so that a reload can enable them without allocating. The second value
+/// is the number of enabled strategies (the first ones).
+#[must_use]
+pub fn build_all(cfg: &StrategiesConfig) -> (Vec<Box<dyn Strategy>>, usize) {
+    let mut out = build(cfg);
+    let enabled = out.len();
+    for name in StrategyName::ALL {
+        if out.iter().all(|s| s.name() != name.as_str()) {
+            out.push(one(cfg, name));
+        }
+    }
+    (out, enabled)
+}
+
+/// Builds the strategy `name` with its parameters from `cfg`.
+fn one(cfg: &StrategiesConfig, name: StrategyName) -> Box<dyn Strategy> {
+    match name {
+        StrategyName::MtfLong => Box::new(MtfLong::new(cfg.mtf_long.clone())),
+        StrategyName::TrendDistanceShort => {
+            Box::new(TrendDistanceShort::new(cfg.trend_distance_short.clone()))
+        }
+    }
+}
+
+/// Returns the registry name of a strategy's configuration name, `None`
+/// for a strategy outside the registry.
+#[must_use]
+pub fn registry_name(name: &str) -> Option<StrategyName> {
+    StrategyName::ALL.into_iter().find(|n| n.as_str() == name)
 }
 
 /// Builds the enabled strategies in `cfg.order` (the tie-break order).
@@ -111,14 +154,8 @@ pub trait Strategy: core::fmt::Debug + Send {
 pub fn build(cfg: &StrategiesConfig) -> Vec<Box<dyn Strategy>> {
     let mut out: Vec<Box<dyn Strategy>> = Vec::with_capacity(cfg.order.len());
     for name in &cfg.order {
-        if !cfg.is_enabled(*name) {
-            continue;
-        }
-        match name {
-            StrategyName::MtfLong => out.push(Box::new(MtfLong::new(cfg.mtf_long.clone()))),
-            StrategyName::TrendDistanceShort => out.push(Box::new(TrendDistanceShort::new(
-                cfg.trend_distance_short.clone(),
-            ))),
+        if cfg.is_enabled(*name) {
+            out.push(one(cfg, *name));
         }
     }
     out
@@ -148,5 +185,20 @@ mod tests {
         cfg.mtf_long.enabled = false;
         let names: Vec<_> = build(&cfg).iter().map(|s| s.name()).collect();
         assert_eq!(names, ["trend_distance_short"]);
+    }
+
+    #[test]
+    fn build_all_puts_the_enabled_first_in_order_then_the_disabled() {
+        let mut cfg = StrategiesConfig {
+            order: vec![StrategyName::TrendDistanceShort],
+            ..StrategiesConfig::default()
+        };
+        cfg.mtf_long.enabled = false;
+        let (all, enabled) = build_all(&cfg);
+        let names: Vec<_> = all.iter().map(|s| s.name()).collect();
+        assert_eq!(names, ["trend_distance_short", "mtf_long"]);
+        assert_eq!(enabled, 1);
+        assert_eq!(registry_name("mtf_long"), Some(StrategyName::MtfLong));
+        assert_eq!(registry_name("scripted"), None);
     }
 }

@@ -30,11 +30,34 @@ impl MtfLong {
         };
         Self { cfg, pattern }
     }
+
+    /// Returns the parameters in force.
+    #[must_use]
+    pub fn params(&self) -> &MtfLongConfig {
+        &self.cfg
+    }
 }
 
 impl Strategy for MtfLong {
     fn name(&self) -> &'static str {
         "mtf_long"
+    }
+
+    fn reload(&mut self, cfg: &crate::config::StrategiesConfig) {
+        let new = &cfg.mtf_long;
+        let c = &mut self.cfg;
+        c.enabled = new.enabled;
+        c.body_atr_mult = new.body_atr_mult;
+        c.volume_mult = new.volume_mult;
+        c.close_position = new.close_position;
+        c.rsi_max = new.rsi_max;
+        c.stop_atr_mult = new.stop_atr_mult;
+        c.target_atr_mult = new.target_atr_mult;
+        self.pattern = Explosive {
+            body_atr_mult: c.body_atr_mult,
+            volume_mult: c.volume_mult,
+            close_position: c.close_position,
+        };
     }
 
     fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
@@ -181,5 +204,33 @@ mod tests {
             ind5: &i5,
         };
         assert!(s.evaluate(&no5).is_none());
+    }
+
+    #[test]
+    fn a_reload_takes_thresholds_and_exits_but_keeps_the_periods() {
+        let (c1, i1, c5, i5) = setup();
+        let mut s = MtfLong::new(MtfLongConfig::default());
+        let view = MarketView {
+            symbol: SymbolId(0),
+            c1: &c1,
+            ind1: &i1,
+            c5: Some(&c5),
+            ind5: &i5,
+        };
+        assert!(s.evaluate(&view).is_some());
+        let mut cfg = crate::config::StrategiesConfig::default();
+        cfg.mtf_long.body_atr_mult = 3.5;
+        cfg.mtf_long.rsi_period = 99;
+        s.reload(&cfg);
+        assert!(
+            s.evaluate(&view).is_none(),
+            "a body of 3 ATR is no longer explosive"
+        );
+        assert_eq!(s.params().rsi_period, 14, "periods are not reloadable");
+        cfg.mtf_long.body_atr_mult = 2.5;
+        cfg.mtf_long.stop_atr_mult = 2.0;
+        s.reload(&cfg);
+        let sig = s.evaluate(&view).unwrap();
+        assert!((sig.stop_distance - 20.0).abs() < 1e-9);
     }
 }

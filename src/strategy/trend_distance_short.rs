@@ -30,11 +30,34 @@ impl TrendDistanceShort {
         };
         Self { cfg, pattern }
     }
+
+    /// Returns the parameters in force.
+    #[must_use]
+    pub fn params(&self) -> &TrendDistanceShortConfig {
+        &self.cfg
+    }
 }
 
 impl Strategy for TrendDistanceShort {
     fn name(&self) -> &'static str {
         "trend_distance_short"
+    }
+
+    fn reload(&mut self, cfg: &crate::config::StrategiesConfig) {
+        let new = &cfg.trend_distance_short;
+        let c = &mut self.cfg;
+        c.enabled = new.enabled;
+        c.body_atr_mult = new.body_atr_mult;
+        c.volume_mult = new.volume_mult;
+        c.close_position = new.close_position;
+        c.min_distance_pct = new.min_distance_pct;
+        c.stop_atr_mult = new.stop_atr_mult;
+        c.target_atr_mult = new.target_atr_mult;
+        self.pattern = Explosive {
+            body_atr_mult: c.body_atr_mult,
+            volume_mult: c.volume_mult,
+            close_position: c.close_position,
+        };
     }
 
     fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
@@ -164,5 +187,33 @@ mod tests {
         let (c1, i1, c5, mut i5) = setup();
         i5.sma_slow = None;
         assert!(eval(&c1, &i1, &c5, &i5).is_none());
+    }
+
+    #[test]
+    fn a_reload_takes_the_distance_threshold_but_keeps_the_periods() {
+        let (c1, i1, c5, i5) = setup();
+        let mut s = TrendDistanceShort::new(TrendDistanceShortConfig::default());
+        let view = MarketView {
+            symbol: SymbolId(0),
+            c1: &c1,
+            ind1: &i1,
+            c5: Some(&c5),
+            ind5: &i5,
+        };
+        assert!(s.evaluate(&view).is_some());
+        let mut cfg = crate::config::StrategiesConfig::default();
+        cfg.trend_distance_short.min_distance_pct = 30.0;
+        cfg.trend_distance_short.sma_slow_period = 7;
+        s.reload(&cfg);
+        assert!(
+            s.evaluate(&view).is_none(),
+            "25% below the SMA is no longer far enough"
+        );
+        assert_eq!(
+            s.params().sma_slow_period,
+            200,
+            "periods are not reloadable"
+        );
+        assert!((s.params().min_distance_pct - 30.0).abs() < 1e-12);
     }
 }

@@ -115,6 +115,8 @@ impl Harness {
         )
         .unwrap();
         let clock = SystemClock::new();
+        // The service end is dropped: these scenarios send no reload.
+        let (_, reloads) = crate::runtime::reload::reload_channel();
         let mut engine = Engine::new(EngineParts {
             core,
             venue: Venue::Paper(Box::new(SimExchange::new(
@@ -131,6 +133,7 @@ impl Harness {
             time_scale: scale,
             start_ts: at(20, 0),
             symbols: 1,
+            reloads,
         });
         let warm: Vec<Candle> = (0..20).map(|m| candle(m, 60_000.0)).collect();
         engine.warm_up(&warm);

@@ -3,8 +3,8 @@
 //! simulator or nowhere), turns exchange answers into core events and
 //! journals every input, output and system fact.
 //!
-//! Consumes market [`Stamped`] events, I/O-thread [`IoReport`]s and
-//! service-thread [`ToHot`] messages; produces core events, order
+//! Consumes market [`Stamped`] events, I/O-thread [`IoReport`]s,
+//! service-thread [`ToHot`] messages and accepted reloads; produces core events, order
 //! commands, journal records, latency samples and [`FromHot`] messages.
 //! Must never allocate after start-up (every queue is reserved up front),
 //! lock, block, make a blocking syscall or log: log-worthy things leave as
@@ -28,11 +28,13 @@ use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
 mod gap;
 mod live;
+mod reload;
 mod status;
 
 use gap::Gap;
 
 use super::msg::{FromHot, HotLog, StopReason, ToHot};
+use super::reload::HotReloads;
 use super::route::OrderTable;
 use super::startup::daily::DailyTracker;
 use super::stops::StopCoalescer;
@@ -184,6 +186,7 @@ pub struct Engine {
     latency: LatencyRecorder,
     out: Producer<FromHot>,
     inbox: Consumer<ToHot>,
+    reloads: HotReloads,
     pub(super) clock: SystemClock,
     orders: OrderTable,
     stops: StopCoalescer,
@@ -248,6 +251,8 @@ pub struct EngineParts {
     pub out: Producer<FromHot>,
     /// From the service thread.
     pub inbox: Consumer<ToHot>,
+    /// Accepted reloads from the service thread (and back).
+    pub reloads: HotReloads,
     /// Shared with the market protocol's [`super::timed::Timed`].
     pub clock: SystemClock,
     /// Client order id prefix.
@@ -282,6 +287,7 @@ impl Engine {
             latency: p.latency,
             out: p.out,
             inbox: p.inbox,
+            reloads: p.reloads,
             clock: p.clock,
             orders: OrderTable::new(&p.prefix),
             stops: StopCoalescer::new(usize::from(p.symbols)),
@@ -647,14 +653,7 @@ impl Engine {
                     );
                     self.dispatch(Event::Control { command, ts });
                 }
-                ToHot::Reload { outcome, detail } => {
-                    let rec = JournalRecord::Reload {
-                        outcome,
-                        detail: detail.as_str(),
-                        ts,
-                    };
-                    self.journal(ts, &rec);
-                }
+                ToHot::Reload { outcome, detail } => self.on_reload(outcome, &detail, ts),
                 ToHot::BackfillCandle(c) => self.on_backfill_candle(c),
                 ToHot::BackfillDone {
                     symbol,

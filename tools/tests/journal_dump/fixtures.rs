@@ -367,6 +367,10 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             detail: "risk.max_positions: must be at least 1, \"quoted\"",
             ts,
         },
+        JournalRecord::ReloadConfig {
+            config_toml: "[risk]\nmax_positions = 1\n",
+            ts,
+        },
         JournalRecord::Operator {
             command: Command::Halt,
             source: OperatorSource::Control,

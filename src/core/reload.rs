@@ -1,0 +1,151 @@
+//! Config reload into a running core: the reloadable subset of a new
+//! [`Config`] (risk limits, sizing, strategy thresholds, `enabled` flags and
+//! `strategies.order`) taken while the core holds positions, orders, streaks
+//! and indicator windows.
+//!
+//! Consumes a validated [`Config`] (validation and the list of reloadable
+//! keys stay in `config`: [`Config::reloadable_changes`]); produces the new
+//! parameters in place, or a [`CoreReloadError`] with nothing changed.
+//! Never leaves the core half-updated (every check runs before the first
+//! write), never allocates, never touches what the windows were sized for
+//! (indicator periods and lookbacks).
+
+use core::fmt;
+
+use super::engine::periods;
+use super::{Core, CoreError};
+use crate::config::Config;
+use crate::risk::MAX_STREAK_MULTIPLIERS;
+use crate::strategy::registry_name;
+
+/// Why a core refused a reload (nothing of it was applied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoreReloadError {
+    /// The enabled strategies would read one shared 1m indicator whose
+    /// period differs between them (enabling a strategy whose `key`
+    /// differs from the running one's).
+    PeriodMismatch {
+        /// The config key that differs.
+        key: &'static str,
+    },
+    /// The indicator periods or lookbacks the new config implies differ
+    /// from the ones the windows were sized for: a restart is needed.
+    PeriodsChanged,
+    /// More streak multipliers than the core holds without allocating.
+    TooManyMultipliers {
+        /// Multipliers in the new config.
+        len: usize,
+        /// Most the core takes.
+        max: usize,
+    },
+}
+
+impl fmt::Display for CoreReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PeriodMismatch { key } => write!(
+                f,
+                "strategies.mtf_long.{key} and strategies.trend_distance_short.{key} must be equal when both are enabled (shared 1m indicators)"
+            ),
+            Self::PeriodsChanged => f.write_str(
+                "the indicator periods the running windows were sized for would change; restart to change them",
+            ),
+            Self::TooManyMultipliers { len, max } => write!(
+                f,
+                "sizing.streak_multipliers: at most {max} entries can be reloaded, got {len}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CoreReloadError {}
+
+/// Checks, without a core, that a core built from (or reloaded to)
+/// `running` takes `new`: the check [`Core::reload`] makes, for the thread
+/// that decides a reload but does not own the core.
+///
+/// # Errors
+/// The [`CoreReloadError`] the core would return.
+pub fn check_reload(running: &Config, new: &Config) -> Result<(), CoreReloadError> {
+    let now = periods(&running.strategies).map_err(|_| CoreReloadError::PeriodsChanged)?;
+    check(now, MAX_STREAK_MULTIPLIERS, new)
+}
+
+/// The shared check: periods unchanged, multipliers within `capacity`.
+fn check(
+    running: (
+        crate::indicators::IndicatorPeriods,
+        crate::indicators::IndicatorPeriods,
+    ),
+    capacity: usize,
+    new: &Config,
+) -> Result<(), CoreReloadError> {
+    let next = periods(&new.strategies).map_err(|e| match e {
+        CoreError::PeriodMismatch { key } => CoreReloadError::PeriodMismatch { key },
+        CoreError::RulesCount { .. } | CoreError::Indicators(_) => CoreReloadError::PeriodsChanged,
+    })?;
+    if next != running {
+        return Err(CoreReloadError::PeriodsChanged);
+    }
+    let len = new.sizing.streak_multipliers.len();
+    let max = capacity.min(MAX_STREAK_MULTIPLIERS);
+    if len > max {
+        return Err(CoreReloadError::TooManyMultipliers { len, max });
+    }
+    Ok(())
+}
+
+impl Core {
+    /// Checks that [`reload`](Self::reload) would take `cfg`, changing
+    /// nothing.
+    ///
+    /// # Errors
+    /// As [`reload`](Self::reload).
+    pub fn check_reload(&self, cfg: &Config) -> Result<(), CoreReloadError> {
+        check(self.periods, self.risk.multiplier_capacity(), cfg)
+    }
+
+    /// Takes the reloadable subset of `cfg` (a validated config that
+    /// differs from the running one in reloadable keys only, see
+    /// [`Config::reloadable_changes`]) between two events: risk limits and
+    /// sizing ([`crate::risk::RiskManager::reload`]), every strategy's
+    /// thresholds ([`crate::strategy::Strategy::reload`]), and which
+    /// registry strategies run in which tie-break order (`strategies.order`
+    /// and the `enabled` flags; strategies outside the registry keep
+    /// running, after them). Positions, orders, streaks, locks, the halt
+    /// state and the indicator windows carry on. Allocates nothing.
+    ///
+    /// # Errors
+    /// [`CoreReloadError`] when the new periods differ from the running
+    /// windows or the sizing does not fit; the core is then unchanged.
+    pub fn reload(&mut self, cfg: &Config) -> Result<(), CoreReloadError> {
+        self.check_reload(cfg)?;
+        self.risk.reload(&cfg.risk, &cfg.sizing);
+        for s in &mut self.strategies {
+            s.reload(&cfg.strategies);
+        }
+        self.eval.clear();
+        for name in &cfg.strategies.order {
+            if !cfg.strategies.is_enabled(*name) {
+                continue;
+            }
+            let found = self
+                .strategies
+                .iter()
+                .position(|s| s.name() == name.as_str());
+            if let Some(k) = found.and_then(|k| u8::try_from(k).ok()) {
+                if !self.eval.contains(&k) && self.eval.len() < self.eval.capacity() {
+                    self.eval.push(k);
+                }
+            }
+        }
+        for (k, s) in self.strategies.iter().enumerate() {
+            if registry_name(s.name()).is_none() && self.eval.len() < self.eval.capacity() {
+                if let Ok(k) = u8::try_from(k) {
+                    self.eval.push(k);
+                }
+            }
+        }
+        Ok(())
+    }
+}
