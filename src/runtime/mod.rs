@@ -21,6 +21,7 @@ pub mod demo;
 pub mod engine;
 pub mod hot;
 pub mod msg;
+pub mod recovery;
 pub mod route;
 pub mod service;
 pub mod setup;

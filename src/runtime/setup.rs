@@ -34,6 +34,11 @@ use crate::sim::{MarketFill, SimExchange};
 use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 use super::engine::{Engine, EngineParts, Venue};
+use super::recovery::{self, RecoveryError};
+use super::startup::reconcile::{
+    reconcile, Correction, ReconcileConfig, UnknownPositionPolicy,
+};
+use crate::replay;
 use super::hot::{HotLoop, HotSummary, LoopTimers};
 use super::service::{Service, ServiceOptions, ServiceParts, ServiceReport};
 use super::timed::Timed;
@@ -139,6 +144,8 @@ pub enum RuntimeError {
     HotPanicked,
     /// Live mode's pre-flight checks failed (the checklist).
     Preflight(String),
+    /// A restart on an existing journal could not continue it.
+    Recovery(RecoveryError),
 }
 
 impl fmt::Display for RuntimeError {
@@ -155,6 +162,7 @@ impl fmt::Display for RuntimeError {
             Self::Os(e) => write!(f, "operating system refused: {e}"),
             Self::HotPanicked => f.write_str("the hot thread panicked"),
             Self::Preflight(list) => write!(f, "pre-flight checks failed:\n{list}"),
+            Self::Recovery(e) => write!(f, "crash recovery refused to start: {e}"),
         }
     }
 }
@@ -164,6 +172,7 @@ impl std::error::Error for RuntimeError {
         match self {
             Self::Core(e) => Some(e),
             Self::Os(e) => Some(e),
+            Self::Recovery(e) => Some(e),
             _ => None,
         }
     }
@@ -190,6 +199,11 @@ pub struct RunReport {
     pub warmup_candles: usize,
     /// Client order id prefix used.
     pub client_prefix: String,
+    /// The run continued the state rebuilt from an existing journal.
+    pub resumed: bool,
+    /// Corrections applied at start-up (reconciliation with the exchange in
+    /// live mode, the empty simulated venue in paper and dry-run mode).
+    pub corrections: Vec<Correction>,
 }
 
 fn tls_options(cfg: &Config) -> TlsOptions {
@@ -259,25 +273,7 @@ pub fn warmup_candles(
         .collect())
 }
 
-fn session_prefix(clock: &SystemClock) -> String {
-    let mut secs = u64::try_from(clock.now_ns().0 / 1_000_000_000).unwrap_or(0);
-    let mut digits = Vec::new();
-    while secs > 0 {
-        let d = (secs % 36) as u8;
-        digits.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
-        secs /= 36;
-    }
-    digits.reverse();
-    format!("te{}-", String::from_utf8_lossy(&digits))
-}
-
-fn open_journal(
-    cfg: &Config,
-    dir: &std::path::Path,
-    mode: Mode,
-    rules: &[InstrumentRules],
-    clock: &SystemClock,
-) -> Result<journal::Writer, RuntimeError> {
+fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Writer, RuntimeError> {
     let durability = match cfg.journal.durability {
         CfgDurability::None => journal::Durability::None,
         CfgDurability::Interval => {
@@ -292,8 +288,17 @@ fn open_journal(
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
-    let mut w = journal::Writer::open(dir, opts)
-        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
+    journal::Writer::open(dir, opts)
+        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))
+}
+
+fn write_session(
+    w: &mut journal::Writer,
+    cfg: &Config,
+    mode: Mode,
+    rules: &[InstrumentRules],
+    ts: TimestampNs,
+) -> Result<(), RuntimeError> {
     let toml = cfg
         .to_toml_string()
         .map_err(|e| RuntimeError::Journal(format!("config as TOML: {e}")))?;
@@ -302,7 +307,6 @@ fn open_journal(
         .ok_or_else(|| RuntimeError::Journal("rules buffer too small".into()))?;
     raw.truncate(len);
     let symbols = cfg.market.symbols.join(",");
-    let ts = clock.now_ns();
     let rec = JournalRecord::Session(SessionStart {
         mode: match mode {
             Mode::Live => js::Mode::Live,
@@ -315,8 +319,8 @@ fn open_journal(
         rules_raw: &raw,
         config_toml: &toml,
     });
-    js::write(&mut w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
-    Ok(w)
+    js::write(w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    Ok(())
 }
 
 /// Runs the engine until it is stopped (signal, duration, stop flag);
@@ -348,22 +352,87 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             .ok_or_else(|| RuntimeError::Exchange("symbol rules missing".into()))?;
         rules.push(info.rules);
     }
-    let core = match opts.strategies {
-        Some(build) => Core::try_with_strategies(cfg, &rules, build(cfg)),
-        None => Core::try_new(cfg, &rules),
-    }
-    .map_err(RuntimeError::Core)?;
-    let mut warm = Vec::with_capacity(n);
-    for (i, name) in cfg.market.symbols.iter().enumerate() {
-        let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
-        warm.push(warmup_candles(&mut rest, name, id, opts.warmup_candles)?);
-    }
-    let warmup_count = warm.first().map_or(0, Vec::len);
+    let symbols = u16::try_from(n).unwrap_or(u16::MAX);
     let journal_dir = opts
         .journal_dir
         .clone()
         .unwrap_or_else(|| cfg.engine.resolve_path(&cfg.journal.dir));
-    let journal = open_journal(cfg, &journal_dir, opts.mode, &rules, &clock)?;
+    // The writer opens first: its recovery settles a torn tail, so the
+    // rebuild ends exactly where the writer continues.
+    let mut writer = open_writer(cfg, &journal_dir)?;
+    let mut rebuilt = replay::rebuild_with(&journal_dir, opts.strategies)
+        .map_err(|e| RuntimeError::Recovery(RecoveryError::Rebuild(e)))?;
+    let resumed = rebuilt.core.is_some();
+    if resumed {
+        log::info!("{}", recovery::summary(&rebuilt, symbols));
+        let changes = recovery::check_journal(cfg, &rebuilt, &journal_dir)
+            .map_err(RuntimeError::Recovery)?;
+        if !changes.is_empty() {
+            log::warn!(
+                "The configuration differs from the journal's in reloadable keys, the journal's values stay until a reload: {}",
+                changes.join("; ")
+            );
+        }
+        if rebuilt.session_changes.iter().any(|c| c.rules_changed) {
+            log::warn!("Instrument rules changed since the journal started; the core keeps the first session's rules");
+        }
+        if let Some(m) = &rebuilt.first_mismatch {
+            log::warn!("The rebuilt core differs from the journal (another engine version?): {m}");
+        }
+    }
+    let session_ts = clock.now_ns();
+    let prefix = opts.client_prefix.clone().unwrap_or_else(|| {
+        replay::client_prefix(rebuilt.first_session_ts.unwrap_or(session_ts))
+    });
+    let mut core = match rebuilt.core.take() {
+        Some(core) => core,
+        None => match opts.strategies {
+            Some(build) => Core::try_with_strategies(cfg, &rules, build(cfg)),
+            None => Core::try_new(cfg, &rules),
+        }
+        .map_err(RuntimeError::Core)?,
+    };
+    let plan = if resumed {
+        recovery::resume(&core, symbols, &rebuilt, &prefix)
+    } else {
+        recovery::Resume::default()
+    };
+    let recovery_ts = rebuilt.last_market_ts.unwrap_or(session_ts);
+    // What the previous life produced for its last input but never
+    // journaled comes before the new session record, so replay matches it;
+    // its orders are among the in-flight ones reconciled below.
+    for a in &rebuilt.unjournaled {
+        js::write(&mut writer, recovery_ts, &JournalRecord::Output(*a))
+            .map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    }
+    write_session(&mut writer, cfg, opts.mode, &rules, session_ts)?;
+    let mut warm = Vec::with_capacity(n);
+    for (i, name) in cfg.market.symbols.iter().enumerate() {
+        let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+        let mut candles = warmup_candles(&mut rest, name, id, opts.warmup_candles)?;
+        if let (true, Some(last)) = (resumed, rebuilt.last_market_ts) {
+            // The core already holds the history up to the journal's end.
+            let minute = last.0.div_euclid(NS_PER_MIN) * NS_PER_MIN;
+            candles.retain(|c| c.open_time.0 > minute);
+        }
+        warm.push(candles);
+    }
+    let warmup_count = warm.first().map_or(0, Vec::len);
+    let corrections = if resumed {
+        match start_corrections(&opts, &mut rest, &plan, &prefix, rebuilt.counts.sessions + 1) {
+            Ok(c) => c,
+            Err(failure) => {
+                journal_failed_recovery(&mut writer, &mut core, &failure, recovery_ts);
+                if let Err(e) = writer.close() {
+                    log::error!("Closing the journal failed: {e}");
+                }
+                return Err(RuntimeError::Recovery(failure));
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let journal = writer;
     let (recorder, collector) = latency_channel(
         cfg.latency.histogram_max_ns,
         cfg.latency.histogram_sigfig,
@@ -424,14 +493,11 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         ))),
         Mode::DryRun => Venue::DryRun,
     };
-    let prefix = opts
-        .client_prefix
-        .clone()
-        .unwrap_or_else(|| session_prefix(&clock));
     let start_ts = warm
         .iter()
         .filter_map(|w| w.last())
         .map(|c| c.open_time.add_ns(NS_PER_MIN))
+        .chain(rebuilt.last_market_ts)
         .max()
         .unwrap_or_else(|| clock.now_ns());
     let mut engine = Engine::new(EngineParts {
@@ -447,8 +513,19 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         start_ts,
         symbols: u16::try_from(n).unwrap_or(u16::MAX),
     });
+    engine.adopt_orders(&plan.tracked);
+    if !corrections.is_empty() {
+        log::info!(
+            "Start-up reconciliation applied {} corrections",
+            corrections.len()
+        );
+    }
+    engine.apply_corrections(&corrections, recovery_ts);
     for candles in &warm {
         engine.warm_up(candles);
+    }
+    if let (true, Some(last)) = (warm.iter().all(Vec::is_empty), rebuilt.last_market_ts) {
+        engine.resume(last);
     }
     drop(warm);
     let (control, control_rx) = start_control(cfg, opts.control_server)?;
@@ -535,7 +612,68 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         io,
         warmup_candles: warmup_count,
         client_prefix: prefix,
+        resumed,
+        corrections,
     })
+}
+
+/// Returns the corrections that continue a rebuilt core: live mode
+/// reconciles with the exchange (recovery orders under
+/// `{prefix}r{session}-`), paper and dry-run mode align the core with a
+/// venue that starts empty (see [`recovery::local_corrections`]).
+fn start_corrections(
+    opts: &RunOptions,
+    rest: &mut RestClient,
+    plan: &recovery::Resume,
+    prefix: &str,
+    session: u64,
+) -> Result<Vec<Correction>, RecoveryError> {
+    match opts.mode {
+        Mode::Live => {
+            let rc = ReconcileConfig {
+                client_prefix: prefix.to_owned(),
+                recovery_prefix: replay::recovery_prefix(prefix, session),
+                unknown_position: UnknownPositionPolicy::Leave,
+            };
+            reconcile(rest, &plan.view, &rc).map_err(RecoveryError::Reconcile)
+        }
+        Mode::Paper | Mode::DryRun => recovery::local_corrections(&plan.view, &mut |id| {
+            let name = rest
+                .symbols()
+                .get(id)
+                .map(|s| s.name.clone())
+                .ok_or_else(|| "not in the symbol table".to_owned())?;
+            rest.price(&name)
+                .map(|t| t.price)
+                .map_err(|e| e.to_string())
+        }),
+    }
+}
+
+/// Journals what a failed reconciliation already did on the exchange: each
+/// correction, then the events it implies fed to the core (their outputs
+/// journaled, nothing sent), so the next start rebuilds the same state.
+fn journal_failed_recovery(
+    w: &mut journal::Writer,
+    core: &mut Core,
+    failure: &RecoveryError,
+    ts: TimestampNs,
+) {
+    let RecoveryError::Reconcile(f) = failure else {
+        return;
+    };
+    for c in &f.applied {
+        if let Err(e) = js::write(w, ts, &JournalRecord::Correction(c.to_journal(ts))) {
+            log::error!("Journaling a correction failed: {e}");
+            return;
+        }
+        for e in c.core_events(ts).into_iter().flatten() {
+            if let Err(err) = replay::journal_event(w, core, &e, ts, |_| {}) {
+                log::error!("Journaling a correction's event failed: {err}");
+                return;
+            }
+        }
+    }
 }
 
 type ControlParts = (

@@ -27,6 +27,7 @@ use crate::sim::SimExchange;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
 mod live;
+mod recover;
 mod status;
 
 use super::msg::{FromHot, HotLog, StopReason, ToHot};
