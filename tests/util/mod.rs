@@ -13,6 +13,7 @@
     reason = "test helper: a failure here is a test failure"
 )]
 
+pub mod live;
 pub mod server;
 
 use std::path::PathBuf;
