@@ -51,7 +51,12 @@ fn engine_child() {
     let kinds: Vec<String> = report
         .corrections
         .iter()
-        .map(|c| format!("{:?}", c.to_journal(trading_engine::types::TimestampNs(0)).kind))
+        .map(|c| {
+            format!(
+                "{:?}",
+                c.to_journal(trading_engine::types::TimestampNs(0)).kind
+            )
+        })
         .collect();
     std::fs::write(
         dir.join(format!("report-{life}.txt")),
@@ -90,8 +95,8 @@ fn wait_exit(mut child: Child, dir: &Path, life: u32, limit: Duration) {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            let err = std::fs::read_to_string(dir.join(format!("child-{life}.err")))
-                .unwrap_or_default();
+            let err =
+                std::fs::read_to_string(dir.join(format!("child-{life}.err"))).unwrap_or_default();
             assert!(status.success(), "engine child {life} failed: {err}");
             return;
         }
@@ -165,8 +170,9 @@ fn sim_stops(r: &mut trading_engine::io::rest::RestClient) -> Vec<u64> {
 }
 
 fn assert_replays_clean(dir: &Path, sessions: u64) {
-    let report = trading_engine::replay::replay_with(&dir.join("journal"), Some(scripted), &mut |_| {})
-        .unwrap();
+    let report =
+        trading_engine::replay::replay_with(&dir.join("journal"), Some(scripted), &mut |_| {})
+            .unwrap();
     assert!(
         report.first_mismatch.is_none(),
         "{}",
@@ -198,7 +204,11 @@ fn kill_9_with_a_position_open_restarts_with_the_position_and_its_stop_and_no_se
     });
     kill_9(first);
     let qty = sim_position(&mut rest);
-    assert_eq!(sim_stops(&mut rest), vec![stop_id], "the stop outlives the engine");
+    assert_eq!(
+        sim_stops(&mut rest),
+        vec![stop_id],
+        "the stop outlives the engine"
+    );
 
     let second = spawn_engine(&sim, dir.path(), 14, 2);
     // Once the second life feeds its first input, reconciliation is done.
@@ -234,7 +244,11 @@ fn kill_9_with_a_position_open_restarts_with_the_position_and_its_stop_and_no_se
     wait_exit(second, dir.path(), 2, Duration::from_secs(40));
 
     let report = child_report(dir.path(), 2);
-    assert!(report.starts_with("resumed=true open_positions=0"), "{report}");
+    eprintln!("second life: {report}{:?}", scan(dir.path()));
+    assert!(
+        report.starts_with("resumed=true open_positions=0"),
+        "{report}"
+    );
     assert!(sim_position(&mut rest).abs() < 1e-9, "exchange not flat");
     assert!(rest.open_orders(None).unwrap().is_empty(), "orders left");
     let s = scan(dir.path());
@@ -266,10 +280,15 @@ fn kill_9_with_the_entry_in_flight_finds_it_by_client_id_and_never_resends_it() 
     sim.set_order_delay_ms(0);
 
     let second = spawn_engine(&sim, dir.path(), 10, 2);
-    wait_until("the restarted engine's stop", Duration::from_secs(15), || {
-        sim_stops(&mut rest).len() == 1
-    });
-    assert!((sim_position(&mut rest) - qty).abs() < 1e-9, "no second entry");
+    wait_until(
+        "the restarted engine's stop",
+        Duration::from_secs(15),
+        || sim_stops(&mut rest).len() == 1,
+    );
+    assert!(
+        (sim_position(&mut rest) - qty).abs() < 1e-9,
+        "no second entry"
+    );
     let s = scan(dir.path());
     assert!(
         s.corrections.contains(&CorrectionKind::OrderFilled),
@@ -278,6 +297,11 @@ fn kill_9_with_the_entry_in_flight_finds_it_by_client_id_and_never_resends_it() 
     );
     assert_eq!(s.entries, 1, "the entry was not decided again");
     wait_exit(second, dir.path(), 2, Duration::from_secs(40));
+    eprintln!(
+        "second life: {}{:?}",
+        child_report(dir.path(), 2),
+        scan(dir.path())
+    );
     assert!(child_report(dir.path(), 2).starts_with("resumed=true"));
     assert!(sim_position(&mut rest).abs() < 1e-9, "exchange not flat");
     assert!(rest.open_orders(None).unwrap().is_empty(), "orders left");

@@ -153,7 +153,14 @@ pub fn summary(rebuilt: &Rebuilt, symbols: u16) -> String {
     });
     let torn = rebuilt.torn.as_ref().map_or_else(
         || "none".to_owned(),
-        |t| format!("{} at byte {} ({})", t.segment.display(), t.offset, t.reason),
+        |t| {
+            format!(
+                "{} at byte {} ({})",
+                t.segment.display(),
+                t.offset,
+                t.reason
+            )
+        },
     );
     let mismatch = rebuilt
         .first_mismatch

@@ -298,7 +298,9 @@ impl OrderTable {
             self.slots
                 .iter()
                 .flatten()
-                .find(|s| s.phase != Phase::Done && s.exchange_id != 0 && s.exchange_id == u.order_id)
+                .find(|s| {
+                    s.phase != Phase::Done && s.exchange_id != 0 && s.exchange_id == u.order_id
+                })
                 .map(|s| s.order)
         })
     }

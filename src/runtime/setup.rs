@@ -34,14 +34,12 @@ use crate::sim::{MarketFill, SimExchange};
 use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 use super::engine::{Engine, EngineParts, Venue};
-use super::recovery::{self, RecoveryError};
-use super::startup::reconcile::{
-    reconcile, Correction, ReconcileConfig, UnknownPositionPolicy,
-};
-use crate::replay;
 use super::hot::{HotLoop, HotSummary, LoopTimers};
+use super::recovery::{self, RecoveryError};
 use super::service::{Service, ServiceOptions, ServiceParts, ServiceReport};
+use super::startup::reconcile::{reconcile, Correction, ReconcileConfig, UnknownPositionPolicy};
 use super::timed::Timed;
+use crate::replay;
 
 /// Most 1m candles fetched for the warm-up (one REST page; a day covers
 /// SMA(200) on 5m candles).
@@ -365,8 +363,8 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     let resumed = rebuilt.core.is_some();
     if resumed {
         log::info!("{}", recovery::summary(&rebuilt, symbols));
-        let changes = recovery::check_journal(cfg, &rebuilt, &journal_dir)
-            .map_err(RuntimeError::Recovery)?;
+        let changes =
+            recovery::check_journal(cfg, &rebuilt, &journal_dir).map_err(RuntimeError::Recovery)?;
         if !changes.is_empty() {
             log::warn!(
                 "The configuration differs from the journal's in reloadable keys, the journal's values stay until a reload: {}",
@@ -381,9 +379,10 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         }
     }
     let session_ts = clock.now_ns();
-    let prefix = opts.client_prefix.clone().unwrap_or_else(|| {
-        replay::client_prefix(rebuilt.first_session_ts.unwrap_or(session_ts))
-    });
+    let prefix = opts
+        .client_prefix
+        .clone()
+        .unwrap_or_else(|| replay::client_prefix(rebuilt.first_session_ts.unwrap_or(session_ts)));
     let mut core = match rebuilt.core.take() {
         Some(core) => core,
         None => match opts.strategies {
@@ -419,7 +418,13 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     }
     let warmup_count = warm.first().map_or(0, Vec::len);
     let corrections = if resumed {
-        match start_corrections(&opts, &mut rest, &plan, &prefix, rebuilt.counts.sessions + 1) {
+        match start_corrections(
+            &opts,
+            &mut rest,
+            &plan,
+            &prefix,
+            rebuilt.counts.sessions + 1,
+        ) {
             Ok(c) => c,
             Err(failure) => {
                 journal_failed_recovery(&mut writer, &mut core, &failure, recovery_ts);

@@ -253,4 +253,3 @@ pub fn exit_reasons(j: &Journal) -> Vec<ExitReason> {
         })
         .collect()
 }
-
