@@ -308,22 +308,35 @@ fn kill_9_with_the_entry_in_flight_finds_it_by_client_id_and_never_resends_it() 
     assert_replays_clean(dir.path(), 2);
 }
 
+/// Market time per wall time of the clean-restart scenario: slow enough
+/// that the first life ends before the entry signal of minute 22.
+const SLOW: f64 = 20.0;
+
 #[test]
-fn a_restart_after_a_clean_shutdown_continues_the_journal() {
+fn a_restart_after_a_clean_shutdown_continues_the_journal_and_trades_again() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(dir.path(), Default::default());
-    let first = run_in_background(options(&sim, dir.path(), Mode::Live, 5))
-        .join()
-        .unwrap();
+    let sim = start_sim_at(dir.path(), Default::default(), SLOW);
+    let slow = |secs_ms: u64| {
+        let mut o = options(&sim, dir.path(), Mode::Live, 0);
+        o.duration = Some(Duration::from_millis(secs_ms));
+        o.time_scale = SLOW;
+        o
+    };
+    // Minute 22 (the entry signal) closes 6 s after the simulator started.
+    let first = run_in_background(slow(1_500)).join().unwrap();
     assert!(!first.resumed);
-    let second = run_in_background(options(&sim, dir.path(), Mode::Live, 4))
-        .join()
-        .unwrap();
+    assert_eq!(
+        scan(dir.path()).entries,
+        0,
+        "the first life ended before the signal"
+    );
+    let second = run_in_background(slow(9_000)).join().unwrap();
     assert!(second.resumed);
     assert_eq!(second.client_prefix, first.client_prefix, "same order ids");
+    assert_eq!(second.service.trades.len(), 1, "the second life traded");
     let s = scan(dir.path());
     assert_eq!(s.sessions, 2);
-    assert_eq!(s.entries, 1, "one entry over both lives");
+    assert_eq!(s.entries, 1);
     let mut rest = sim_rest(&sim);
     assert!(sim_position(&mut rest).abs() < 1e-9);
     assert_replays_clean(dir.path(), 2);

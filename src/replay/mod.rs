@@ -252,6 +252,9 @@ pub struct Rebuilt {
     /// nor cancelled, by engine order id (a restart looks up the core's
     /// working orders here).
     pub intents: BTreeMap<OrderId, OrderIntent>,
+    /// The last operator record (command, source): how the previous life
+    /// was stopped, when it was stopped cleanly.
+    pub last_operator: Option<(crate::core::Command, crate::journal_schema::OperatorSource)>,
 }
 
 /// Returns the client order id prefix of the journal whose first session
@@ -353,6 +356,7 @@ pub fn rebuild_with(
         first_session_ts: pass.first_session_ts,
         last_market_ts: pass.last_market_ts,
         intents: pass.intents,
+        last_operator: pass.last_operator,
     })
 }
 

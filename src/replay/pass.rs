@@ -55,6 +55,8 @@ pub(super) struct Pass {
     /// Intents of the orders the core placed that were not rejected or
     /// cancelled (the working ones among them are what a restart tracks).
     pub intents: BTreeMap<OrderId, OrderIntent>,
+    /// The last operator record: command and source.
+    pub last_operator: Option<(crate::core::Command, schema::OperatorSource)>,
 }
 
 impl Pass {
@@ -80,6 +82,7 @@ impl Pass {
             first_session_ts: None,
             last_market_ts: None,
             intents: BTreeMap::new(),
+            last_operator: None,
         }
     }
 
@@ -195,6 +198,16 @@ impl Pass {
                 self.counts.system += 1;
                 Ok(())
             }
+            tags::OPERATOR => {
+                if let JournalRecord::Operator {
+                    command, source, ..
+                } = decode(seq, tag, payload)?
+                {
+                    self.last_operator = Some((command, source));
+                }
+                self.counts.system += 1;
+                Ok(())
+            }
             tags::CORRECTION => {
                 if let JournalRecord::Correction(c) = decode(seq, tag, payload)? {
                     self.on_correction(&c);
@@ -244,6 +257,9 @@ impl Pass {
         // A restart: whatever the previous life produced for its last input
         // but never journaled is lost with it.
         self.end_of_life();
+        if let Some(core) = self.core.as_mut() {
+            core.begin_life();
+        }
         let mut change = SessionChange {
             seq,
             rules_changed: rules != self.rules,

@@ -18,9 +18,11 @@ use core::fmt;
 use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::core::Core;
+use crate::core::{Command, Core};
+use crate::journal_schema::OperatorSource;
 use crate::orders::{OrderId, OrderIntent};
 use crate::replay::{Rebuilt, ReplayError};
+use crate::risk::HaltReason;
 use crate::types::{Price, SymbolId};
 
 use super::route;
@@ -175,6 +177,22 @@ pub fn summary(rebuilt: &Rebuilt, symbols: u16) -> String {
         rebuilt.pending_cancels.len(),
         rebuilt.unjournaled.len(),
     )
+}
+
+/// Returns true when the core of `rebuilt` is halted (`halted`: its halt
+/// reason) only because the engine stopped its previous life without
+/// flattening (the last operator record is a halt by a signal or the
+/// engine itself, and the halt reason is a command).
+#[must_use]
+pub fn stopped_by_engine_halt(rebuilt: &Rebuilt, halted: Option<HaltReason>) -> bool {
+    halted == Some(HaltReason::Command)
+        && matches!(
+            rebuilt.last_operator,
+            Some((
+                Command::Halt,
+                OperatorSource::Signal | OperatorSource::Engine
+            ))
+        )
 }
 
 /// An order of the rebuilt core that the engine tracks again.

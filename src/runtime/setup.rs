@@ -405,6 +405,9 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             .map_err(|e| RuntimeError::Journal(e.to_string()))?;
     }
     write_session(&mut writer, cfg, opts.mode, &rules, session_ts)?;
+    if resumed {
+        core.begin_life();
+    }
     let mut warm = Vec::with_capacity(n);
     for (i, name) in cfg.market.symbols.iter().enumerate() {
         let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
@@ -526,6 +529,13 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         );
     }
     engine.apply_corrections(&corrections, recovery_ts);
+    if resumed && recovery::stopped_by_engine_halt(&rebuilt, engine.core_halted()) {
+        // The previous life was stopped (signal, end of its duration)
+        // without flattening, which halts the core; a restart trades again.
+        // Halts by the kill switch, the STOP file or an operator stay.
+        log::info!("Resuming after the previous life's stop");
+        engine.engine_command(crate::core::Command::Resume, recovery_ts);
+    }
     for candles in &warm {
         engine.warm_up(candles);
     }

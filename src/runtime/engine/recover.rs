@@ -95,4 +95,24 @@ impl Engine {
         self.last_trade_ts = Some(last);
         self.gap = Gap::AwaitFirstTrade;
     }
+
+    /// Returns why the core is halted, if it is.
+    #[must_use]
+    pub fn core_halted(&self) -> Option<crate::risk::HaltReason> {
+        self.core.halted()
+    }
+
+    /// Issues `command` to the core at `ts` as the engine itself (journaled
+    /// as an operator record and a control input, like a control command).
+    pub fn engine_command(&mut self, command: crate::core::Command, ts: TimestampNs) {
+        self.journal(
+            ts,
+            &JournalRecord::Operator {
+                command,
+                source: crate::journal_schema::OperatorSource::Engine,
+                ts,
+            },
+        );
+        self.dispatch(Event::Control { command, ts });
+    }
 }
