@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use trading_engine::bingx_sim::SimHandle;
 use trading_engine::config::Mode;
-use trading_engine::core::Action;
+use trading_engine::core::{Action, Record};
 use trading_engine::journal_schema::{CorrectionKind, JournalRecord};
 use trading_engine::orders::OrderPurpose;
 use trading_engine::runtime::run;
@@ -127,6 +127,8 @@ struct Scan {
     corrections: Vec<CorrectionKind>,
     /// Input records after the last session record.
     inputs_in_last_session: usize,
+    /// Trades the core closed after the last session record.
+    closed_in_last_session: usize,
 }
 
 fn scan(dir: &Path) -> Scan {
@@ -140,6 +142,7 @@ fn scan(dir: &Path) -> Scan {
             JournalRecord::Session(_) => {
                 s.sessions += 1;
                 s.inputs_in_last_session = 0;
+                s.closed_in_last_session = 0;
             }
             JournalRecord::Input(e) => {
                 s.inputs_in_last_session += 1;
@@ -149,6 +152,9 @@ fn scan(dir: &Path) -> Scan {
             }
             JournalRecord::Output(Action::Place(o)) if o.purpose == OrderPurpose::Entry => {
                 s.entries += 1;
+            }
+            JournalRecord::Output(Action::Record(Record::TradeClosed(_))) => {
+                s.closed_in_last_session += 1;
             }
             JournalRecord::OrderSent { .. } => s.orders_sent += 1,
             JournalRecord::OrderAcked { .. } => s.acks += 1,
@@ -253,6 +259,10 @@ fn kill_9_with_a_position_open_restarts_with_the_position_and_its_stop_and_no_se
     assert!(rest.open_orders(None).unwrap().is_empty(), "orders left");
     let s = scan(dir.path());
     assert_eq!(s.entries, 1, "exactly one entry decision");
+    assert_eq!(
+        s.closed_in_last_session, 1,
+        "the second life closed the position it recovered"
+    );
     assert_replays_clean(dir.path(), 2);
 }
 
@@ -339,5 +349,39 @@ fn a_restart_after_a_clean_shutdown_continues_the_journal_and_trades_again() {
     assert_eq!(s.entries, 1);
     let mut rest = sim_rest(&sim);
     assert!(sim_position(&mut rest).abs() < 1e-9);
+    assert_replays_clean(dir.path(), 2);
+}
+
+#[test]
+fn a_paper_restart_closes_the_rebuilt_position_on_the_empty_simulated_exchange() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let paper = |secs| {
+        let mut o = options(&sim, dir.path(), Mode::Paper, secs);
+        o.config.risk.close_on_shutdown = false;
+        o
+    };
+    let first = run_in_background(paper(5)).join().unwrap();
+    assert_eq!(
+        first.hot.open_positions, 1,
+        "the first life ends in position"
+    );
+    let second = run_in_background(paper(2)).join().unwrap();
+    assert!(second.resumed);
+    assert!(
+        second.corrections.iter().any(|c| matches!(
+            c,
+            trading_engine::runtime::startup::reconcile::Correction::PositionClosedOnExchange {
+                booked_on: Some(_),
+                ..
+            }
+        )),
+        "{:?}",
+        second.corrections
+    );
+    assert_eq!(second.hot.open_positions, 0, "the restart starts flat");
+    let s = scan(dir.path());
+    assert!(s.corrections.contains(&CorrectionKind::PositionClosed));
+    assert_eq!(s.closed_in_last_session, 1);
     assert_replays_clean(dir.path(), 2);
 }
