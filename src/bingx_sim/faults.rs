@@ -92,6 +92,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_order_delay_is_off_by_default_and_settable_at_run_time() {
+        let f = Faults::new(FaultConfig::default(), 1);
+        assert_eq!(f.order_delay_ms(), 0);
+        f.set_order_delay_ms(250);
+        assert_eq!(f.order_delay_ms(), 250);
+        f.set_order_delay_ms(0);
+        assert_eq!(f.order_delay_ms(), 0);
+    }
+
+    #[test]
     fn bursts_of_429_repeat_periodically() {
         let f = Faults::new(
             FaultConfig {

@@ -399,4 +399,6 @@ pub fn replay_with(
 #[cfg(test)]
 mod crash_tests;
 #[cfg(test)]
+mod recovery_tests;
+#[cfg(test)]
 mod tests;

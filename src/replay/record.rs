@@ -139,7 +139,8 @@ impl SimSession {
             schema::write(&mut writer, ts, &JournalRecord::Output(*action))
                 .map_err(RecordError::Append)?;
         }
-        let core = match rebuilt.core {
+        let resumed = rebuilt.core.is_some();
+        let mut core = match rebuilt.core {
             Some(core) => core,
             None => Core::try_new(cfg, rules).map_err(RecordError::Core)?,
         };
@@ -158,6 +159,10 @@ impl SimSession {
             config_toml: &config_toml,
         });
         schema::write(&mut writer, ts, &session).map_err(RecordError::Append)?;
+        if resumed {
+            // A new life, as replay sees it at this session record.
+            core.begin_life();
+        }
         let mut s = Self {
             core,
             sim,
