@@ -385,3 +385,27 @@ fn a_paper_restart_closes_the_rebuilt_position_on_the_empty_simulated_exchange()
     assert_eq!(s.closed_in_last_session, 1);
     assert_replays_clean(dir.path(), 2);
 }
+
+#[test]
+fn a_restart_with_a_non_reloadable_config_change_refuses_to_start_and_names_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = start_sim(dir.path(), Default::default());
+    let first = run_in_background(options(&sim, dir.path(), Mode::DryRun, 1))
+        .join()
+        .unwrap();
+    assert!(!first.resumed);
+    let mut o = options(&sim, dir.path(), Mode::DryRun, 1);
+    o.config.exchange.recv_window_ms += 1_000;
+    let err = run(o, &mut std::io::sink()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            trading_engine::runtime::RuntimeError::Recovery(
+                trading_engine::runtime::recovery::RecoveryError::ConfigChanged { .. }
+            )
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("new journal directory"), "{err}");
+    assert_eq!(scan(dir.path()).sessions, 1, "nothing journaled by the refused start");
+}

@@ -4,6 +4,22 @@
 //! and serves it from the calling thread; then closes the journal, prints
 //! and saves the latency figures.
 //!
+//! Crash recovery: the journal writer opens first (settling a torn tail),
+//! then the journal is rebuilt ([`crate::replay::rebuild_with`]). A journal
+//! that already holds a session is continued: the rebuilt core (positions,
+//! working orders, equity peak, streaks, cooldowns, halts) replaces a new
+//! one after the journal is checked against the configuration
+//! ([`super::recovery::check_journal`]); the previous life's unjournaled
+//! outputs are journaled before the new session record; client order ids
+//! keep the journal's prefix; live mode reconciles with the exchange
+//! before the hot thread starts (every correction journaled and fed to the
+//! core through the journaled dispatch), paper and dry-run mode start their
+//! empty venue flat with journaled corrections
+//! ([`super::recovery::local_corrections`]); warm-up feeds only the
+//! candles after the journal's last market time. A previous life stopped
+//! by the engine itself (signal, duration) is resumed; halts by the kill
+//! switch, the STOP file or an operator stay.
+//!
 //! Consumes [`RunOptions`]; produces a [`RunReport`] or a [`RuntimeError`].
 //! Never runs on the hot thread (it allocates and blocks freely) and never
 //! logs a credential.
@@ -66,8 +82,11 @@ pub struct RunOptions {
     pub status_every: Option<Duration>,
     /// An external stop flag.
     pub stop: Option<Arc<AtomicBool>>,
-    /// Client order id prefix; `None` derives one from the start time
-    /// (`te<base36 seconds>-`) so ids never collide with an earlier run's.
+    /// Client order id prefix; `None` derives it from the journal's first
+    /// session ([`crate::replay::client_prefix`]: `te<base36 seconds>-`), so
+    /// every life of the engine on one journal keeps its orders' ids and
+    /// two journals never share ids. A prefix given here must stay the same
+    /// across restarts on one journal.
     pub client_prefix: Option<String>,
     /// The account is in hedge (dual-side) position mode.
     pub hedge_mode: bool,
