@@ -407,5 +407,9 @@ fn a_restart_with_a_non_reloadable_config_change_refuses_to_start_and_names_the_
         "{err}"
     );
     assert!(err.to_string().contains("new journal directory"), "{err}");
-    assert_eq!(scan(dir.path()).sessions, 1, "nothing journaled by the refused start");
+    assert_eq!(
+        scan(dir.path()).sessions,
+        1,
+        "nothing journaled by the refused start"
+    );
 }

@@ -291,18 +291,21 @@ impl OrderTable {
     }
 
     /// Returns the engine order of an update: by our client order id, or
-    /// else (a replacement stop placed at start-up under a recovery id) by
-    /// the exchange order id of a working order.
+    /// else, for an id that carries our prefix without being an engine id
+    /// (a replacement stop placed at start-up under a recovery id), by the
+    /// exchange order id of a working order.
     fn order_of_update(&self, u: &OrderUpdate) -> Option<OrderId> {
-        engine_order(&self.prefix, &u.client_order_id).or_else(|| {
-            self.slots
-                .iter()
-                .flatten()
-                .find(|s| {
-                    s.phase != Phase::Done && s.exchange_id != 0 && s.exchange_id == u.order_id
-                })
-                .map(|s| s.order)
-        })
+        if let Some(order) = engine_order(&self.prefix, &u.client_order_id) {
+            return Some(order);
+        }
+        if !u.client_order_id.as_str().starts_with(&self.prefix) {
+            return None;
+        }
+        self.slots
+            .iter()
+            .flatten()
+            .find(|s| s.phase != Phase::Done && s.exchange_id != 0 && s.exchange_id == u.order_id)
+            .map(|s| s.order)
     }
 
     /// Calls `f` with the id and symbol of every unfinished take-profit

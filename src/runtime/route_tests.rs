@@ -406,3 +406,11 @@ fn corrections_finish_or_adopt_tracked_orders() {
     );
     assert_eq!(t.qty_of(OrderId(5)), Some(q(0.01)));
 }
+
+#[test]
+fn an_update_without_our_prefix_is_never_routed_by_exchange_id() {
+    let mut t = OrderTable::new("te-");
+    t.seed(&stop(12), Some(99));
+    let foreign = update("manual-1", ExecType::Trade, OrderStatus::Filled, 0.01, 90.0);
+    assert!(collect(&mut t, &foreign).is_empty());
+}
