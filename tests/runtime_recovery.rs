@@ -320,7 +320,7 @@ fn kill_9_with_the_entry_in_flight_finds_it_by_client_id_and_never_resends_it() 
 
 /// Market time per wall time of the clean-restart scenario: slow enough
 /// that the first life ends before the entry signal of minute 22.
-const SLOW: f64 = 20.0;
+const SLOW: f64 = 12.0;
 
 #[test]
 fn a_restart_after_a_clean_shutdown_continues_the_journal_and_trades_again() {
@@ -332,7 +332,7 @@ fn a_restart_after_a_clean_shutdown_continues_the_journal_and_trades_again() {
         o.time_scale = SLOW;
         o
     };
-    // Minute 22 (the entry signal) closes 6 s after the simulator started.
+    // Minute 22 (the entry signal) closes 10 s after the simulator started.
     let first = run_in_background(slow(1_500)).join().unwrap();
     assert!(!first.resumed);
     assert_eq!(
@@ -340,13 +340,43 @@ fn a_restart_after_a_clean_shutdown_continues_the_journal_and_trades_again() {
         0,
         "the first life ended before the signal"
     );
-    let second = run_in_background(slow(9_000)).join().unwrap();
+    let second = run_in_background(slow(18_000)).join().unwrap();
     assert!(second.resumed);
     assert_eq!(second.client_prefix, first.client_prefix, "same order ids");
-    assert_eq!(second.service.trades.len(), 1, "the second life traded");
     let s = scan(dir.path());
     assert_eq!(s.sessions, 2);
-    assert_eq!(s.entries, 1);
+    if s.entries != 1 {
+        let j = read_journal(&dir.path().join("journal"));
+        let tail: Vec<String> = j
+            .outputs
+            .iter()
+            .rev()
+            .take(40)
+            .map(|a| format!("{a:?}"))
+            .collect();
+        let candles: Vec<i64> = j
+            .inputs
+            .iter()
+            .filter_map(|e| match e {
+                trading_engine::core::Event::Candle(c) => Some(c.open_time.0 / 60_000_000_000),
+                _ => None,
+            })
+            .collect();
+        let mut kinds = Vec::new();
+        let mut r = journal::Reader::open(dir.path().join("journal")).unwrap();
+        while let Some(Ok(rec)) = r.next() {
+            let name = trading_engine::journal_schema::type_name(rec.type_tag).unwrap_or("?");
+            match kinds.last_mut() {
+                Some((n, k)) if *n == name => *k += 1,
+                _ => kinds.push((name, 1)),
+            }
+        }
+        panic!(
+            "the second life did not enter: {s:?}\n{kinds:?}\ncandle minutes {:?}\n{}",
+            &candles[candles.len().saturating_sub(10)..],
+            tail.join("\n")
+        );
+    }
     let mut rest = sim_rest(&sim);
     assert!(sim_position(&mut rest).abs() < 1e-9);
     assert_replays_clean(dir.path(), 2);
