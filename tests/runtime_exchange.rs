@@ -11,7 +11,9 @@ mod util;
 use std::time::{Duration, Instant};
 
 use trading_engine::config::Mode;
-use util::live::{options, path_rows, run_in_background, scripted, start_sim, write_rows, SPEED};
+use util::paper_path::{
+    options, path_rows, run_in_background, scripted, start_sim, write_rows, SPEED,
+};
 
 #[test]
 fn live_mode_arms_the_dead_man_switch_refreshes_it_periodically_and_disarms_it_at_shutdown() {
@@ -153,7 +155,7 @@ fn a_binance_market_feed_reaches_the_core_and_closes_candles() {
         vec!["/stream?streams=btcusdt@aggTrade".to_owned()]
     );
     assert_eq!(report.hot.counters.trades, trades.len() as u64);
-    let j = util::live::read_journal(report.journal_dir.as_ref().unwrap());
+    let j = util::paper_path::read_journal(report.journal_dir.as_ref().unwrap());
     let journaled: Vec<(i64, Price)> = j
         .inputs
         .iter()

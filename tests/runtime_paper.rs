@@ -1,6 +1,6 @@
 //! Paper mode against the backtest, and entries on stale backfilled
 //! candles, end to end against the BingX simulator on 127.0.0.1 with the
-//! scripted price path of `util::live`. Each run stops by itself and is
+//! scripted price path of `util::paper_path`. Each run stops by itself and is
 //! bounded in time.
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
@@ -16,11 +16,11 @@ use trading_engine::positions::ClosedTrade;
 use trading_engine::runtime::LoopTimers;
 use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
 use trading_engine::types::{Side, SymbolId, NS_PER_MIN, NS_PER_MS};
-use util::live::{
+use util::paper_path::{
     options, path_rows, read_journal, run_in_background, sim_rest, start_sim, write_rows, SPEED, T0,
 };
 
-/// Like `util::live::Breakout` (long on a close between 60 090 and 60 150,
+/// Like `util::paper_path::Breakout` (long on a close between 60 090 and 60 150,
 /// only minute 22 of the path), with a stop of 80 points plus the 1m ATR:
 /// the trade's size and exits depend on every candle of the ATR window,
 /// the first live minute included.

@@ -27,6 +27,8 @@ pub struct Faults {
     cfg: FaultConfig,
     rng: Mutex<SimRng>,
     requests: AtomicU64,
+    /// Delay before an order placement is executed, ms (settable at run time).
+    order_delay_ms: AtomicU64,
 }
 
 impl Faults {
@@ -37,7 +39,20 @@ impl Faults {
             cfg,
             rng: Mutex::new(SimRng::new(seed ^ 0xFA17)),
             requests: AtomicU64::new(0),
+            order_delay_ms: AtomicU64::new(0),
         }
+    }
+
+    /// Returns the delay applied before executing an order placement, ms.
+    #[must_use]
+    pub fn order_delay_ms(&self) -> u64 {
+        self.order_delay_ms.load(Ordering::Acquire)
+    }
+
+    /// Sets the delay applied before executing an order placement, ms
+    /// (0 turns it off).
+    pub fn set_order_delay_ms(&self, ms: u64) {
+        self.order_delay_ms.store(ms, Ordering::Release);
     }
 
     /// Returns the configured response delay in ms.
@@ -75,6 +90,16 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_order_delay_is_off_by_default_and_settable_at_run_time() {
+        let f = Faults::new(FaultConfig::default(), 1);
+        assert_eq!(f.order_delay_ms(), 0);
+        f.set_order_delay_ms(250);
+        assert_eq!(f.order_delay_ms(), 250);
+        f.set_order_delay_ms(0);
+        assert_eq!(f.order_delay_ms(), 0);
+    }
 
     #[test]
     fn bursts_of_429_repeat_periodically() {

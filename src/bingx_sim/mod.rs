@@ -331,6 +331,13 @@ impl SimHandle {
         &self.shared.cfg.api_key
     }
 
+    /// Holds every order placement `ms` milliseconds before executing it
+    /// (0: off); settable while the simulator runs, for tests that need an
+    /// order in flight.
+    pub fn set_order_delay_ms(&self, ms: u64) {
+        self.shared.faults.set_order_delay_ms(ms);
+    }
+
     /// Returns the last trade price as text, if any trade happened.
     #[must_use]
     pub fn last_price(&self) -> Option<String> {

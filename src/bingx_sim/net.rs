@@ -205,6 +205,12 @@ fn serve_connection(stream: TcpStream, shared: &Arc<Shared>, conn_no: u64) {
             }
             return;
         }
+        let order_delay = shared.faults.order_delay_ms();
+        if order_delay > 0 && req.method == "POST" && req.path == "/openApi/swap/v2/trade/order" {
+            // The placement is held before it executes: a client that dies
+            // meanwhile leaves an order it never saw answered.
+            std::thread::sleep(Duration::from_millis(order_delay));
+        }
         let reply = rest::handle(shared, &req);
         let delay = shared.faults.delay_ms();
         if delay > 0 {

@@ -317,6 +317,15 @@ impl Core {
         }
     }
 
+    /// A new life of the engine continues this core (a restart on its
+    /// journal): the clean shutdown that ended the previous life no longer
+    /// blocks entries. Halts (kill switch, STOP file, commands) stay. Replay
+    /// calls it at every later session record, the runtime when it resumes,
+    /// so both cores stay equal.
+    pub fn begin_life(&mut self) {
+        self.shutdown = false;
+    }
+
     /// Returns the next action, oldest first.
     pub fn next_action(&mut self) -> Option<Action> {
         self.actions.pop_front()

@@ -73,7 +73,8 @@ use crate::core::{Action, Core, Event};
 use crate::io::order::ClientOrderId;
 use crate::journal_schema::{Field, JournalRecord};
 use crate::orders::{OrderId, OrderIntent};
-use crate::types::{Side, SymbolId};
+use crate::runtime::setup::StrategyFactory;
+use crate::types::{Side, SymbolId, TimestampNs};
 
 /// Where a pass stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +252,49 @@ pub struct Rebuilt {
     pub first_mismatch: Option<Mismatch>,
     /// Where a torn tail ended the journal, if one did.
     pub torn: Option<journal::TornTail>,
+    /// Time of the first session record (the journal's identity: the
+    /// client order id prefix derives from it, see [`client_prefix`]).
+    pub first_session_ts: Option<TimestampNs>,
+    /// Market time of the last journaled trade (or the last nanosecond of
+    /// the last journaled candle's minute): a restart feeds only history
+    /// after it.
+    pub last_market_ts: Option<TimestampNs>,
+    /// Intents of the orders the core placed that were neither rejected
+    /// nor cancelled, by engine order id (a restart looks up the core's
+    /// working orders here).
+    pub intents: BTreeMap<OrderId, OrderIntent>,
+    /// The last operator record (command, source): how the previous life
+    /// was stopped, when it was stopped cleanly.
+    pub last_operator: Option<(crate::core::Command, crate::journal_schema::OperatorSource)>,
+}
+
+/// Returns the client order id prefix of the journal whose first session
+/// started at `first_session`: `te` + the start second in base 36 + `-`.
+/// Every life of the engine on one journal uses it, so an order placed in
+/// an earlier life keeps its id on the exchange.
+#[must_use]
+pub fn client_prefix(first_session: TimestampNs) -> String {
+    let mut secs = u64::try_from(first_session.0 / 1_000_000_000).unwrap_or(0);
+    let mut digits = Vec::new();
+    while secs > 0 {
+        let d = (secs % 36) as u8;
+        digits.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
+        secs /= 36;
+    }
+    if digits.is_empty() {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    format!("te{}-", String::from_utf8_lossy(&digits))
+}
+
+/// Returns the prefix of the orders the start-up reconciliation of session
+/// number `session` (1-based, counting session records) places:
+/// `{client_prefix}r{session}-`, unique per start and still carrying the
+/// client prefix.
+#[must_use]
+pub fn recovery_prefix(client_prefix: &str, session: u64) -> String {
+    format!("{client_prefix}r{session}-")
 }
 
 /// The result of [`replay`].
@@ -293,7 +337,21 @@ impl ReplayReport {
 /// [`ReplayError`] when the journal cannot be read, is corrupt before its
 /// last segment's tail, or its session records are unusable.
 pub fn rebuild(dir: &Path) -> Result<Rebuilt, ReplayError> {
-    let (pass, _) = pass::Pass::run(dir, StopAt::End, &mut |_| {})?;
+    rebuild_with(dir, None)
+}
+
+/// As [`rebuild`], with the core's strategies built by `strategies` instead
+/// of the configured ones (`None`: the configured ones), as a run with
+/// [`RunOptions::strategies`](crate::runtime::RunOptions::strategies) builds
+/// them.
+///
+/// # Errors
+/// As [`rebuild`].
+pub fn rebuild_with(
+    dir: &Path,
+    strategies: Option<StrategyFactory>,
+) -> Result<Rebuilt, ReplayError> {
+    let (pass, _) = pass::Pass::run(dir, StopAt::End, strategies, &mut |_| {})?;
     Ok(Rebuilt {
         core: pass.core,
         config: pass.config,
@@ -306,6 +364,10 @@ pub fn rebuild(dir: &Path) -> Result<Rebuilt, ReplayError> {
         session_changes: pass.session_changes,
         first_mismatch: pass.first_mismatch,
         torn: pass.torn,
+        first_session_ts: pass.first_session_ts,
+        last_market_ts: pass.last_market_ts,
+        intents: pass.intents,
+        last_operator: pass.last_operator,
     })
 }
 
@@ -321,7 +383,20 @@ pub fn replay(
     dir: &Path,
     progress: &mut dyn FnMut(&ReplayCounts),
 ) -> Result<ReplayReport, ReplayError> {
-    let (pass, elapsed) = pass::Pass::run(dir, StopAt::FirstMismatch, progress)?;
+    replay_with(dir, None, progress)
+}
+
+/// As [`replay`], with the core's strategies built by `strategies` (see
+/// [`rebuild_with`]).
+///
+/// # Errors
+/// As [`rebuild`].
+pub fn replay_with(
+    dir: &Path,
+    strategies: Option<StrategyFactory>,
+    progress: &mut dyn FnMut(&ReplayCounts),
+) -> Result<ReplayReport, ReplayError> {
+    let (pass, elapsed) = pass::Pass::run(dir, StopAt::FirstMismatch, strategies, progress)?;
     Ok(ReplayReport {
         counts: pass.counts,
         first_mismatch: pass.first_mismatch,
@@ -334,6 +409,8 @@ pub fn replay(
 
 #[cfg(test)]
 mod crash_tests;
+#[cfg(test)]
+mod recovery_tests;
 #[cfg(test)]
 mod reload_tests;
 #[cfg(test)]

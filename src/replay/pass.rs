@@ -12,9 +12,11 @@ use super::{
 };
 use crate::config::Config;
 use crate::core::{Action, Core, Event};
-use crate::journal_schema::{self as schema, tags, JournalRecord};
-use crate::orders::OrderId;
-use crate::types::InstrumentRules;
+use crate::io::order::ClientOrderId;
+use crate::journal_schema::{self as schema, tags, CorrectionKind, JournalRecord};
+use crate::orders::{OrderId, OrderIntent};
+use crate::runtime::setup::StrategyFactory;
+use crate::types::{InstrumentRules, TimestampNs, NS_PER_MIN};
 
 /// Records between two progress reports.
 pub(super) const PROGRESS_EVERY: u64 = 1 << 16;
@@ -43,10 +45,22 @@ pub(super) struct Pass {
     /// Actions the core produced for the last input of the last life that
     /// the journal lacks.
     pub unjournaled: Vec<Action>,
+    /// Builds the strategies instead of the configured ones.
+    strategies: Option<StrategyFactory>,
+    /// Time of the first session record.
+    pub first_session_ts: Option<TimestampNs>,
+    /// Market time of the last trade (or the last nanosecond of the last
+    /// candle's minute) among the inputs.
+    pub last_market_ts: Option<TimestampNs>,
+    /// Intents of the orders the core placed that were not rejected or
+    /// cancelled (the working ones among them are what a restart tracks).
+    pub intents: BTreeMap<OrderId, OrderIntent>,
+    /// The last operator record: command and source.
+    pub last_operator: Option<(crate::core::Command, schema::OperatorSource)>,
 }
 
 impl Pass {
-    fn new() -> Self {
+    fn new(strategies: Option<StrategyFactory>) -> Self {
         Self {
             core: None,
             config: None,
@@ -64,6 +78,11 @@ impl Pass {
             torn: None,
             next_seq: 0,
             unjournaled: Vec::new(),
+            strategies,
+            first_session_ts: None,
+            last_market_ts: None,
+            intents: BTreeMap::new(),
+            last_operator: None,
         }
     }
 
@@ -72,10 +91,11 @@ impl Pass {
     pub(super) fn run(
         dir: &Path,
         stop: StopAt,
+        strategies: Option<StrategyFactory>,
         progress: &mut dyn FnMut(&ReplayCounts),
     ) -> Result<(Self, std::time::Duration), ReplayError> {
         let started = Instant::now();
-        let mut pass = Self::new();
+        let mut pass = Self::new(strategies);
         let mut reader = journal::Reader::open(dir).map_err(ReplayError::Open)?;
         loop {
             match reader.next() {
@@ -179,6 +199,23 @@ impl Pass {
                 self.counts.system += 1;
                 Ok(())
             }
+            tags::OPERATOR => {
+                if let JournalRecord::Operator {
+                    command, source, ..
+                } = decode(seq, tag, payload)?
+                {
+                    self.last_operator = Some((command, source));
+                }
+                self.counts.system += 1;
+                Ok(())
+            }
+            tags::CORRECTION => {
+                if let JournalRecord::Correction(c) = decode(seq, tag, payload)? {
+                    self.on_correction(&c);
+                }
+                self.counts.system += 1;
+                Ok(())
+            }
             _ => {
                 if schema::type_name(tag).is_some() {
                     self.counts.system += 1;
@@ -199,9 +236,13 @@ impl Pass {
             .map_err(|error| ReplayError::SessionConfig { seq, error })?;
         let rules = s.rules().ok_or(ReplayError::SessionRules { seq })?;
         if self.core.is_none() {
-            let core =
-                Core::try_new(&config, &rules).map_err(|error| ReplayError::Core { seq, error })?;
+            let core = match self.strategies {
+                Some(build) => Core::try_with_strategies(&config, &rules, build(&config)),
+                None => Core::try_new(&config, &rules),
+            }
+            .map_err(|error| ReplayError::Core { seq, error })?;
             self.core = Some(core);
+            self.first_session_ts = Some(s.ts);
             self.symbols = s.symbols.to_owned();
             self.rules = rules;
             self.config = Some(config);
@@ -217,6 +258,9 @@ impl Pass {
         // A restart: whatever the previous life produced for its last input
         // but never journaled is lost with it.
         self.end_of_life();
+        if let Some(core) = self.core.as_mut() {
+            core.begin_life();
+        }
         let mut change = SessionChange {
             seq,
             rules_changed: rules != self.rules,
@@ -263,8 +307,18 @@ impl Pass {
             return Ok(());
         };
         self.counts.inputs += 1;
-        if matches!(event, Event::Trade(_)) {
-            self.counts.market_trades += 1;
+        match event {
+            Event::Trade(t) => {
+                self.counts.market_trades += 1;
+                self.last_market_ts = Some(t.exchange_ts);
+            }
+            Event::Candle(c) => {
+                let end = c.open_time.add_ns(NS_PER_MIN - 1);
+                if self.last_market_ts.is_none_or(|l| end > l) {
+                    self.last_market_ts = Some(end);
+                }
+            }
+            _ => {}
         }
         if let Some(actual) = self.produced.front().copied() {
             // The journal holds fewer outputs than the core produced for
@@ -286,6 +340,7 @@ impl Pass {
             Event::Rejected { order, .. } | Event::Cancelled { order, .. } => {
                 self.in_flight.remove(&order);
                 self.pending_cancels.remove(&order);
+                self.intents.remove(&order);
             }
             _ => {}
         }
@@ -293,6 +348,7 @@ impl Pass {
         while let Some(action) = core.next_action() {
             match action {
                 Action::Place(intent) => {
+                    self.intents.insert(intent.id, intent);
                     let client_id = self.orders.get(&intent.id).map(|r| r.client_id);
                     self.in_flight.insert(
                         intent.id,
@@ -348,6 +404,52 @@ impl Pass {
             self.mismatch(seq, Some(expected), Some(actual));
         }
         Ok(())
+    }
+
+    /// Notes what a start-up reconciliation learned about an order's route:
+    /// its exchange id, and for a replacement stop the recovery client id
+    /// it was placed under (see [`super::recovery_prefix`]).
+    fn on_correction(&mut self, c: &schema::Correction) {
+        let adopts = matches!(
+            c.kind,
+            CorrectionKind::AdoptedOrder | CorrectionKind::OrderFilled | CorrectionKind::StopPlaced
+        );
+        if !adopts || c.order.0 == 0 || c.exchange_id == 0 {
+            return;
+        }
+        let recovery_id = if c.kind == CorrectionKind::StopPlaced {
+            self.recovery_stop_id(c.order)
+        } else {
+            None
+        };
+        if let Some(route) = self.orders.get_mut(&c.order) {
+            route.exchange_id = Some(c.exchange_id);
+            if let Some(id) = recovery_id {
+                route.client_id = id;
+            }
+        } else if let Some(client_id) = recovery_id {
+            let side = self
+                .intents
+                .get(&c.order)
+                .map_or(crate::types::Side::Sell, |i| i.side);
+            self.orders.insert(
+                c.order,
+                OrderRoute {
+                    client_id,
+                    symbol: c.symbol,
+                    side,
+                    exchange_id: Some(c.exchange_id),
+                },
+            );
+        }
+    }
+
+    /// The client id a reconciliation of the current session gave the stop
+    /// replacing `order`.
+    fn recovery_stop_id(&self, order: OrderId) -> Option<ClientOrderId> {
+        let prefix = super::client_prefix(self.first_session_ts?);
+        let recovery = super::recovery_prefix(&prefix, self.counts.sessions);
+        ClientOrderId::from_sequence(&format!("{recovery}s"), order.0)
     }
 
     /// Records the first mismatch (later ones follow from it).

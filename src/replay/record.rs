@@ -143,7 +143,8 @@ impl SimSession {
             schema::write(&mut writer, ts, &JournalRecord::Output(*action))
                 .map_err(RecordError::Append)?;
         }
-        let core = match (rebuilt.core, rebuilt.config) {
+        let resumed = rebuilt.core.is_some();
+        let mut core = match (rebuilt.core, rebuilt.config) {
             (Some(mut core), Some(mut running)) => {
                 // A restart with an edited config takes its reloadable
                 // changes like a reload, at the session record, as replay
@@ -169,6 +170,10 @@ impl SimSession {
             config_toml: &config_toml,
         });
         schema::write(&mut writer, ts, &session).map_err(RecordError::Append)?;
+        if resumed {
+            // A new life, as replay sees it at this session record.
+            core.begin_life();
+        }
         let mut s = Self {
             core,
             sim,

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod hot;
 pub mod msg;
 pub mod observe;
+pub mod recovery;
 pub mod reload;
 pub mod route;
 pub mod service;

@@ -17,6 +17,8 @@ use crate::money::Money;
 use crate::orders::{Fill, OrderId, OrderIntent, OrderKind, OrderPurpose};
 use crate::types::{Price, Qty, Side, TimestampNs};
 
+use super::startup::reconcile::Correction;
+
 /// Two quantities closer than this are the same grid quantity (steps are
 /// at least 1e-8; fixed-point rounding differs by about 1e-10).
 pub const QTY_EPSILON: f64 = 1e-9;
@@ -172,6 +174,12 @@ impl OrderTable {
             notional: 0.0,
             exchange_id: 0,
         };
+        self.track(slot);
+    }
+
+    /// Stores `slot`: the oldest finished order's slot is reused; with
+    /// every slot working the oldest slot is overwritten.
+    fn track(&mut self, slot: Slot) {
         let free = self
             .slots
             .iter()
@@ -179,6 +187,125 @@ impl OrderTable {
         let i = free.unwrap_or(self.next);
         self.slots[i] = Some(slot);
         self.next = (i + 1) % ORDER_SLOTS;
+    }
+
+    /// Tracks order `o` of an earlier life of the engine (restart): working
+    /// under `exchange_id` when its acknowledgement was journaled, else
+    /// sent and not yet answered.
+    pub fn seed(&mut self, o: &OrderIntent, exchange_id: Option<u64>) {
+        self.sent(o);
+        if let (Some(id), Some(slot)) = (exchange_id, self.find(o.id)) {
+            slot.phase = Phase::Working;
+            slot.exchange_id = id;
+        }
+    }
+
+    /// Brings the table in line with what a start-up reconciliation found:
+    /// adopted and partly filled orders work under their exchange id, a
+    /// replacement stop works under its own exchange id for the core's stop
+    /// it stands for (its user-stream updates route to that order), and
+    /// orders found finished are done.
+    pub fn apply(&mut self, c: &Correction) {
+        match *c {
+            Correction::Adopted {
+                order,
+                exchange_order_id,
+                ..
+            } => {
+                if let Some(slot) = self.find(order) {
+                    slot.phase = Phase::Working;
+                    slot.exchange_id = exchange_order_id;
+                }
+            }
+            Correction::Filled {
+                order,
+                exchange_order_id,
+                qty,
+                price,
+                ..
+            } => {
+                if let Some(slot) = self.find(order) {
+                    let filled = same_qty(qty, slot.qty).unwrap_or(qty);
+                    slot.exchange_id = exchange_order_id;
+                    slot.filled = filled;
+                    slot.notional = price.to_f64() * filled.to_f64();
+                    slot.phase = if filled >= slot.qty {
+                        Phase::Done
+                    } else {
+                        Phase::Working
+                    };
+                }
+            }
+            Correction::StopPlaced {
+                replaces: Some(order),
+                symbol,
+                qty,
+                exchange_order_id,
+                ..
+            } => {
+                if self.find(order).is_none() {
+                    self.track(Slot {
+                        order,
+                        symbol,
+                        purpose: OrderPurpose::Stop,
+                        qty,
+                        phase: Phase::Sent,
+                        filled: Qty::ZERO,
+                        notional: 0.0,
+                        exchange_id: 0,
+                    });
+                }
+                if let Some(slot) = self.find(order) {
+                    slot.phase = Phase::Working;
+                    slot.exchange_id = exchange_order_id;
+                    slot.filled = Qty::ZERO;
+                    slot.notional = 0.0;
+                }
+            }
+            Correction::Cancelled { order, .. }
+            | Correction::NotPlaced { order, .. }
+            | Correction::PositionClosedOnExchange {
+                booked_on: Some(order),
+                ..
+            }
+            | Correction::Flattened {
+                booked_on: Some(order),
+                ..
+            } => {
+                if let Some(slot) = self.find(order) {
+                    slot.phase = Phase::Done;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Returns the quantity order `order` asked for, when tracked.
+    #[must_use]
+    pub fn qty_of(&self, order: OrderId) -> Option<Qty> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|s| s.order == order)
+            .map(|s| s.qty)
+    }
+
+    /// Returns the engine order of an update: by our client order id, or
+    /// else, for an id that carries our prefix without being an engine id
+    /// (a replacement stop placed at start-up under a recovery id), by the
+    /// exchange order id of a working order.
+    fn order_of_update(&self, u: &OrderUpdate) -> Option<OrderId> {
+        if let Some(order) = engine_order(&self.prefix, &u.client_order_id) {
+            return Some(order);
+        }
+        if !u.client_order_id.as_str().starts_with(&self.prefix) {
+            return None;
+        }
+        self.slots
+            .iter()
+            .flatten()
+            .find(|s| s.phase != Phase::Done && s.exchange_id != 0 && s.exchange_id == u.order_id)
+            .map(|s| s.order)
     }
 
     /// Calls `f` with the id and symbol of every unfinished take-profit
@@ -257,7 +384,7 @@ impl OrderTable {
     /// `out` with the core events it implies (an ack if none came yet, a
     /// fill for the newly filled quantity, a cancel).
     pub fn on_update(&mut self, u: &OrderUpdate, ts: TimestampNs, out: &mut impl FnMut(Event)) {
-        let Some(order) = engine_order(&self.prefix, &u.client_order_id) else {
+        let Some(order) = self.order_of_update(u) else {
             return;
         };
         let Some(slot) = self.find(order) else {

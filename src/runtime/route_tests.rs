@@ -275,3 +275,142 @@ fn a_complete_fill_reported_in_decimal_text_carries_the_cores_exact_quantity() {
     assert_eq!(f.qty, ours);
     assert_eq!(same_qty(q(0.0828), q(0.0827)), None);
 }
+
+fn stop(id: u64) -> OrderIntent {
+    OrderIntent {
+        id: OrderId(id),
+        purpose: OrderPurpose::Stop,
+        ..intent(
+            Side::Sell,
+            true,
+            OrderKind::StopMarket { trigger: px(90.0) },
+        )
+    }
+}
+
+fn collect(t: &mut OrderTable, u: &OrderUpdate) -> Vec<Event> {
+    let mut got = Vec::new();
+    t.on_update(u, TimestampNs(5), &mut |e| got.push(e));
+    got
+}
+
+#[test]
+fn a_seeded_acknowledged_order_of_an_earlier_life_fills_without_a_second_ack() {
+    let mut t = OrderTable::new("te-");
+    t.seed(&stop(12), Some(99));
+    let got = collect(
+        &mut t,
+        &update("te-12", ExecType::Trade, OrderStatus::Filled, 0.01, 95.0),
+    );
+    assert!(
+        matches!(got.as_slice(), [Event::Fill(f)] if f.order == OrderId(12) && f.qty == q(0.01)),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_seeded_unacknowledged_order_is_acknowledged_by_its_first_update() {
+    let mut t = OrderTable::new("te-");
+    t.seed(&entry(3), None);
+    let got = collect(
+        &mut t,
+        &update("te-3", ExecType::New, OrderStatus::New, 0.0, 0.0),
+    );
+    assert_eq!(
+        got,
+        vec![Event::Ack {
+            order: OrderId(3),
+            ts: TimestampNs(5)
+        }]
+    );
+}
+
+#[test]
+fn a_replacement_stop_under_a_recovery_id_routes_to_the_stop_it_stands_for() {
+    let mut t = OrderTable::new("te-");
+    t.seed(&stop(12), None);
+    t.apply(&Correction::StopPlaced {
+        replaces: Some(OrderId(12)),
+        symbol: SymbolId(0),
+        side: Side::Sell,
+        qty: q(0.01),
+        stop_price: px(90.0),
+        client_order_id: ClientOrderId::try_new("te-r2-s12").unwrap(),
+        exchange_order_id: 99,
+    });
+    let got = collect(
+        &mut t,
+        &update(
+            "te-r2-s12",
+            ExecType::Trade,
+            OrderStatus::Filled,
+            0.01,
+            90.0,
+        ),
+    );
+    assert!(
+        matches!(got.as_slice(), [Event::Fill(f)] if f.order == OrderId(12)),
+        "{got:?}"
+    );
+    let mut other = update(
+        "te-r2-s12",
+        ExecType::Trade,
+        OrderStatus::Filled,
+        0.01,
+        90.0,
+    );
+    other.order_id = 100;
+    assert!(
+        collect(&mut t, &other).is_empty(),
+        "another exchange id is not ours"
+    );
+}
+
+#[test]
+fn corrections_finish_or_adopt_tracked_orders() {
+    let mut t = OrderTable::new("te-");
+    t.seed(&entry(3), None);
+    t.seed(&entry(4), None);
+    t.seed(&entry(5), None);
+    t.apply(&Correction::NotPlaced {
+        order: OrderId(3),
+        symbol: SymbolId(0),
+    });
+    t.apply(&Correction::Adopted {
+        order: OrderId(4),
+        symbol: SymbolId(0),
+        exchange_order_id: 77,
+    });
+    t.apply(&Correction::Filled {
+        order: OrderId(5),
+        symbol: SymbolId(0),
+        exchange_order_id: 78,
+        qty: q(0.01),
+        price: px(100.0),
+        fee: Money::ZERO,
+        unacked: true,
+    });
+    assert_eq!(t.open(), 1, "only the adopted order works");
+    assert!(collect(
+        &mut t,
+        &update("te-3", ExecType::Trade, OrderStatus::Filled, 0.01, 1.0)
+    )
+    .is_empty());
+    let got = collect(
+        &mut t,
+        &update("te-4", ExecType::Trade, OrderStatus::Filled, 0.01, 101.0),
+    );
+    assert!(
+        matches!(got.as_slice(), [Event::Fill(f)] if f.order == OrderId(4)),
+        "adopted: a fill without a second ack: {got:?}"
+    );
+    assert_eq!(t.qty_of(OrderId(5)), Some(q(0.01)));
+}
+
+#[test]
+fn an_update_without_our_prefix_is_never_routed_by_exchange_id() {
+    let mut t = OrderTable::new("te-");
+    t.seed(&stop(12), Some(99));
+    let foreign = update("manual-1", ExecType::Trade, OrderStatus::Filled, 0.01, 90.0);
+    assert!(collect(&mut t, &foreign).is_empty());
+}

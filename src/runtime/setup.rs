@@ -4,6 +4,22 @@
 //! and serves it from the calling thread; then closes the journal, prints
 //! and saves the latency figures.
 //!
+//! Crash recovery: the journal writer opens first (settling a torn tail),
+//! then the journal is rebuilt ([`crate::replay::rebuild_with`]). A journal
+//! that already holds a session is continued: the rebuilt core (positions,
+//! working orders, equity peak, streaks, cooldowns, halts) replaces a new
+//! one after the journal is checked against the configuration
+//! ([`super::recovery::check_journal`]); the previous life's unjournaled
+//! outputs are journaled before the new session record; client order ids
+//! keep the journal's prefix; live mode reconciles with the exchange
+//! before the hot thread starts (every correction journaled and fed to the
+//! core through the journaled dispatch), paper and dry-run mode start their
+//! empty venue flat with journaled corrections
+//! ([`super::recovery::local_corrections`]); warm-up feeds only the
+//! candles after the journal's last market time. A previous life stopped
+//! by the engine itself (signal, duration) is resumed; halts by the kill
+//! switch, the STOP file or an operator stay.
+//!
 //! Consumes [`RunOptions`]; produces a [`RunReport`] or a [`RuntimeError`].
 //! Never runs on the hot thread (it allocates and blocks freely) and never
 //! logs a credential.
@@ -36,8 +52,11 @@ use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, N
 
 use super::engine::{Engine, EngineParts, Venue};
 use super::hot::{HotLoop, HotSummary, LoopTimers};
+use super::recovery::{self, RecoveryError};
 use super::service::{Service, ServiceOptions, ServiceParts, ServiceReport};
+use super::startup::reconcile::{reconcile, Correction, ReconcileConfig, UnknownPositionPolicy};
 use super::timed::Timed;
+use crate::replay;
 
 /// Most 1m candles fetched for the warm-up (one REST page; a day covers
 /// SMA(200) on 5m candles).
@@ -64,8 +83,11 @@ pub struct RunOptions {
     pub status_every: Option<Duration>,
     /// An external stop flag.
     pub stop: Option<Arc<AtomicBool>>,
-    /// Client order id prefix; `None` derives one from the start time
-    /// (`te<base36 seconds>-`) so ids never collide with an earlier run's.
+    /// Client order id prefix; `None` derives it from the journal's first
+    /// session ([`crate::replay::client_prefix`]: `te<base36 seconds>-`), so
+    /// every life of the engine on one journal keeps its orders' ids and
+    /// two journals never share ids. A prefix given here must stay the same
+    /// across restarts on one journal.
     pub client_prefix: Option<String>,
     /// The account is in hedge (dual-side) position mode.
     pub hedge_mode: bool,
@@ -144,6 +166,8 @@ pub enum RuntimeError {
     HotPanicked,
     /// Live mode's pre-flight checks failed (the checklist).
     Preflight(String),
+    /// A restart on an existing journal could not continue it.
+    Recovery(RecoveryError),
 }
 
 impl fmt::Display for RuntimeError {
@@ -160,6 +184,7 @@ impl fmt::Display for RuntimeError {
             Self::Os(e) => write!(f, "operating system refused: {e}"),
             Self::HotPanicked => f.write_str("the hot thread panicked"),
             Self::Preflight(list) => write!(f, "pre-flight checks failed:\n{list}"),
+            Self::Recovery(e) => write!(f, "crash recovery refused to start: {e}"),
         }
     }
 }
@@ -169,6 +194,7 @@ impl std::error::Error for RuntimeError {
         match self {
             Self::Core(e) => Some(e),
             Self::Os(e) => Some(e),
+            Self::Recovery(e) => Some(e),
             _ => None,
         }
     }
@@ -195,6 +221,11 @@ pub struct RunReport {
     pub warmup_candles: usize,
     /// Client order id prefix used.
     pub client_prefix: String,
+    /// The run continued the state rebuilt from an existing journal.
+    pub resumed: bool,
+    /// Corrections applied at start-up (reconciliation with the exchange in
+    /// live mode, the empty simulated venue in paper and dry-run mode).
+    pub corrections: Vec<Correction>,
 }
 
 fn tls_options(cfg: &Config) -> TlsOptions {
@@ -264,25 +295,7 @@ pub fn warmup_candles(
         .collect())
 }
 
-fn session_prefix(clock: &SystemClock) -> String {
-    let mut secs = u64::try_from(clock.now_ns().0 / 1_000_000_000).unwrap_or(0);
-    let mut digits = Vec::new();
-    while secs > 0 {
-        let d = (secs % 36) as u8;
-        digits.push(if d < 10 { b'0' + d } else { b'a' + d - 10 });
-        secs /= 36;
-    }
-    digits.reverse();
-    format!("te{}-", String::from_utf8_lossy(&digits))
-}
-
-fn open_journal(
-    cfg: &Config,
-    dir: &std::path::Path,
-    mode: Mode,
-    rules: &[InstrumentRules],
-    clock: &SystemClock,
-) -> Result<journal::Writer, RuntimeError> {
+fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Writer, RuntimeError> {
     let durability = match cfg.journal.durability {
         CfgDurability::None => journal::Durability::None,
         CfgDurability::Interval => {
@@ -297,8 +310,17 @@ fn open_journal(
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
-    let mut w = journal::Writer::open(dir, opts)
-        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
+    journal::Writer::open(dir, opts)
+        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))
+}
+
+fn write_session(
+    w: &mut journal::Writer,
+    cfg: &Config,
+    mode: Mode,
+    rules: &[InstrumentRules],
+    ts: TimestampNs,
+) -> Result<(), RuntimeError> {
     let toml = cfg
         .to_toml_string()
         .map_err(|e| RuntimeError::Journal(format!("config as TOML: {e}")))?;
@@ -307,7 +329,6 @@ fn open_journal(
         .ok_or_else(|| RuntimeError::Journal("rules buffer too small".into()))?;
     raw.truncate(len);
     let symbols = cfg.market.symbols.join(",");
-    let ts = clock.now_ns();
     let rec = JournalRecord::Session(SessionStart {
         mode: match mode {
             Mode::Live => js::Mode::Live,
@@ -320,8 +341,8 @@ fn open_journal(
         rules_raw: &raw,
         config_toml: &toml,
     });
-    js::write(&mut w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
-    Ok(w)
+    js::write(w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    Ok(())
 }
 
 /// Runs the engine until it is stopped (signal, duration, stop flag);
@@ -353,22 +374,112 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             .ok_or_else(|| RuntimeError::Exchange("symbol rules missing".into()))?;
         rules.push(info.rules);
     }
-    let core = match opts.strategies {
-        Some(build) => Core::try_with_strategies(cfg, &rules, build(cfg)),
-        None => Core::try_new(cfg, &rules),
-    }
-    .map_err(RuntimeError::Core)?;
-    let mut warm = Vec::with_capacity(n);
-    for (i, name) in cfg.market.symbols.iter().enumerate() {
-        let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
-        warm.push(warmup_candles(&mut rest, name, id, opts.warmup_candles)?);
-    }
-    let warmup_count = warm.first().map_or(0, Vec::len);
+    let symbols = u16::try_from(n).unwrap_or(u16::MAX);
     let journal_dir = opts
         .journal_dir
         .clone()
         .unwrap_or_else(|| cfg.engine.resolve_path(&cfg.journal.dir));
-    let journal = open_journal(cfg, &journal_dir, opts.mode, &rules, &clock)?;
+    // The writer opens first: its recovery settles a torn tail, so the
+    // rebuild ends exactly where the writer continues.
+    let mut writer = open_writer(cfg, &journal_dir)?;
+    let mut rebuilt = replay::rebuild_with(&journal_dir, opts.strategies)
+        .map_err(|e| RuntimeError::Recovery(RecoveryError::Rebuild(e)))?;
+    let resumed = rebuilt.core.is_some();
+    if resumed {
+        log::info!("{}", recovery::summary(&rebuilt, symbols));
+        let changes =
+            recovery::check_journal(cfg, &rebuilt, &journal_dir).map_err(RuntimeError::Recovery)?;
+        if !changes.is_empty() {
+            log::info!(
+                "The configuration differs from the journal's in reloadable keys (applied at the new session): {}",
+                changes.join("; ")
+            );
+        }
+        if rebuilt.session_changes.iter().any(|c| c.rules_changed) {
+            log::warn!("Instrument rules changed since the journal started; the core keeps the first session's rules");
+        }
+        if let Some(m) = &rebuilt.first_mismatch {
+            log::warn!("The rebuilt core differs from the journal (another engine version?): {m}");
+        }
+    }
+    let session_ts = clock.now_ns();
+    let prefix = opts
+        .client_prefix
+        .clone()
+        .unwrap_or_else(|| replay::client_prefix(rebuilt.first_session_ts.unwrap_or(session_ts)));
+    let mut core = match rebuilt.core.take() {
+        Some(core) => core,
+        None => match opts.strategies {
+            Some(build) => Core::try_with_strategies(cfg, &rules, build(cfg)),
+            None => Core::try_new(cfg, &rules),
+        }
+        .map_err(RuntimeError::Core)?,
+    };
+    let plan = if resumed {
+        recovery::resume(&core, symbols, &rebuilt, &prefix)
+    } else {
+        recovery::Resume::default()
+    };
+    let recovery_ts = rebuilt.last_market_ts.unwrap_or(session_ts);
+    // What the previous life produced for its last input but never
+    // journaled comes before the new session record, so replay matches it;
+    // its orders are among the in-flight ones reconciled below.
+    for a in &rebuilt.unjournaled {
+        js::write(&mut writer, recovery_ts, &JournalRecord::Output(*a))
+            .map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    }
+    write_session(&mut writer, cfg, opts.mode, &rules, session_ts)?;
+    if resumed {
+        core.begin_life();
+        // Reloadable differences from the journal's config take effect at
+        // this session record, exactly as replay applies them there.
+        if let Some(running) = rebuilt.config.as_mut() {
+            match replay::apply_session_config(&mut core, running, cfg) {
+                Ok(changes) if !changes.is_empty() => {
+                    let list: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                    log::info!(
+                        "Reloadable config changes applied at start: {}",
+                        list.join("; ")
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => log::warn!("The journal's config stays, the edited one is refused: {e}"),
+            }
+        }
+    }
+    let mut warm = Vec::with_capacity(n);
+    for (i, name) in cfg.market.symbols.iter().enumerate() {
+        let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+        let mut candles = warmup_candles(&mut rest, name, id, opts.warmup_candles)?;
+        if let (true, Some(last)) = (resumed, rebuilt.last_market_ts) {
+            // The core already holds the history up to the journal's end.
+            let minute = last.0.div_euclid(NS_PER_MIN) * NS_PER_MIN;
+            candles.retain(|c| c.open_time.0 > minute);
+        }
+        warm.push(candles);
+    }
+    let warmup_count = warm.first().map_or(0, Vec::len);
+    let corrections = if resumed {
+        match start_corrections(
+            &opts,
+            &mut rest,
+            &plan,
+            &prefix,
+            rebuilt.counts.sessions + 1,
+        ) {
+            Ok(c) => c,
+            Err(failure) => {
+                journal_failed_recovery(&mut writer, &mut core, &failure, recovery_ts);
+                if let Err(e) = writer.close() {
+                    log::error!("Closing the journal failed: {e}");
+                }
+                return Err(RuntimeError::Recovery(failure));
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let journal = writer;
     let (recorder, collector) = latency_channel(
         cfg.latency.histogram_max_ns,
         cfg.latency.histogram_sigfig,
@@ -430,14 +541,11 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         ))),
         Mode::DryRun => Venue::DryRun,
     };
-    let prefix = opts
-        .client_prefix
-        .clone()
-        .unwrap_or_else(|| session_prefix(&clock));
     let start_ts = warm
         .iter()
         .filter_map(|w| w.last())
         .map(|c| c.open_time.add_ns(NS_PER_MIN))
+        .chain(rebuilt.last_market_ts)
         .max()
         .unwrap_or_else(|| clock.now_ns());
     let mut engine = Engine::new(EngineParts {
@@ -454,8 +562,26 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         start_ts,
         symbols: u16::try_from(n).unwrap_or(u16::MAX),
     });
+    engine.adopt_orders(&plan.tracked);
+    if !corrections.is_empty() {
+        log::info!(
+            "Start-up reconciliation applied {} corrections",
+            corrections.len()
+        );
+    }
+    engine.apply_corrections(&corrections, recovery_ts);
+    if resumed && recovery::stopped_by_engine_halt(&rebuilt, engine.core_halted()) {
+        // The previous life was stopped (signal, end of its duration)
+        // without flattening, which halts the core; a restart trades again.
+        // Halts by the kill switch, the STOP file or an operator stay.
+        log::info!("Resuming after the previous life's stop");
+        engine.engine_command(crate::core::Command::Resume, recovery_ts);
+    }
     for candles in &warm {
         engine.warm_up(candles);
+    }
+    if let (true, Some(last)) = (warm.iter().all(Vec::is_empty), rebuilt.last_market_ts) {
+        engine.resume(last);
     }
     drop(warm);
     let (control, control_rx, metrics) = start_control(cfg, opts.control_server)?;
@@ -550,7 +676,68 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         io,
         warmup_candles: warmup_count,
         client_prefix: prefix,
+        resumed,
+        corrections,
     })
+}
+
+/// Returns the corrections that continue a rebuilt core: live mode
+/// reconciles with the exchange (recovery orders under
+/// `{prefix}r{session}-`), paper and dry-run mode align the core with a
+/// venue that starts empty (see [`recovery::local_corrections`]).
+fn start_corrections(
+    opts: &RunOptions,
+    rest: &mut RestClient,
+    plan: &recovery::Resume,
+    prefix: &str,
+    session: u64,
+) -> Result<Vec<Correction>, RecoveryError> {
+    match opts.mode {
+        Mode::Live => {
+            let rc = ReconcileConfig {
+                client_prefix: prefix.to_owned(),
+                recovery_prefix: replay::recovery_prefix(prefix, session),
+                unknown_position: UnknownPositionPolicy::Leave,
+            };
+            reconcile(rest, &plan.view, &rc).map_err(RecoveryError::Reconcile)
+        }
+        Mode::Paper | Mode::DryRun => recovery::local_corrections(&plan.view, &mut |id| {
+            let name = rest
+                .symbols()
+                .get(id)
+                .map(|s| s.name.clone())
+                .ok_or_else(|| "not in the symbol table".to_owned())?;
+            rest.price(&name)
+                .map(|t| t.price)
+                .map_err(|e| e.to_string())
+        }),
+    }
+}
+
+/// Journals what a failed reconciliation already did on the exchange: each
+/// correction, then the events it implies fed to the core (their outputs
+/// journaled, nothing sent), so the next start rebuilds the same state.
+fn journal_failed_recovery(
+    w: &mut journal::Writer,
+    core: &mut Core,
+    failure: &RecoveryError,
+    ts: TimestampNs,
+) {
+    let RecoveryError::Reconcile(f) = failure else {
+        return;
+    };
+    for c in &f.applied {
+        if let Err(e) = js::write(w, ts, &JournalRecord::Correction(c.to_journal(ts))) {
+            log::error!("Journaling a correction failed: {e}");
+            return;
+        }
+        for e in c.core_events(ts).into_iter().flatten() {
+            if let Err(err) = replay::journal_event(w, core, &e, ts, |_| {}) {
+                log::error!("Journaling a correction's event failed: {err}");
+                return;
+            }
+        }
+    }
 }
 
 type ControlParts = (

@@ -130,6 +130,19 @@ impl StopCoalescer {
         self.slots.iter().any(|s| s.knows(id))
     }
 
+    /// Takes over stop `id` of `symbol` that an earlier life of the engine
+    /// placed and the exchange acknowledged (restart): it is the working
+    /// stop of both the core and the exchange.
+    pub fn adopt(&mut self, symbol: crate::types::SymbolId, id: OrderId) {
+        if let Some(s) = self.slots.get_mut(usize::from(symbol.0)) {
+            s.core = Some(id);
+            s.real = Some(id);
+            s.real_acked = true;
+            s.orphan = false;
+            s.pending = None;
+        }
+    }
+
     /// The core placed a protective stop.
     pub fn on_place(&mut self, o: &OrderIntent) -> StopOut {
         let Some(s) = self.slots.get_mut(usize::from(o.symbol.0)) else {

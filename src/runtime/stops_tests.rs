@@ -146,3 +146,21 @@ fn orders_that_are_not_stops_pass_untouched() {
     assert_eq!(c.on_cancel(OrderId(77)), sent());
     assert_eq!(c.on_exchange(&fill(77)).to_core, Some(fill(77)));
 }
+
+#[test]
+fn an_adopted_stop_of_an_earlier_life_is_cancelled_on_replacement_and_its_late_fill_is_the_cores() {
+    let mut c = StopCoalescer::new(1);
+    c.adopt(SymbolId(0), OrderId(5));
+    assert!(c.tracks(OrderId(5)));
+    assert!(
+        c.on_cancel(OrderId(5)).send_original,
+        "acknowledged: cancel it"
+    );
+    assert!(c.on_place(&stop(6)).send_original, "nothing else in flight");
+    // The adopted stop fired before the cancel reached the exchange.
+    let out = c.on_exchange(&fill(5));
+    assert!(
+        matches!(out.to_core, Some(Event::Fill(f)) if f.order == OrderId(6)),
+        "{out:?}"
+    );
+}

@@ -1,18 +1,17 @@
-//! The scripted scenario of the runtime tests (a copy of the helpers of
-//! tests/runtime_live.rs for the newer runtime test files): a price path
-//! written as an aggTrades file, the simulator replaying it at 60x after a
-//! 20-minute warm-up, a scripted breakout strategy, run options for every
-//! mode, and a journal reader.
+//! Shared helpers of the runtime end-to-end tests (tests/runtime_live.rs,
+//! tests/runtime_recovery.rs): a scripted price path replayed by the BingX
+//! simulator, a scripted strategy that enters once on it, run options
+//! against the simulator, and journal readers.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use trading_engine::bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
+use trading_engine::bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::{Config, Mode};
-use trading_engine::core::{Action, Event};
+use trading_engine::core::{Action, Event, Record};
 use trading_engine::io::rest::{RestClient, RestConfig};
 use trading_engine::journal_schema::JournalRecord;
-use trading_engine::runtime::setup::StrategyFactory;
+use trading_engine::orders::ExitReason;
 use trading_engine::runtime::{run, RunOptions, RunReport};
 use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
 use trading_engine::types::{Side, NS_PER_MIN};
@@ -51,64 +50,56 @@ impl Strategy for Breakout {
     }
 }
 
-/// The scripted strategy set: [`Breakout`] alone.
 pub fn scripted(_: &Config) -> Vec<Box<dyn Strategy>> {
     vec![Box::new(Breakout)]
 }
 
-/// One aggTrades row (`id,price,qty,first,last,time,maker`) at `T0 + t_ms`.
-pub fn row(rows: &mut Vec<String>, t_ms: i64, price: f64) {
-    let n = rows.len() + 1;
-    rows.push(format!("{n},{price:.1},0.0100,{n},{n},{},false", T0 + t_ms));
-}
-
-/// Returns the rows of the price path: flat at 60 000 until minute 22,
-/// 60 100 during minute 22 (the entry signal), a climb to 60 460 by minute
-/// 27 (partial 1 at 2R, trailing from 3R), a fall to 60 220 by minute 29
-/// (the trailing stop fires), flat afterwards until minute 40.
-pub fn path_rows() -> Vec<String> {
+/// Writes the price path: flat at 60 000 until minute 22, 60 100 during
+/// minute 22 (the entry signal), a climb to 60 460 by minute 27 (partial 1
+/// at 2R, trailing from 3R), a fall to 60 220 by minute 29 (the trailing
+/// stop fires), flat afterwards until minute 40.
+pub fn write_path(dir: &Path) -> PathBuf {
     let mut rows = Vec::new();
+    let mut push = |t_ms: i64, price: f64| {
+        rows.push(format!(
+            "{},{price:.1},0.0100,{},{},{},false",
+            rows.len() + 1,
+            rows.len() + 1,
+            rows.len() + 1,
+            T0 + t_ms
+        ));
+    };
     for i in 0..(22 * 12) {
-        row(
-            &mut rows,
-            i * 5_000,
-            60_000.0 + f64::from((i % 3) as i32 - 1) * 5.0,
-        );
+        push(i * 5_000, 60_000.0 + f64::from((i % 3) as i32 - 1) * 5.0);
     }
     for i in 0..12 {
-        row(&mut rows, 22 * 60_000 + i * 5_000, 60_100.0);
+        push(22 * 60_000 + i * 5_000, 60_100.0);
     }
     for k in 0..120 {
-        row(
-            &mut rows,
-            23 * 60_000 + k * 2_000,
-            60_100.0 + 3.0 * k as f64,
-        );
+        push(23 * 60_000 + k * 2_000, 60_100.0 + 3.0 * k as f64);
     }
     for k in 0..60 {
-        row(
-            &mut rows,
-            27 * 60_000 + k * 2_000,
-            60_460.0 - 4.0 * k as f64,
-        );
+        push(27 * 60_000 + k * 2_000, 60_460.0 - 4.0 * k as f64);
     }
     for i in 0..(11 * 12) {
-        row(&mut rows, 29 * 60_000 + i * 5_000, 60_220.0);
+        push(29 * 60_000 + i * 5_000, 60_220.0);
     }
-    rows
-}
-
-/// Writes `rows` as `path.csv` in `dir` and returns its path.
-pub fn write_rows(dir: &Path, rows: &[String]) -> PathBuf {
     let path = dir.join("path.csv");
     std::fs::write(&path, rows.join("\n")).unwrap();
     path
 }
 
-/// Starts the simulator replaying `data` at `speed` after the warm-up.
-pub fn start_sim(data: PathBuf, faults: FaultConfig, speed: f64) -> SimHandle {
+pub fn start_sim(dir: &Path, faults: trading_engine::bingx_sim::FaultConfig) -> SimHandle {
+    start_sim_at(dir, faults, SPEED)
+}
+
+pub fn start_sim_at(
+    dir: &Path,
+    faults: trading_engine::bingx_sim::FaultConfig,
+    speed: f64,
+) -> SimHandle {
     Simulator::start(SimConfig {
-        data: Some(data),
+        data: Some(write_path(dir)),
         speed: Speed::Times(speed),
         warmup_minutes: WARMUP_MIN,
         faults,
@@ -117,19 +108,16 @@ pub fn start_sim(data: PathBuf, faults: FaultConfig, speed: f64) -> SimHandle {
     .unwrap()
 }
 
-/// Returns run options against `sim` in `mode` for `secs` seconds, with the
-/// journal, STOP and HALT files under `dir` and `strategies` instead of
-/// the configured ones.
-pub fn options(
-    sim: &SimHandle,
-    dir: &Path,
-    mode: Mode,
-    secs: u64,
-    strategies: StrategyFactory,
-) -> RunOptions {
+pub fn options(sim: &SimHandle, dir: &Path, mode: Mode, secs: u64) -> RunOptions {
+    options_at(&sim.rest_base(), &sim.ws_url(), dir, mode, secs)
+}
+
+/// Run options against the simulator at `rest_base` / `ws_url` (a child
+/// process knows the simulator by its addresses only).
+pub fn options_at(rest_base: &str, ws_url: &str, dir: &Path, mode: Mode, secs: u64) -> RunOptions {
     let mut cfg = Config::default();
-    cfg.exchange.rest_base_url = Some(sim.rest_base());
-    cfg.exchange.ws_url = Some(sim.ws_url());
+    cfg.exchange.rest_base_url = Some(rest_base.to_owned());
+    cfg.exchange.ws_url = Some(ws_url.to_owned());
     cfg.market.symbols = vec!["BTC-USDT".into()];
     cfg.metrics.enabled = false;
     cfg.latency.report_interval_secs = 0;
@@ -148,16 +136,14 @@ pub fn options(
     o.journal_dir = Some(dir.join("journal"));
     o.control_server = false;
     o.save_hgrm = false;
-    o.strategies = Some(strategies);
+    o.strategies = Some(scripted);
     o
 }
 
-/// Runs `o` on a thread of its own.
 pub fn run_in_background(o: RunOptions) -> std::thread::JoinHandle<RunReport> {
     std::thread::spawn(move || run(o, &mut Vec::new()).unwrap())
 }
 
-/// Returns a signed REST client of the simulator with BTC-USDT loaded.
 pub fn sim_rest(sim: &SimHandle) -> RestClient {
     let mut r = RestClient::try_new(RestConfig::new(
         &sim.rest_base(),
@@ -169,59 +155,101 @@ pub fn sim_rest(sim: &SimHandle) -> RestClient {
     r
 }
 
+/// Net position of the simulator's account (long minus short).
+pub fn sim_position(r: &mut RestClient) -> f64 {
+    r.positions(Some("BTC-USDT"))
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let a = p.position_amt.to_f64().abs();
+            if p.position_side == "SHORT" {
+                -a
+            } else {
+                a
+            }
+        })
+        .sum()
+}
+
 /// What a journal holds, in order.
 #[derive(Debug, Default)]
 pub struct Journal {
-    /// Input records.
     pub inputs: Vec<Event>,
-    /// Output records.
     pub outputs: Vec<Action>,
-    /// Every decodable record, in order.
-    pub all: Vec<OwnedRecord>,
-    /// `order_sent` records.
     pub orders_sent: usize,
-    /// Candles of the `backfill` records.
     pub backfilled: u32,
+    pub shutdown: Option<bool>,
+    pub last_is_shutdown: bool,
 }
 
-/// A journal record kept past its payload (the variable parts dropped).
-#[derive(Debug, Clone, PartialEq)]
-pub enum OwnedRecord {
-    /// An input.
-    Input(Event),
-    /// An output.
-    Output(Action),
-    /// Any other record, by type name.
-    Other(&'static str),
-}
-
-/// Reads the journal in `dir`.
 pub fn read_journal(dir: &Path) -> Journal {
     let mut j = Journal::default();
     let mut r = journal::Reader::open(dir).unwrap();
     while let Some(rec) = r.next() {
         let rec = rec.unwrap();
         let decoded = JournalRecord::decode(rec.type_tag, rec.payload).unwrap();
+        j.last_is_shutdown = false;
         match decoded {
-            JournalRecord::Input(e) => {
-                j.inputs.push(e);
-                j.all.push(OwnedRecord::Input(e));
+            JournalRecord::Input(e) => j.inputs.push(e),
+            JournalRecord::Output(a) => j.outputs.push(a),
+            JournalRecord::OrderSent { .. } => j.orders_sent += 1,
+            JournalRecord::Backfill { candles, .. } => j.backfilled += candles,
+            JournalRecord::Shutdown { clean, .. } => {
+                j.shutdown = Some(clean);
+                j.last_is_shutdown = true;
             }
-            JournalRecord::Output(a) => {
-                j.outputs.push(a);
-                j.all.push(OwnedRecord::Output(a));
-            }
-            other => {
-                if let JournalRecord::OrderSent { .. } = other {
-                    j.orders_sent += 1;
-                }
-                if let JournalRecord::Backfill { candles, .. } = other {
-                    j.backfilled += candles;
-                }
-                let name = trading_engine::journal_schema::type_name(rec.type_tag).unwrap_or("?");
-                j.all.push(OwnedRecord::Other(name));
-            }
+            _ => {}
         }
     }
     j
+}
+
+/// Feeds the journaled inputs to a fresh core built from the journaled
+/// session (config text, instrument rules) and returns how many outputs
+/// it produced, panicking at the first one that differs from the journal.
+pub fn replay(dir: &Path) -> usize {
+    use trading_engine::core::Core;
+    let mut r = journal::Reader::open(dir).unwrap();
+    let mut core = None;
+    let mut expected = std::collections::VecDeque::new();
+    let mut checked = 0;
+    while let Some(rec) = r.next() {
+        let rec = rec.unwrap();
+        match JournalRecord::decode(rec.type_tag, rec.payload).unwrap() {
+            JournalRecord::Session(s) => {
+                let cfg = Config::from_toml_str(s.config_toml).unwrap();
+                let rules = s.rules().unwrap();
+                core = Some(Core::try_with_strategies(&cfg, &rules, scripted(&cfg)).unwrap());
+            }
+            JournalRecord::Input(e) => {
+                assert!(
+                    expected.is_empty(),
+                    "outputs missing before {e:?}: {expected:?}"
+                );
+                let c = core.as_mut().unwrap();
+                c.on_event(&e);
+                while let Some(a) = c.next_action() {
+                    expected.push_back(a);
+                }
+            }
+            JournalRecord::Output(a) => {
+                let want = expected.pop_front();
+                assert_eq!(want, Some(a), "output {checked} differs");
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(expected.is_empty(), "outputs not journaled: {expected:?}");
+    checked
+}
+
+pub fn exit_reasons(j: &Journal) -> Vec<ExitReason> {
+    j.outputs
+        .iter()
+        .filter_map(|a| match a {
+            Action::Record(Record::Exit { reason, .. }) => Some(*reason),
+            _ => None,
+        })
+        .collect()
 }

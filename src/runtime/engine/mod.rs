@@ -28,6 +28,7 @@ use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
 mod gap;
 mod live;
+mod recover;
 mod reload;
 mod status;
 
