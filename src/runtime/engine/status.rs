@@ -3,9 +3,11 @@
 //! snapshots to the journal.
 //!
 //! Cadences: a status every `LoopTimers::status_every_ns` of wall time; an
-//! `equity` record at the first event of every new market minute (one per
-//! closed 1m candle, so the equity curve has 1m resolution in market time,
-//! whatever the replay speed) and at shutdown; a `daily` record
+//! `equity` record before the first trade (or backfilled candle) of every
+//! new market minute — the equity at the close of each 1m candle, stamped
+//! with that event's time, so the curve has 1m resolution in market time
+//! whatever the replay speed (minutes without any event have none; the
+//! warm-up has none) — and one at shutdown; a `daily` record
 //! ([`DailyTracker`](crate::runtime::startup::daily::DailyTracker)) when an
 //! equity sample or a closed trade starts a new UTC day (market time) and
 //! for the day in progress at shutdown; a `snapshot` record every
@@ -104,10 +106,14 @@ impl Engine {
         let _ = self.out.push(FromHot::Status(status));
     }
 
-    /// Journals an equity sample when market time has entered a new minute
-    /// since the last one (the first call always samples).
-    pub fn sample_equity(&mut self) {
-        let ts = self.time.last_ts;
+    /// Called before an event at market time `ts` is handled: journals an
+    /// equity sample when `ts` is in a later minute than the last sample
+    /// (the first call always samples), so the sample is the equity at the
+    /// close of the previous minute, stamped with the event's time.
+    pub(super) fn sample_equity(&mut self, ts: TimestampNs) {
+        if self.warming {
+            return;
+        }
         let minute = ts.0.div_euclid(NS_PER_MIN);
         if self.equity_minute.is_some_and(|m| minute <= m) {
             return;
@@ -268,9 +274,9 @@ mod tests {
             (MIDNIGHT + 65 * s, 60_040.5),
         ] {
             e.on_trade(trade(ts, price));
-            e.sample_equity();
-            e.sample_equity();
         }
+        // A late event does not sample again.
+        e.sample_equity(TimestampNs(MIDNIGHT + 10 * s));
         assert_eq!(e.core.last_price(SymbolId(0)), Price::from_f64(60_040.5));
         assert_eq!(e.core.last_price(SymbolId(1)), None);
         e.close_day();
