@@ -29,6 +29,10 @@ fn demo_runs_live_against_the_tls_simulator_prints_its_summary_and_exits_zero() 
         "{stdout}"
     );
     assert!(stdout.contains("engine positions open: 0"), "{stdout}");
+    // The final dashboard of the run.
+    assert!(stdout.contains("\nDashboard "), "{stdout}");
+    assert!(stdout.contains(" (live)\nequity "), "{stdout}");
+    assert!(stdout.contains("\npositions none\n"), "{stdout}");
     let summary = journal::verify(&journal).unwrap();
     assert!(summary.records > 1_000, "{summary:?}");
     assert!(journal.join("shutdown-tick_to_order.hgrm").exists());

@@ -5,8 +5,6 @@
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
 
-#[path = "util/control_harness.rs"]
-mod harness;
 #[path = "util/prom_text.rs"]
 mod prom_text;
 #[path = "util/sim_runtime.rs"]
@@ -465,10 +463,24 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     );
 }
 
-/// Scrapes `/metrics` of a running engine; `None` before the first snapshot (503).
+/// Scrapes `/metrics` of a running engine; `None` before the first snapshot (503) and when
+/// the connection fails (the server stops with the run, maybe during a scrape).
 fn scrape(addr: std::net::SocketAddr) -> Option<prom_text::Exposition> {
-    let reply = harness::request(addr, "GET", "/metrics", None);
-    (reply.status == 200).then(|| prom_text::parse(&reply.body))
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let req = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let (head, body) = buf.split_once("\r\n\r\n")?;
+    let length: usize = head.lines().find_map(|l| {
+        l.to_ascii_lowercase()
+            .strip_prefix("content-length: ")?
+            .parse()
+            .ok()
+    })?;
+    (head.starts_with("HTTP/1.1 200 ") && body.len() == length).then(|| prom_text::parse(body))
 }
 
 #[test]

@@ -30,7 +30,7 @@ pub struct LoopTimers {
     /// Status snapshots and latency intervals to the service thread.
     pub status_every_ns: u64,
     /// State snapshot into the journal (equity samples follow market
-    /// minutes instead, see [`Engine::sample_equity`]).
+    /// minutes instead, see `runtime::engine::status`).
     pub snapshot_every_ns: u64,
     /// Longest wait for in-flight orders (and the flatten) after a stop.
     pub drain_timeout_ns: u64,
@@ -147,7 +147,6 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             t.status = mono;
             self.engine.publish(self.market.stats());
         }
-        self.engine.sample_equity();
         if mono.saturating_sub(t.snapshot) >= self.timers.snapshot_every_ns {
             t.snapshot = mono;
             self.engine.snapshot();

@@ -60,6 +60,12 @@ impl MessageRate {
     }
 }
 
+/// Rounds to 8 decimals (an average entry price of fixed-point fills
+/// prints as `38744.1`, not `38744.10000000009`).
+fn round8(v: f64) -> f64 {
+    (v * 1e8).round() / 1e8
+}
+
 /// Returns `None` when no latency sample was recorded yet.
 fn sampled(latency: LatencySummary) -> Option<LatencySummary> {
     let any = crate::metrics::latency::Stage::ALL
@@ -89,8 +95,8 @@ pub fn dashboard_input(
                 .unwrap_or_else(|| format!("#{}", p.symbol.0)),
             side: p.side,
             qty: p.qty,
-            entry_price: p.entry_price,
-            mark_price: p.mark_price,
+            entry_price: round8(p.entry_price),
+            mark_price: round8(p.mark_price),
             r: p.r,
         })
         .collect();
@@ -197,7 +203,7 @@ mod tests {
             symbol: SymbolId(1),
             side: Side::Sell,
             qty: Qty::from_f64(2.0).unwrap(),
-            entry_price: 3_000.0,
+            entry_price: 3_000.000_000_000_09,
             mark_price: 2_950.0,
             r: 25.0,
         });

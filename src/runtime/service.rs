@@ -513,6 +513,11 @@ impl Service {
                             "trades": s.trades,
                             "orders": s.orders,
                             "closed_trades": s.closed_trades,
+                            "wins": s.wins,
+                            "pnl_today": s.pnl_today,
+                            "pnl_total": s.pnl_total,
+                            "peak_equity": s.peak_equity,
+                            "risk": s.risk.to_string(),
                             "connected": s.connected,
                         }),
                     )

@@ -390,6 +390,7 @@ impl Engine {
 
     /// Feeds a warm-up or backfill candle (journaled, untimed).
     pub fn feed_candle(&mut self, c: crate::types::Candle) {
+        self.sample_equity(c.open_time.add_ns(NS_PER_MIN));
         self.time
             .observe(c.open_time.add_ns(NS_PER_MIN), self.clock.mono_ns());
         self.dispatch(Event::Candle(c));
@@ -430,6 +431,7 @@ impl Engine {
         if t.symbol == self.symbol0 {
             self.last_price = t.price.to_f64();
         }
+        self.sample_equity(t.exchange_ts);
         self.last_trade_ts = Some(t.exchange_ts);
         self.time.observe(t.exchange_ts, self.clock.mono_ns());
         if let Venue::Paper(sim) = &mut self.venue {

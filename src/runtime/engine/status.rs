@@ -3,9 +3,11 @@
 //! snapshots to the journal.
 //!
 //! Cadences: a status every `LoopTimers::status_every_ns` of wall time; an
-//! `equity` record at the first event of every new market minute (one per
-//! closed 1m candle, so the equity curve has 1m resolution in market time,
-//! whatever the replay speed) and at shutdown; a `daily` record
+//! `equity` record before the first trade (or backfilled candle) of every
+//! new market minute — the equity at the close of each 1m candle, stamped
+//! with that event's time, so the curve has 1m resolution in market time
+//! whatever the replay speed (minutes without any event have none; the
+//! warm-up has none) — and one at shutdown; a `daily` record
 //! ([`DailyTracker`](crate::runtime::startup::daily::DailyTracker)) when an
 //! equity sample or a closed trade starts a new UTC day (market time) and
 //! for the day in progress at shutdown; a `snapshot` record every
@@ -104,10 +106,14 @@ impl Engine {
         let _ = self.out.push(FromHot::Status(status));
     }
 
-    /// Journals an equity sample when market time has entered a new minute
-    /// since the last one (the first call always samples).
-    pub fn sample_equity(&mut self) {
-        let ts = self.time.last_ts;
+    /// Called before an event at market time `ts` is handled: journals an
+    /// equity sample when `ts` is in a later minute than the last sample
+    /// (the first call always samples), so the sample is the equity at the
+    /// close of the previous minute, stamped with the event's time.
+    pub(super) fn sample_equity(&mut self, ts: TimestampNs) {
+        if self.warming {
+            return;
+        }
         let minute = ts.0.div_euclid(NS_PER_MIN);
         if self.equity_minute.is_some_and(|m| minute <= m) {
             return;
@@ -188,5 +194,134 @@ impl Engine {
             }
         }
         self.journal(ts, &JournalRecord::Snapshot(snap));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::config::Config;
+    use crate::core::Core;
+    use crate::metrics::handoff::latency_channel;
+    use crate::runtime::engine::{EngineParts, Venue};
+    use crate::types::{DecimalStep, InstrumentRules, Price, Qty, Trade};
+
+    /// 2024-10-05 00:00:00 UTC.
+    const MIDNIGHT: i64 = 20_001 * 86_400_000_000_000;
+
+    fn rules() -> InstrumentRules {
+        InstrumentRules {
+            tick: DecimalStep::from_precision(1),
+            step: DecimalStep::from_precision(4),
+            min_qty: Qty::from_decimal(1, 4).unwrap(),
+            min_notional: Price::from_decimal(2, 0).unwrap(),
+        }
+    }
+
+    fn trade(ts: i64, price: f64) -> Trade {
+        Trade {
+            symbol: SymbolId(0),
+            trade_id: 0,
+            price: Price::from_f64(price).unwrap(),
+            qty: Qty::from_f64(0.01).unwrap(),
+            exchange_ts: TimestampNs(ts),
+            aggressor: Side::Buy,
+        }
+    }
+
+    #[test]
+    fn equity_is_sampled_once_per_market_minute_and_days_are_journaled_at_midnight_and_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::default();
+        let (recorder, _collector) = latency_channel(
+            cfg.latency.histogram_max_ns,
+            cfg.latency.histogram_sigfig,
+            2,
+        )
+        .unwrap();
+        let (out, mut from_hot) = ringbuf::spsc::channel(64);
+        let (_to_hot, inbox) = ringbuf::spsc::channel(4);
+        let journal = journal::Writer::open(
+            dir.path(),
+            journal::WriterOptions {
+                segment_bytes: 1 << 20,
+                durability: journal::Durability::None,
+                ..journal::WriterOptions::default()
+            },
+        )
+        .unwrap();
+        let mut e = Engine::new(EngineParts {
+            core: Core::try_new(&cfg, &[rules()]).unwrap(),
+            venue: Venue::DryRun,
+            journal: Some(journal),
+            latency: recorder,
+            out,
+            inbox,
+            clock: SystemClock::new(),
+            prefix: "t-".into(),
+            time_scale: 1.0,
+            start_ts: TimestampNs(MIDNIGHT - 3 * NS_PER_MIN),
+            symbols: 1,
+        });
+        let s = 1_000_000_000;
+        // 23:58:10, 23:58:50 (same minute), 23:59:30, 00:00:20 (next day), 00:01:05.
+        for (ts, price) in [
+            (MIDNIGHT - 110 * s, 60_000.0),
+            (MIDNIGHT - 70 * s, 60_010.0),
+            (MIDNIGHT - 30 * s, 60_020.0),
+            (MIDNIGHT + 20 * s, 60_030.0),
+            (MIDNIGHT + 65 * s, 60_040.5),
+        ] {
+            e.on_trade(trade(ts, price));
+        }
+        // A late event does not sample again.
+        e.sample_equity(TimestampNs(MIDNIGHT + 10 * s));
+        assert_eq!(e.core.last_price(SymbolId(0)), Price::from_f64(60_040.5));
+        assert_eq!(e.core.last_price(SymbolId(1)), None);
+        e.close_day();
+        e.publish(&WsStats {
+            connects: 2,
+            messages: 42,
+            ..WsStats::default()
+        });
+        let Some(FromHot::Status(st)) = from_hot.pop() else {
+            panic!("no status");
+        };
+        assert_eq!(st.market_ts, TimestampNs(MIDNIGHT + 65 * s));
+        assert_eq!(st.last_price, 60_040.5);
+        assert_eq!(st.risk, RiskState::Ok);
+        assert_eq!((st.feed.messages, st.feed.reconnects), (42, 1));
+        assert_eq!(st.feed.last_msg_age_ns, None, "no socket message yet");
+        assert_eq!(st.open, [None; STATUS_MAX_POSITIONS]);
+        assert_eq!(st.pnl_today, 0.0);
+        assert_eq!(
+            e.counters.equity_samples, 5,
+            "four minutes and the shutdown"
+        );
+        assert_eq!(e.counters.daily_records, 2);
+
+        e.take_journal().unwrap().close().unwrap();
+        let mut reader = journal::Reader::open(dir.path()).unwrap();
+        let (mut equity, mut daily) = (Vec::new(), Vec::new());
+        while let Some(r) = reader.next() {
+            let r = r.unwrap();
+            match JournalRecord::decode(r.type_tag, r.payload).unwrap() {
+                JournalRecord::Equity { ts, equity: eq, .. } => {
+                    assert_eq!(eq, Money::from_f64(cfg.simulator.initial_equity));
+                    equity.push(ts.0.div_euclid(NS_PER_MIN) - MIDNIGHT / NS_PER_MIN);
+                }
+                JournalRecord::Daily(d) => daily.push((d.day, d.ts)),
+                _ => {}
+            }
+        }
+        assert_eq!(equity, vec![-2, -1, 0, 1, 1]);
+        assert_eq!(
+            daily,
+            vec![
+                (20_000, TimestampNs(MIDNIGHT + 20 * s)),
+                (20_001, TimestampNs(MIDNIGHT + 65 * s)),
+            ]
+        );
     }
 }

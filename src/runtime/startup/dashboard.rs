@@ -1,5 +1,6 @@
-//! The periodic dashboard: a compact multi-line status block the I/O
-//! thread logs every `dashboard.interval_secs` (default hourly).
+//! The periodic dashboard: a compact multi-line status block the service
+//! thread logs every `dashboard.interval_secs` (default hourly) and at the
+//! end of a run (filled by [`crate::runtime::observe`]).
 //!
 //! Consumes a plain [`DashboardInput`] (equity and PnL, open positions,
 //! trade counts, risk state, feed health, latency percentiles) that the
