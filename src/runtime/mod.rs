@@ -28,7 +28,7 @@ pub mod startup;
 pub mod stops;
 pub mod timed;
 
-pub use engine::{Engine, EngineParts, HotCounters, Venue};
+pub use engine::{Engine, EngineParts, FrameSample, HotCounters, Venue};
 pub use hot::{HotLoop, HotSummary, LoopTimers};
 pub use msg::{FromHot, HotLog, Note, Status, StopReason, ToHot};
 pub use service::{Service, ServiceOptions, ServiceParts, ServiceReport};

@@ -271,7 +271,15 @@ fn session_prefix(clock: &SystemClock) -> String {
     format!("te{}-", String::from_utf8_lossy(&digits))
 }
 
-fn open_journal(
+/// Opens the run's journal in `dir` with the configured segment size and
+/// durability and writes the session record (mode, version, symbols, rules,
+/// configuration). Benchmarks open their journal here too, so they journal
+/// exactly as a run does.
+///
+/// # Errors
+/// [`RuntimeError::Journal`] when the directory or the journal cannot be
+/// created or the session record not written.
+pub fn open_journal(
     cfg: &Config,
     dir: &std::path::Path,
     mode: Mode,

@@ -15,19 +15,21 @@ use std::collections::VecDeque;
 use ringbuf::spsc::{Consumer, Producer};
 
 use crate::clock::{Clock, SystemClock};
-use crate::core::{Action, Command, Core, Event, Record, StageProbe};
+use crate::core::{Action, Command, Core, Event, Record};
 use crate::feed::MarketEvent;
 use crate::io::bridge::HotSide;
-use crate::journal_schema::{
-    self as js, FrameTiming, JournalRecord, OperatorSource, StreamKind, StreamState,
-};
+use crate::journal_schema::{self as js, JournalRecord, OperatorSource, StreamKind, StreamState};
 use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
 use crate::sim::SimExchange;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
+mod frame;
 mod live;
 mod status;
+
+pub use frame::FrameSample;
+use frame::{FrameAcc, Probe};
 
 use super::msg::{FromHot, HotLog, StopReason, ToHot};
 use super::route::OrderTable;
@@ -122,45 +124,6 @@ impl MarketTime {
     }
 }
 
-/// Stage times of the market frame being handled.
-#[derive(Debug, Clone, Copy, Default)]
-struct FrameAcc {
-    recv_mono: u64,
-    parse_ns: u64,
-    stage_ns: [u64; Stage::COUNT],
-    trades: u16,
-    tick_to_order: Option<u64>,
-}
-
-/// Times the core's stages for the frame being handled.
-struct Probe<'a> {
-    clock: &'a SystemClock,
-    current: Option<Stage>,
-    since: u64,
-    acc: &'a mut [u64; Stage::COUNT],
-}
-
-impl Probe<'_> {
-    fn finish(&mut self) {
-        if let Some(s) = self.current.take() {
-            let now = self.clock.mono_ns();
-            self.acc[s.index()] += now.saturating_sub(self.since);
-        }
-    }
-}
-
-impl StageProbe for Probe<'_> {
-    #[inline]
-    fn enter(&mut self, stage: Stage) {
-        let now = self.clock.mono_ns();
-        if let Some(s) = self.current {
-            self.acc[s.index()] += now.saturating_sub(self.since);
-        }
-        self.current = Some(stage);
-        self.since = now;
-    }
-}
-
 /// Gap handling state of the market feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gap {
@@ -195,6 +158,7 @@ pub struct Engine {
     last_trade_ts: Option<TimestampNs>,
     time: MarketTime,
     frame: Option<FrameAcc>,
+    last_frame: Option<FrameSample>,
     pub(super) counters: HotCounters,
     pub(super) stop: Option<(StopReason, u64)>,
     pub(super) connected: bool,
@@ -279,6 +243,7 @@ impl Engine {
                 scale: p.time_scale,
             },
             frame: None,
+            last_frame: None,
             counters: HotCounters::default(),
             stop: None,
             connected: false,
@@ -403,38 +368,6 @@ impl Engine {
             sim.on_trade(&t, &mut |e| events.push_back(e));
         }
         self.dispatch(Event::Trade(t));
-    }
-
-    fn end_frame(&mut self) {
-        let Some(acc) = self.frame.take() else {
-            return;
-        };
-        self.counters.frames += 1;
-        let l = &mut self.latency;
-        l.record(Stage::Parse, acc.parse_ns);
-        l.record(
-            Stage::CandlesIndicators,
-            acc.stage_ns[Stage::CandlesIndicators.index()],
-        );
-        l.record(
-            Stage::StrategiesRisk,
-            acc.stage_ns[Stage::StrategiesRisk.index()],
-        );
-        if let Some(t2o) = acc.tick_to_order {
-            l.record(Stage::TickToOrder, t2o);
-        }
-        let ts = self.time.last_ts;
-        let u32_of = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
-        let rec = JournalRecord::FrameTiming(FrameTiming {
-            recv_ts: ts,
-            trades: acc.trades,
-            parse_ns: u32_of(acc.parse_ns),
-            candles_ns: u32_of(acc.stage_ns[Stage::CandlesIndicators.index()]),
-            strategies_ns: u32_of(acc.stage_ns[Stage::StrategiesRisk.index()]),
-            enqueue_ns: u32_of(acc.stage_ns[Stage::Enqueue.index()]),
-            tick_to_order_ns: acc.tick_to_order.map_or(0, u32_of),
-        });
-        self.journal(ts, &rec);
     }
 
     /// Feeds `first` and everything it causes (venue answers) to the core.
