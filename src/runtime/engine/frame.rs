@@ -37,11 +37,12 @@ pub(super) struct Probe<'a> {
 }
 
 impl Probe<'_> {
-    pub(super) fn finish(&mut self) {
-        if let Some(s) = self.current.take() {
-            let now = self.clock.mono_ns();
-            self.acc[s.index()] += now.saturating_sub(self.since);
-        }
+    /// Closes the current stage; returns the reading taken, if one was.
+    pub(super) fn finish(&mut self) -> Option<u64> {
+        let s = self.current.take()?;
+        let now = self.clock.mono_ns();
+        self.acc[s.index()] += now.saturating_sub(self.since);
+        Some(now)
     }
 }
 
