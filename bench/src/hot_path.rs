@@ -30,8 +30,8 @@ use trading_engine::metrics::latency::HistogramError;
 use trading_engine::runtime::setup::{open_journal, RuntimeError};
 use trading_engine::runtime::timed::Timed;
 use trading_engine::runtime::{Engine, EngineParts, FrameSample, FromHot, HotLog, ToHot, Venue};
-use trading_engine::strategy::{self, MarketView, Signal, Strategy, StrategyId};
-use trading_engine::types::{Candle, InstrumentRules, Side, TimestampNs, NS_PER_MIN};
+use trading_engine::strategy::{self, Strategy};
+use trading_engine::types::{Candle, InstrumentRules, TimestampNs, NS_PER_MIN};
 
 /// Slots of the order command queue (the bridge's default).
 pub const COMMAND_QUEUE: usize = 1024;
@@ -43,35 +43,9 @@ pub const CLIENT_PREFIX: &str = "tb-";
 /// (BingX 101204: insufficient margin).
 pub const REJECT_CODE: i64 = 101_204;
 
-/// A strategy that signals a long entry on every closed 1m candle, with a
-/// stop 0.5% and a target 1% away from the close. The harness appends it to
-/// the configured strategies (which are evaluated too) so that an order
-/// intent follows every candle close; the share of frames that close a
-/// candle sets the share of frames with an order.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EveryCandleEntry;
-
-impl Strategy for EveryCandleEntry {
-    fn name(&self) -> &'static str {
-        "every_candle_entry"
-    }
-
-    fn evaluate(&self, view: &MarketView<'_>) -> Option<Signal> {
-        let close = view.c1.close.to_f64();
-        let stop = close * 0.005;
-        Some(Signal {
-            strategy: StrategyId(0),
-            symbol: view.symbol,
-            side: Side::Buy,
-            confidence: 0.5,
-            price: view.c1.close,
-            atr: view.ind1.atr.unwrap_or(stop),
-            stop_distance: stop,
-            target_distance: 2.0 * stop,
-            ts: view.c1.open_time.add_ns(NS_PER_MIN),
-        })
-    }
-}
+/// The scripted every-candle entry strategy (the library's, re-exported for
+/// the harnesses).
+pub use trading_engine::strategy::EveryCandleEntry;
 
 /// Why a [`HotPath`] could not be built.
 #[derive(Debug)]
