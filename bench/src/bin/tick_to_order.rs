@@ -32,7 +32,7 @@
 //!
 //! Run: `cargo run --release -p bench --bin tick-to-order -- [--frames N]
 //! [--order-share 0.01] [--trades-per-frame 1] [--json FILE] [--hgrm DIR]
-//! [--journal DIR | --no-journal]`
+//! [--journal DIR | --no-journal] [--evict-kib N]`
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -78,6 +78,11 @@ struct Args {
     /// Run without a journal (the engine's journal appends are left out).
     #[arg(long)]
     no_journal: bool,
+    /// Between frames (outside the timer), write one byte per 64-byte line
+    /// of a buffer this large, KiB: evicts the hot path's data from the
+    /// caches as socket reads, TLS and other threads do in a real run.
+    #[arg(long, default_value_t = 0)]
+    evict_kib: usize,
 }
 
 /// 2020-02-22 00:00 UTC: the day of the shared aggTrades file.
@@ -85,6 +90,14 @@ const START_MS: i64 = 1_582_329_600_000;
 
 /// Highest trackable latency, ns (larger samples are clamped).
 const MAX_NS: u64 = 10_000_000_000;
+
+/// Dirties every cache line of `buf` (a no-op when it is empty).
+fn evict(buf: &mut [u8]) {
+    for line in buf.chunks_mut(64) {
+        line[0] = line[0].wrapping_add(1);
+    }
+    std::hint::black_box(buf);
+}
 
 fn pin() -> Option<usize> {
     let ids = core_affinity::get_core_ids()?;
@@ -138,6 +151,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         arena.extend_from_slice(&builder.gzip(&ticks, &plan, frame));
         ends.push(arena.len());
     }
+    let mut evict_buf = vec![0u8; args.evict_kib * 1024];
     let mut start = 0;
     for (frame, &end) in (0..total).zip(&ends) {
         let gz = &arena[start..end];
@@ -162,6 +176,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => errors += 1,
         }
         hot.answer_orders();
+        evict(&mut evict_buf);
     }
     let stats = hot.stats();
     let report = LatencyReport {
@@ -179,11 +194,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         tick_to_order: Percentiles::of(hists.get(Stage::TickToOrder)),
     };
     println!(
-        "tick-to-order: {} frames (+{} warm-up), {} trade(s)/frame, a candle close every {} frames; data: {}",
+        "tick-to-order: {} frames (+{} warm-up), {} trade(s)/frame, a candle close every {} frames; {} KiB evicted between frames; data: {}",
         args.frames,
         args.warmup,
         plan.trades_per_frame,
         plan.frames_per_candle,
+        args.evict_kib,
         source.describe()
     );
     let counters = hot.engine().counters();
