@@ -1,74 +1,69 @@
-//! The engine's hot path as the `tick-to-order` harness drives it: BingX
-//! gzip frame → [`BingxDecoder`] (inflate + parse) → [`Core::on_event_probed`]
-//! (candles + indicators, strategies + risk) → order intents pushed into a
-//! ringbuf SPSC queue, with each stage timed.
+//! The live runtime's hot path as the `tick-to-order` harness drives it:
+//! a BingX gzip frame → the market protocol the hot loop reads
+//! ([`Timed`]`<`[`BingxMarket`]`>`: receive stamp, inflate + parse) →
+//! [`Engine::on_market`] (journal input, candles + indicators, strategies +
+//! risk, order routing) → the order as an [`IoCommand`] in the I/O
+//! thread's queue, exactly what [`trading_engine::runtime::HotLoop`] runs
+//! for every market message (only the socket read is missing). The engine
+//! times its own stages; its [`FrameSample`] is what this module hands on.
 //!
-//! Consumes frames and the instant each was "received" (taken by the caller
-//! right before inflate); produces a [`FrameTiming`] per frame and
-//! [`OrderIntent`]s in the queue. Other core actions (records, logs,
-//! cancels) are drained and counted; a live driver would journal them.
-//! Must never allocate after construction, lock or log: the harness counts
-//! allocations around [`HotPath::on_frame`].
-//!
-//! When the live runtime's hot-path function lands, [`HotPath::on_frame`] is
-//! the one place to switch to it.
+//! Consumes gzip frames; produces a [`FrameTiming`] per frame, orders in
+//! the command queue (answered by [`HotPath::answer_orders`], standing in
+//! for the I/O thread) and, when asked, a journal written by the runtime's
+//! own code. Must never allocate after warm-up, lock or log inside
+//! [`HotPath::on_frame`]: the harness counts allocations around it.
 
 use std::fmt;
-use std::time::Instant;
+use std::path::Path;
 
-use ringbuf::spsc::Producer;
-use trading_engine::config::Config;
-use trading_engine::core::{Action, Core, CoreError, Event, Stage, StageProbe};
-use trading_engine::feed::{BingxDecoder, FeedError, MarketEvent, SymbolTable};
-use trading_engine::orders::OrderIntent;
-use trading_engine::strategy::{self, MarketView, Signal, Strategy, StrategyId};
-use trading_engine::types::{InstrumentRules, Side, Trade, NS_PER_MIN};
+use ringbuf::spsc::{Consumer, Producer};
+use trading_engine::clock::SystemClock;
+use trading_engine::config::{Config, Mode};
+use trading_engine::core::{Core, CoreError};
+use trading_engine::feed::{BingxDecoder, SymbolTable};
+use trading_engine::io::bridge::{self, IoReport, IoSide};
+use trading_engine::io::error::ExchangeCode;
+use trading_engine::io::order::{IoCommand, OrderOutcome, OrderResult};
+use trading_engine::io::ws::{BingxMarket, MessageKind, Outbox, WsProtocol};
+use trading_engine::metrics::handoff::{latency_channel, LatencyCollector};
+use trading_engine::metrics::latency::HistogramError;
+use trading_engine::runtime::setup::{open_journal, RuntimeError};
+use trading_engine::runtime::timed::Timed;
+use trading_engine::runtime::{Engine, EngineParts, FrameSample, FromHot, HotLog, ToHot, Venue};
+use trading_engine::strategy::{self, Strategy};
+use trading_engine::types::{Candle, InstrumentRules, TimestampNs, NS_PER_MIN};
 
-/// Most trades one frame may carry; later trades of a larger frame are
-/// counted in [`HotPathStats::trades_overflow`] and not processed.
-pub const MAX_TRADES_PER_FRAME: usize = 256;
+/// Slots of the order command queue (the bridge's default).
+pub const COMMAND_QUEUE: usize = 1024;
+/// Slots of the hot thread's queue to the service thread (the runtime's).
+pub const SERVICE_QUEUE: usize = 8192;
+/// Client order id prefix of the harness's orders.
+pub const CLIENT_PREFIX: &str = "tb-";
+/// The code the stand-in I/O thread rejects every order with
+/// (BingX 101204: insufficient margin).
+pub const REJECT_CODE: i64 = 101_204;
 
-/// A strategy that signals a long entry on every closed 1m candle, with a
-/// stop 0.5% and a target 1% away from the close. The harness appends it to
-/// the configured strategies (which are evaluated too) so that an order
-/// intent follows every candle close; the share of frames that close a
-/// candle sets the share of frames with an order.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EveryCandleEntry;
-
-impl Strategy for EveryCandleEntry {
-    fn name(&self) -> &'static str {
-        "every_candle_entry"
-    }
-
-    fn evaluate(&self, view: &MarketView<'_>) -> Option<Signal> {
-        let close = view.c1.close.to_f64();
-        let stop = close * 0.005;
-        Some(Signal {
-            strategy: StrategyId(0),
-            symbol: view.symbol,
-            side: Side::Buy,
-            confidence: 0.5,
-            price: view.c1.close,
-            atr: view.ind1.atr.unwrap_or(stop),
-            stop_distance: stop,
-            target_distance: 2.0 * stop,
-            ts: view.c1.open_time.add_ns(NS_PER_MIN),
-        })
-    }
-}
+/// The scripted every-candle entry strategy (the library's, re-exported for
+/// the harnesses).
+pub use trading_engine::strategy::EveryCandleEntry;
 
 /// Why a [`HotPath`] could not be built.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub enum HotPathError {
     /// The core rejected the configuration or the rules.
     Core(CoreError),
+    /// The journal could not be opened.
+    Journal(RuntimeError),
+    /// The latency histograms could not be built.
+    Latency(HistogramError),
 }
 
 impl fmt::Display for HotPathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Core(e) => write!(f, "cannot build the engine core: {e}"),
+            Self::Journal(e) => write!(f, "cannot open the journal: {e}"),
+            Self::Latency(e) => write!(f, "cannot build the latency histograms: {e}"),
         }
     }
 }
@@ -77,11 +72,35 @@ impl std::error::Error for HotPathError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Core(e) => Some(e),
+            Self::Journal(e) => Some(e),
+            Self::Latency(e) => Some(e),
         }
     }
 }
 
-/// The stage durations of one frame, in nanoseconds.
+/// Why a frame produced no timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameError {
+    /// The market protocol could not inflate or parse it.
+    Malformed,
+    /// It carried no trade for the engine (a control message, an empty
+    /// trade list).
+    NoTrades,
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("the frame could not be inflated or parsed"),
+            Self::NoTrades => f.write_str("the frame carried no trade"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+/// The stage durations of one frame, as the engine measured them, in
+/// nanoseconds, plus the orders it queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FrameTiming {
     /// Received → decoded (inflate + parse).
@@ -90,13 +109,25 @@ pub struct FrameTiming {
     pub candles_indicators_ns: u64,
     /// Strategies, aggregation, risk and position management, summed.
     pub strategies_risk_ns: u64,
-    /// Draining the core's actions and pushing intents, summed over the
-    /// drains that pushed an intent (0 when none did).
+    /// Routing orders into the command queue, summed (0 when none).
     pub enqueue_ns: u64,
-    /// Received → first order intent in the queue, if the frame produced one.
+    /// Received → first order in the command queue, if the frame produced one.
     pub tick_to_order_ns: Option<u64>,
-    /// Order intents pushed.
+    /// Orders the core placed on this frame.
     pub intents: u32,
+}
+
+impl FrameTiming {
+    fn of(s: FrameSample, intents: u32) -> Self {
+        Self {
+            parse_ns: s.parse_ns,
+            candles_indicators_ns: s.candles_indicators_ns,
+            strategies_risk_ns: s.strategies_risk_ns,
+            enqueue_ns: s.enqueue_ns,
+            tick_to_order_ns: s.tick_to_order_ns,
+            intents,
+        }
+    }
 }
 
 /// Counters of a [`HotPath`].
@@ -104,157 +135,188 @@ pub struct FrameTiming {
 pub struct HotPathStats {
     /// Frames handed to [`HotPath::on_frame`].
     pub frames: u64,
-    /// Trades given to the core.
-    pub trades: u64,
-    /// Trades beyond [`MAX_TRADES_PER_FRAME`] in one frame (not processed).
-    pub trades_overflow: u64,
-    /// Order intents pushed into the queue.
-    pub intents: u64,
-    /// Order intents lost because the queue was full.
+    /// Frames the protocol could not decode.
+    pub malformed: u64,
+    /// Order commands the stand-in I/O thread answered.
+    pub commands: u64,
+    /// Orders refused because the command queue was full (the engine's note).
     pub queue_full: u64,
-    /// Other actions drained (records, logs, cancels).
-    pub other_actions: u64,
+    /// Messages from the hot side to the service thread, drained.
+    pub service_messages: u64,
 }
 
-/// Times the core's stages: accumulates the time between stage boundaries.
-#[derive(Debug, Clone, Copy)]
-struct TimingProbe {
-    last: Instant,
-    current: Option<Stage>,
-    candles_indicators_ns: u64,
-    strategies_risk_ns: u64,
-}
-
-impl TimingProbe {
-    fn new() -> Self {
-        Self {
-            last: Instant::now(),
-            current: None,
-            candles_indicators_ns: 0,
-            strategies_risk_ns: 0,
-        }
-    }
-
-    fn close(&mut self, now: Instant) {
-        let ns = u64::try_from(now.saturating_duration_since(self.last).as_nanos()).unwrap_or(0);
-        match self.current {
-            Some(Stage::CandlesIndicators) => self.candles_indicators_ns += ns,
-            Some(_) => self.strategies_risk_ns += ns,
-            None => {}
-        }
-        self.current = None;
-    }
-}
-
-impl StageProbe for TimingProbe {
-    #[inline]
-    fn enter(&mut self, stage: Stage) {
-        let now = Instant::now();
-        self.close(now);
-        self.current = Some(stage);
-        self.last = now;
-    }
-}
-
-/// Decoder, core and order queue of the measured pipeline. See the module
-/// docs.
-#[derive(Debug)]
+/// The runtime's engine half behind the market protocol, with the queue
+/// ends the I/O and service threads would hold. See the module docs.
 pub struct HotPath {
-    decoder: BingxDecoder,
-    core: Core,
-    orders: Producer<OrderIntent>,
-    trades: Vec<Trade>,
+    market: Timed<BingxMarket>,
+    engine: Engine,
+    io: IoSide,
+    from_hot: Consumer<FromHot>,
+    _to_hot: Producer<ToHot>,
+    _collector: LatencyCollector,
+    send_buf: Vec<u8>,
+    rng: u64,
     stats: HotPathStats,
 }
 
+impl fmt::Debug for HotPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HotPath")
+            .field("engine", &self.engine)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
 impl HotPath {
-    /// Builds the pipeline: a decoder for `symbols`, a core for `cfg` and
-    /// `rules` running the configured strategies followed by `extra`, and
-    /// `orders` as the order queue. Allocates every buffer here.
+    /// Builds the path as `trading-engine run` builds it in live mode: a
+    /// core for `cfg` and `rules` running the configured strategies
+    /// followed by `extra`, the engine routing to an I/O command queue, a
+    /// decoder for `symbols`, and — with `journal_dir` — the run's journal
+    /// (session record first). `start_ts` is the market time the engine
+    /// starts from. Allocates every buffer here.
     ///
     /// # Errors
-    /// [`HotPathError::Core`] when the core rejects `cfg` or `rules`.
+    /// [`HotPathError`] when the core, the journal or the histograms cannot
+    /// be built.
     pub fn try_new(
         cfg: &Config,
         rules: &[InstrumentRules],
         symbols: SymbolTable,
         extra: Vec<Box<dyn Strategy>>,
-        orders: Producer<OrderIntent>,
+        journal_dir: Option<&Path>,
+        start_ts: TimestampNs,
     ) -> Result<Self, HotPathError> {
         let mut strategies = strategy::build(&cfg.strategies);
         strategies.extend(extra);
         let core = Core::try_with_strategies(cfg, rules, strategies).map_err(HotPathError::Core)?;
-        Ok(Self {
-            decoder: BingxDecoder::new(symbols),
+        let clock = SystemClock::new();
+        let journal = match journal_dir {
+            Some(dir) => Some(
+                open_journal(cfg, dir, Mode::Live, rules, &clock).map_err(HotPathError::Journal)?,
+            ),
+            None => None,
+        };
+        let (latency, collector) = latency_channel(
+            cfg.latency.histogram_max_ns,
+            cfg.latency.histogram_sigfig,
+            4,
+        )
+        .map_err(HotPathError::Latency)?;
+        let (hot_io, io) = bridge::queue_pair(COMMAND_QUEUE, COMMAND_QUEUE);
+        let (to_hot, inbox) = ringbuf::spsc::channel(1024);
+        let (out, from_hot) = ringbuf::spsc::channel(SERVICE_QUEUE);
+        let engine = Engine::new(EngineParts {
             core,
-            orders,
-            trades: Vec::with_capacity(MAX_TRADES_PER_FRAME),
+            venue: Venue::Live {
+                io: hot_io,
+                hedge: true,
+            },
+            journal,
+            latency,
+            out,
+            inbox,
+            clock,
+            prefix: CLIENT_PREFIX.to_owned(),
+            time_scale: 1.0,
+            start_ts,
+            symbols: u16::try_from(rules.len()).unwrap_or(u16::MAX),
+            // No reloads in the benchmark: the service end is dropped.
+            reloads: trading_engine::runtime::reload_channel().1,
+        });
+        Ok(Self {
+            market: Timed::new(BingxMarket::new(BingxDecoder::new(symbols)), clock),
+            engine,
+            io,
+            from_hot,
+            _to_hot: to_hot,
+            _collector: collector,
+            send_buf: Vec::with_capacity(256),
+            rng: 0x2545_F491_4F6C_DD1D,
             stats: HotPathStats::default(),
         })
     }
 
-    /// Runs one frame through the pipeline. `received` is the instant the
-    /// frame was read off the socket (the caller takes it right before this
-    /// call); tick-to-order runs from it to the first intent in the queue.
+    /// Feeds history candles to the indicators through the runtime's
+    /// warm-up (journaled, untimed; orders decided on history are refused,
+    /// never sent). Candles ending with the minute before the first frame's
+    /// trades need no backfill (see [`warmup_candles`]).
+    pub fn warm_up(&mut self, candles: &[Candle]) {
+        self.engine.warm_up(candles);
+    }
+
+    /// Runs one frame as the hot loop runs a complete market message: the
+    /// protocol stamps its arrival, inflates and parses it and the engine
+    /// handles every trade; returns the engine's timing of the frame.
     ///
     /// # Errors
-    /// The decoder's [`FeedError`] for a frame it rejects (nothing reaches
-    /// the core then).
-    pub fn on_frame(&mut self, frame: &[u8], received: Instant) -> Result<FrameTiming, FeedError> {
+    /// [`FrameError::Malformed`] when the frame does not decode (nothing
+    /// reaches the engine), [`FrameError::NoTrades`] when it carries no trade.
+    pub fn on_frame(&mut self, frame: &[u8]) -> Result<FrameTiming, FrameError> {
         self.stats.frames += 1;
-        self.trades.clear();
-        let trades = &mut self.trades;
-        let overflow = &mut self.stats.trades_overflow;
-        self.decoder.decode(frame, &mut |e| {
-            if let MarketEvent::Trade(t) = e {
-                if trades.len() < MAX_TRADES_PER_FRAME {
-                    trades.push(t);
-                } else {
-                    *overflow += 1;
+        let orders = self.engine.counters().orders;
+        let engine = &mut self.engine;
+        let mut out = Outbox::new(&mut self.send_buf, &mut self.rng);
+        let kind = self
+            .market
+            .on_message(false, frame, &mut out, &mut |s| engine.on_market(&s));
+        self.send_buf.clear();
+        if kind == MessageKind::Malformed {
+            self.stats.malformed += 1;
+            return Err(FrameError::Malformed);
+        }
+        let sample = self
+            .engine
+            .take_frame_sample()
+            .ok_or(FrameError::NoTrades)?;
+        let intents = self.engine.counters().orders.saturating_sub(orders);
+        Ok(FrameTiming::of(
+            sample,
+            u32::try_from(intents).unwrap_or(u32::MAX),
+        ))
+    }
+
+    /// Stands in for the I/O thread and the service thread between frames
+    /// (outside the timed window): rejects every queued order command
+    /// ([`REJECT_CODE`]), lets the engine take the answers back to the core
+    /// and drains the engine's messages. Returns the commands answered.
+    pub fn answer_orders(&mut self) -> u32 {
+        let mut answered = 0;
+        while let Some(cmd) = self.io.next_command() {
+            answered += 1;
+            let (symbol, client_order_id) = match cmd {
+                IoCommand::Place(r) => (r.symbol, r.client_order_id),
+                IoCommand::Cancel { symbol, .. } | IoCommand::CancelAll { symbol } => {
+                    (symbol, trading_engine::io::order::ClientOrderId::EMPTY)
                 }
-            }
-        })?;
-        let decoded = Instant::now();
-        let mut timing = FrameTiming {
-            parse_ns: ns_between(received, decoded),
-            ..FrameTiming::default()
-        };
-        let mut probe = TimingProbe::new();
-        for k in 0..self.trades.len() {
-            let event = Event::Trade(self.trades[k]);
-            self.stats.trades += 1;
-            probe.last = Instant::now();
-            probe.current = None;
-            self.core.on_event_probed(&event, &mut probe);
-            let drain_start = Instant::now();
-            probe.close(drain_start);
-            let pushed = self.drain();
-            if pushed > 0 {
-                let queued = Instant::now();
-                timing.enqueue_ns += ns_between(drain_start, queued);
-                timing.intents += pushed;
-                if timing.tick_to_order_ns.is_none() {
-                    timing.tick_to_order_ns = Some(ns_between(received, queued));
-                }
+            };
+            let report = IoReport::Order(OrderResult {
+                symbol,
+                client_order_id,
+                outcome: OrderOutcome::Rejected {
+                    code: REJECT_CODE,
+                    kind: ExchangeCode::from_code(REJECT_CODE),
+                },
+            });
+            // The report queue is as long as the command queue, and this
+            // loop empties it (poll_io) before the engine can fill it again.
+            let _ = self.io.report(report);
+            self.engine.poll_io();
+        }
+        while let Some(m) = self.from_hot.pop() {
+            self.stats.service_messages += 1;
+            if let FromHot::Log(HotLog::QueueFull(_)) = m {
+                self.stats.queue_full += 1;
             }
         }
-        timing.candles_indicators_ns = probe.candles_indicators_ns;
-        timing.strategies_risk_ns = probe.strategies_risk_ns;
-        Ok(timing)
+        self.stats.commands += u64::from(answered);
+        answered
     }
 
-    /// Feeds an exchange event (ack, fill, reject, cancel) to the core and
-    /// queues the intents it produces; returns how many. Used by the harness
-    /// between frames, outside the timed window.
-    pub fn on_exchange_event(&mut self, event: &Event) -> u32 {
-        self.core.on_event(event);
-        self.drain()
-    }
-
-    /// Returns the core (read-only: equity, positions, stats).
+    /// Returns the engine (counters, core state).
     #[must_use]
-    pub fn core(&self) -> &Core {
-        &self.core
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Returns the counters.
@@ -262,39 +324,56 @@ impl HotPath {
     pub fn stats(&self) -> HotPathStats {
         self.stats
     }
-
-    /// Drains the core's actions; pushes intents; returns how many were
-    /// pushed.
-    fn drain(&mut self) -> u32 {
-        let mut pushed = 0;
-        while let Some(action) = self.core.next_action() {
-            match action {
-                Action::Place(intent) => match self.orders.push(intent) {
-                    Ok(()) => {
-                        pushed += 1;
-                        self.stats.intents += 1;
-                    }
-                    Err(_) => self.stats.queue_full += 1,
-                },
-                Action::Cancel { .. } | Action::Record(_) | Action::Log(_) => {
-                    self.stats.other_actions += 1;
-                }
-            }
-        }
-        pushed
-    }
 }
 
-fn ns_between(from: Instant, to: Instant) -> u64 {
-    u64::try_from(to.saturating_duration_since(from).as_nanos()).unwrap_or(u64::MAX)
+/// Returns `n` warm-up candles of `symbol` ending with the minute before
+/// `start`: consecutive groups of ticks as OHLCV, so the indicators (SMA(200)
+/// on 5m needs 1,000 minutes) start warm at the prices the frames carry.
+#[must_use]
+pub fn warmup_candles(
+    ticks: &[crate::market_frames::Tick],
+    symbol: trading_engine::types::SymbolId,
+    start: TimestampNs,
+    n: usize,
+) -> Vec<Candle> {
+    use trading_engine::types::{Price, Qty};
+    const PER_CANDLE: usize = 40;
+    if ticks.is_empty() {
+        return Vec::new();
+    }
+    let first = start.0.div_euclid(NS_PER_MIN) * NS_PER_MIN - NS_PER_MIN * n as i64;
+    (0..n)
+        .filter_map(|i| {
+            let group = (0..PER_CANDLE).map(|k| ticks[(i * PER_CANDLE + k) % ticks.len()]);
+            let (mut o, mut h, mut l, mut c, mut v) = (0.0, f64::MIN, f64::MAX, 0.0, 0.0);
+            for (k, t) in group.enumerate() {
+                if k == 0 {
+                    o = t.price;
+                }
+                h = h.max(t.price);
+                l = l.min(t.price);
+                c = t.price;
+                v += t.qty;
+            }
+            Some(Candle {
+                symbol,
+                open_time: TimestampNs(first + NS_PER_MIN * i as i64),
+                open: Price::from_f64(o)?,
+                high: Price::from_f64(h)?,
+                low: Price::from_f64(l)?,
+                close: Price::from_f64(c)?,
+                volume: Qty::from_f64(v)?,
+                trade_count: PER_CANDLE as u32,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::market_frames::{generate_ticks, FrameBuilder, FramePlan, SYMBOL};
-    use trading_engine::orders::OrderPurpose;
-    use trading_engine::types::{DecimalStep, Price, Qty, SymbolId, TimestampNs};
+    use trading_engine::types::{DecimalStep, Price, Qty, SymbolId};
 
     /// 2020-02-22 00:00 UTC, the day of the shared aggTrades file.
     const START_MS: i64 = 1_582_329_600_000;
@@ -308,132 +387,146 @@ mod tests {
         }
     }
 
-    fn hot_path(capacity: usize) -> (HotPath, ringbuf::spsc::Consumer<OrderIntent>) {
-        let (tx, rx) = ringbuf::spsc::channel(capacity);
+    fn hot_path(journal: Option<&Path>) -> HotPath {
         let mut table = SymbolTable::new();
         table.insert(SYMBOL, SymbolId(0)).unwrap();
-        let hot = HotPath::try_new(
+        HotPath::try_new(
             &Config::default(),
             &[rules()],
             table,
             vec![Box::new(EveryCandleEntry)],
-            tx,
+            journal,
+            TimestampNs(START_MS * 1_000_000),
         )
-        .unwrap();
-        (hot, rx)
+        .unwrap()
     }
 
     #[test]
-    fn an_entry_intent_follows_every_candle_close_when_entries_are_rejected() {
-        let (mut hot, mut rx) = hot_path(64);
+    fn an_entry_order_follows_every_candle_close_when_entries_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hot = hot_path(Some(dir.path()));
         let ticks = generate_ticks(1000);
         let plan = FramePlan::for_order_share(0.1, 2, START_MS);
         let mut builder = FrameBuilder::new();
         let mut with_order = Vec::new();
         for frame in 0..100u64 {
             let gz = builder.gzip(&ticks, &plan, frame);
-            let timing = hot.on_frame(&gz, Instant::now()).unwrap();
+            let timing = hot.on_frame(&gz).unwrap();
             if timing.intents > 0 {
                 with_order.push(frame);
                 let tto = timing.tick_to_order_ns.unwrap();
                 assert!(tto >= timing.parse_ns);
-                assert!(timing.enqueue_ns > 0 || tto > 0);
+                assert_eq!(hot.answer_orders(), 1);
             } else {
                 assert_eq!(timing.tick_to_order_ns, None);
                 assert_eq!(timing.enqueue_ns, 0);
-            }
-            while let Some(intent) = rx.pop() {
-                assert_eq!(intent.purpose, OrderPurpose::Entry);
-                assert_eq!(intent.side, Side::Buy);
-                hot.on_exchange_event(&Event::Rejected {
-                    order: intent.id,
-                    ts: TimestampNs(intent.ts.0),
-                });
+                assert_eq!(hot.answer_orders(), 0);
             }
         }
         let expected: Vec<u64> = (1..100).filter(|f| plan.closes_candle(*f)).collect();
         assert_eq!(with_order, expected);
+        let c = hot.engine().counters();
+        assert_eq!(c.frames, 100);
+        assert_eq!(c.trades, 200);
+        assert_eq!(c.orders, 9);
+        // Every trade is journaled as an input, every frame's timing too.
+        assert!(c.journal_records >= 300, "{c:?}");
+        assert_eq!(c.journal_failures, 0);
         let stats = hot.stats();
-        assert_eq!(stats.frames, 100);
-        assert_eq!(stats.trades, 200);
-        assert_eq!(stats.intents, 9);
+        assert_eq!(stats.commands, 9);
         assert_eq!(stats.queue_full, 0);
-        assert!(hot.core().position(SymbolId(0)).is_none());
+        assert!(
+            stats.service_messages >= 9,
+            "each reject is noted: {stats:?}"
+        );
     }
 
     #[test]
-    fn an_open_entry_blocks_the_next_one_until_it_is_answered() {
-        let (mut hot, mut rx) = hot_path(64);
+    fn an_unanswered_entry_blocks_the_next_one() {
+        let mut hot = hot_path(None);
         let ticks = generate_ticks(100);
         let plan = FramePlan::for_order_share(0.5, 1, START_MS);
         let mut builder = FrameBuilder::new();
         let mut intents = 0;
         for frame in 0..10u64 {
             let gz = builder.gzip(&ticks, &plan, frame);
-            intents += hot.on_frame(&gz, Instant::now()).unwrap().intents;
+            intents += hot.on_frame(&gz).unwrap().intents;
         }
         // Only the first close sends an entry: max_positions = 1 and the
         // pending entry is never answered.
         assert_eq!(intents, 1);
-        assert_eq!(rx.pop().map(|i| i.purpose), Some(OrderPurpose::Entry));
-        assert!(rx.pop().is_none());
-    }
-
-    #[test]
-    fn a_full_order_queue_counts_the_lost_intent() {
-        let (mut hot, _rx) = hot_path(1);
-        let ticks = generate_ticks(100);
-        let plan = FramePlan::for_order_share(1.0, 1, START_MS);
-        let mut builder = FrameBuilder::new();
-        let gz = builder.gzip(&ticks, &plan, 0);
-        hot.on_frame(&gz, Instant::now()).unwrap();
-        let gz = builder.gzip(&ticks, &plan, 1);
-        let t = hot.on_frame(&gz, Instant::now()).unwrap();
-        assert_eq!(t.intents, 1);
-        // A reject of the intent frees the position; the next entry finds
-        // the one-slot queue still full.
-        hot.on_exchange_event(&Event::Rejected {
-            order: trading_engine::orders::OrderId(1),
-            ts: TimestampNs(0),
-        });
-        let gz = builder.gzip(&ticks, &plan, 2);
-        let t = hot.on_frame(&gz, Instant::now()).unwrap();
-        assert_eq!(t.intents, 0);
-        assert_eq!(hot.stats().queue_full, 1);
+        assert_eq!(hot.answer_orders(), 1);
+        let gz = builder.gzip(&ticks, &plan, 10);
+        assert_eq!(hot.on_frame(&gz).unwrap().intents, 1);
     }
 
     #[test]
     fn a_corrupt_frame_is_an_error_and_reaches_no_stage() {
-        let (mut hot, _rx) = hot_path(4);
-        assert!(hot.on_frame(b"not gzip", Instant::now()).is_err());
-        assert_eq!(hot.stats().trades, 0);
+        let mut hot = hot_path(None);
+        assert_eq!(hot.on_frame(b"not gzip"), Err(FrameError::Malformed));
+        assert_eq!(hot.engine().counters().trades, 0);
+        assert_eq!(hot.stats().malformed, 1);
+    }
+
+    #[test]
+    fn a_frame_without_trades_gives_no_timing() {
+        let mut hot = hot_path(None);
+        let gz = trading_engine::bingx_sim::gzip(b"Ping");
+        assert_eq!(hot.on_frame(&gz), Err(FrameError::NoTrades));
+    }
+
+    #[test]
+    fn warm_up_candles_end_with_the_minute_before_the_start_and_feed_the_core() {
+        let ticks = generate_ticks(500);
+        let start = TimestampNs(START_MS * 1_000_000 + 7);
+        let candles = warmup_candles(&ticks, SymbolId(0), start, 30);
+        assert_eq!(candles.len(), 30);
+        assert_eq!(
+            candles.last().unwrap().open_time.0,
+            START_MS * 1_000_000 - NS_PER_MIN
+        );
+        assert!(candles.iter().all(|c| c.low <= c.open && c.open <= c.high));
+        assert!(warmup_candles(&[], SymbolId(0), start, 3).is_empty());
+        let mut hot = hot_path(None);
+        hot.warm_up(&candles);
+        // Every history candle is an input; the scripted entries it causes
+        // are refused by the warm-up, never sent.
+        assert_eq!(hot.engine().counters().orders, 30);
+        assert_eq!(hot.answer_orders(), 0);
+        // The first live trade is in the next minute: no backfill, it reaches the core.
+        let plan = FramePlan::for_order_share(0.5, 1, START_MS);
+        let gz = FrameBuilder::new().gzip(&ticks, &plan, 0);
+        assert!(hot.on_frame(&gz).is_ok());
+        assert_eq!(hot.engine().counters().trades, 1);
     }
 
     #[test]
     fn the_measured_frame_path_does_not_allocate_after_warm_up() {
-        let (mut hot, mut rx) = hot_path(64);
+        let dir = tempfile::tempdir().unwrap();
+        let mut hot = hot_path(Some(dir.path()));
         let ticks = generate_ticks(1000);
+        hot.warm_up(&warmup_candles(
+            &ticks,
+            SymbolId(0),
+            TimestampNs(START_MS * 1_000_000),
+            300,
+        ));
         let plan = FramePlan::for_order_share(0.05, 2, START_MS);
         let mut builder = FrameBuilder::new();
         let frames: Vec<Vec<u8>> = (0..400).map(|f| builder.gzip(&ticks, &plan, f)).collect();
-        let mut run = |range: std::ops::Range<usize>, hot: &mut HotPath| {
+        let run = |range: std::ops::Range<usize>, hot: &mut HotPath| {
             let mut allocations = 0;
             for frame in &frames[range] {
                 let info = allocation_counter::measure(|| {
-                    hot.on_frame(frame, Instant::now()).unwrap();
+                    hot.on_frame(frame).unwrap();
                 });
                 allocations += info.count_total;
-                while let Some(intent) = rx.pop() {
-                    hot.on_exchange_event(&Event::Rejected {
-                        order: intent.id,
-                        ts: intent.ts,
-                    });
-                }
+                hot.answer_orders();
             }
             allocations
         };
         run(0..200, &mut hot);
         assert_eq!(run(200..400, &mut hot), 0);
-        assert!(hot.stats().intents >= 19);
+        assert!(hot.stats().commands >= 19);
     }
 }

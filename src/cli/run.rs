@@ -120,6 +120,16 @@ pub struct DemoArgs {
     /// Seed of the generated market.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
+    /// Where orders go: to the simulator (live), filled in-process (paper:
+    /// no REST round trip or order-rate limit between orders) or nowhere
+    /// (dry-run: journaled and refused at once).
+    #[arg(long, value_enum, default_value = "live")]
+    pub mode: ModeArg,
+    /// Also enter on every closed 1m candle (a scripted strategy after the
+    /// configured ones), for thousands of tick-to-order samples; such a
+    /// journal does not replay against the configuration alone.
+    #[arg(long)]
+    pub every_candle: bool,
 }
 
 impl DemoArgs {
@@ -142,6 +152,8 @@ impl DemoArgs {
             duration: Duration::from_secs(self.duration),
             journal: self.journal,
             seed: self.seed,
+            mode: self.mode.into(),
+            every_candle: self.every_candle,
             ..DemoOptions::default()
         };
         demo::demo(&opts, out).map_err(CliError::Demo)?;

@@ -146,6 +146,58 @@ impl HotSide {
     }
 }
 
+/// The I/O thread's ends of the queues, for a driver that serves the hot side itself
+/// (the tick-to-order benchmark, tests): it reads the hot thread's commands and answers
+/// with reports, in place of a REST client.
+#[derive(Debug)]
+pub struct IoSide {
+    commands: Consumer<IoCommand>,
+    reports: Producer<IoReport>,
+}
+
+impl IoSide {
+    /// Returns the next command of the hot thread, if any.
+    pub fn next_command(&mut self) -> Option<IoCommand> {
+        self.commands.pop()
+    }
+
+    /// Queues a report for the hot thread.
+    ///
+    /// # Errors
+    /// Gives the report back when the queue is full.
+    #[allow(
+        clippy::result_large_err,
+        reason = "a full queue gives the Copy message back, like HotSide::send (rtrb's pattern)"
+    )]
+    pub fn report(&mut self, report: IoReport) -> Result<(), IoReport> {
+        self.reports
+            .push(report)
+            .map_err(spsc::PushError::into_inner)
+    }
+}
+
+/// Returns connected hot and I/O ends with `command_capacity` command slots and
+/// `report_capacity` report slots (each raised to at least 1). [`IoThread::spawn`] builds
+/// its queues here; a driver without a REST client serves the [`IoSide`] itself.
+///
+/// # Panics
+/// When a capacity exceeds what [`ringbuf::spsc::channel`] can hold (as `spawn` always did).
+#[must_use]
+pub fn queue_pair(command_capacity: usize, report_capacity: usize) -> (HotSide, IoSide) {
+    let (cmd_tx, cmd_rx) = spsc::channel(command_capacity.max(1));
+    let (rep_tx, rep_rx) = spsc::channel(report_capacity.max(1));
+    (
+        HotSide {
+            commands: cmd_tx,
+            reports: rep_rx,
+        },
+        IoSide {
+            commands: cmd_rx,
+            reports: rep_tx,
+        },
+    )
+}
+
 /// Counters returned by [`IoThread::shutdown`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IoStats {
@@ -201,8 +253,7 @@ impl IoThread {
     /// # Errors
     /// [`BridgeError`] when the user-stream client cannot be built or the thread not spawned.
     pub fn spawn(rest: RestClient, cfg: BridgeConfig) -> Result<(Self, HotSide), BridgeError> {
-        let (cmd_tx, cmd_rx) = spsc::channel(cfg.command_capacity);
-        let (rep_tx, rep_rx) = spsc::channel(cfg.report_capacity);
+        let (hot, io) = queue_pair(cfg.command_capacity, cfg.report_capacity);
         let user = match &cfg.user_stream_url {
             Some(base) => {
                 // Placeholder key until the real one is created on the thread; the client
@@ -226,8 +277,8 @@ impl IoThread {
         let stop = Arc::new(AtomicBool::new(false));
         let worker = Worker {
             rest,
-            commands: cmd_rx,
-            reports: rep_tx,
+            commands: io.commands,
+            reports: io.reports,
             pending: VecDeque::new(),
             user,
             cfg,
@@ -243,10 +294,7 @@ impl IoThread {
                 stop,
                 handle: Some(handle),
             },
-            HotSide {
-                commands: cmd_tx,
-                reports: rep_rx,
-            },
+            hot,
         ))
     }
 
@@ -497,6 +545,37 @@ mod tests {
             std::thread::sleep(Duration::from_millis(1));
         }
         assert_eq!(io.shutdown(), IoStats::default());
+    }
+
+    #[test]
+    fn a_queue_pair_carries_commands_and_reports_and_gives_back_when_full() {
+        let (mut hot, mut io) = queue_pair(1, 1);
+        hot.send(order("a-1", Qty::from_decimal(1, 3).unwrap()))
+            .unwrap();
+        let refused = hot.send(order("a-2", Qty::from_decimal(1, 3).unwrap()));
+        let Err(IoCommand::Place(back)) = refused else {
+            panic!("a full command queue gives the command back")
+        };
+        assert_eq!(back.client_order_id.as_str(), "a-2");
+        let Some(IoCommand::Place(got)) = io.next_command() else {
+            panic!("expected the first command")
+        };
+        assert_eq!(got.client_order_id.as_str(), "a-1");
+        assert!(io.next_command().is_none());
+        let result = |id: &str| {
+            IoReport::Order(OrderResult {
+                symbol: SymbolId(0),
+                client_order_id: ClientOrderId::try_new(id).unwrap(),
+                outcome: OrderOutcome::Failed,
+            })
+        };
+        io.report(result("a-1")).unwrap();
+        assert_eq!(io.report(result("a-9")), Err(result("a-9")));
+        assert_eq!(hot.poll(), Some(result("a-1")));
+        assert_eq!(hot.poll(), None);
+        assert!(!hot.io_thread_gone());
+        drop(io);
+        assert!(hot.io_thread_gone());
     }
 
     #[test]

@@ -23,6 +23,7 @@ use crate::bingx_sim::{SimConfig, SimError, SimHandle, Simulator, Speed};
 use crate::config::{Config, Mode};
 use crate::io::rest::{RestClient, RestConfig};
 use crate::io::tls::TlsOptions;
+use crate::strategy::{EveryCandleEntry, Strategy};
 
 use super::setup::{run, RunOptions, RunReport, RuntimeError};
 
@@ -46,6 +47,15 @@ pub struct DemoOptions {
     pub pin: bool,
     /// Handle SIGINT/SIGTERM (stop early, still summarised).
     pub signals: bool,
+    /// Where orders go: live to the simulator (the demo), paper (filled by
+    /// the in-process simulated exchange: no REST round trip and no
+    /// order-rate limit between orders) or dry-run (journaled and refused at
+    /// once). Market data always comes from the simulator.
+    pub mode: Mode,
+    /// Append [`EveryCandleEntry`] to the configured strategies: an entry on
+    /// every closed candle that finds the engine flat (latency sampling; the
+    /// journal then does not replay against the configuration alone).
+    pub every_candle: bool,
 }
 
 impl Default for DemoOptions {
@@ -59,6 +69,8 @@ impl Default for DemoOptions {
             status_line: true,
             pin: true,
             signals: true,
+            mode: Mode::Live,
+            every_candle: false,
         }
     }
 }
@@ -126,6 +138,15 @@ pub struct DemoReport {
     pub run: RunReport,
     /// The exchange's view at the end (`None` when it could not be read).
     pub exchange: Option<ExchangeView>,
+}
+
+/// Returns the configured strategies followed by [`EveryCandleEntry`]
+/// (`demo --every-candle`).
+#[must_use]
+pub fn with_every_candle(cfg: &Config) -> Vec<Box<dyn Strategy>> {
+    let mut out = crate::strategy::build(&cfg.strategies);
+    out.push(Box::new(EveryCandleEntry));
+    out
 }
 
 /// Returns the simulator configuration of the demo.
@@ -225,14 +246,27 @@ pub fn demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoReport, DemoE
     let cfg = demo_config(&sim, &journal);
     writeln!(
         out,
-        "Simulator on {} (TLS), market x{} for {} s; journal in {}",
+        "Simulator on {} (TLS), market x{} for {} s{}{}; journal in {}",
         sim.rest_base(),
         opts.speed,
         opts.duration.as_secs(),
+        match opts.mode {
+            Mode::Live => "",
+            Mode::Paper => ", paper orders",
+            Mode::DryRun => ", dry-run orders",
+        },
+        if opts.every_candle {
+            ", an entry on every closed candle"
+        } else {
+            ""
+        },
         journal.display()
     )
     .map_err(DemoError::Output)?;
-    let mut ro = RunOptions::new(cfg.clone(), Mode::Live);
+    let mut ro = RunOptions::new(cfg.clone(), opts.mode);
+    if opts.every_candle {
+        ro.strategies = Some(with_every_candle);
+    }
     ro.credentials = Some((
         sim.api_key().to_owned(),
         crate::bingx_sim::DEFAULT_API_SECRET.to_owned(),

@@ -31,7 +31,7 @@ pub mod startup;
 pub mod stops;
 pub mod timed;
 
-pub use engine::{Engine, EngineParts, HotCounters, Venue};
+pub use engine::{Engine, EngineParts, FrameSample, HotCounters, Venue};
 pub use hot::{HotLoop, HotSummary, LoopTimers};
 pub use msg::{FeedStatus, FromHot, HotLog, Note, PositionStatus, Status, StopReason, ToHot};
 pub use reload::{reload_channel, HotReloads, ReloadPayload, ServiceReloads};

@@ -295,6 +295,27 @@ pub fn warmup_candles(
         .collect())
 }
 
+/// Opens the run's journal in `dir` with the configured segment size and
+/// durability and writes a session record (mode, version, symbols, rules,
+/// configuration) stamped now. Benchmarks open their journal here, so they
+/// journal exactly as a run does (a run itself rebuilds from the journal
+/// between opening it and writing its session record).
+///
+/// # Errors
+/// [`RuntimeError::Journal`] when the directory or the journal cannot be
+/// created or the session record not written.
+pub fn open_journal(
+    cfg: &Config,
+    dir: &std::path::Path,
+    mode: Mode,
+    rules: &[InstrumentRules],
+    clock: &SystemClock,
+) -> Result<journal::Writer, RuntimeError> {
+    let mut w = open_writer(cfg, dir)?;
+    write_session(&mut w, cfg, mode, rules, clock.now_ns())?;
+    Ok(w)
+}
+
 fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Writer, RuntimeError> {
     let durability = match cfg.journal.durability {
         CfgDurability::None => journal::Durability::None,

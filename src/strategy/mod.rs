@@ -12,10 +12,12 @@
 //! [`Strategy`], add its name to `config::StrategyName` with its
 //! parameters, and one arm in [`build`]. The others are not touched.
 
+mod every_candle;
 mod explosive;
 mod mtf_long;
 mod trend_distance_short;
 
+pub use every_candle::EveryCandleEntry;
 pub use explosive::{confidence, is_explosive, Explosive};
 pub use mtf_long::MtfLong;
 pub use trend_distance_short::TrendDistanceShort;

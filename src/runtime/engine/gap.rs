@@ -12,6 +12,7 @@
 //! wait in the preallocated held queue).
 
 use super::{Engine, FromHot};
+use crate::clock::Clock;
 use crate::core::Event;
 use crate::journal_schema::{JournalRecord, RefusalReason};
 use crate::orders::OrderIntent;
@@ -157,7 +158,8 @@ impl Engine {
                 self.held.push_front(t);
                 return;
             }
-            self.on_trade(t);
+            let now = self.clock.mono_ns();
+            self.on_trade(t, now);
         }
     }
 

@@ -7,6 +7,7 @@
 //! journal records. Never blocks, allocates or logs (notes go to the
 //! service thread).
 
+use crate::clock::Clock;
 use crate::core::Event;
 use crate::io::bridge::IoReport;
 use crate::io::order::{IoCommand, OrderRef};
@@ -24,18 +25,24 @@ use super::{Engine, Venue};
 
 impl Engine {
     /// Queues a placement for the I/O thread and journals it; a full queue
-    /// refuses the order to the core.
-    pub(super) fn send_live_place(&mut self, o: &crate::orders::OrderIntent, ts: TimestampNs) {
+    /// refuses the order to the core. Returns the monotonic reading taken
+    /// right after the command entered the queue (`None` when it did not).
+    pub(super) fn send_live_place(
+        &mut self,
+        o: &crate::orders::OrderIntent,
+        ts: TimestampNs,
+    ) -> Option<u64> {
         let Venue::Live { io, hedge } = &mut self.venue else {
-            return;
+            return None;
         };
         let Some(cid) = route::client_id(self.orders.prefix(), o.id) else {
             self.events.push_back(Event::Rejected { order: o.id, ts });
-            return;
+            return None;
         };
         let req = route::request(o, cid, *hedge);
         self.orders.sent(o);
         let queued = io.send(IoCommand::Place(req)).is_ok();
+        let queued_mono = queued.then(|| self.clock.mono_ns());
         if queued {
             self.inflight.push_back(Some(o.id));
         }
@@ -55,6 +62,7 @@ impl Engine {
                 self.exchange_event(e, ts);
             }
         }
+        queued_mono
     }
 
     pub(super) fn send_live_cancel(&mut self, order: OrderId, symbol: SymbolId) {

@@ -111,7 +111,10 @@ impl Engine {
     /// (the first call always samples), so the sample is the equity at the
     /// close of the previous minute, stamped with the event's time.
     pub(super) fn sample_equity(&mut self, ts: TimestampNs) {
-        if self.warming {
+        if matches!(
+            self.refuse,
+            Some((crate::journal_schema::RefusalReason::WarmUp, _))
+        ) {
             return;
         }
         let minute = ts.0.div_euclid(NS_PER_MIN);
@@ -263,6 +266,7 @@ mod tests {
             time_scale: 1.0,
             start_ts: TimestampNs(MIDNIGHT - 3 * NS_PER_MIN),
             symbols: 1,
+            reloads: crate::runtime::reload::reload_channel().1,
         });
         let s = 1_000_000_000;
         // 23:58:10, 23:58:50 (same minute), 23:59:30, 00:00:20 (next day), 00:01:05.
@@ -273,7 +277,7 @@ mod tests {
             (MIDNIGHT + 20 * s, 60_030.0),
             (MIDNIGHT + 65 * s, 60_040.5),
         ] {
-            e.on_trade(trade(ts, price));
+            e.on_trade(trade(ts, price), 0);
         }
         // A late event does not sample again.
         e.sample_equity(TimestampNs(MIDNIGHT + 10 * s));
