@@ -361,6 +361,12 @@ fn write_fixed_decimal(value: Fx, decimals: u8, buf: &mut [u8]) -> Option<&str> 
     core::str::from_utf8(&buf[..len]).ok()
 }
 
+/// How far below a quantity grid point, in fixed-point bits (2^-32 each,
+/// 8 bits ≈ 1.9e-9), a quantity still counts as that grid point when
+/// rounding down. Each sum or difference of grid quantities is off by at
+/// most one bit; the smallest step (1e-8) is about 43 bits.
+pub const QTY_NOISE_BITS: i64 = 8;
+
 /// Rounding rules of one instrument: tick size for prices, step size and
 /// minimums for quantities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -390,10 +396,30 @@ impl InstrumentRules {
     }
 
     /// Returns `qty` rounded down to the quantity step: an order is never
-    /// larger than asked.
+    /// larger than asked. A quantity at most [`QTY_NOISE_BITS`] below a grid
+    /// point is that grid point (binary fixed-point noise of grid
+    /// arithmetic, such as an entry less its partial exits), not one step
+    /// less: rounding it down would strand a step of the position.
     #[must_use]
     pub fn round_qty(&self, qty: Qty) -> Qty {
-        Qty(self.step.round(qty.0, Rounding::Down))
+        let snapped = self.snap_qty(qty);
+        if snapped >= qty && snapped.to_bits() - qty.to_bits() <= QTY_NOISE_BITS {
+            snapped
+        } else {
+            Qty(self.step.round(qty.0, Rounding::Down))
+        }
+    }
+
+    /// Returns `qty` on the nearest quantity step: the grid quantity that a
+    /// quantity computed from grid quantities (a sum or difference of fills,
+    /// an entry less its partial exits) stands for. Grid points are not
+    /// exactly representable in binary fixed point, so such arithmetic can
+    /// land a bit or two below the grid point, where [`round_qty`](Self::round_qty)
+    /// would lose a whole step; this is what positions and order quantities
+    /// use once sizing has rounded down.
+    #[must_use]
+    pub fn snap_qty(&self, qty: Qty) -> Qty {
+        Qty(self.step.round(qty.0, Rounding::Nearest))
     }
 
     /// Returns true when an order of `qty` at `price` meets the minimum
@@ -553,6 +579,40 @@ mod tests {
         let r = rules("0.1", "0.001");
         let q = r.round_qty(Qty::from_f64(0.012_999).unwrap());
         assert_eq!(q, Qty(DecimalStep::parse("0.001").unwrap().from_steps(12)));
+    }
+
+    #[test]
+    fn qty_computed_a_bit_below_the_grid_snaps_to_it_where_round_down_loses_a_step() {
+        // Demo regression: entry 0.2317 less partials 0.0695 and 0.0926 is one
+        // bit below 0.0696; rounded down that is 0.0695, leaving 0.0001 open.
+        let r = rules("0.1", "0.0001");
+        let grid = |m: i64| Qty::from_decimal(m, 4).unwrap();
+        let rest = grid(2317) - grid(695) - grid(926);
+        assert_eq!(rest.to_bits() + 1, grid(696).to_bits());
+        assert_eq!(
+            Qty(r.step.round(rest.0, Rounding::Down)),
+            grid(695),
+            "strictly rounded down it loses a step"
+        );
+        assert_eq!(r.round_qty(rest), grid(696));
+        assert_eq!(r.snap_qty(rest), grid(696));
+        let dust = rest - grid(695);
+        assert_eq!(r.snap_qty(dust), grid(1));
+        assert_eq!(r.snap_qty(grid(1) - grid(1)), Qty::ZERO);
+    }
+
+    #[test]
+    fn qty_rounds_down_beyond_the_noise_tolerance_and_never_up() {
+        let r = rules("0.1", "0.0001");
+        let grid = Qty::from_decimal(696, 4).unwrap();
+        let below = |bits: i64| Qty::from_bits(grid.to_bits() - bits);
+        assert_eq!(r.round_qty(below(QTY_NOISE_BITS)), grid);
+        assert_eq!(
+            r.round_qty(below(QTY_NOISE_BITS + 1)),
+            Qty::from_decimal(695, 4).unwrap()
+        );
+        assert_eq!(r.round_qty(Qty::from_bits(grid.to_bits() + 1000)), grid);
+        assert_eq!(r.round_qty(grid), grid);
     }
 
     #[test]

@@ -165,6 +165,42 @@ fn market_stop_and_take_profit_orders_carry_the_right_parameters() {
 }
 
 #[test]
+fn a_quantity_a_bit_below_its_step_is_sent_as_that_step_not_one_less() {
+    // Demo regression: 0.2317 - 0.0695 - 0.0926 is one fixed-point bit below
+    // 0.0696; rounded strictly down it went out as 0.0695 and the 0.0001 left
+    // became "0.0000", refused with 109400 "quantity must be positive".
+    let server = TestServer::start(SECRET, |r| {
+        let id = r.param("clientOrderID").unwrap();
+        Reply::json(&order_json(7, &id, "NEW"))
+    });
+    let clock = ManualClock::new(1_700_000_000_000);
+    let mut c = client(&server, &clock);
+    let q = |t: &str| qty_from_text(t).unwrap();
+    let target = q("0.2317") - q("0.0695") - q("0.0926");
+    assert_eq!(target.to_bits() + 1, q("0.0696").to_bits());
+    let dust = target - q("0.0695");
+    for (id, qty) in [("te-16", target), ("te-441", dust)] {
+        let close = OrderRequest {
+            kind: OrderKind::Market,
+            side: Side::Buy,
+            position_side: PositionSide::Both,
+            reduce_only: true,
+            price: Price::ZERO,
+            time_in_force: None,
+            qty,
+            ..limit_order(id)
+        };
+        c.place_order(&close).unwrap();
+    }
+    let sent: Vec<String> = server
+        .requests()
+        .iter()
+        .map(|r| r.param("quantity").unwrap())
+        .collect();
+    assert_eq!(sent, ["0.0696", "0.0001"]);
+}
+
+#[test]
 fn invalid_orders_are_refused_without_sending() {
     let server = TestServer::start(SECRET, |_| Reply::json("{}"));
     let clock = ManualClock::new(0);

@@ -110,6 +110,7 @@ impl Core {
 
     fn on_exit_fill(&mut self, i: usize, slot: Slot, f: &Fill) {
         let s = &mut self.symbols[i];
+        let rules = s.rules;
         let Some(p) = &mut s.position else { return };
         let reason = match slot {
             Slot::Stop => p.stop_reason(),
@@ -117,7 +118,7 @@ impl Core {
             Slot::Tp(_) => ExitReason::Partial,
             Slot::Close | Slot::Entry => p.last_exit,
         };
-        let leg = p.on_exit_fill(f.qty, f.price, f.fee, f.slippage, reason, f.ts);
+        let leg = p.on_exit_fill(f.qty, f.price, f.fee, f.slippage, reason, f.ts, &rules);
         let id = p.id;
         let flat = p.open_qty.is_zero();
         match slot {

@@ -30,6 +30,12 @@ pub struct ExitPlan {
 /// entry quantity, partial 2 at `partial2_r` for `partial2_fraction` (only
 /// when it lies before the target; otherwise the target takes it), and the
 /// target for everything else still open. Legs already filled are left out.
+///
+/// Every leg is a whole number of steps and the legs add up to exactly the
+/// open quantity, so the last exit closes the position to the last step. A
+/// partial below the minimum quantity, or one that would leave less than the
+/// minimum for the target, is merged into the target: no leg is one the
+/// exchange would refuse.
 pub(super) fn plan(p: &Position, m: &ManagementConfig, rules: &InstrumentRules) -> ExitPlan {
     let s = f64::from(p.side.sign());
     let rounding = match p.side {
@@ -50,12 +56,22 @@ pub(super) fn plan(p: &Position, m: &ManagementConfig, rules: &InstrumentRules) 
     } else {
         0.0
     };
-    let mut remaining = p.open_qty;
+    // Differences of grid quantities are snapped back onto the grid: in
+    // binary fixed point 0.2317 - 0.0695 - 0.0926 is a bit below 0.0696,
+    // which the wire would round down to 0.0695 (the 0.0001 demo leftover).
+    let mut remaining = rules.snap_qty(p.open_qty);
+    // The quantity left after a partial of `qty`, when that partial is one
+    // the exchange accepts and leaves a closable remainder.
+    let after = |qty: Qty, remaining: Qty| {
+        let rest = rules.snap_qty(remaining.saturating_sub(qty));
+        let closable = rest.is_zero() || rest >= rules.min_qty;
+        (qty.is_positive() && qty >= rules.min_qty && closable).then_some(rest)
+    };
     let mut legs = [None; 3];
     if !p.partial1_done && m.partial1_r < target_r {
         let qty = part(m.partial1_fraction).min(remaining);
-        if qty.is_positive() {
-            remaining = remaining.saturating_sub(qty);
+        if let Some(rest) = after(qty, remaining) {
+            remaining = rest;
             legs[0] = Some(ExitLeg {
                 purpose: OrderPurpose::Partial1,
                 trigger: level(m.partial1_r),
@@ -65,8 +81,8 @@ pub(super) fn plan(p: &Position, m: &ManagementConfig, rules: &InstrumentRules) 
     }
     if !p.partial2_done && m.partial2_r < target_r {
         let qty = part(m.partial2_fraction).min(remaining);
-        if qty.is_positive() {
-            remaining = remaining.saturating_sub(qty);
+        if let Some(rest) = after(qty, remaining) {
+            remaining = rest;
             legs[1] = Some(ExitLeg {
                 purpose: OrderPurpose::Partial2,
                 trigger: level(m.partial2_r),

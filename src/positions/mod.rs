@@ -234,8 +234,9 @@ impl Position {
             self.best = price.to_f64();
             self.state = PositionState::Open;
         }
-        self.entry_qty = self.entry_qty.saturating_add(qty);
-        self.open_qty = self.open_qty.saturating_add(qty);
+        // Quantities stay exactly on the step grid (see `on_exit_fill`).
+        self.entry_qty = rules.snap_qty(self.entry_qty.saturating_add(qty));
+        self.open_qty = rules.snap_qty(self.open_qty.saturating_add(qty));
         self.fees += fee;
         self.slippage += slippage;
         self.pnl -= fee;
@@ -257,6 +258,17 @@ impl Position {
     /// Folds in an exit fill of `reason`: returns the realized PnL of the leg
     /// net of its fee (the equity change). The position is flat when
     /// [`open_qty`](Self::open_qty) is zero afterwards.
+    ///
+    /// The fill and the open quantity are counted on `rules`' step grid
+    /// ([`InstrumentRules::snap_qty`]): exchange fills are whole steps, and a
+    /// difference of grid quantities computed in binary fixed point may sit a
+    /// bit off its grid point. Snapping keeps the open quantity exactly the
+    /// grid quantity the exchange holds, so the exits sent for it close it to
+    /// the last step and no unclosable sub-step dust is ever left open.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a fill's fields plus the instrument's grid, at the single call site"
+    )]
     pub fn on_exit_fill(
         &mut self,
         qty: Qty,
@@ -265,13 +277,14 @@ impl Position {
         slippage: Money,
         reason: ExitReason,
         ts: TimestampNs,
+        rules: &InstrumentRules,
     ) -> Money {
-        let qty = qty.min(self.open_qty);
+        let qty = rules.snap_qty(qty).min(self.open_qty);
         let q = qty.to_f64();
         let px = price.to_f64();
         let gross = Money::from_f64(self.sign() * (px - self.entry_price) * q);
         let leg = gross - fee;
-        self.open_qty = self.open_qty.saturating_sub(qty);
+        self.open_qty = rules.snap_qty(self.open_qty.saturating_sub(qty));
         self.fees += fee;
         self.slippage += slippage;
         self.pnl += leg;

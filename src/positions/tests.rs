@@ -195,6 +195,7 @@ fn exit_legs_give_exact_pnl_with_fees_and_r_multiple() {
         Money::ZERO,
         ExitReason::Partial,
         TimestampNs(3_600_000_000_000),
+        &rules(),
     );
     assert_eq!(leg1, Money::from_f64(17.9));
     let leg2 = p.on_exit_fill(
@@ -204,6 +205,7 @@ fn exit_legs_give_exact_pnl_with_fees_and_r_multiple() {
         Money::ZERO,
         ExitReason::Target,
         TimestampNs(7_200_000_000_000),
+        &rules(),
     );
     assert_eq!(leg2, Money::from_f64(83.8));
     assert!(p.open_qty.is_zero());
@@ -227,7 +229,161 @@ fn short_pnl_is_positive_when_price_falls() {
         Money::ZERO,
         ExitReason::Manual,
         TimestampNs(1),
+        &rules(),
     );
     assert_eq!(leg, Money::from_f64(30.0));
     assert!((p.closed_trade().r_multiple - 1.0).abs() < 1e-9);
+}
+
+/// BTC-USDT rules of the demo: tick 0.1, step and minimum 0.0001.
+fn btc_rules() -> InstrumentRules {
+    InstrumentRules {
+        tick: DecimalStep::from_precision(1),
+        step: DecimalStep::from_precision(4),
+        min_qty: Qty::from_decimal(1, 4).unwrap(),
+        min_notional: Price::from_f64(2.0).unwrap(),
+    }
+}
+
+/// `steps` quantity steps of 0.0001, as the decimal parsers build it.
+fn steps4(steps: i64) -> Qty {
+    Qty::from_decimal(steps, 4).unwrap()
+}
+
+/// What the exchange makes of an order quantity: the request writes it
+/// rounded down to the step as decimal text, the exchange's reply and user
+/// stream give that text back, parsed exactly.
+fn wire(qty: Qty, rules: &InstrumentRules) -> Qty {
+    let mut buf = [0u8; 48];
+    let text = rules
+        .round_qty(qty)
+        .write_decimal(rules.step.decimals(), &mut buf)
+        .unwrap();
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let mantissa: i64 = format!("{int}{frac}").parse().unwrap();
+    Qty::from_decimal(mantissa, frac.len() as u32).unwrap()
+}
+
+/// A short of `qty` at 43 570.5 with R = 432 and the target at 5R.
+fn btc_short(qty: Qty, rules: &InstrumentRules) -> Position {
+    let mut p = Position::pending(
+        PositionId(12),
+        SymbolId(0),
+        StrategyId(1),
+        Side::Sell,
+        qty,
+        432.0,
+        5.0 * 432.0,
+        OrderId(12),
+        TimestampNs(0),
+    );
+    p.on_entry_fill(
+        wire(qty, rules),
+        px(43_570.5),
+        Money::ZERO,
+        Money::ZERO,
+        TimestampNs(0),
+        rules,
+    );
+    p
+}
+
+fn exit(p: &mut Position, qty: Qty, rules: &InstrumentRules) {
+    p.on_exit_fill(
+        qty,
+        px(42_000.0),
+        Money::ZERO,
+        Money::ZERO,
+        ExitReason::Partial,
+        TimestampNs(1),
+        rules,
+    );
+}
+
+#[test]
+fn demo_leftover_regression_short_0_2317_exits_0_0695_0_0926_then_exactly_0_0696_and_is_flat() {
+    // The 6000x demo: the target leg was 0.2317 - 0.0695 - 0.0926 one bit
+    // below 0.0696, sent as 0.0695, and 0.0001 stayed open on both sides.
+    let rules = btc_rules();
+    let mut p = btc_short(steps4(2317), &rules);
+    let plan = p.exit_plan(&ManagementConfig::default(), &rules);
+    let legs: Vec<Qty> = plan.legs.iter().map(|l| l.unwrap().qty).collect();
+    assert_eq!(legs, vec![steps4(695), steps4(926), steps4(696)]);
+    for leg in &legs {
+        assert_eq!(wire(*leg, &rules), *leg, "a leg is sent as it is");
+    }
+    exit(&mut p, wire(legs[0], &rules), &rules);
+    exit(&mut p, wire(legs[1], &rules), &rules);
+    assert_eq!(p.open_qty, steps4(696), "the stop covers exactly the rest");
+    assert_eq!(wire(p.open_qty, &rules), steps4(696));
+    exit(&mut p, wire(legs[2], &rules), &rules);
+    assert!(p.open_qty.is_zero(), "left open: {:?}", p.open_qty);
+}
+
+#[test]
+fn exit_fills_a_bit_off_the_grid_leave_the_exact_grid_remainder_and_no_dust() {
+    let rules = btc_rules();
+    let mut p = btc_short(steps4(696), &rules);
+    exit(&mut p, Qty::from_bits(steps4(695).to_bits() - 1), &rules);
+    assert_eq!(p.open_qty, steps4(1));
+    assert_eq!(wire(p.open_qty, &rules), steps4(1), "closable: 0.0001");
+    exit(&mut p, Qty::from_bits(steps4(1).to_bits() - 1), &rules);
+    assert!(p.open_qty.is_zero());
+}
+
+#[test]
+fn partials_below_the_minimum_or_leaving_less_than_it_merge_into_the_target() {
+    let rules = InstrumentRules {
+        min_qty: q(0.01),
+        ..rules()
+    };
+    let m = ManagementConfig::default();
+    // 30 % of 0.02 is 0.006 and 40 % is 0.008: both below 0.01.
+    let plan = btc_short(q(0.02), &rules).exit_plan(&m, &rules);
+    assert_eq!(plan.legs[0], None);
+    assert_eq!(plan.legs[1], None);
+    assert_eq!(plan.legs[2].unwrap().qty, rules.snap_qty(q(0.02)));
+    // 50 % then 45 % of 0.1 would leave 0.005 for the target.
+    let m = ManagementConfig {
+        partial1_fraction: 0.5,
+        partial2_fraction: 0.45,
+        ..m
+    };
+    let plan = btc_short(q(0.1), &rules).exit_plan(&m, &rules);
+    let qty = |k: usize| plan.legs[k].map(|l| rules.snap_qty(l.qty));
+    assert_eq!(qty(0), Some(rules.snap_qty(q(0.05))));
+    assert_eq!(qty(1), None);
+    assert_eq!(qty(2), Some(rules.snap_qty(q(0.05))));
+}
+
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prop_exit_legs_sent_as_decimal_text_close_exactly_the_entry(
+            entry_steps in 1i64..200_000,
+            f1 in 0.05f64..0.5,
+            f2 in 0.05f64..0.5,
+        ) {
+            let rules = btc_rules();
+            let m = ManagementConfig {
+                partial1_fraction: f1,
+                partial2_fraction: f2,
+                ..ManagementConfig::default()
+            };
+            let mut p = btc_short(steps4(entry_steps), &rules);
+            let plan = p.exit_plan(&m, &rules);
+            let mut sum = 0i64;
+            for leg in plan.legs.iter().flatten() {
+                let sent = wire(leg.qty, &rules);
+                prop_assert_eq!(sent, leg.qty);
+                sum += rules.step.steps(sent.0, Rounding::Nearest);
+                exit(&mut p, sent, &rules);
+            }
+            prop_assert_eq!(sum, entry_steps);
+            prop_assert!(p.open_qty.is_zero(), "left open: {:?}", p.open_qty);
+        }
+    }
 }
