@@ -593,7 +593,18 @@ fn a_run_serves_live_metrics_logs_its_dashboard_and_journals_equity_and_daily_me
         .iter()
         .map(|t| t.0.div_euclid(NS_PER_MIN))
         .collect();
-    assert!(minutes.len() >= 15, "{} minutes sampled", minutes.len());
+    // How many minutes the wall-clock-bounded run covers depends on the
+    // machine's load; every covered minute is sampled, none skipped.
+    assert!(minutes.len() >= 10, "{} minutes sampled", minutes.len());
+    let (first, last) = (
+        *minutes.first().unwrap_or(&0),
+        *minutes.last().unwrap_or(&0),
+    );
+    assert_eq!(
+        minutes.len() as i64,
+        last - first + 1,
+        "a minute without an equity sample: {minutes:?}"
+    );
     assert!(
         minutes.len() + 1 >= j.equity.len(),
         "at most one sample per minute plus the final one"
