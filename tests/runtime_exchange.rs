@@ -11,19 +11,13 @@ mod util;
 use std::time::{Duration, Instant};
 
 use trading_engine::config::Mode;
-use util::paper_path::{
-    options, path_rows, run_in_background, scripted, start_sim, write_rows, SPEED,
-};
+use util::live::{options, run_in_background, start_sim};
 
 #[test]
 fn live_mode_arms_the_dead_man_switch_refreshes_it_periodically_and_disarms_it_at_shutdown() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(
-        write_rows(dir.path(), &path_rows()),
-        Default::default(),
-        SPEED,
-    );
-    let mut o = options(&sim, dir.path(), Mode::Live, 10, scripted);
+    let sim = start_sim(dir.path(), Default::default());
+    let mut o = options(&sim, dir.path(), Mode::Live, 10);
     // The shortest time-out BingX accepts: refreshed every 10 / 3 = 3 s.
     o.config.exchange.cancel_all_after_secs = 10;
     let handle = run_in_background(o);
@@ -63,12 +57,8 @@ fn live_mode_arms_the_dead_man_switch_refreshes_it_periodically_and_disarms_it_a
 #[test]
 fn a_dead_man_time_out_of_zero_never_touches_the_cancel_all_after_endpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(
-        write_rows(dir.path(), &path_rows()),
-        Default::default(),
-        SPEED,
-    );
-    let mut o = options(&sim, dir.path(), Mode::Live, 4, scripted);
+    let sim = start_sim(dir.path(), Default::default());
+    let mut o = options(&sim, dir.path(), Mode::Live, 4);
     o.config.exchange.cancel_all_after_secs = 0;
     let report = run_in_background(o).join().unwrap();
     assert!(report.hot.counters.trades > 0, "the run saw the market");
@@ -89,8 +79,8 @@ fn a_dead_man_time_out_of_zero_never_touches_the_cancel_all_after_endpoint() {
 fn a_binance_market_feed_reaches_the_core_and_closes_candles() {
     use trading_engine::config::FeedSource;
     use trading_engine::core::{Action, Event, Record};
-    use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
-    use trading_engine::types::{Price, Side, NS_PER_MIN, NS_PER_MS};
+    use trading_engine::strategy::{MarketView, Signal, Strategy};
+    use trading_engine::types::{Price, NS_PER_MS};
     use util::binance_ws::{AggTrade, BinanceWs};
 
     #[derive(Debug)]
@@ -100,17 +90,7 @@ fn a_binance_market_feed_reaches_the_core_and_closes_candles() {
             "every_candle"
         }
         fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
-            Some(Signal {
-                strategy: StrategyId(0),
-                symbol: v.symbol,
-                side: Side::Buy,
-                confidence: 1.0,
-                price: v.c1.close,
-                atr: 50.0,
-                stop_distance: 100.0,
-                target_distance: 800.0,
-                ts: v.c1.open_time.add_ns(NS_PER_MIN),
-            })
+            Some(util::live::long_at_close(v, 100.0))
         }
     }
     fn every_candle(_: &trading_engine::config::Config) -> Vec<Box<dyn Strategy>> {
@@ -138,12 +118,9 @@ fn a_binance_market_feed_reaches_the_core_and_closes_candles() {
     let binance = BinanceWs::start("BTCUSDT", trades.clone(), Duration::from_millis(20));
 
     let dir = tempfile::tempdir().unwrap();
-    let sim = start_sim(
-        write_rows(dir.path(), &path_rows()),
-        Default::default(),
-        SPEED,
-    );
-    let mut o = options(&sim, dir.path(), Mode::DryRun, 4, every_candle);
+    let sim = start_sim(dir.path(), Default::default());
+    let mut o = options(&sim, dir.path(), Mode::DryRun, 4);
+    o.strategies = Some(every_candle);
     o.config.market.feed = FeedSource::Binance;
     o.config.exchange.binance_ws_url = binance.base_url.clone();
     o.warmup_candles = 0;
@@ -155,7 +132,7 @@ fn a_binance_market_feed_reaches_the_core_and_closes_candles() {
         vec!["/stream?streams=btcusdt@aggTrade".to_owned()]
     );
     assert_eq!(report.hot.counters.trades, trades.len() as u64);
-    let j = util::paper_path::read_journal(report.journal_dir.as_ref().unwrap());
+    let j = util::live::read_journal(report.journal_dir.as_ref().unwrap());
     let journaled: Vec<(i64, Price)> = j
         .inputs
         .iter()

@@ -7,87 +7,20 @@
 
 #[path = "util/prom_text.rs"]
 mod prom_text;
-#[path = "util/sim_runtime.rs"]
-mod sim_runtime;
+mod util;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sim_runtime::{
-    options, replay, run_in_background, scripted, sim_rest, start_sim, start_sim_at,
-};
 use trading_engine::config::Mode;
 use trading_engine::core::{Action, Command, Event, Record};
-use trading_engine::io::rest::RestClient;
-use trading_engine::journal_schema::JournalRecord;
 use trading_engine::orders::ExitReason;
 use trading_engine::types::NS_PER_MIN;
-
-/// Net position of the simulator's account (long minus short).
-fn sim_position(r: &mut RestClient) -> f64 {
-    r.positions(Some("BTC-USDT"))
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let a = p.position_amt.to_f64().abs();
-            if p.position_side == "SHORT" {
-                -a
-            } else {
-                a
-            }
-        })
-        .sum()
-}
-
-/// What a journal holds, in order.
-#[derive(Debug, Default)]
-struct Journal {
-    inputs: Vec<Event>,
-    outputs: Vec<Action>,
-    orders_sent: usize,
-    backfilled: u32,
-    shutdown: Option<bool>,
-    last_is_shutdown: bool,
-    /// Equity samples (market time).
-    equity: Vec<trading_engine::types::TimestampNs>,
-    daily: Vec<trading_engine::journal_schema::DailyMetrics>,
-}
-
-fn read_journal(dir: &Path) -> Journal {
-    let mut j = Journal::default();
-    let mut r = journal::Reader::open(dir).unwrap();
-    while let Some(rec) = r.next() {
-        let rec = rec.unwrap();
-        let decoded = JournalRecord::decode(rec.type_tag, rec.payload).unwrap();
-        j.last_is_shutdown = false;
-        match decoded {
-            JournalRecord::Input(e) => j.inputs.push(e),
-            JournalRecord::Output(a) => j.outputs.push(a),
-            JournalRecord::OrderSent { .. } => j.orders_sent += 1,
-            JournalRecord::Backfill { candles, .. } => j.backfilled += candles,
-            JournalRecord::Equity { ts, .. } => j.equity.push(ts),
-            JournalRecord::Daily(d) => j.daily.push(d),
-            JournalRecord::Shutdown { clean, .. } => {
-                j.shutdown = Some(clean);
-                j.last_is_shutdown = true;
-            }
-            _ => {}
-        }
-    }
-    j
-}
-
-fn exit_reasons(j: &Journal) -> Vec<ExitReason> {
-    j.outputs
-        .iter()
-        .filter_map(|a| match a {
-            Action::Record(Record::Exit { reason, .. }) => Some(*reason),
-            _ => None,
-        })
-        .collect()
-}
+use util::live::{
+    options, read_journal, replay_complete, run_in_background, scripted, sim_position, sim_rest,
+    start_sim, start_sim_at,
+};
 
 #[test]
 fn live_mode_trades_entry_exchange_stop_partial_trailing_exit_and_ends_flat_like_the_exchange() {
@@ -125,7 +58,7 @@ fn live_mode_trades_entry_exchange_stop_partial_trailing_exit_and_ends_flat_like
         report.service.trades
     );
     let j = read_journal(report.journal_dir.as_ref().unwrap());
-    let reasons = exit_reasons(&j);
+    let reasons = j.exit_reasons();
     assert!(reasons.contains(&ExitReason::Partial), "{reasons:?}");
     assert!(reasons.contains(&ExitReason::TrailingStop), "{reasons:?}");
     let stops_moved = j
@@ -185,10 +118,10 @@ fn paper_mode_fills_in_process_and_never_touches_the_exchange_account() {
     );
     let j = read_journal(report.journal_dir.as_ref().unwrap());
     assert_eq!(j.orders_sent, 0);
-    assert!(exit_reasons(&j).contains(&ExitReason::Partial));
+    assert!(j.exit_reasons().contains(&ExitReason::Partial));
     let mut rest = sim_rest(&sim);
     assert!(sim_position(&mut rest).abs() < 1e-9);
-    assert!(replay(report.journal_dir.as_ref().unwrap()) > 10);
+    assert!(replay_complete(report.journal_dir.as_ref().unwrap()) > 10);
 }
 
 #[test]
@@ -217,7 +150,7 @@ fn stop_file_flattens_the_position_and_halts_the_engine() {
     assert!(report.hot.halted, "HALTED after the STOP file");
     assert_eq!(report.hot.open_positions, 0);
     let j = read_journal(report.journal_dir.as_ref().unwrap());
-    assert!(exit_reasons(&j).contains(&ExitReason::Emergency));
+    assert!(j.exit_reasons().contains(&ExitReason::Emergency));
     assert!(j.inputs.iter().any(|e| matches!(
         e,
         Event::Control {
@@ -616,7 +549,7 @@ fn a_run_serves_live_metrics_logs_its_dashboard_and_journals_equity_and_daily_me
     assert_eq!(d.pnl, trade.pnl);
     assert_eq!(d.day, trade.exit_ts.0.div_euclid(86_400_000_000_000));
     assert!(
-        replay(report.journal_dir.as_ref().unwrap()) > 10,
+        replay_complete(report.journal_dir.as_ref().unwrap()) > 10,
         "system records do not disturb replay"
     );
 }

@@ -1,6 +1,6 @@
 //! Paper mode against the backtest, and entries on stale backfilled
 //! candles, end to end against the BingX simulator on 127.0.0.1 with the
-//! scripted price path of `util::paper_path`. Each run stops by itself and is
+//! scripted price path of `util::live`. Each run stops by itself and is
 //! bounded in time.
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
@@ -14,13 +14,14 @@ use trading_engine::config::{Config, Mode};
 use trading_engine::core::Event;
 use trading_engine::positions::ClosedTrade;
 use trading_engine::runtime::LoopTimers;
-use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
-use trading_engine::types::{Side, SymbolId, NS_PER_MIN, NS_PER_MS};
-use util::paper_path::{
-    options, path_rows, read_journal, run_in_background, sim_rest, start_sim, write_rows, SPEED, T0,
+use trading_engine::strategy::{MarketView, Signal, Strategy};
+use trading_engine::types::{SymbolId, NS_PER_MIN, NS_PER_MS};
+use util::live::{
+    breakout_candle, long_at_close, options, path_rows, read_journal, run_in_background, sim_rest,
+    start_sim_on, write_rows, SPEED, T0,
 };
 
-/// Like `util::paper_path::Breakout` (long on a close between 60 090 and 60 150,
+/// Like `util::live::Breakout` (long on a close between 60 090 and 60 150,
 /// only minute 22 of the path), with a stop of 80 points plus the 1m ATR:
 /// the trade's size and exits depend on every candle of the ATR window,
 /// the first live minute included.
@@ -34,19 +35,7 @@ impl Strategy for AtrBreakout {
 
     fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
         let atr = v.ind1.atr?;
-        (60_090.0..60_150.0)
-            .contains(&v.c1.close.to_f64())
-            .then(|| Signal {
-                strategy: StrategyId(0),
-                symbol: v.symbol,
-                side: Side::Buy,
-                confidence: 1.0,
-                price: v.c1.close,
-                atr: 50.0,
-                stop_distance: 80.0 + atr,
-                target_distance: 800.0,
-                ts: v.c1.open_time.add_ns(NS_PER_MIN),
-            })
+        breakout_candle(v).then(|| long_at_close(v, 80.0 + atr))
     }
 }
 
@@ -109,8 +98,9 @@ fn write_shifted(dir: &Path, rows: &[String], shift_ms: i64) -> std::path::PathB
 fn a_paper_run_and_a_backtest_over_the_same_data_close_the_same_trades() {
     let dir = tempfile::tempdir().unwrap();
     let rows = spiked_rows();
-    let sim = start_sim(write_rows(dir.path(), &rows), Default::default(), SPEED);
-    let mut o = options(&sim, dir.path(), Mode::Paper, 14, atr_scripted);
+    let sim = start_sim_on(write_rows(dir.path(), &rows), Default::default(), SPEED);
+    let mut o = options(&sim, dir.path(), Mode::Paper, 14);
+    o.strategies = Some(atr_scripted);
     // The backtest has no wall clock: its candles close on the next trade.
     // A live run also closes them on a clock tick when the feed has been
     // quiet past the minute's end plus the grace period; the path has a

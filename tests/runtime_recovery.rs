@@ -2,7 +2,7 @@
 //! simulator on 127.0.0.1: the engine runs in a child process (this test
 //! binary re-executed on the ignored `engine_child` test), is killed with
 //! SIGKILL (`Child::kill`) at a chosen moment, and is restarted on the same
-//! journal. The scripted price path and strategy of tests/runtime_live.rs
+//! journal. The scripted price path and strategy of `util::live`
 //! make every scenario deterministic; every wait is bounded.
 
 #![allow(clippy::unwrap_used, reason = "test helpers outside #[test] fns")]
@@ -176,14 +176,7 @@ fn sim_stops(r: &mut trading_engine::io::rest::RestClient) -> Vec<u64> {
 }
 
 fn assert_replays_clean(dir: &Path, sessions: u64) {
-    let report =
-        trading_engine::replay::replay_with(&dir.join("journal"), Some(scripted), &mut |_| {})
-            .unwrap();
-    assert!(
-        report.first_mismatch.is_none(),
-        "{}",
-        report.first_mismatch.unwrap()
-    );
+    let report = replay(&dir.join("journal"));
     assert_eq!(report.counts.sessions, sessions);
     assert!(report.counts.outputs > 10, "{:?}", report.counts);
 }

@@ -1,27 +1,52 @@
-//! Shared helpers of the runtime end-to-end tests (tests/runtime_live.rs,
-//! tests/runtime_recovery.rs): a scripted price path replayed by the BingX
-//! simulator, a scripted strategy that enters once on it, run options
-//! against the simulator, and journal readers.
+//! The scripted scenario of every runtime end-to-end test (tests/runtime_*.rs):
+//! a price path written as an aggTrades file, the BingX simulator replaying
+//! it after a 20-minute warm-up, a scripted breakout strategy that enters
+//! once on it, run options against the simulator, a journal reader and a
+//! replay of the journal with the scripted strategy.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use trading_engine::bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
+use trading_engine::bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::{Config, Mode};
 use trading_engine::core::{Action, Event, Record};
 use trading_engine::io::rest::{RestClient, RestConfig};
-use trading_engine::journal_schema::JournalRecord;
+use trading_engine::journal_schema::{DailyMetrics, JournalRecord};
 use trading_engine::orders::ExitReason;
+use trading_engine::replay::ReplayReport;
 use trading_engine::runtime::{run, RunOptions, RunReport};
 use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
-use trading_engine::types::{Side, NS_PER_MIN};
+use trading_engine::types::{Side, TimestampNs, NS_PER_MIN};
 
-/// Market time per wall time of every scenario.
+/// Market time per wall time of every scenario (unless it says otherwise).
 pub const SPEED: f64 = 60.0;
 /// First minute of the file (a multiple of one minute, ms).
 pub const T0: i64 = 1_699_999_980_000;
 /// Minutes of the file consumed as history before the live replay.
 pub const WARMUP_MIN: u32 = 20;
+
+/// Returns a long signal at the close of `v`'s last closed 1m candle with
+/// a stop `stop_distance` points away and an 800-point target, dated at
+/// that candle's close.
+pub fn long_at_close(v: &MarketView<'_>, stop_distance: f64) -> Signal {
+    Signal {
+        strategy: StrategyId(0),
+        symbol: v.symbol,
+        side: Side::Buy,
+        confidence: 1.0,
+        price: v.c1.close,
+        atr: 50.0,
+        stop_distance,
+        target_distance: 800.0,
+        ts: v.c1.open_time.add_ns(NS_PER_MIN),
+    }
+}
+
+/// Returns true when `v`'s last closed 1m candle closed between 60 090 and
+/// 60 150 (only minute 22 of the path).
+pub fn breakout_candle(v: &MarketView<'_>) -> bool {
+    (60_090.0..60_150.0).contains(&v.c1.close.to_f64())
+}
 
 /// Goes long on a closed candle between 60 090 and 60 150 (only minute 22
 /// of the path) with a 100-point stop.
@@ -34,72 +59,72 @@ impl Strategy for Breakout {
     }
 
     fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
-        (60_090.0..60_150.0)
-            .contains(&v.c1.close.to_f64())
-            .then(|| Signal {
-                strategy: StrategyId(0),
-                symbol: v.symbol,
-                side: Side::Buy,
-                confidence: 1.0,
-                price: v.c1.close,
-                atr: 50.0,
-                stop_distance: 100.0,
-                target_distance: 800.0,
-                ts: v.c1.open_time.add_ns(NS_PER_MIN),
-            })
+        breakout_candle(v).then(|| long_at_close(v, 100.0))
     }
 }
 
+/// The scripted strategy set: [`Breakout`] alone.
 pub fn scripted(_: &Config) -> Vec<Box<dyn Strategy>> {
     vec![Box::new(Breakout)]
 }
 
-/// Writes the price path: flat at 60 000 until minute 22, 60 100 during
-/// minute 22 (the entry signal), a climb to 60 460 by minute 27 (partial 1
-/// at 2R, trailing from 3R), a fall to 60 220 by minute 29 (the trailing
-/// stop fires), flat afterwards until minute 40.
-pub fn write_path(dir: &Path) -> PathBuf {
+/// One aggTrades row (`id,price,qty,first,last,time,maker`) at `T0 + t_ms`.
+pub fn row(rows: &mut Vec<String>, t_ms: i64, price: f64) {
+    let n = rows.len() + 1;
+    rows.push(format!("{n},{price:.1},0.0100,{n},{n},{},false", T0 + t_ms));
+}
+
+/// Returns the rows of the price path: flat at 60 000 until minute 22,
+/// 60 100 during minute 22 (the entry signal), a climb to 60 460 by minute
+/// 27 (partial 1 at 2R, trailing from 3R), a fall to 60 220 by minute 29
+/// (the trailing stop fires), flat afterwards until minute 40.
+pub fn path_rows() -> Vec<String> {
     let mut rows = Vec::new();
-    let mut push = |t_ms: i64, price: f64| {
-        rows.push(format!(
-            "{},{price:.1},0.0100,{},{},{},false",
-            rows.len() + 1,
-            rows.len() + 1,
-            rows.len() + 1,
-            T0 + t_ms
-        ));
-    };
     for i in 0..(22 * 12) {
-        push(i * 5_000, 60_000.0 + f64::from((i % 3) as i32 - 1) * 5.0);
+        let wiggle = f64::from((i % 3) as i32 - 1) * 5.0;
+        row(&mut rows, i * 5_000, 60_000.0 + wiggle);
     }
     for i in 0..12 {
-        push(22 * 60_000 + i * 5_000, 60_100.0);
+        row(&mut rows, 22 * 60_000 + i * 5_000, 60_100.0);
     }
     for k in 0..120 {
-        push(23 * 60_000 + k * 2_000, 60_100.0 + 3.0 * k as f64);
+        let price = 60_100.0 + 3.0 * k as f64;
+        row(&mut rows, 23 * 60_000 + k * 2_000, price);
     }
     for k in 0..60 {
-        push(27 * 60_000 + k * 2_000, 60_460.0 - 4.0 * k as f64);
+        let price = 60_460.0 - 4.0 * k as f64;
+        row(&mut rows, 27 * 60_000 + k * 2_000, price);
     }
     for i in 0..(11 * 12) {
-        push(29 * 60_000 + i * 5_000, 60_220.0);
+        row(&mut rows, 29 * 60_000 + i * 5_000, 60_220.0);
     }
+    rows
+}
+
+/// Writes `rows` as `path.csv` in `dir` and returns its path.
+pub fn write_rows(dir: &Path, rows: &[String]) -> PathBuf {
     let path = dir.join("path.csv");
     std::fs::write(&path, rows.join("\n")).unwrap();
     path
 }
 
-pub fn start_sim(dir: &Path, faults: trading_engine::bingx_sim::FaultConfig) -> SimHandle {
+/// Starts the simulator replaying the price path (written in `dir`) at
+/// [`SPEED`].
+pub fn start_sim(dir: &Path, faults: FaultConfig) -> SimHandle {
     start_sim_at(dir, faults, SPEED)
 }
 
-pub fn start_sim_at(
-    dir: &Path,
-    faults: trading_engine::bingx_sim::FaultConfig,
-    speed: f64,
-) -> SimHandle {
+/// Starts the simulator replaying the price path (written in `dir`) at
+/// `speed`.
+pub fn start_sim_at(dir: &Path, faults: FaultConfig, speed: f64) -> SimHandle {
+    start_sim_on(write_rows(dir, &path_rows()), faults, speed)
+}
+
+/// Starts the simulator replaying the aggTrades file `data` at `speed`
+/// after the warm-up.
+pub fn start_sim_on(data: PathBuf, faults: FaultConfig, speed: f64) -> SimHandle {
     Simulator::start(SimConfig {
-        data: Some(write_path(dir)),
+        data: Some(data),
         speed: Speed::Times(speed),
         warmup_minutes: WARMUP_MIN,
         faults,
@@ -108,11 +133,14 @@ pub fn start_sim_at(
     .unwrap()
 }
 
+/// Returns run options against `sim` in `mode` for `secs` seconds with the
+/// scripted strategy (set `strategies` for another), the journal, STOP and
+/// HALT files under `dir`.
 pub fn options(sim: &SimHandle, dir: &Path, mode: Mode, secs: u64) -> RunOptions {
     options_at(&sim.rest_base(), &sim.ws_url(), dir, mode, secs)
 }
 
-/// Run options against the simulator at `rest_base` / `ws_url` (a child
+/// [`options`] against the simulator at `rest_base` / `ws_url` (a child
 /// process knows the simulator by its addresses only).
 pub fn options_at(rest_base: &str, ws_url: &str, dir: &Path, mode: Mode, secs: u64) -> RunOptions {
     let mut cfg = Config::default();
@@ -140,10 +168,12 @@ pub fn options_at(rest_base: &str, ws_url: &str, dir: &Path, mode: Mode, secs: u
     o
 }
 
+/// Runs `o` on a thread of its own.
 pub fn run_in_background(o: RunOptions) -> std::thread::JoinHandle<RunReport> {
     std::thread::spawn(move || run(o, &mut Vec::new()).unwrap())
 }
 
+/// Returns a signed REST client of the simulator with BTC-USDT loaded.
 pub fn sim_rest(sim: &SimHandle) -> RestClient {
     let mut r = RestClient::try_new(RestConfig::new(
         &sim.rest_base(),
@@ -171,17 +201,41 @@ pub fn sim_position(r: &mut RestClient) -> f64 {
         .sum()
 }
 
-/// What a journal holds, in order.
+/// What a finished journal holds, in order.
 #[derive(Debug, Default)]
 pub struct Journal {
+    /// Input records.
     pub inputs: Vec<Event>,
+    /// Output records.
     pub outputs: Vec<Action>,
+    /// `order_sent` records.
     pub orders_sent: usize,
+    /// Candles of the `backfill` records.
     pub backfilled: u32,
+    /// Whether the last shutdown record says clean.
     pub shutdown: Option<bool>,
+    /// Whether a shutdown record ends the journal.
     pub last_is_shutdown: bool,
+    /// Market time of the equity samples.
+    pub equity: Vec<TimestampNs>,
+    /// Daily metrics records.
+    pub daily: Vec<DailyMetrics>,
 }
 
+impl Journal {
+    /// Exit reasons of the journaled exit records, in order.
+    pub fn exit_reasons(&self) -> Vec<ExitReason> {
+        self.outputs
+            .iter()
+            .filter_map(|a| match a {
+                Action::Record(Record::Exit { reason, .. }) => Some(*reason),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Reads the whole journal in `dir` (every record must decode).
 pub fn read_journal(dir: &Path) -> Journal {
     let mut j = Journal::default();
     let mut r = journal::Reader::open(dir).unwrap();
@@ -194,6 +248,8 @@ pub fn read_journal(dir: &Path) -> Journal {
             JournalRecord::Output(a) => j.outputs.push(a),
             JournalRecord::OrderSent { .. } => j.orders_sent += 1,
             JournalRecord::Backfill { candles, .. } => j.backfilled += candles,
+            JournalRecord::Equity { ts, .. } => j.equity.push(ts),
+            JournalRecord::Daily(d) => j.daily.push(d),
             JournalRecord::Shutdown { clean, .. } => {
                 j.shutdown = Some(clean);
                 j.last_is_shutdown = true;
@@ -204,52 +260,32 @@ pub fn read_journal(dir: &Path) -> Journal {
     j
 }
 
-/// Feeds the journaled inputs to a fresh core built from the journaled
-/// session (config text, instrument rules) and returns how many outputs
-/// it produced, panicking at the first one that differs from the journal.
-pub fn replay(dir: &Path) -> usize {
-    use trading_engine::core::Core;
-    let mut r = journal::Reader::open(dir).unwrap();
-    let mut core = None;
-    let mut expected = std::collections::VecDeque::new();
-    let mut checked = 0;
-    while let Some(rec) = r.next() {
-        let rec = rec.unwrap();
-        match JournalRecord::decode(rec.type_tag, rec.payload).unwrap() {
-            JournalRecord::Session(s) => {
-                let cfg = Config::from_toml_str(s.config_toml).unwrap();
-                let rules = s.rules().unwrap();
-                core = Some(Core::try_with_strategies(&cfg, &rules, scripted(&cfg)).unwrap());
-            }
-            JournalRecord::Input(e) => {
-                assert!(
-                    expected.is_empty(),
-                    "outputs missing before {e:?}: {expected:?}"
-                );
-                let c = core.as_mut().unwrap();
-                c.on_event(&e);
-                while let Some(a) = c.next_action() {
-                    expected.push_back(a);
-                }
-            }
-            JournalRecord::Output(a) => {
-                let want = expected.pop_front();
-                assert_eq!(want, Some(a), "output {checked} differs");
-                checked += 1;
-            }
-            _ => {}
-        }
+/// Replays the journal in `dir` with the scripted strategy (the crate's
+/// replay: journaled reloads and later sessions' configs applied where the
+/// engine applied them) and returns its report.
+///
+/// # Panics
+/// At the first output that differs from the journal.
+pub fn replay(dir: &Path) -> ReplayReport {
+    let report = trading_engine::replay::replay_with(dir, Some(scripted), &mut |_| {}).unwrap();
+    if let Some(m) = report.first_mismatch {
+        panic!("replay of {} differs: {m}", dir.display());
     }
-    assert!(expected.is_empty(), "outputs not journaled: {expected:?}");
-    checked
+    report
 }
 
-pub fn exit_reasons(j: &Journal) -> Vec<ExitReason> {
-    j.outputs
-        .iter()
-        .filter_map(|a| match a {
-            Action::Record(Record::Exit { reason, .. }) => Some(*reason),
-            _ => None,
-        })
-        .collect()
+/// [`replay`] of a journal written by one uninterrupted run: returns how
+/// many outputs it checked.
+///
+/// # Panics
+/// Also when the journal ends torn or lacks outputs the core produced.
+pub fn replay_complete(dir: &Path) -> u64 {
+    let report = replay(dir);
+    assert_eq!(report.torn, None, "torn tail");
+    assert_eq!(
+        report.counts.unjournaled, 0,
+        "outputs not journaled: {:?}",
+        report.counts
+    );
+    report.counts.outputs
 }

@@ -15,7 +15,6 @@
 
 pub mod binance_ws;
 pub mod live;
-pub mod paper_path;
 pub mod server;
 
 use std::path::PathBuf;
