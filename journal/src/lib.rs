@@ -152,7 +152,7 @@ pub use format::{
 };
 pub use reader::{verify, Reader, Record, VerifySummary};
 pub use recovery::{Recovery, TornTail};
-pub use writer::{Durability, Writer, WriterOptions};
+pub use writer::{Durability, Writer, WriterOptions, WriterStats};
 
 #[cfg(test)]
 mod tests {
