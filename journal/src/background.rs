@@ -1,6 +1,15 @@
 //! The writer's two optional background threads: the flusher (msync every interval for
 //! `Durability::Interval`) and the preparer (creates, preallocates and pre-faults the next
-//! segment ahead of rotation).
+//! segment ahead of rotation, and completes each rotation: rename, end marker, msync, unmap).
+//!
+//! # Preparer and rotation
+//!
+//! The preparer keeps one `PreparedSegment` in a mutex-protected slot (locked by the thread
+//! only to look at or fill it, never while creating a file). At rotation the writer takes it,
+//! writes the header, swaps it in and sends a `Retirement` through a bounded array channel
+//! (no allocation per message); the thread renames the new file into place, then writes the
+//! old segment's end marker (so readers never see a marker before the next file exists),
+//! msyncs it when durable and drops (unmaps) it. Rotations are completed in order.
 //!
 //! Consumes shared segment handles from the writer (only at rotation, the cold path); produces
 //! msyncs and prepared segments. Neither thread ever touches record bytes, and the writer's

@@ -62,14 +62,20 @@ fn follow(options: WriterOptions, count: u64) {
             }
         }
     }
-    let writer = writer.join().unwrap();
+    let mut writer = writer.join().unwrap();
     assert!(done.load(Ordering::Acquire));
+    writer.sync().unwrap();
     assert!(reader.next().is_none(), "nothing after the last record");
     let segments = segment_files(&path).len();
     assert!(
         segments > 5,
         "only {segments} segments: no rotation exercised"
     );
+    let stats = writer.stats();
+    assert_eq!(stats.rotations, segments as u64 - 1, "{stats:?}");
+    if options.precreate_next {
+        assert_eq!(stats.background_rotations, stats.rotations, "{stats:?}");
+    }
     writer.close().unwrap();
 }
 
@@ -90,6 +96,19 @@ fn reader_follows_a_writer_with_flusher_and_preparer_threads() {
         segment_bytes: 16384,
         durability: Durability::Interval(Duration::from_millis(1)),
         prefault: true,
+        precreate_next: true,
+    };
+    follow(options, 3000);
+}
+
+#[test]
+fn reader_follows_a_writer_whose_rotations_complete_on_the_preparer_thread() {
+    // Tiny segments: many rotations in flight at once, so the reader regularly waits at the
+    // end of a segment whose marker the background thread has not published yet.
+    let options = WriterOptions {
+        segment_bytes: 4096,
+        durability: Durability::None,
+        prefault: false,
         precreate_next: true,
     };
     follow(options, 3000);
