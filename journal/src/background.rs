@@ -199,6 +199,18 @@ pub(crate) fn complete_rotation(
     dir: &Path,
     durable: bool,
 ) -> Result<(), JournalIoError> {
+    let (old, result) = publish_rotation(job, dir, durable);
+    result?;
+    sync_retired(&old, durable)
+}
+
+/// First half of [`complete_rotation`]: rename the new segment, then write the old one's end
+/// marker. Returns the old segment (for [`sync_retired`] and unmapping) and the outcome.
+fn publish_rotation(
+    job: Retirement,
+    dir: &Path,
+    durable: bool,
+) -> (SegmentWriter, Result<(), JournalIoError>) {
     let Retirement {
         mut old,
         marker_offset,
@@ -206,8 +218,16 @@ pub(crate) fn complete_rotation(
         new,
         tmp_path,
     } = job;
-    finish_rename_shared(&new, &tmp_path, dir, durable)?;
-    old.write_end_marker(marker_offset, next_seq);
+    let result = finish_rename_shared(&new, &tmp_path, dir, durable);
+    if result.is_ok() {
+        old.write_end_marker(marker_offset, next_seq);
+    }
+    (old, result)
+}
+
+/// Second half of [`complete_rotation`]: with `durable`, msyncs the old segment up to its
+/// marker.
+fn sync_retired(old: &SegmentWriter, durable: bool) -> Result<(), JournalIoError> {
     if durable {
         old.shared().sync_committed()?;
     }
@@ -221,7 +241,7 @@ pub(crate) struct PrepStats {
     pub inline_creates: AtomicU64,
     /// Rotations that found the hand-off queue full and waited for the thread.
     pub retire_stalls: AtomicU64,
-    /// Rotations completed by the thread (rename + marker), successful or not.
+    /// Rotations completed by the thread (rename, marker, msync), successful or not.
     pub completed: AtomicU64,
 }
 
@@ -424,14 +444,22 @@ const POLL_INTERVAL: Duration = Duration::from_millis(2);
 /// over, in order; exit when the writer drops the queue (after draining it).
 fn preparer_loop(shared: &PrepShared, dir: &Path, opts: PrepareOptions, rx: &Receiver<Retirement>) {
     refill(shared, dir, opts);
+    let mut published = Vec::with_capacity(RETIRE_QUEUE);
     loop {
         match rx.try_recv() {
             Ok(job) => {
-                process(shared, dir, opts.durable, job);
+                // Make the new segments visible first, then get the writer its next segment,
+                // and only then run the (possibly long) msyncs of the old ones.
+                published.push(publish_rotation(job, dir, opts.durable));
                 while let Ok(job) = rx.try_recv() {
-                    process(shared, dir, opts.durable, job);
+                    published.push(publish_rotation(job, dir, opts.durable));
                 }
                 refill(shared, dir, opts);
+                for (old, result) in published.drain(..) {
+                    let result = result.and_then(|()| sync_retired(&old, opts.durable));
+                    drop(old);
+                    record_done(shared, result);
+                }
             }
             Err(TryRecvError::Empty) => thread::sleep(POLL_INTERVAL),
             Err(TryRecvError::Disconnected) => break,
@@ -448,9 +476,8 @@ fn refill(shared: &PrepShared, dir: &Path, opts: PrepareOptions) {
     *lock(&shared.ready) = Some(prepared);
 }
 
-/// Completes one rotation and records the outcome.
-fn process(shared: &PrepShared, dir: &Path, durable: bool, job: Retirement) {
-    let result = complete_rotation(job, dir, durable);
+/// Records the outcome of one completed rotation and wakes `Writer::sync`.
+fn record_done(shared: &PrepShared, result: Result<(), JournalIoError>) {
     if let Err(e) = &result {
         log::error!("Journal rotation not completed: {e}");
     }
