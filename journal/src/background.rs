@@ -490,3 +490,67 @@ fn record_done(shared: &PrepShared, result: Result<(), JournalIoError>) {
     drop(done);
     shared.done_cv.notify_all();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{segment_file_name, MARKER_LEN, SEGMENT_HEADER_LEN};
+
+    fn opts() -> PrepareOptions {
+        PrepareOptions {
+            capacity: 4096,
+            prefault: false,
+            durable: false,
+        }
+    }
+
+    /// A published segment starting at 0 and a started one at 5 (still under its tmp name).
+    fn rotation(dir: &Path) -> (Retirement, Arc<SegmentShared>) {
+        let old = PreparedSegment::create(dir, opts())
+            .unwrap()
+            .publish(dir, 0, false)
+            .unwrap();
+        let old_shared = Arc::clone(old.shared());
+        let (new, tmp_path) = PreparedSegment::create(dir, opts())
+            .unwrap()
+            .start(dir, 5)
+            .unwrap();
+        let job = Retirement {
+            old,
+            marker_offset: SEGMENT_HEADER_LEN,
+            next_seq: 5,
+            new: Arc::clone(new.shared()),
+            tmp_path,
+        };
+        (job, old_shared)
+    }
+
+    #[test]
+    fn completed_rotation_renames_the_new_segment_then_publishes_the_old_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let (job, old) = rotation(dir.path());
+        let tmp = job.tmp_path.clone();
+        assert_eq!(job.new.path(), dir.path().join(segment_file_name(5)));
+        assert!(!job.new.path().exists(), "not renamed before completion");
+        complete_rotation(job, dir.path(), false).unwrap();
+        assert!(dir.path().join(segment_file_name(5)).exists());
+        assert!(!tmp.exists());
+        assert_eq!(
+            old.committed.0.load(Ordering::Acquire),
+            SEGMENT_HEADER_LEN + MARKER_LEN
+        );
+    }
+
+    #[test]
+    fn a_failed_rename_leaves_the_old_segment_without_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let (job, old) = rotation(dir.path());
+        std::fs::remove_file(&job.tmp_path).unwrap();
+        assert!(complete_rotation(job, dir.path(), false).is_err());
+        assert_eq!(
+            old.committed.0.load(Ordering::Acquire),
+            SEGMENT_HEADER_LEN,
+            "a reader must not be sent to a missing segment"
+        );
+    }
+}

@@ -531,6 +531,15 @@ impl Writer {
             Some(flusher) => flusher.stop(),
             None => self.seg.shared().sync_committed(),
         };
+        let stats = self.stats();
+        log::info!(
+            "Journal {} closed at sequence {}: {} rotations, {} with an inline segment creation, {} hand-off stalls",
+            self.dir.display(),
+            self.next_seq,
+            stats.rotations,
+            stats.inline_segment_creates,
+            stats.handoff_stalls
+        );
         prepared.and(result).map_err(SyncError)
     }
 }

@@ -321,6 +321,10 @@ fn open_journal(
         config_toml: &toml,
     });
     js::write(&mut w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    // The hot thread's first rotation then takes the allocation-free path.
+    if !w.wait_next_segment_ready(Duration::from_secs(5)) {
+        log::warn!("Journal next segment not prepared yet: the first rotation creates it inline");
+    }
     Ok(w)
 }
 
