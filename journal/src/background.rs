@@ -1,6 +1,15 @@
 //! The writer's two optional background threads: the flusher (msync every interval for
 //! `Durability::Interval`) and the preparer (creates, preallocates and pre-faults the next
-//! segment ahead of rotation).
+//! segment ahead of rotation, and completes each rotation: rename, end marker, msync, unmap).
+//!
+//! # Preparer and rotation
+//!
+//! The preparer keeps one `PreparedSegment` in a mutex-protected slot (locked by the thread
+//! only to look at or fill it, never while creating a file). At rotation the writer takes it,
+//! writes the header, swaps it in and sends a `Retirement` through a bounded array channel
+//! (no allocation per message); the thread renames the new file into place, then writes the
+//! old segment's end marker (so readers never see a marker before the next file exists),
+//! msyncs it when durable and drops (unmaps) it. Rotations are completed in order.
 //!
 //! Consumes shared segment handles from the writer (only at rotation, the cold path); produces
 //! msyncs and prepared segments. Neither thread ever touches record bytes, and the writer's
@@ -20,14 +29,17 @@
 
 use std::mem;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::error::JournalIoError;
-use crate::segment::{PrepareOptions, PreparedSegment, SegmentShared, SegmentWriter};
+use crate::segment::{
+    finish_rename_shared, PrepareOptions, PreparedSegment, SegmentShared, SegmentWriter,
+};
 
 /// Segments the flusher must sync.
 #[derive(Debug)]
@@ -122,6 +134,12 @@ impl Flusher {
         segs.retired.push(old);
     }
 
+    /// Makes `next` the current segment and returns the previous one, without allocating.
+    /// The caller completes the old segment's final msync itself (the preparer thread does).
+    pub(crate) fn swap_current(&self, next: Arc<SegmentShared>) -> Arc<SegmentShared> {
+        mem::replace(&mut lock(&self.state.segments).current, next)
+    }
+
     /// Msyncs everything committed so far, first reporting any earlier flusher error.
     pub(crate) fn sync_now(&self) -> Result<(), JournalIoError> {
         self.state.sync_all()
@@ -154,16 +172,123 @@ fn flusher_loop(state: &FlushState, interval: Duration) {
     }
 }
 
-/// Handle on the preparer thread that keeps one preallocated, pre-faulted segment ready and
-/// unmaps segments the writer rotated away (an munmap of a populated 64 MiB map takes long
-/// enough to show in the append tail latency).
+/// A rotation handed from the writer to the preparer thread: the segment rotated away, where
+/// its end marker goes, and the new segment still under its temporary name.
+#[derive(Debug)]
+pub(crate) struct Retirement {
+    /// The segment rotated away; the writer no longer touches it.
+    pub old: SegmentWriter,
+    /// Offset of the end-of-segment marker in `old` (just past its last record).
+    pub marker_offset: usize,
+    /// First sequence number of the new segment, announced by the marker.
+    pub next_seq: u64,
+    /// Shared part of the new segment; its path is already the final name.
+    pub new: Arc<SegmentShared>,
+    /// Temporary path the new segment file still has.
+    pub tmp_path: PathBuf,
+}
+
+/// Completes a rotation off the writer's thread: renames the new segment into place, then
+/// publishes the end marker of the old one (so a reader that sees the marker always finds the
+/// next file), msyncs the old segment to its marker when `durable`, and unmaps it.
+///
+/// When the rename fails, no marker is written (a reader then waits at the end of the old
+/// segment rather than failing on a missing file) and recovery adopts the temporary file.
+pub(crate) fn complete_rotation(
+    job: Retirement,
+    dir: &Path,
+    durable: bool,
+) -> Result<(), JournalIoError> {
+    let (old, result) = publish_rotation(job, dir, durable);
+    result?;
+    sync_retired(&old, durable)
+}
+
+/// First half of [`complete_rotation`]: rename the new segment, then write the old one's end
+/// marker. Returns the old segment (for [`sync_retired`] and unmapping) and the outcome.
+fn publish_rotation(
+    job: Retirement,
+    dir: &Path,
+    durable: bool,
+) -> (SegmentWriter, Result<(), JournalIoError>) {
+    let Retirement {
+        mut old,
+        marker_offset,
+        next_seq,
+        new,
+        tmp_path,
+    } = job;
+    let result = finish_rename_shared(&new, &tmp_path, dir, durable);
+    if result.is_ok() {
+        old.write_end_marker(marker_offset, next_seq);
+    }
+    (old, result)
+}
+
+/// Second half of [`complete_rotation`]: with `durable`, msyncs the old segment up to its
+/// marker.
+fn sync_retired(old: &SegmentWriter, durable: bool) -> Result<(), JournalIoError> {
+    if durable {
+        old.shared().sync_committed()?;
+    }
+    Ok(())
+}
+
+/// Rotation statistics of the preparer, read by `Writer::stats`.
+#[derive(Debug, Default)]
+pub(crate) struct PrepStats {
+    /// Rotations that found no prepared segment and created one inline on the writer's thread.
+    pub inline_creates: AtomicU64,
+    /// Rotations that found the hand-off queue full and waited for the thread.
+    pub retire_stalls: AtomicU64,
+    /// Rotations completed by the thread (rename, marker, msync), successful or not.
+    pub completed: AtomicU64,
+}
+
+/// Completion state of handed-off rotations.
+#[derive(Debug, Default)]
+struct Done {
+    /// Rotations processed so far.
+    count: u64,
+    /// First failure not yet reported to the writer.
+    error: Option<JournalIoError>,
+}
+
+/// State shared by the writer and the preparer thread.
+#[derive(Debug)]
+struct PrepShared {
+    /// The next segment, prepared ahead. The thread holds the lock only to look at or fill the
+    /// slot (never while creating a file); the writer only to take it.
+    ready: Mutex<Option<Result<PreparedSegment, JournalIoError>>>,
+    /// Rotations processed, and the first unreported error.
+    done: Mutex<Done>,
+    /// Signalled after every processed rotation.
+    done_cv: Condvar,
+    /// Counters.
+    stats: PrepStats,
+}
+
+/// Capacity of the rotation hand-off queue: rotations the writer can hand over before it
+/// waits for the thread (a bounded array channel: sending into it does not allocate).
+const RETIRE_QUEUE: usize = 8;
+
+/// Handle on the preparer thread. It keeps one preallocated, pre-faulted, mapped segment ready
+/// (with its shared part and path buffer already allocated), and completes rotations the
+/// writer hands over: rename of the new segment, end marker and msync of the old one, unmap
+/// (an munmap of a populated 64 MiB map takes long enough to show in the append tail
+/// latency).
 #[derive(Debug)]
 pub(crate) struct Preparer {
-    /// Rendezvous channel: the thread blocks in `send` holding the prepared segment until the
-    /// writer takes it, so exactly one segment is prepared ahead.
-    rx: Option<Receiver<Result<PreparedSegment, JournalIoError>>>,
-    /// Segments rotated away, dropped (unmapped) by the thread after its next hand-over.
-    retired_tx: Option<Sender<SegmentWriter>>,
+    /// Shared state.
+    shared: Arc<PrepShared>,
+    /// Rotation hand-off queue; `None` once stopped.
+    jobs: Option<SyncSender<Retirement>>,
+    /// Journal directory.
+    dir: PathBuf,
+    /// Whether renames and markers are made durable.
+    durable: bool,
+    /// Rotations handed over so far.
+    sent: u64,
     /// The thread; `None` once stopped.
     thread: Option<JoinHandle<()>>,
 }
@@ -171,56 +296,261 @@ pub(crate) struct Preparer {
 impl Preparer {
     /// Starts the thread preparing segments in `dir`.
     pub(crate) fn start(dir: PathBuf, opts: PrepareOptions) -> Result<Self, JournalIoError> {
-        let (tx, rx) = sync_channel(0);
-        let (retired_tx, retired_rx) = channel::<SegmentWriter>();
+        let (tx, rx) = sync_channel::<Retirement>(RETIRE_QUEUE);
+        let shared = Arc::new(PrepShared {
+            ready: Mutex::new(None),
+            done: Mutex::new(Done::default()),
+            done_cv: Condvar::new(),
+            stats: PrepStats::default(),
+        });
+        let thread_shared = Arc::clone(&shared);
+        let thread_dir = dir.clone();
         let thread = thread::Builder::new()
             .name("journal-prepare".into())
-            .spawn(move || loop {
-                let prepared = PreparedSegment::create(&dir, opts);
-                if let Err(unsent) = tx.send(prepared) {
-                    if let Ok(segment) = unsent.0 {
-                        segment.discard();
-                    }
-                    break;
-                }
-                // The writer just rotated; drop what it retired before (the segment it
-                // retires now usually arrives after this loop and goes next time).
-                while let Ok(old) = retired_rx.try_recv() {
-                    drop(old);
-                }
-            })
-            .map_err(|e| JournalIoError::new("journal-prepare", "spawn preparer thread", e))?;
+            .spawn(move || preparer_loop(&thread_shared, &thread_dir, opts, &rx))
+            .map_err(|e| JournalIoError::new(&dir, "spawn preparer thread", e))?;
         Ok(Self {
-            rx: Some(rx),
-            retired_tx: Some(retired_tx),
+            shared,
+            jobs: Some(tx),
+            dir,
+            durable: opts.durable,
+            sent: 0,
             thread: Some(thread),
         })
     }
 
-    /// Takes the prepared segment, waiting if the thread is still creating it. `None` if the
-    /// thread is gone.
+    /// Takes the prepared segment without waiting: `None` if the thread has not finished
+    /// preparing it (the caller creates one inline and this counts it).
     pub(crate) fn take(&mut self) -> Option<Result<PreparedSegment, JournalIoError>> {
-        self.rx.as_ref()?.recv().ok()
+        let taken = lock(&self.shared.ready).take();
+        if taken.is_none() {
+            self.shared
+                .stats
+                .inline_creates
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        taken
     }
 
-    /// Hands a rotated-away segment to the thread to unmap; drops it here if the thread is
-    /// gone.
-    pub(crate) fn retire(&self, old: SegmentWriter) {
-        if let Some(tx) = &self.retired_tx {
-            // A send error gives the segment back; dropping it unmaps it on this thread.
-            let _ = tx.send(old);
+    /// Counts a rotation that created its segment inline because preparation had failed.
+    pub(crate) fn count_inline_create(&self) {
+        self.shared
+            .stats
+            .inline_creates
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Hands a rotation to the thread. Does not allocate or block unless the queue is full
+    /// (counted; then it waits). If the thread is gone, completes the rotation here.
+    pub(crate) fn retire(&mut self, job: Retirement) -> Result<(), JournalIoError> {
+        let Some(tx) = &self.jobs else {
+            return complete_rotation(job, &self.dir, self.durable);
+        };
+        let job = match tx.try_send(job) {
+            Ok(()) => {
+                self.sent += 1;
+                return Ok(());
+            }
+            Err(TrySendError::Full(job)) => {
+                self.shared
+                    .stats
+                    .retire_stalls
+                    .fetch_add(1, Ordering::Relaxed);
+                match tx.send(job) {
+                    Ok(()) => {
+                        self.sent += 1;
+                        return Ok(());
+                    }
+                    Err(unsent) => unsent.0,
+                }
+            }
+            Err(TrySendError::Disconnected(job)) => job,
+        };
+        complete_rotation(job, &self.dir, self.durable)
+    }
+
+    /// Returns (inline creates, queue stalls, rotations completed by the thread).
+    pub(crate) fn stats(&self) -> (u64, u64, u64) {
+        let s = &self.shared.stats;
+        (
+            s.inline_creates.load(Ordering::Relaxed),
+            s.retire_stalls.load(Ordering::Relaxed),
+            s.completed.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Waits up to `timeout` for the thread to have the next segment prepared; returns whether
+    /// it has (a failed preparation counts as not ready).
+    pub(crate) fn wait_ready(&self, timeout: Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if matches!(*lock(&self.shared.ready), Some(Ok(_))) {
+                return true;
+            }
+            let finished = self.thread.as_ref().is_none_or(JoinHandle::is_finished);
+            if finished || std::time::Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(1));
         }
     }
 
-    /// Stops the thread; a segment it prepared and not handed over is deleted, retired
-    /// segments are unmapped.
-    pub(crate) fn stop(&mut self) {
-        drop(self.rx.take());
-        drop(self.retired_tx.take());
+    /// Waits until every rotation handed over so far is complete (its new segment renamed,
+    /// its marker written, and with `durable` msynced), then reports the first failure the
+    /// thread met since the last call.
+    pub(crate) fn wait_idle(&self) -> Result<(), JournalIoError> {
+        let mut done = lock(&self.shared.done);
+        while done.count < self.sent && self.thread.as_ref().is_some_and(|t| !t.is_finished()) {
+            done = self
+                .shared
+                .done_cv
+                .wait_timeout(done, Duration::from_millis(50))
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        match done.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the thread after it completed every handed-over rotation; a segment it prepared
+    /// and not handed over is deleted. Returns the first unreported failure.
+    pub(crate) fn stop(&mut self) -> Result<(), JournalIoError> {
+        drop(self.jobs.take());
         if let Some(thread) = self.thread.take() {
             if thread.join().is_err() {
                 log::error!("Journal preparer thread panicked");
             }
         }
+        if let Some(Ok(segment)) = lock(&self.shared.ready).take() {
+            segment.discard();
+        }
+        match lock(&self.shared.done).error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How often the preparer thread looks for handed-over rotations. It polls instead of
+/// blocking in `recv` so that the writer's `try_send` never has a waiting receiver to wake:
+/// a futex wake costs tens of microseconds on a VM (measured with `journal-rotation`), which
+/// would be the whole cost of a rotation. The price is up to one interval before readers see
+/// a new segment, and ~500 wake-ups per second of an otherwise idle thread.
+const POLL_INTERVAL: Duration = Duration::from_millis(2);
+
+/// Body of the preparer thread: keep the `ready` slot filled; complete every rotation handed
+/// over, in order; exit when the writer drops the queue (after draining it).
+fn preparer_loop(shared: &PrepShared, dir: &Path, opts: PrepareOptions, rx: &Receiver<Retirement>) {
+    refill(shared, dir, opts);
+    let mut published = Vec::with_capacity(RETIRE_QUEUE);
+    loop {
+        match rx.try_recv() {
+            Ok(job) => {
+                // Make the new segments visible first, then get the writer its next segment,
+                // and only then run the (possibly long) msyncs of the old ones.
+                published.push(publish_rotation(job, dir, opts.durable));
+                while let Ok(job) = rx.try_recv() {
+                    published.push(publish_rotation(job, dir, opts.durable));
+                }
+                refill(shared, dir, opts);
+                for (old, result) in published.drain(..) {
+                    let result = result.and_then(|()| sync_retired(&old, opts.durable));
+                    drop(old);
+                    record_done(shared, result);
+                }
+            }
+            Err(TryRecvError::Empty) => thread::sleep(POLL_INTERVAL),
+            Err(TryRecvError::Disconnected) => break,
+        }
+    }
+}
+
+/// Prepares a segment if the slot is empty. The file is created outside the lock.
+fn refill(shared: &PrepShared, dir: &Path, opts: PrepareOptions) {
+    if lock(&shared.ready).is_some() {
+        return;
+    }
+    let prepared = PreparedSegment::create(dir, opts);
+    *lock(&shared.ready) = Some(prepared);
+}
+
+/// Records the outcome of one completed rotation and wakes `Writer::sync`.
+fn record_done(shared: &PrepShared, result: Result<(), JournalIoError>) {
+    if let Err(e) = &result {
+        log::error!("Journal rotation not completed: {e}");
+    }
+    let mut done = lock(&shared.done);
+    done.count += 1;
+    if let Err(e) = result {
+        done.error.get_or_insert(e);
+    }
+    shared.stats.completed.fetch_add(1, Ordering::Relaxed);
+    drop(done);
+    shared.done_cv.notify_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{segment_file_name, MARKER_LEN, SEGMENT_HEADER_LEN};
+
+    fn opts() -> PrepareOptions {
+        PrepareOptions {
+            capacity: 4096,
+            prefault: false,
+            durable: false,
+        }
+    }
+
+    /// A published segment starting at 0 and a started one at 5 (still under its tmp name).
+    fn rotation(dir: &Path) -> (Retirement, Arc<SegmentShared>) {
+        let old = PreparedSegment::create(dir, opts())
+            .unwrap()
+            .publish(dir, 0, false)
+            .unwrap();
+        let old_shared = Arc::clone(old.shared());
+        let (new, tmp_path) = PreparedSegment::create(dir, opts())
+            .unwrap()
+            .start(dir, 5)
+            .unwrap();
+        let job = Retirement {
+            old,
+            marker_offset: SEGMENT_HEADER_LEN,
+            next_seq: 5,
+            new: Arc::clone(new.shared()),
+            tmp_path,
+        };
+        (job, old_shared)
+    }
+
+    #[test]
+    fn completed_rotation_renames_the_new_segment_then_publishes_the_old_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let (job, old) = rotation(dir.path());
+        let tmp = job.tmp_path.clone();
+        assert_eq!(job.new.path(), dir.path().join(segment_file_name(5)));
+        assert!(!job.new.path().exists(), "not renamed before completion");
+        complete_rotation(job, dir.path(), false).unwrap();
+        assert!(dir.path().join(segment_file_name(5)).exists());
+        assert!(!tmp.exists());
+        assert_eq!(
+            old.committed.0.load(Ordering::Acquire),
+            SEGMENT_HEADER_LEN + MARKER_LEN
+        );
+    }
+
+    #[test]
+    fn a_failed_rename_leaves_the_old_segment_without_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let (job, old) = rotation(dir.path());
+        std::fs::remove_file(&job.tmp_path).unwrap();
+        assert!(complete_rotation(job, dir.path(), false).is_err());
+        assert_eq!(
+            old.committed.0.load(Ordering::Acquire),
+            SEGMENT_HEADER_LEN,
+            "a reader must not be sent to a missing segment"
+        );
     }
 }

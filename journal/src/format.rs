@@ -73,6 +73,27 @@ pub fn segment_file_name(first_seq: u64) -> String {
     )
 }
 
+/// Length in bytes of every segment file name.
+pub(crate) const SEGMENT_NAME_LEN: usize =
+    SEGMENT_PREFIX.len() + SEGMENT_SEQ_DIGITS + SEGMENT_SUFFIX.len();
+
+/// Writes the file name of the segment starting at `first_seq` into `buf` without allocating
+/// (the rotation path) and returns it; equal to [`segment_file_name`].
+pub(crate) fn segment_file_name_into(first_seq: u64, buf: &mut [u8; SEGMENT_NAME_LEN]) -> &str {
+    let (prefix, rest) = buf.split_at_mut(SEGMENT_PREFIX.len());
+    prefix.copy_from_slice(SEGMENT_PREFIX.as_bytes());
+    let (digits, suffix) = rest.split_at_mut(SEGMENT_SEQ_DIGITS);
+    suffix.copy_from_slice(SEGMENT_SUFFIX.as_bytes());
+    let mut n = first_seq;
+    for d in digits.iter_mut().rev() {
+        // `n % 10 < 10`, so the cast cannot truncate.
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    // Only ASCII was written; the fallback is unreachable.
+    std::str::from_utf8(buf).unwrap_or_default()
+}
+
 /// Parses a segment file name back into its first sequence number; `None` for any other name.
 pub fn parse_segment_file_name(name: &str) -> Option<u64> {
     let digits = name
@@ -224,6 +245,17 @@ mod tests {
         assert_eq!(record_len(8), 40);
         assert_eq!(record_len(64), 96);
         assert_eq!(record_len(256), 288);
+    }
+
+    #[test]
+    fn segment_file_name_into_matches_segment_file_name() {
+        let mut buf = [0u8; SEGMENT_NAME_LEN];
+        for seq in [0, 1, 9, 10, 12_345, u64::MAX / 3, u64::MAX] {
+            assert_eq!(
+                segment_file_name_into(seq, &mut buf),
+                segment_file_name(seq)
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //! All integers are **little-endian**. A journal is a directory of segment files named
 //! `journal-<first seq, 20 decimal digits>.seg` (for example
 //! `journal-00000000000000000000.seg`), so names sort in sequence order. Other names are
-//! ignored (`*.seg.tmp`: a segment being prepared; `*.seg.orphaned`: set aside by recovery).
+//! ignored (`*.seg.tmp`: a segment being prepared, or started by the writer and not yet renamed
+//! by its background thread, which recovery then adopts; `*.seg.orphaned`: set aside by
+//! recovery).
 //!
 //! Segment header, 64 bytes at offset 0 ([`SEGMENT_HEADER_LEN`]):
 //!
@@ -152,7 +154,7 @@ pub use format::{
 };
 pub use reader::{verify, Reader, Record, VerifySummary};
 pub use recovery::{Recovery, TornTail};
-pub use writer::{Durability, Writer, WriterOptions};
+pub use writer::{Durability, Writer, WriterOptions, WriterStats};
 
 #[cfg(test)]
 mod tests {

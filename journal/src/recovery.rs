@@ -13,12 +13,9 @@ use std::sync::atomic::Ordering;
 
 use crate::decode::{decode_at, trailing_garbage_len, validate_header, Step};
 use crate::error::{Corruption, JournalIoError, OpenError};
-use crate::format::{
-    commit_word, encode_record_tail, KIND_END_OF_SEGMENT, MARKER_LEN, RECORD_HEADER_LEN,
-    SEGMENT_HEADER_LEN,
-};
+use crate::format::{decode_segment_header, segment_file_name, MARKER_LEN, SEGMENT_HEADER_LEN};
 use crate::reader::list_segments;
-use crate::segment::{open_for_append, SegmentWriter, TMP_SUFFIX};
+use crate::segment::{open_for_append, sync_dir, SegmentWriter, TMP_SUFFIX};
 use crate::writer::{create_segment, WriterOptions};
 
 /// Suffix given to segments set aside by recovery.
@@ -57,6 +54,10 @@ pub struct Recovery {
     pub repaired_markers: usize,
     /// Segments renamed to `*.seg.orphaned` because they cannot follow the last good record.
     pub orphaned_segments: Vec<PathBuf>,
+    /// Temporary segments (`*.seg.tmp`) with a valid header renamed to their final name: the
+    /// writer had started appending to them and crashed before the background thread renamed
+    /// them (rotation renames off the writer's thread).
+    pub adopted_tmp_segments: usize,
     /// Leftover temporary segments (`*.seg.tmp`) deleted.
     pub removed_tmp_files: usize,
 }
@@ -87,12 +88,10 @@ enum SegmentEnd {
 
 /// Recovers the journal in `dir` (which exists) for appending.
 pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, OpenError> {
-    let mut report = Recovery {
-        removed_tmp_files: remove_tmp_files(dir)?,
-        ..Recovery::default()
-    };
+    let mut report = Recovery::default();
+    let lowest_adopted = adopt_or_remove_tmp_files(dir, options.durable(), &mut report)?;
     let segments = list_segments(dir)?;
-    let Some(start) = segments
+    let Some(mut start) = segments
         .len()
         .checked_sub(2)
         .or(segments.len().checked_sub(1))
@@ -105,6 +104,12 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
             report,
         });
     };
+    if let Some(lowest) = lowest_adopted {
+        // The segment before the first adopted one may lack its end marker: scan from there.
+        if let Some(i) = segments.iter().position(|(first, _)| *first == lowest) {
+            start = start.min(i.saturating_sub(1));
+        }
+    }
     let mut expected = segments[start].0;
     let mut i = start;
     loop {
@@ -156,7 +161,7 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
                 }
                 if next_follows == Some(true) && offset + MARKER_LEN <= seg.len() {
                     // The crash lost the marker but the next segment continues the sequence.
-                    write_marker(&mut seg, offset, expected);
+                    seg.write_end_marker(offset, expected);
                     if options.durable() {
                         seg.shared().sync_range(offset, offset + MARKER_LEN)?;
                     }
@@ -250,15 +255,6 @@ fn fresh_segment(
     })
 }
 
-/// Writes an end-of-segment marker announcing `next_seq` at `offset`.
-fn write_marker(seg: &mut SegmentWriter, offset: usize, next_seq: u64) {
-    let word = commit_word(0, 0, KIND_END_OF_SEGMENT);
-    let tail = encode_record_tail(word, next_seq, 0, &[]);
-    seg.uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8)
-        .copy_from_slice(&tail);
-    seg.publish(offset, word, offset + MARKER_LEN);
-}
-
 /// Renames `segments` to `*.seg.orphaned` and records them in the report.
 fn orphan(segments: &[(u64, PathBuf)], report: &mut Recovery) -> Result<(), JournalIoError> {
     for (_, path) in segments {
@@ -277,21 +273,54 @@ fn orphan(segments: &[(u64, PathBuf)], report: &mut Recovery) -> Result<(), Jour
     Ok(())
 }
 
-/// Deletes leftover temporary segments of a crashed writer; returns how many.
-fn remove_tmp_files(dir: &Path) -> Result<usize, JournalIoError> {
+/// Handles temporary segments left by a crashed writer: one with a valid header was started
+/// by the writer (it may hold records) and is renamed to its final name unless that name
+/// exists; any other is deleted. Returns the lowest first sequence number adopted.
+fn adopt_or_remove_tmp_files(
+    dir: &Path,
+    durable: bool,
+    report: &mut Recovery,
+) -> Result<Option<u64>, JournalIoError> {
     let entries = fs::read_dir(dir).map_err(|e| JournalIoError::new(dir, "list directory", e))?;
-    let mut removed = 0;
+    let mut lowest: Option<u64> = None;
     for entry in entries {
         let entry = entry.map_err(|e| JournalIoError::new(dir, "list directory", e))?;
         let is_tmp = entry
             .file_name()
             .to_str()
             .is_some_and(|n| n.ends_with(TMP_SUFFIX));
-        if is_tmp {
-            let path = entry.path();
-            fs::remove_file(&path).map_err(|e| JournalIoError::new(&path, "remove", e))?;
-            removed += 1;
+        if !is_tmp {
+            continue;
+        }
+        let path = entry.path();
+        let mut bytes = Vec::with_capacity(SEGMENT_HEADER_LEN);
+        fs::File::open(&path)
+            .and_then(|f| f.take(SEGMENT_HEADER_LEN as u64).read_to_end(&mut bytes))
+            .map_err(|e| JournalIoError::new(&path, "read header", e))?;
+        let target = decode_segment_header(&bytes)
+            .ok()
+            .map(|h| (h.first_seq, dir.join(segment_file_name(h.first_seq))))
+            .filter(|(_, target)| !target.exists());
+        match target {
+            Some((first_seq, target)) => {
+                fs::rename(&path, &target)
+                    .map_err(|e| JournalIoError::new(&path, "rename started segment", e))?;
+                log::warn!(
+                    "Journal segment {} was started but not renamed before a crash, renamed to {}",
+                    path.display(),
+                    target.display()
+                );
+                report.adopted_tmp_segments += 1;
+                lowest = Some(lowest.map_or(first_seq, |l| l.min(first_seq)));
+            }
+            None => {
+                fs::remove_file(&path).map_err(|e| JournalIoError::new(&path, "remove", e))?;
+                report.removed_tmp_files += 1;
+            }
         }
     }
-    Ok(removed)
+    if durable && report.adopted_tmp_segments > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(lowest)
 }

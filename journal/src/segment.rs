@@ -42,7 +42,9 @@ use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::JournalIoError;
 use crate::format::{
-    encode_segment_header, segment_file_name, SegmentHeader, RECORD_ALIGN, SEGMENT_HEADER_LEN,
+    commit_word, encode_record_tail, encode_segment_header, segment_file_name_into, SegmentHeader,
+    KIND_END_OF_SEGMENT, MARKER_LEN, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
+    SEGMENT_NAME_LEN,
 };
 
 /// Counter making temporary segment names unique within the process.
@@ -110,7 +112,9 @@ impl SegmentShared {
         let end = self.committed.0.load(Ordering::Acquire);
         let from = self.synced.0.load(Ordering::Relaxed);
         self.sync_range(from, end)?;
-        self.synced.0.store(end.max(from), Ordering::Relaxed);
+        // `fetch_max`: the flusher and the background thread may both sync a segment around
+        // a rotation; the offset never goes back.
+        self.synced.0.fetch_max(end, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -183,6 +187,15 @@ impl SegmentWriter {
         let slot = unsafe { AtomicU64::from_ptr(self.base.wrapping_add(offset).cast::<u64>()) };
         slot.store(word, Ordering::Release);
         self.shared.committed.0.store(end, Ordering::Release);
+    }
+
+    /// Writes and publishes an end-of-segment marker announcing `next_seq` at `offset`.
+    pub(crate) fn write_end_marker(&mut self, offset: usize, next_seq: u64) {
+        let word = commit_word(0, 0, KIND_END_OF_SEGMENT);
+        let tail = encode_record_tail(word, next_seq, 0, &[]);
+        self.uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8)
+            .copy_from_slice(&tail);
+        self.publish(offset, word, offset + MARKER_LEN);
     }
 
     /// Returns a read view of the whole map (recovery scans the segment it will continue).
@@ -326,19 +339,28 @@ pub(crate) struct PrepareOptions {
     /// Pre-fault the map writable (MADV_POPULATE_WRITE on Linux, MAP_POPULATE elsewhere), which
     /// also allocates the file's blocks.
     pub prefault: bool,
+    /// Make file creation and renames durable (directory fsync, header msync).
+    pub durable: bool,
 }
 
 /// A preallocated, mapped segment under a temporary name, not yet visible to readers.
+///
+/// Everything a rotation needs is allocated here, off the writer's thread: the shared part
+/// (`Arc`) and a path buffer large enough for the final name, so [`PreparedSegment::start`]
+/// allocates nothing.
 #[derive(Debug)]
 pub(crate) struct PreparedSegment {
-    /// Temporary path.
-    tmp_path: PathBuf,
-    /// The read-write map.
-    map: MmapRaw,
+    /// Shared part; its `path` is the temporary path until `start`. Never cloned before
+    /// `start`, so the writer can still edit it.
+    shared: std::sync::Arc<SegmentShared>,
+    /// Empty buffer with room for `dir/<segment name>`.
+    spare_path: PathBuf,
 }
 
 impl PreparedSegment {
     /// Creates a zero-filled temporary segment of `opts.capacity` bytes in `dir` and maps it.
+    /// With `opts.durable`, the directory is fsynced so the temporary file (which may receive
+    /// records before it is renamed) survives a machine crash.
     pub(crate) fn create(dir: &Path, opts: PrepareOptions) -> Result<Self, JournalIoError> {
         let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp_path = dir.join(format!(
@@ -354,69 +376,123 @@ impl PreparedSegment {
         file.set_len(opts.capacity as u64)
             .map_err(|e| JournalIoError::new(&tmp_path, "preallocate", e))?;
         let map = map_rw(&file, &tmp_path, opts.prefault)?;
-        Ok(Self { tmp_path, map })
+        if opts.durable {
+            sync_dir(dir)?;
+        }
+        Ok(Self {
+            shared: std::sync::Arc::new(SegmentShared {
+                map,
+                path: tmp_path,
+                committed: Padded(AtomicUsize::new(SEGMENT_HEADER_LEN)),
+                synced: Padded(AtomicUsize::new(0)),
+            }),
+            spare_path: PathBuf::with_capacity(dir.as_os_str().len() + SEGMENT_NAME_LEN + 16),
+        })
+    }
+
+    /// Writes the segment header for `first_seq` and returns the writer handle, whose path is
+    /// already the final name `dir/<segment_file_name(first_seq)>`, together with the
+    /// temporary path the file still has. Allocates nothing and makes no system call: the
+    /// file is not renamed yet (see [`PreparedSegment::publish`] and the background thread).
+    ///
+    /// # Errors
+    ///
+    /// Fails only if the shared part was cloned before (an internal invariant).
+    pub(crate) fn start(
+        mut self,
+        dir: &Path,
+        first_seq: u64,
+    ) -> Result<(SegmentWriter, PathBuf), JournalIoError> {
+        let mut name = [0u8; SEGMENT_NAME_LEN];
+        let name = segment_file_name_into(first_seq, &mut name);
+        let mut final_path = std::mem::take(&mut self.spare_path);
+        final_path.as_mut_os_string().push(dir.as_os_str());
+        final_path.push(name);
+        let Some(shared) = std::sync::Arc::get_mut(&mut self.shared) else {
+            return Err(JournalIoError::new(
+                final_path,
+                "start segment",
+                std::io::Error::other("prepared segment shared before it started"),
+            ));
+        };
+        let tmp_path = std::mem::replace(&mut shared.path, final_path);
+        let header = encode_segment_header(SegmentHeader {
+            first_seq,
+            capacity_bytes: shared.map.len() as u64,
+        });
+        let mut writer = SegmentWriter {
+            base: shared.map.as_mut_ptr(),
+            len: shared.map.len(),
+            shared: self.shared,
+        };
+        writer
+            .uncommitted_mut(0, SEGMENT_HEADER_LEN)
+            .copy_from_slice(&header);
+        Ok((writer, tmp_path))
     }
 
     /// Writes the segment header for `first_seq`, renames the file to its final name and
-    /// returns the writer handle. With `durable`, the header is msynced and the directory
-    /// fsynced so the new name survives a crash.
+    /// returns the writer handle (the synchronous path: recovery and writers without a
+    /// background thread). With `durable`, the header is msynced and the directory fsynced so
+    /// the new name survives a crash.
     pub(crate) fn publish(
         self,
         dir: &Path,
         first_seq: u64,
         durable: bool,
     ) -> Result<SegmentWriter, JournalIoError> {
-        let header = encode_segment_header(SegmentHeader {
-            first_seq,
-            capacity_bytes: self.map.len() as u64,
-        });
-        let mut writer = SegmentWriter {
-            base: self.map.as_mut_ptr(),
-            len: self.map.len(),
-            shared: std::sync::Arc::new(SegmentShared {
-                map: self.map,
-                path: self.tmp_path.clone(),
-                committed: Padded(AtomicUsize::new(SEGMENT_HEADER_LEN)),
-                synced: Padded(AtomicUsize::new(0)),
-            }),
-        };
-        writer
-            .uncommitted_mut(0, SEGMENT_HEADER_LEN)
-            .copy_from_slice(&header);
-        if durable {
-            writer.shared.sync_range(0, SEGMENT_HEADER_LEN)?;
-        }
-        let path = dir.join(segment_file_name(first_seq));
-        if let Err(e) = fs::rename(&self.tmp_path, &path) {
+        let (writer, tmp_path) = self.start(dir, first_seq)?;
+        if let Err(e) = finish_rename(&writer, &tmp_path, dir, durable) {
             drop(writer);
-            if let Err(e) = fs::remove_file(&self.tmp_path) {
-                log::warn!(
-                    "Cannot remove journal segment {}: {e}",
-                    self.tmp_path.display()
-                );
+            if let Err(e) = fs::remove_file(&tmp_path) {
+                log::warn!("Cannot remove journal segment {}: {e}", tmp_path.display());
             }
-            return Err(JournalIoError::new(&path, "rename", e));
-        }
-        if durable {
-            sync_dir(dir)?;
-        }
-        // Only the path changes; the Arc is not shared yet.
-        if let Some(shared) = std::sync::Arc::get_mut(&mut writer.shared) {
-            shared.path = path;
+            return Err(e);
         }
         Ok(writer)
     }
 
     /// Unmaps and deletes the temporary file of a segment that will not be used.
     pub(crate) fn discard(self) {
-        drop(self.map);
-        if let Err(e) = fs::remove_file(&self.tmp_path) {
+        let path = self.shared.path.clone();
+        drop(self.shared);
+        if let Err(e) = fs::remove_file(&path) {
             log::warn!(
                 "Cannot remove unused journal segment {}: {e}",
-                self.tmp_path.display()
+                path.display()
             );
         }
     }
+}
+
+/// Gives a started segment (see [`PreparedSegment::start`]) its final name: msyncs the header
+/// (with `durable`), renames `tmp_path` to the segment's path and fsyncs the directory (with
+/// `durable`).
+pub(crate) fn finish_rename(
+    seg: &SegmentWriter,
+    tmp_path: &Path,
+    dir: &Path,
+    durable: bool,
+) -> Result<(), JournalIoError> {
+    finish_rename_shared(seg.shared(), tmp_path, dir, durable)
+}
+
+/// As [`finish_rename`], from the shared part (the background thread holds only that).
+pub(crate) fn finish_rename_shared(
+    shared: &SegmentShared,
+    tmp_path: &Path,
+    dir: &Path,
+    durable: bool,
+) -> Result<(), JournalIoError> {
+    if durable {
+        shared.sync_range(0, SEGMENT_HEADER_LEN)?;
+    }
+    fs::rename(tmp_path, shared.path())
+        .map_err(|e| JournalIoError::new(shared.path(), "rename", e))?;
+    if durable {
+        sync_dir(dir)?;
+    }
+    Ok(())
 }
 
 /// Opens an existing segment read-write for recovery, growing it back to `capacity` if it was

@@ -4,7 +4,9 @@
 //! Consumes type tags, timestamps and payload bytes; produces records in memory-mapped
 //! segments and their sequence numbers. On the per-record path (`append`, `append_with`) it
 //! never allocates, never locks and never makes a system call, except the msync that
-//! `Durability::EveryRecord` asks for. Rotation, `sync`, `flush` and `close` are the cold path.
+//! `Durability::EveryRecord` asks for. Rotation with the preparer thread allocates nothing
+//! and makes no file-system call either (see `Writer::rotate`); `sync`, `flush` and `close`
+//! are the cold path.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,11 +14,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::background::{Flusher, Preparer};
+use crate::background::{Flusher, Preparer, Retirement};
 use crate::error::{AppendError, JournalIoError, OpenError, SyncError};
 use crate::format::{
-    commit_word, encode_record_tail, max_payload_len, record_len, KIND_END_OF_SEGMENT, KIND_RECORD,
-    MARKER_LEN, MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
+    commit_word, encode_record_tail, max_payload_len, record_len, KIND_RECORD, MARKER_LEN,
+    MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
 };
 use crate::recovery::{recover, Recovery};
 use crate::segment::{PrepareOptions, PreparedSegment, SegmentWriter};
@@ -24,7 +26,9 @@ use crate::segment::{PrepareOptions, PreparedSegment, SegmentWriter};
 /// When appended records are forced to disk.
 ///
 /// Whatever the policy, an appended record is immediately visible to readers (the map is
-/// shared) and survives a crash of the process (it is in the page cache); the policy only
+/// shared; right after a rotation with `precreate_next`, once the background thread has
+/// renamed the new segment) and survives a crash of the process (it is in the page cache,
+/// and recovery adopts a new segment the thread had not renamed yet); the policy only
 /// decides what survives a crash of the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
@@ -53,10 +57,14 @@ pub struct WriterOptions {
     /// Pre-fault new segments writable (Linux `MADV_POPULATE_WRITE`, which also allocates the
     /// file's blocks) so appends take no page faults. Default true.
     pub prefault: bool,
-    /// Prepare the next segment on a background thread so rotation only renames a ready file
-    /// instead of creating, allocating and faulting one. Default true. A writer that fills
-    /// segments faster than the thread prepares them (about 1 GB/s on the development VM)
-    /// waits for it at rotation: that wait is the maximum latency `journal_bench` reports.
+    /// Prepare the next segment on a background thread (created, sized, mapped, pre-faulted,
+    /// bookkeeping allocated) and complete rotations there (rename into place, end marker,
+    /// msync, unmap), so a rotation on the writer's thread allocates nothing and makes no
+    /// file-system call. Default true. A writer that fills segments faster than the thread
+    /// prepares them (about 1 GB/s on the development VM) creates the segment inline instead,
+    /// counted in [`WriterStats::inline_segment_creates`]. Side effect: the records of a new
+    /// segment become visible to readers once the thread has renamed it and published the
+    /// old segment's marker (microseconds normally; `sync` waits for it).
     pub precreate_next: bool,
 }
 
@@ -97,6 +105,7 @@ impl WriterOptions {
         PrepareOptions {
             capacity: self.segment_bytes,
             prefault: self.prefault,
+            durable: self.durable(),
         }
     }
 
@@ -169,8 +178,26 @@ pub struct Writer {
     preparer: Option<Preparer>,
     /// What `open` found.
     recovery: Recovery,
+    /// Rotations so far.
+    rotations: u64,
     /// Set once `close` ran (so `Drop` does nothing).
     closed: bool,
+}
+
+/// Rotation statistics of a [`Writer`] (see [`Writer::stats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    /// Segment rotations since open.
+    pub rotations: u64,
+    /// Rotations that found no prepared segment (the background thread was still creating
+    /// it, e.g. on a slow disk, or its preparation failed) and created the file on the
+    /// writer's thread: these allocate and make system calls. Always 0 without
+    /// `precreate_next` (then every rotation is inline by design and not counted here).
+    pub inline_segment_creates: u64,
+    /// Rotations that found the hand-off queue to the background thread full and waited.
+    pub handoff_stalls: u64,
+    /// Rotations the background thread completed (rename, end marker, msync, unmap).
+    pub background_rotations: u64,
 }
 
 impl Writer {
@@ -218,6 +245,7 @@ impl Writer {
             flusher,
             preparer,
             recovery: recovered.report,
+            rotations: 0,
             closed: false,
         })
     }
@@ -347,53 +375,104 @@ impl Writer {
         self.dirty_end = self.pos;
     }
 
-    /// Moves to a new segment: publishes the prepared (or a freshly created) segment starting
-    /// at `next_seq`, then writes the end-of-segment marker into the old one.
+    /// Moves to a new segment starting at `next_seq`.
     ///
-    /// The new file gets its final name before the marker is published, so a reader that sees
-    /// the marker always finds the next segment.
+    /// With the preparer thread (the common case) this allocates nothing and makes no system
+    /// call beyond a possible futex wake: it takes the segment the thread prepared (file
+    /// created, sized, mapped, pre-faulted, its `Arc` and path buffer allocated), writes its
+    /// header, swaps it in and hands the old segment to the thread, which renames the new file
+    /// into place, and only then publishes the old segment's end marker (a reader that sees
+    /// the marker always finds the next file), msyncs and unmaps it. If no prepared segment is
+    /// ready, one is created inline and `WriterStats::inline_segment_creates` counts it.
+    ///
+    /// Without the thread, everything happens here: create, rename, marker.
     #[cold]
     #[inline(never)]
     fn rotate(&mut self) -> Result<(), AppendError> {
         let rotate_err = |e: JournalIoError| AppendError::Rotate(Box::new(e));
-        let prepared = match self.preparer.as_mut().and_then(Preparer::take) {
+        self.rotations += 1;
+        let Some(preparer) = self.preparer.as_mut() else {
+            let next =
+                create_segment(&self.dir, &self.options, self.next_seq).map_err(rotate_err)?;
+            self.write_marker();
+            let old = self.swap_segment(next);
+            match (&self.flusher, self.options.durability) {
+                (Some(flusher), _) => flusher.rotate(Arc::clone(self.seg.shared())),
+                (None, Durability::EveryRecord) => {
+                    old.shared().sync_committed().map_err(rotate_err)?;
+                }
+                (None, _) => {}
+            }
+            return Ok(());
+        };
+        let prepared = match preparer.take() {
             Some(Ok(prepared)) => prepared,
             Some(Err(e)) => {
                 log::warn!("Journal segment preparation failed, creating inline: {e}");
+                preparer.count_inline_create();
                 PreparedSegment::create(&self.dir, self.options.prepare_options())
                     .map_err(rotate_err)?
             }
             None => PreparedSegment::create(&self.dir, self.options.prepare_options())
                 .map_err(rotate_err)?,
         };
-        let next = prepared
-            .publish(&self.dir, self.next_seq, self.options.durable())
+        let (next, tmp_path) = prepared
+            .start(&self.dir, self.next_seq)
             .map_err(rotate_err)?;
-        self.write_marker();
-        let old = std::mem::replace(&mut self.seg, next);
-        self.pos = SEGMENT_HEADER_LEN;
-        self.dirty_end = SEGMENT_HEADER_LEN;
-        self.limit = self.seg.len() - MARKER_LEN;
-        match (&self.flusher, self.options.durability) {
-            (Some(flusher), _) => flusher.rotate(Arc::clone(self.seg.shared())),
-            (None, Durability::EveryRecord) => old.shared().sync_committed().map_err(rotate_err)?,
-            (None, _) => {}
+        let marker_offset = self.pos;
+        let old = self.swap_segment(next);
+        if let Some(flusher) = &self.flusher {
+            // `old` still holds the segment: dropping the flusher's handle only decrements.
+            drop(flusher.swap_current(Arc::clone(self.seg.shared())));
         }
-        if let Some(preparer) = &self.preparer {
-            preparer.retire(old);
+        let job = Retirement {
+            old,
+            marker_offset,
+            next_seq: self.next_seq,
+            new: Arc::clone(self.seg.shared()),
+            tmp_path,
+        };
+        if let Some(preparer) = self.preparer.as_mut() {
+            preparer.retire(job).map_err(rotate_err)?;
         }
         Ok(())
     }
 
+    /// Makes `next` the current segment and returns the previous one.
+    fn swap_segment(&mut self, next: SegmentWriter) -> SegmentWriter {
+        let old = std::mem::replace(&mut self.seg, next);
+        self.pos = SEGMENT_HEADER_LEN;
+        self.dirty_end = SEGMENT_HEADER_LEN;
+        self.limit = self.seg.len() - MARKER_LEN;
+        old
+    }
+
     /// Writes the end-of-segment marker announcing `next_seq` at `pos` of the current segment.
     fn write_marker(&mut self) {
-        let offset = self.pos;
-        let word = commit_word(0, 0, KIND_END_OF_SEGMENT);
-        let tail = encode_record_tail(word, self.next_seq, 0, &[]);
-        self.seg
-            .uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8)
-            .copy_from_slice(&tail);
-        self.seg.publish(offset, word, offset + MARKER_LEN);
+        self.seg.write_end_marker(self.pos, self.next_seq);
+    }
+
+    /// Waits up to `timeout` until the background thread has the next segment prepared, so
+    /// the next rotation takes the allocation-free path (call it at start-up, before going
+    /// hot). Returns whether a prepared segment is ready; always false without
+    /// `precreate_next`.
+    pub fn wait_next_segment_ready(&self, timeout: Duration) -> bool {
+        self.preparer
+            .as_ref()
+            .is_some_and(|p| p.wait_ready(timeout))
+    }
+
+    /// Returns rotation statistics: how many rotations happened and how many of them took
+    /// the slow path.
+    pub fn stats(&self) -> WriterStats {
+        let (inline_segment_creates, handoff_stalls, background_rotations) =
+            self.preparer.as_ref().map_or((0, 0, 0), |p| p.stats());
+        WriterStats {
+            rotations: self.rotations,
+            inline_segment_creates,
+            handoff_stalls,
+            background_rotations,
+        }
     }
 
     /// Starts writeback of everything appended so far (msync `MS_ASYNC`) without waiting.
@@ -414,6 +493,9 @@ impl Writer {
     /// [`SyncError`] if an msync fails, or if the flusher thread reported a failed msync since
     /// the last call.
     pub fn sync(&mut self) -> Result<(), SyncError> {
+        if let Some(preparer) = &self.preparer {
+            preparer.wait_idle().map_err(SyncError)?;
+        }
         match &self.flusher {
             Some(flusher) => flusher.sync_now().map_err(SyncError),
             None => self.seg.shared().sync_committed().map_err(SyncError),
@@ -441,14 +523,24 @@ impl Writer {
             return Ok(());
         }
         self.closed = true;
-        if let Some(preparer) = self.preparer.as_mut() {
-            preparer.stop();
-        }
+        let prepared = match self.preparer.as_mut() {
+            Some(preparer) => preparer.stop(),
+            None => Ok(()),
+        };
         let result = match self.flusher.as_mut() {
             Some(flusher) => flusher.stop(),
             None => self.seg.shared().sync_committed(),
         };
-        result.map_err(SyncError)
+        let stats = self.stats();
+        log::info!(
+            "Journal {} closed at sequence {}: {} rotations, {} with an inline segment creation, {} hand-off stalls",
+            self.dir.display(),
+            self.next_seq,
+            stats.rotations,
+            stats.inline_segment_creates,
+            stats.handoff_stalls
+        );
+        prepared.and(result).map_err(SyncError)
     }
 }
 

@@ -62,14 +62,20 @@ fn follow(options: WriterOptions, count: u64) {
             }
         }
     }
-    let writer = writer.join().unwrap();
+    let mut writer = writer.join().unwrap();
     assert!(done.load(Ordering::Acquire));
+    writer.sync().unwrap();
     assert!(reader.next().is_none(), "nothing after the last record");
     let segments = segment_files(&path).len();
     assert!(
         segments > 5,
         "only {segments} segments: no rotation exercised"
     );
+    let stats = writer.stats();
+    assert_eq!(stats.rotations, segments as u64 - 1, "{stats:?}");
+    if options.precreate_next {
+        assert_eq!(stats.background_rotations, stats.rotations, "{stats:?}");
+    }
     writer.close().unwrap();
 }
 
@@ -96,6 +102,19 @@ fn reader_follows_a_writer_with_flusher_and_preparer_threads() {
 }
 
 #[test]
+fn reader_follows_a_writer_whose_rotations_complete_on_the_preparer_thread() {
+    // Tiny segments: many rotations in flight at once, so the reader regularly waits at the
+    // end of a segment whose marker the background thread has not published yet.
+    let options = WriterOptions {
+        segment_bytes: 4096,
+        durability: Durability::None,
+        prefault: false,
+        precreate_next: true,
+    };
+    follow(options, 3000);
+}
+
+#[test]
 fn reader_opened_mid_stream_catches_up_and_follows() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = Writer::open(
@@ -113,22 +132,36 @@ fn reader_opened_mid_stream_catches_up_and_follows() {
     }
     let mut reader = Reader::open(dir.path()).unwrap();
     let mut seen = 0;
-    while let Some(r) = reader.next() {
-        assert_eq!(r.unwrap().seq, seen);
-        seen += 1;
-    }
-    assert_eq!(seen, 100);
+    // Records of a new segment become visible once the background thread has renamed it and
+    // published the marker of the old one: poll, as a follower does.
+    read_until(&mut reader, &mut seen, 100);
     for round in 0..5u64 {
         for i in 0..40 {
             writer.append(1, i, &[2; 70]).unwrap();
         }
-        while let Some(r) = reader.next() {
-            assert_eq!(r.unwrap().seq, seen);
-            seen += 1;
-        }
-        assert_eq!(seen, 100 + 40 * (round + 1));
+        read_until(&mut reader, &mut seen, 100 + 40 * (round + 1));
     }
+    writer.sync().unwrap();
+    assert!(reader.next().is_none(), "nothing after the last record");
     let (path, offset) = reader.position().unwrap();
     assert_eq!(path, writer.current_segment());
     assert!(offset > 64);
+}
+
+/// Reads records in order until `target` records were seen; bounded wait (not a timing
+/// assertion).
+fn read_until(reader: &mut Reader, seen: &mut u64, target: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while *seen < target {
+        match reader.next() {
+            Some(r) => {
+                assert_eq!(r.unwrap().seq, *seen);
+                *seen += 1;
+            }
+            None => {
+                assert!(Instant::now() < deadline, "reader stuck at record {seen}");
+                thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
 }

@@ -241,3 +241,84 @@ fn leftover_temporary_segments_are_removed() {
     drop(writer);
     assert_continues(dir.path(), written, 10);
 }
+
+/// Byte offset just past the last record of every segment but the last (where its end
+/// marker is), found by reading the journal.
+fn marker_offsets(dir: &Path) -> Vec<(std::path::PathBuf, u64)> {
+    let mut reader = journal::Reader::open(dir).unwrap();
+    let mut out = Vec::new();
+    let mut last: Option<(std::path::PathBuf, u64)> = None;
+    while let Some(r) = reader.next() {
+        r.unwrap();
+        let (path, offset) = reader.position().unwrap();
+        if let Some((prev, prev_offset)) = &last {
+            if prev != path {
+                out.push((prev.clone(), *prev_offset));
+            }
+        }
+        last = Some((path.to_path_buf(), offset));
+    }
+    out
+}
+
+/// Puts the journal in the state a crash leaves when the writer had started appending to its
+/// last `started` segments but the background thread had not renamed them nor published the
+/// end markers before them.
+fn crash_before_background_rotations(dir: &Path, started: usize) {
+    let files = segment_files(dir);
+    let markers = marker_offsets(dir);
+    assert!(files.len() > started + 1, "need more segments");
+    for (path, offset) in &markers[markers.len() - started..] {
+        let mut bytes = fs::read(path).unwrap();
+        let at = *offset as usize;
+        bytes[at..at + journal::MARKER_LEN].fill(0);
+        fs::write(path, bytes).unwrap();
+    }
+    for (k, file) in files[files.len() - started..].iter().enumerate() {
+        fs::rename(file, dir.join(format!("journal-next-9-{k}.seg.tmp"))).unwrap();
+    }
+    let (read, err) = read_all(dir);
+    assert!(err.is_none(), "{err:?}");
+    assert!(
+        read.len() < 200,
+        "the started segments are hidden before recovery"
+    );
+}
+
+#[test]
+fn a_started_segment_not_yet_renamed_is_adopted_and_its_predecessor_marker_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write(dir.path(), 0, 200, 100);
+    crash_before_background_rotations(dir.path(), 1);
+    let writer = Writer::open(dir.path(), small_options(SEG)).unwrap();
+    assert_eq!(writer.recovery().adopted_tmp_segments, 1);
+    assert_eq!(writer.recovery().removed_tmp_files, 0);
+    assert_eq!(writer.recovery().repaired_markers, 1);
+    drop(writer);
+    assert_continues(dir.path(), written, 200);
+}
+
+#[test]
+fn several_started_segments_not_yet_renamed_are_all_adopted_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write(dir.path(), 0, 200, 100);
+    crash_before_background_rotations(dir.path(), 3);
+    let writer = Writer::open(dir.path(), small_options(SEG)).unwrap();
+    assert_eq!(writer.recovery().adopted_tmp_segments, 3);
+    assert_eq!(writer.recovery().repaired_markers, 3);
+    drop(writer);
+    assert_continues(dir.path(), written, 200);
+}
+
+#[test]
+fn a_prepared_segment_never_started_is_removed_not_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = write(dir.path(), 0, 10, 10);
+    // A preallocated, never-started segment: right size, all zero (no header).
+    fs::write(dir.path().join("journal-next-1-7.seg.tmp"), vec![0u8; SEG]).unwrap();
+    let writer = Writer::open(dir.path(), small_options(SEG)).unwrap();
+    assert_eq!(writer.recovery().adopted_tmp_segments, 0);
+    assert_eq!(writer.recovery().removed_tmp_files, 1);
+    drop(writer);
+    assert_continues(dir.path(), written, 10);
+}

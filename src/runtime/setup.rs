@@ -363,6 +363,10 @@ fn write_session(
         config_toml: &toml,
     });
     js::write(w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    // The hot thread's first rotation then takes the allocation-free path.
+    if !w.wait_next_segment_ready(Duration::from_secs(5)) {
+        log::warn!("Journal next segment not prepared yet: the first rotation creates it inline");
+    }
     Ok(())
 }
 
