@@ -110,15 +110,13 @@ pub fn write_session(
     Ok(out)
 }
 
-/// Reads every record of the journal in `dir` and decodes it, without
-/// replaying; returns the counts (no mismatches by construction).
-///
-/// # Errors
-/// [`JournalRunError`] for an unreadable journal or a record that does not
-/// decode.
-pub fn read_decode(dir: &Path) -> Result<ReplayOutcome, JournalRunError> {
+/// Reads and decodes every record of the journal in `dir`, in order,
+/// handing each to `on_record`. The one reading loop of both passes below.
+fn for_each_record(
+    dir: &Path,
+    on_record: &mut dyn FnMut(JournalRecord<'_>),
+) -> Result<(), JournalRunError> {
     let mut reader = Reader::open(dir).map_err(JournalRunError::Open)?;
-    let mut out = ReplayOutcome::default();
     while let Some(next) = reader.next() {
         let rec = next.map_err(JournalRunError::Read)?;
         let decoded = JournalRecord::decode(rec.type_tag, rec.payload).map_err(|source| {
@@ -127,6 +125,20 @@ pub fn read_decode(dir: &Path) -> Result<ReplayOutcome, JournalRunError> {
                 source,
             }
         })?;
+        on_record(decoded);
+    }
+    Ok(())
+}
+
+/// Reads every record of the journal in `dir` and decodes it, without
+/// replaying; returns the counts (no mismatches by construction).
+///
+/// # Errors
+/// [`JournalRunError`] for an unreadable journal or a record that does not
+/// decode.
+pub fn read_decode(dir: &Path) -> Result<ReplayOutcome, JournalRunError> {
+    let mut out = ReplayOutcome::default();
+    for_each_record(dir, &mut |decoded| {
         out.records += 1;
         match decoded {
             JournalRecord::Input(_) => out.inputs += 1,
@@ -134,7 +146,7 @@ pub fn read_decode(dir: &Path) -> Result<ReplayOutcome, JournalRunError> {
             _ => {}
         }
         std::hint::black_box(&decoded);
-    }
+    })?;
     Ok(out)
 }
 
@@ -145,16 +157,8 @@ pub fn read_decode(dir: &Path) -> Result<ReplayOutcome, JournalRunError> {
 /// # Errors
 /// As [`read_decode`].
 pub fn replay(dir: &Path, core: &mut Core) -> Result<ReplayOutcome, JournalRunError> {
-    let mut reader = Reader::open(dir).map_err(JournalRunError::Open)?;
     let mut out = ReplayOutcome::default();
-    while let Some(next) = reader.next() {
-        let rec = next.map_err(JournalRunError::Read)?;
-        let decoded = JournalRecord::decode(rec.type_tag, rec.payload).map_err(|source| {
-            JournalRunError::Decode {
-                seq: rec.seq,
-                source,
-            }
-        })?;
+    for_each_record(dir, &mut |decoded| {
         out.records += 1;
         match decoded {
             JournalRecord::Input(event) => {
@@ -173,7 +177,7 @@ pub fn replay(dir: &Path, core: &mut Core) -> Result<ReplayOutcome, JournalRunEr
             }
             _ => {}
         }
-    }
+    })?;
     while core.next_action().is_some() {
         out.mismatches += 1;
     }
