@@ -2,6 +2,7 @@
 //! market frames, the timed hot path of `tick-to-order`, latency reports
 //! (table + JSON) and the `.hgrm` percentile plot.
 #![forbid(unsafe_code)]
+pub mod cpu;
 pub mod hot_path;
 pub mod indicator_input;
 pub mod journal_replay;

@@ -33,20 +33,6 @@ struct Args {
     data: Vec<PathBuf>,
 }
 
-/// Returns the process's user + system CPU time in seconds (Linux), or
-/// `None` when `/proc/self/stat` is unavailable.
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which is in parentheses): utime and
-    // stime are fields 14 and 15 of the whole line, 12 and 13 after ')'.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    // USER_HZ is 100 on Linux.
-    Some((utime + stime) / 100.0)
-}
-
 fn main() {
     let args = Args::parse();
     let files: Vec<PathBuf> = if args.data.is_empty() {
@@ -79,7 +65,7 @@ fn main() {
         let mut rates = Vec::with_capacity(args.runs);
         let mut summary = None;
         let mut total_rows = 0u64;
-        let cpu_before = cpu_seconds();
+        let cpu_before = bench::cpu::process_seconds();
         for _ in 0..args.runs.max(1) {
             let started = Instant::now();
             let result = match backtest::run(&cfg, &opts, &mut |_| {}) {
@@ -94,7 +80,7 @@ fn main() {
             total_rows += result.rows;
             summary.get_or_insert((result.rows, result.trades.len(), result.final_equity));
         }
-        let cpu = match (cpu_before, cpu_seconds()) {
+        let cpu = match (cpu_before, bench::cpu::process_seconds()) {
             (Some(a), Some(b)) if b > a => {
                 format!("{:.2} M rows/s", total_rows as f64 / (b - a) / 1e6)
             }

@@ -58,18 +58,6 @@ fn read_all(paths: &[PathBuf]) -> Result<u64, DataFileError> {
     Ok(rows)
 }
 
-/// On-CPU time of this thread in seconds (first field of schedstat), or NaN.
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|f| f.parse::<u64>().ok())
-        })
-        .map_or(f64::NAN, |ns| ns as f64 / 1e9)
-}
-
 fn case(name: &str, paths: &[PathBuf], passes: usize) -> Result<(), DataFileError> {
     let bytes: u64 = paths
         .iter()
@@ -79,11 +67,11 @@ fn case(name: &str, paths: &[PathBuf], passes: usize) -> Result<(), DataFileErro
     let mut times: Vec<Duration> = Vec::with_capacity(passes);
     let mut cpu: Vec<f64> = Vec::with_capacity(passes);
     for _ in 0..passes {
-        let cpu_start = cpu_seconds();
+        let cpu_start = bench::cpu::thread_seconds().unwrap_or(f64::NAN);
         let start = Instant::now();
         let n = read_all(paths)?;
         times.push(start.elapsed());
-        cpu.push(cpu_seconds() - cpu_start);
+        cpu.push(bench::cpu::thread_seconds().unwrap_or(f64::NAN) - cpu_start);
         assert_eq!(n, rows, "Invariant: every pass reads every row");
     }
     times.sort();

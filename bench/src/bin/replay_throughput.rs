@@ -43,17 +43,6 @@ struct Args {
     keep: Option<PathBuf>,
 }
 
-/// Returns the process's user + system CPU time in seconds (Linux), or
-/// `None` when `/proc/self/stat` is unavailable.
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
 /// Writes a paper journal over `file` into `dir`; returns the rows fed.
 fn record(file: &Path, dir: &Path, rules: InstrumentRules) -> Result<u64, String> {
     let cfg = Config::default();
@@ -153,7 +142,7 @@ fn main() {
         let mut rates = Vec::with_capacity(args.runs);
         let mut counts = None;
         let mut inputs = 0u64;
-        let cpu_before = cpu_seconds();
+        let cpu_before = bench::cpu::process_seconds();
         for _ in 0..args.runs.max(1) {
             let report = match replay::replay(&dir, &mut |_| {}) {
                 Ok(r) => r,
@@ -170,7 +159,7 @@ fn main() {
             inputs += report.counts.inputs;
             counts.get_or_insert(report.counts);
         }
-        let cpu = match (cpu_before, cpu_seconds()) {
+        let cpu = match (cpu_before, bench::cpu::process_seconds()) {
             (Some(a), Some(b)) if b > a => {
                 format!("{:.2} M events/s", inputs as f64 / (b - a) / 1e6)
             }

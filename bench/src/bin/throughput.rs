@@ -54,24 +54,6 @@ struct Args {
     json: Option<PathBuf>,
 }
 
-/// Process user + system CPU seconds (Linux `/proc/self/stat`, 10 ms ticks).
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
-}
-
-/// On-CPU time of the calling thread in seconds (`/proc/thread-self/schedstat`,
-/// nanoseconds), or `None` off Linux.
-fn thread_cpu_seconds() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(ns as f64 / 1e9)
-}
-
 fn rules() -> InstrumentRules {
     let step = DecimalStep::from_precision(3);
     InstrumentRules {
@@ -119,7 +101,7 @@ fn backtests(args: &Args, cfg: &Config) -> Result<Vec<Value>, Box<dyn std::error
         let mut rows = 0u64;
         let mut trades = 0usize;
         let mut total_rows = 0u64;
-        let cpu_before = cpu_seconds();
+        let cpu_before = bench::cpu::process_seconds();
         for _ in 0..args.runs.max(1) {
             let started = Instant::now();
             let result = backtest::run(cfg, &opts, &mut |_| {})
@@ -129,7 +111,7 @@ fn backtests(args: &Args, cfg: &Config) -> Result<Vec<Value>, Box<dyn std::error
             trades = result.trades.len();
             total_rows += result.rows;
         }
-        let cpu_rate = match (cpu_before, cpu_seconds()) {
+        let cpu_rate = match (cpu_before, bench::cpu::process_seconds()) {
             (Some(a), Some(b)) if b > a => Some(total_rows as f64 / (b - a)),
             _ => None,
         };
@@ -209,11 +191,11 @@ fn journal(args: &Args, cfg: &Config) -> Result<Value, Box<dyn std::error::Error
         let mut rates = Vec::with_capacity(args.runs);
         let mut cpu_rates = Vec::with_capacity(args.runs);
         for _ in 0..args.runs.max(1) {
-            let cpu_start = thread_cpu_seconds();
+            let cpu_start = bench::cpu::thread_seconds();
             let started = Instant::now();
             let got = run()?;
             let secs = started.elapsed().as_secs_f64().max(1e-9);
-            if let (Some(a), Some(b)) = (cpu_start, thread_cpu_seconds()) {
+            if let (Some(a), Some(b)) = (cpu_start, bench::cpu::thread_seconds()) {
                 cpu_rates.push(got.records as f64 / (b - a).max(1e-9));
             }
             if got.records != written.records || got.mismatches != 0 {
