@@ -214,3 +214,54 @@ pub(crate) fn trailing_garbage_len(view: View<'_>, from: usize) -> u64 {
     }
     0
 }
+
+/// Returns the first record at or after `from` (8-aligned) in `view` that passes every check
+/// but the sequence one and whose sequence number is at least `min_seq`: its offset and
+/// sequence number. End-of-segment markers count as records. Used to tell a torn tail (nothing
+/// valid follows the bad bytes) from corruption (intact records follow them).
+///
+/// Checks every 8-byte aligned offset, so it finds records even when the damage destroyed the
+/// length of the record before them. A false positive needs random bytes that form a header
+/// with a matching CRC32 (one in 2^32 per non-zero candidate that passes the kind check).
+pub(crate) fn find_valid_record(view: View<'_>, from: usize, min_seq: u64) -> Option<(usize, u64)> {
+    let len = view.len();
+    let capacity = len - len % RECORD_ALIGN;
+    let mut offset = from.div_ceil(RECORD_ALIGN) * RECORD_ALIGN;
+    while offset + RECORD_HEADER_LEN <= len {
+        if view.load_commit_word(offset).is_some_and(|w| w != 0) {
+            let seq = match decode_at(view, capacity, offset, min_seq) {
+                Step::Record { seq, .. } => Some(seq),
+                Step::EndOfSegment { next_seq } => Some(next_seq),
+                Step::Corrupt(Corruption::SequenceGap { found, .. }) if found >= min_seq => {
+                    Some(found)
+                }
+                _ => None,
+            };
+            if let Some(seq) = seq {
+                return Some((offset, seq));
+            }
+        }
+        offset += RECORD_ALIGN;
+    }
+    None
+}
+
+/// Counts the records at or after `from` in `view` that pass every check but the sequence one
+/// (see [`find_valid_record`]), skipping over each one found. End-of-segment markers are not
+/// counted.
+pub(crate) fn count_valid_records(view: View<'_>, from: usize) -> u64 {
+    let len = view.len();
+    let capacity = len - len % RECORD_ALIGN;
+    let mut count = 0;
+    let mut offset = from;
+    while let Some((at, seq)) = find_valid_record(view, offset, 0) {
+        match decode_at(view, capacity, at, seq) {
+            Step::Record { next_offset, .. } => {
+                count += 1;
+                offset = next_offset;
+            }
+            _ => offset = at + MARKER_LEN,
+        }
+    }
+    count
+}

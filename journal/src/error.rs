@@ -68,6 +68,13 @@ pub enum Corruption {
         /// First sequence number of the next segment file found.
         next_first_seq: u64,
     },
+    /// The commit word at this offset is zero (a clean end) but an intact record follows at
+    /// `next_valid_offset`: a record header was wiped, so the records after it are out of
+    /// reach. Only recovery looks for this.
+    LostRecord {
+        /// Offset of the first intact record after the zero commit word.
+        next_valid_offset: u64,
+    },
     /// Non-zero bytes follow the last valid record of the last segment (a torn tail whose
     /// commit word never reached the disk). Only [`crate::verify`] and recovery look for this.
     TrailingGarbage {
@@ -116,6 +123,10 @@ impl fmt::Display for Corruption {
             Self::MissingMarker { next_first_seq } => write!(
                 f,
                 "segment ends without an end-of-segment marker but segment {next_first_seq} follows"
+            ),
+            Self::LostRecord { next_valid_offset } => write!(
+                f,
+                "zeroed record header followed by an intact record at byte {next_valid_offset}"
             ),
             Self::TrailingGarbage { bytes } => {
                 write!(f, "{bytes} non-zero bytes after the last valid record")

@@ -13,7 +13,7 @@
 //! `journal-00000000000000000000.seg`), so names sort in sequence order. Other names are
 //! ignored (`*.seg.tmp`: a segment being prepared, or started by the writer and not yet renamed
 //! by its background thread, which recovery then adopts; `*.seg.orphaned`: set aside by
-//! recovery).
+//! recovery or repair; `*.seg.damaged`: the original bytes of a segment [`repair`] rewrote).
 //!
 //! Segment header, 64 bytes at offset 0 ([`SEGMENT_HEADER_LEN`]):
 //!
@@ -69,11 +69,25 @@
 //! first case, the zero commit word hides the second, and [`verify`] additionally reports
 //! non-zero bytes after the last record ([`Corruption::TrailingGarbage`]).
 //!
-//! [`Writer::open`] recovers: it scans the last two segments, keeps every record up to the
-//! first torn or corrupt one, zeroes everything after it (the file keeps its size), rewrites an
+//! A **torn tail** is only damage after the last complete record of the journal: bad or
+//! non-zero bytes with no intact record anywhere after them (a crash tears what was being
+//! written, nothing before it). A bad record (or a zeroed record header, a damaged segment
+//! header, a missing segment) followed by further intact records, in any segment, is
+//! **corruption**. Intact records are found by trying every 8-byte aligned offset after the
+//! damage, so a destroyed length field cannot hide them.
+//!
+//! [`Writer::open`] recovers: it scans the last two segments and keeps every record up to the
+//! first torn or corrupt one. A torn tail is zeroed (the file keeps its size; logged at WARN
+//! with the byte count and reported in [`Recovery::torn`]); corruption is refused with
+//! [`OpenError::Corrupt`] naming the segment and offset, changing nothing. It rewrites an
 //! end-of-segment marker a crash lost if the next segment continues the sequence, renames
-//! segments that cannot follow to `*.seg.orphaned`, and continues with the next sequence number.
-//! [`Recovery`] reports what it found.
+//! empty segments that cannot follow to `*.seg.orphaned`, and continues with the next sequence
+//! number. [`Recovery`] reports what it found. Readers stop at damage in older segments.
+//!
+//! [`repair`] is the explicit way past corruption: it keeps every record before the first
+//! damage, keeps the damaged segment's original bytes as `*.seg.damaged` and renames later
+//! segments to `*.seg.orphaned` (nothing is deleted). [`apply_retention`] removes whole old
+//! segments the caller no longer needs.
 //!
 //! # Durability and threads
 //!
@@ -144,6 +158,8 @@ mod error;
 mod format;
 mod reader;
 mod recovery;
+mod repair;
+mod retention;
 mod segment;
 mod writer;
 
@@ -154,6 +170,8 @@ pub use format::{
 };
 pub use reader::{verify, Reader, Record, VerifySummary};
 pub use recovery::{Recovery, TornTail};
+pub use repair::{repair, RepairError, RepairReport};
+pub use retention::{apply_retention, RetentionPolicy, RetentionReport};
 pub use writer::{Durability, Writer, WriterOptions, WriterStats};
 
 #[cfg(test)]

@@ -2,24 +2,29 @@
 //! or sets aside segments after it, and hands back the segment to continue appending to.
 //!
 //! Consumes the segment files of a journal directory; produces the writer's starting state and
-//! a [`Recovery`] report. It never deletes a segment that may hold records: segments that
-//! cannot follow the last good record are renamed to `*.seg.orphaned`. It only zeroes bytes
-//! after the last valid record. Runs once at open (cold path).
+//! a [`Recovery`] report, or [`OpenError::Corrupt`]. A torn tail is only damage after the last
+//! complete record of the journal with no intact record anywhere after it (a crash tears the
+//! end of what was being written, nothing before it); damage followed by intact records, in
+//! any scanned segment, is corruption and refused untouched, so no record is ever discarded to
+//! open a journal (an explicit `repair` does that, keeping a copy). It never deletes a segment
+//! that may hold records: empty segments that cannot follow the last good record are renamed
+//! to `*.seg.orphaned`. It only zeroes bytes after the last valid record. Runs once at open
+//! (cold path).
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use crate::decode::{decode_at, trailing_garbage_len, validate_header, Step};
+use crate::decode::{decode_at, find_valid_record, trailing_garbage_len, validate_header, Step};
 use crate::error::{Corruption, JournalIoError, OpenError};
 use crate::format::{decode_segment_header, segment_file_name, MARKER_LEN, SEGMENT_HEADER_LEN};
 use crate::reader::list_segments;
-use crate::segment::{open_for_append, sync_dir, SegmentWriter, TMP_SUFFIX};
+use crate::segment::{open_for_append, sync_dir, ReadMap, SegmentWriter, TMP_SUFFIX};
 use crate::writer::{create_segment, WriterOptions};
 
 /// Suffix given to segments set aside by recovery.
-const ORPHAN_SUFFIX: &str = ".orphaned";
+pub(crate) const ORPHAN_SUFFIX: &str = ".orphaned";
 
 /// Where recovery found the journal's valid data to end early.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +35,9 @@ pub struct TornTail {
     pub offset: u64,
     /// What was wrong there.
     pub reason: Corruption,
+    /// Bytes from `offset` up to the last non-zero byte of the segment that recovery zeroed
+    /// (0 when the tail was only read, not repaired).
+    pub discarded_bytes: u64,
 }
 
 /// What `Writer::open` found and repaired.
@@ -77,8 +85,8 @@ pub(crate) struct Recovered {
 
 /// How the scan of one segment ended.
 enum SegmentEnd {
-    /// A valid end-of-segment marker.
-    Marker,
+    /// A valid end-of-segment marker at `offset`.
+    Marker { offset: usize },
     /// A clean end (`None`) or a torn/corrupt record, at `offset`.
     Open {
         offset: usize,
@@ -117,11 +125,20 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
         let capacity = match read_header(path, expected)? {
             Ok(capacity) => capacity,
             Err(reason) => {
-                // The header itself is torn: nothing in this segment can be trusted.
+                // A damaged header in front of intact records (here or in a later segment) is
+                // corruption; only an empty segment's header can be a torn tail.
+                if any_record_in(path, SEGMENT_HEADER_LEN)? || any_record_in_any(&segments[i + 1..])? {
+                    return Err(OpenError::Corrupt {
+                        segment: path.clone(),
+                        offset: 0,
+                        reason,
+                    });
+                }
                 report.torn = Some(TornTail {
                     segment: path.clone(),
                     offset: 0,
                     reason,
+                    discarded_bytes: 0,
                 });
                 orphan(&segments[i..], &mut report)?;
                 return fresh_segment(dir, options, expected, report);
@@ -134,26 +151,45 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
             .get(i + 1)
             .map(|(first_seq, _)| *first_seq == expected);
         match end {
-            SegmentEnd::Marker => match next_follows {
+            SegmentEnd::Marker { offset } => match next_follows {
                 Some(true) => {
                     i += 1;
                     continue;
                 }
                 Some(false) => {
+                    if any_record_in_any(&segments[i + 1..])? {
+                        return Err(OpenError::Corrupt {
+                            segment: path.clone(),
+                            offset: offset as u64,
+                            reason: Corruption::MissingSegment {
+                                first_seq: expected,
+                            },
+                        });
+                    }
                     orphan(&segments[i + 1..], &mut report)?;
                     return fresh_segment(dir, options, expected, report);
                 }
                 None => return fresh_segment(dir, options, expected, report),
             },
             SegmentEnd::Open { offset, corruption } => {
-                if let Some(reason) = corruption {
+                check_nothing_follows(
+                    &seg,
+                    path,
+                    offset,
+                    expected,
+                    corruption,
+                    next_follows,
+                    &segments[i + 1..],
+                )?;
+                let garbage = trailing_garbage_len(seg.view(), offset);
+                if corruption.is_some() || garbage > 0 {
                     report.torn = Some(TornTail {
                         segment: path.clone(),
                         offset: offset as u64,
-                        reason,
+                        reason: corruption.unwrap_or(Corruption::TrailingGarbage { bytes: garbage }),
+                        discarded_bytes: garbage,
                     });
                 }
-                let garbage = trailing_garbage_len(seg.view(), offset);
                 report.discarded_bytes += garbage;
                 seg.zero_range(offset, offset + garbage as usize);
                 if options.durable() && garbage > 0 {
@@ -188,6 +224,56 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
     }
 }
 
+/// Refuses (as [`OpenError::Corrupt`]) to treat the end of the valid records of `seg` at
+/// `offset` as a torn tail when intact records follow: later in `seg` (at any 8-byte aligned
+/// offset, so a destroyed length field does not hide them), or, after a bad record or a clean
+/// end whose next segment does not continue the sequence, in any `later` segment. A clean end
+/// whose next segment continues the sequence is the marker a crash lost during rotation.
+fn check_nothing_follows(
+    seg: &SegmentWriter,
+    path: &Path,
+    offset: usize,
+    expected: u64,
+    corruption: Option<Corruption>,
+    next_follows: Option<bool>,
+    later: &[(u64, PathBuf)],
+) -> Result<(), OpenError> {
+    let corrupt = |reason| OpenError::Corrupt {
+        segment: path.to_path_buf(),
+        offset: offset as u64,
+        reason,
+    };
+    if let Some((at, _)) = find_valid_record(seg.view(), offset, expected) {
+        return Err(corrupt(corruption.unwrap_or(Corruption::LostRecord {
+            next_valid_offset: at as u64,
+        })));
+    }
+    let lost_marker = corruption.is_none() && next_follows == Some(true);
+    if lost_marker || !any_record_in_any(later)? {
+        return Ok(());
+    }
+    Err(corrupt(corruption.unwrap_or(Corruption::MissingMarker {
+        next_first_seq: later.first().map_or(expected, |(first, _)| *first),
+    })))
+}
+
+/// Returns true when the segment file at `path` holds an intact record (or end-of-segment
+/// marker) at or after `from`, whatever its sequence number.
+fn any_record_in(path: &Path, from: usize) -> Result<bool, JournalIoError> {
+    let map = ReadMap::open(path)?;
+    Ok(find_valid_record(map.view(), from, 0).is_some())
+}
+
+/// Returns true when any of `segments` holds an intact record after its header.
+fn any_record_in_any(segments: &[(u64, PathBuf)]) -> Result<bool, JournalIoError> {
+    for (_, path) in segments {
+        if any_record_in(path, SEGMENT_HEADER_LEN)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Scans the records of `seg` from its header on, advancing `expected` and the report.
 fn scan(
     seg: &SegmentWriter,
@@ -206,7 +292,7 @@ fn scan(
                 report.records_scanned += 1;
                 report.last_seq = Some(seq);
             }
-            Step::EndOfSegment { .. } => return SegmentEnd::Marker,
+            Step::EndOfSegment { .. } => return SegmentEnd::Marker { offset },
             Step::End => {
                 return SegmentEnd::Open {
                     offset,

@@ -209,7 +209,9 @@ impl Writer {
     ///
     /// [`OpenError::InvalidOptions`] for unusable options, [`OpenError::Io`] when the
     /// directory or a segment cannot be created, opened, mapped or renamed, or a background
-    /// thread cannot be spawned.
+    /// thread cannot be spawned. [`OpenError::Corrupt`] when damage in the last two segments is
+    /// followed by intact records (not a torn tail; nothing is changed: see [`crate::repair`]).
+    /// Damage in older segments is left to readers, which stop there.
     pub fn open(dir: impl AsRef<Path>, options: WriterOptions) -> Result<Self, OpenError> {
         options.validate()?;
         let dir = dir.as_ref().to_path_buf();
@@ -227,12 +229,22 @@ impl Writer {
         } else {
             None
         };
-        log::info!(
-            "Journal {} opened at sequence {} ({} bytes discarded)",
-            dir.display(),
-            recovered.next_seq,
-            recovered.report.discarded_bytes
-        );
+        match &recovered.report.torn {
+            Some(torn) => log::warn!(
+                "Journal {} torn tail truncated: {} bytes zeroed after the last complete record in {} at byte {} ({}); opened at sequence {}",
+                dir.display(),
+                recovered.report.discarded_bytes,
+                torn.segment.display(),
+                torn.offset,
+                torn.reason,
+                recovered.next_seq
+            ),
+            None => log::info!(
+                "Journal {} opened at sequence {} (0 bytes discarded)",
+                dir.display(),
+                recovered.next_seq
+            ),
+        }
         Ok(Self {
             dir,
             options,

@@ -11,7 +11,7 @@ mod util;
 use std::fs;
 use std::path::Path;
 
-use journal::{record_len, verify, Corruption, Writer, SEGMENT_HEADER_LEN};
+use journal::{record_len, repair, verify, Corruption, OpenError, Writer, SEGMENT_HEADER_LEN};
 use util::{payload, read_all, segment_files, small_options, Owned};
 
 const SEG: usize = 4096;
@@ -184,29 +184,46 @@ fn a_lost_end_of_segment_marker_is_rewritten_when_the_next_segment_follows() {
 }
 
 #[test]
-fn segments_after_a_gap_are_set_aside_not_deleted() {
+fn damage_followed_by_intact_records_is_refused_then_repaired_without_deleting() {
     let dir = tempfile::tempdir().unwrap();
     let written = write(dir.path(), 0, 200, 100);
     let files = segment_files(dir.path());
-    // Tear the middle of the second-to-last segment: the last segment no longer follows.
-    let victim = &files[files.len() - 2];
-    let mut bytes = fs::read(victim).unwrap();
+    // Damage the middle of the second-to-last segment: intact records follow it.
+    let victim = files[files.len() - 2].clone();
+    let mut bytes = fs::read(&victim).unwrap();
     let rec = record_len(100);
     let torn_at = SEGMENT_HEADER_LEN + 5 * rec;
     bytes[torn_at + 40] ^= 1;
-    fs::write(victim, &bytes).unwrap();
+    fs::write(&victim, &bytes).unwrap();
     let first_seq_victim: u64 = victim.file_name().unwrap().to_str().unwrap()[8..28]
         .parse()
         .unwrap();
     let keep = first_seq_victim + 5;
+    let before: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
 
-    let writer = Writer::open(dir.path(), small_options(SEG)).unwrap();
-    let report = writer.recovery().clone();
-    assert_eq!(report.next_seq, keep);
-    assert_eq!(report.orphaned_segments.len(), 1);
-    assert!(report.orphaned_segments[0].exists());
-    assert!(!files.last().unwrap().exists());
-    drop(writer);
+    match Writer::open(dir.path(), small_options(SEG)) {
+        Err(OpenError::Corrupt {
+            segment,
+            offset,
+            reason: Corruption::ChecksumMismatch { .. },
+        }) => assert_eq!((segment, offset), (victim.clone(), torn_at as u64)),
+        other => panic!("expected corruption, got {other:?}"),
+    }
+    // Refusing changed nothing.
+    assert_eq!(segment_files(dir.path()), files);
+    let after: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
+    assert!(before == after, "a refused open changed the journal");
+
+    let report = repair(dir.path()).unwrap().unwrap();
+    assert_eq!(
+        (report.segment.as_path(), report.offset, report.next_seq),
+        (victim.as_path(), torn_at as u64, keep)
+    );
+    assert_eq!(fs::read(&report.damaged_copy).unwrap(), bytes);
+    assert_eq!(report.set_aside.len(), 1);
+    assert!(report.set_aside[0].exists() && !files.last().unwrap().exists());
+    assert_eq!(report.records_set_aside, 200 - keep - 1);
+    assert!(repair(dir.path()).unwrap().is_none(), "a second repair finds nothing");
     assert_continues(dir.path(), written[..keep as usize].to_vec(), keep);
 }
 
