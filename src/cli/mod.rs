@@ -16,6 +16,7 @@ mod config_check;
 pub mod ctl;
 pub mod data;
 pub mod indicators;
+pub mod journal;
 pub mod replay;
 pub mod run;
 
@@ -69,9 +70,12 @@ pub enum Command {
     /// Run the engine in live mode against the built-in BingX simulator
     /// (loopback, TLS, generated market): no account, no internet.
     Demo(run::DemoArgs),
+    /// Verify or repair a journal (stop the engine first).
+    #[command(subcommand)]
+    Journal(journal::JournalCommand),
     /// Feed a journal's inputs through a fresh core and check every
     /// decision against the journaled one; exits non-zero on the first
-    /// mismatch.
+    /// mismatch or when the journal cannot be read to its end.
     Replay(replay::ReplayArgs),
     /// Run the pre-flight checks (config, journal directory, exchange,
     /// clock skew, credentials, balance, symbol rules, leverage, margin
@@ -94,6 +98,7 @@ impl Command {
             Self::Run(args) => args.run(out),
             Self::Demo(args) => args.run(out),
             Self::Replay(args) => args.run(out).map_err(CliError::Replay),
+            Self::Journal(command) => command.run(out),
             Self::Check(args) => args.run(out),
         }
     }
@@ -122,6 +127,8 @@ pub enum CliError {
     Demo(crate::runtime::demo::DemoError),
     /// `replay` failed or found a mismatch.
     Replay(replay::ReplayCliError),
+    /// `journal verify` found damage or `journal repair` failed.
+    Journal(journal::JournalCliError),
     /// `check` found failing pre-flight checks.
     Preflight {
         /// How many checks failed.
@@ -142,6 +149,7 @@ impl fmt::Display for CliError {
             Self::Runtime(e) => write!(f, "Run failed: {e}"),
             Self::Demo(e) => write!(f, "Demo failed: {e}"),
             Self::Replay(e) => write!(f, "{e}"),
+            Self::Journal(e) => write!(f, "{e}"),
             Self::Preflight { failed } => write!(f, "Pre-flight checks failed: {failed}"),
         }
     }
@@ -160,6 +168,7 @@ impl std::error::Error for CliError {
             Self::Runtime(e) => Some(e),
             Self::Demo(e) => Some(e),
             Self::Replay(e) => Some(e),
+            Self::Journal(e) => Some(e),
             Self::Preflight { .. } => None,
         }
     }

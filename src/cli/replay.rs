@@ -4,7 +4,10 @@
 //!
 //! Consumes a journal directory (read-only); prints the counts, the rate
 //! and either "0 mismatches" or the first mismatch (the input that caused
-//! it, the expected and the actual action). Never writes to the journal.
+//! it, the expected and the actual action). Exits non-zero unless every
+//! record was checked: a mismatch, and a journal that cannot be read to its
+//! end (a torn or damaged tail, named by segment and offset), are errors.
+//! Never writes to the journal.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -32,6 +35,18 @@ pub enum ReplayCliError {
     Replay(ReplayError),
     /// The journal holds no record.
     Empty(PathBuf),
+    /// The journal cannot be read to its end (a torn or damaged tail):
+    /// the records after `offset` were not checked.
+    Incomplete {
+        /// Segment file of the damage.
+        segment: PathBuf,
+        /// Byte offset of the damage in that file.
+        offset: u64,
+        /// What is wrong there.
+        reason: journal::Corruption,
+        /// Records checked before it.
+        checked: u64,
+    },
     /// A decision differs from the journal (details were printed).
     Mismatch {
         /// Sequence number of the first mismatch.
@@ -50,6 +65,19 @@ impl fmt::Display for ReplayCliError {
                 "Replay failed: journal {} holds no record",
                 dir.display()
             ),
+            Self::Incomplete {
+                segment,
+                offset,
+                reason,
+                checked,
+            } => {
+                let dir = segment.parent().unwrap_or(segment.as_path()).display();
+                write!(
+                    f,
+                    "Replay incomplete: only {checked} records checked, the journal cannot be read past segment {} at byte {offset}: {reason}; inspect it with `trading-engine journal verify --journal {dir}`, repair it with `trading-engine journal repair --journal {dir}` (a run also truncates a torn tail when it opens the journal)",
+                    segment.display()
+                )
+            }
             Self::Mismatch { seq } => write!(
                 f,
                 "Replay mismatch: the core's decision differs from journal record {seq}"
@@ -64,7 +92,7 @@ impl std::error::Error for ReplayCliError {
         match self {
             Self::Replay(e) => Some(e),
             Self::Output(e) => Some(e),
-            Self::Empty(_) | Self::Mismatch { .. } => None,
+            Self::Empty(_) | Self::Incomplete { .. } | Self::Mismatch { .. } => None,
         }
     }
 }
@@ -96,12 +124,18 @@ impl ReplayArgs {
         }
         out.write_all(summary(&self.journal, &report).as_bytes())
             .map_err(ReplayCliError::Output)?;
-        match report.first_mismatch {
+        if let Some(m) = report.first_mismatch {
+            writeln!(out, "{m}").map_err(ReplayCliError::Output)?;
+            return Err(ReplayCliError::Mismatch { seq: m.seq });
+        }
+        match report.torn {
             None => Ok(()),
-            Some(m) => {
-                writeln!(out, "{m}").map_err(ReplayCliError::Output)?;
-                Err(ReplayCliError::Mismatch { seq: m.seq })
-            }
+            Some(t) => Err(ReplayCliError::Incomplete {
+                segment: t.segment,
+                offset: t.offset,
+                reason: t.reason,
+                checked: report.counts.records,
+            }),
         }
     }
 }
@@ -148,7 +182,7 @@ fn summary(dir: &std::path::Path, r: &ReplayReport) -> String {
     }
     if let Some(t) = &r.torn {
         s.push_str(&format!(
-            "torn tail: {} at byte {}: {}\n",
+            "journal unreadable past: {} at byte {}: {}\n",
             t.segment.display(),
             t.offset,
             t.reason
@@ -160,8 +194,13 @@ fn summary(dir: &std::path::Path, r: &ReplayReport) -> String {
         r.elapsed.as_secs_f64(),
         r.events_per_sec()
     ));
-    if r.first_mismatch.is_none() {
-        s.push_str("0 mismatches: every decision equals the journal\n");
+    match (&r.first_mismatch, &r.torn) {
+        (None, None) => s.push_str("0 mismatches: every decision equals the journal\n"),
+        (None, Some(_)) => s.push_str(&format!(
+            "0 mismatches in the {} records checked; the records after the damage were NOT checked\n",
+            c.records
+        )),
+        (Some(_), _) => {}
     }
     s
 }

@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// Print a status line every this many seconds (0 = never).
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub status_every: u64,
+    /// Journal directory; overrides `journal.dir` of the config (a relative
+    /// path is relative to the current directory, not `engine.working_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -69,6 +73,7 @@ impl RunArgs {
         let mode = self.mode.map_or(config.engine.mode, Mode::from);
         let mut opts = RunOptions::new(config, mode);
         opts.config_path = self.config.clone();
+        opts.journal_dir = self.journal.clone();
         if mode == Mode::Live {
             let env = opts
                 .config

@@ -1,5 +1,5 @@
-//! `[journal]`: where the append-only journal lives, its segment size and
-//! how hard it tries to reach the disk.
+//! `[journal]`: where the append-only journal lives, its segment size, how
+//! hard it tries to reach the disk and how much of it is retained.
 //!
 //! Consumes the `[journal]` TOML table; produces [`JournalConfig`]. Never
 //! opens a journal itself.
@@ -23,6 +23,12 @@ pub enum Durability {
 /// Smallest allowed segment: one 4 KiB page.
 pub const MIN_SEGMENT_SIZE_BYTES: u64 = 4096;
 
+/// Largest `max_total_bytes`: 1 PiB.
+pub const MAX_TOTAL_BYTES_LIMIT: u64 = 1 << 50;
+
+/// Largest `retain_days`: ten years.
+pub const MAX_RETAIN_DAYS: u32 = 3650;
+
 /// The `[journal]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -39,6 +45,14 @@ pub struct JournalConfig {
     pub msync_interval_ms: u64,
     /// Period of state snapshot records, seconds; > 0, default 300.
     pub snapshot_interval_secs: u64,
+    /// Retention size limit, bytes: at start-up, whole old segments the
+    /// rebuild no longer needs are removed while the segments hold more;
+    /// 0 = off (default), else at least two segments, at most 1 PiB.
+    pub max_total_bytes: u64,
+    /// Retention age limit, days: at start-up, whole old segments the
+    /// rebuild no longer needs and last written longer ago are removed;
+    /// 0 = off (default), at most 3650.
+    pub retain_days: u32,
 }
 
 impl Default for JournalConfig {
@@ -49,6 +63,8 @@ impl Default for JournalConfig {
             durability: Durability::Interval,
             msync_interval_ms: 1000,
             snapshot_interval_secs: 300,
+            max_total_bytes: 0,
+            retain_days: 0,
         }
     }
 }
@@ -75,5 +91,35 @@ impl JournalConfig {
             "journal.snapshot_interval_secs",
             self.snapshot_interval_secs,
         );
+        let min_total = self.segment_size_bytes.saturating_mul(2);
+        if self.max_total_bytes != 0
+            && !(min_total..=MAX_TOTAL_BYTES_LIMIT).contains(&self.max_total_bytes)
+        {
+            issues.push(
+                "journal.max_total_bytes",
+                format!(
+                    "must be 0 (off) or between two segments ({min_total}) and {MAX_TOTAL_BYTES_LIMIT}, got {}",
+                    self.max_total_bytes
+                ),
+            );
+        }
+        if self.retain_days > MAX_RETAIN_DAYS {
+            issues.push(
+                "journal.retain_days",
+                format!(
+                    "must be 0 (off) or at most {MAX_RETAIN_DAYS}, got {}",
+                    self.retain_days
+                ),
+            );
+        }
+    }
+
+    /// Returns the retention limits as the journal crate takes them.
+    #[must_use]
+    pub fn retention(&self) -> ::journal::RetentionPolicy {
+        ::journal::RetentionPolicy {
+            max_total_bytes: self.max_total_bytes,
+            max_age: std::time::Duration::from_secs(u64::from(self.retain_days) * 86_400),
+        }
     }
 }

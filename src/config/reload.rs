@@ -8,7 +8,8 @@
 //!
 //! Reloadable: risk limits (not the stop/halt file paths), sizing, strategy
 //! thresholds, `enabled` flags and order (not indicator periods or
-//! lookbacks, which size preallocated windows), and `logging.level`.
+//! lookbacks, which size preallocated windows), `logging.level`, and the
+//! journal retention limits (applied at the next start).
 
 use super::error::ConfigError;
 use super::Config;
@@ -42,6 +43,8 @@ pub const RELOADABLE_KEYS: &[&str] = &[
     "strategies.*.stop_atr_mult",
     "strategies.*.target_atr_mult",
     "logging.level",
+    "journal.max_total_bytes",
+    "journal.retain_days",
 ];
 
 /// Returns whether `key` (a dotted path) matches a reloadable pattern.

@@ -488,6 +488,7 @@ impl JournalRecord<'_> {
             Self::Correction(_) => tags::CORRECTION,
             Self::Shutdown { .. } => tags::SHUTDOWN,
             Self::ReloadConfig { .. } => tags::RELOAD_CONFIG,
+            Self::JournalRepaired { .. } => tags::JOURNAL_REPAIRED,
             Self::OrderRefused { .. } => tags::ORDER_REFUSED,
         }
     }
@@ -713,6 +714,27 @@ impl JournalRecord<'_> {
             }
             Self::ReloadConfig { config_toml, ts } => {
                 e.blob(config_toml.as_bytes());
+                e.ts(*ts);
+            }
+            Self::JournalRepaired {
+                segment,
+                offset,
+                reason,
+                first_seq,
+                next_seq,
+                damaged_copy,
+                segments_set_aside,
+                records_set_aside,
+                ts,
+            } => {
+                e.blob(segment.as_bytes());
+                e.u64(*offset);
+                e.blob(reason.as_bytes());
+                e.u64(*first_seq);
+                e.u64(*next_seq);
+                e.blob(damaged_copy.as_bytes());
+                e.u32(*segments_set_aside);
+                e.u64(*records_set_aside);
                 e.ts(*ts);
             }
         }
@@ -1130,6 +1152,17 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
         },
         tags::RELOAD_CONFIG => J::ReloadConfig {
             config_toml: d.text("config_toml")?,
+            ts: d.ts()?,
+        },
+        tags::JOURNAL_REPAIRED => J::JournalRepaired {
+            segment: d.text("segment")?,
+            offset: d.u64()?,
+            reason: d.text("reason")?,
+            first_seq: d.u64()?,
+            next_seq: d.u64()?,
+            damaged_copy: d.text("damaged_copy")?,
+            segments_set_aside: d.u32()?,
+            records_set_aside: d.u64()?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

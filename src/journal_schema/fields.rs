@@ -445,6 +445,27 @@ impl<'a> JournalRecord<'a> {
                 f("config_bytes", U64(config_toml.len() as u64)),
                 f("at", Ts(ts)),
             ]),
+            Self::JournalRepaired {
+                segment,
+                offset,
+                reason,
+                first_seq,
+                next_seq,
+                damaged_copy,
+                segments_set_aside,
+                records_set_aside,
+                ts,
+            } => out.extend([
+                f("segment", Str(segment)),
+                f("offset", U64(offset)),
+                f("reason", Str(reason)),
+                f("first_seq", U64(first_seq)),
+                f("next_seq", U64(next_seq)),
+                f("damaged_copy", Str(damaged_copy)),
+                f("segments_set_aside", U64(u64::from(segments_set_aside))),
+                f("records_set_aside", U64(records_set_aside)),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }

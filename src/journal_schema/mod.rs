@@ -22,7 +22,8 @@
 //!   samples, daily metrics, state snapshots, frame timings, latency
 //!   summaries, reconciliation corrections, shutdown, orders the driver
 //!   refused to send, and the configuration an accepted reload applied
-//!   (replay applies it at the same point).
+//!   (replay applies it at the same point), and the repairs of a damaged
+//!   journal (`journal repair`).
 
 mod codec;
 mod fields;
@@ -128,10 +129,13 @@ pub mod tags {
     /// System: the configuration an accepted reload applied to the core,
     /// as TOML (replay and crash recovery apply it at this point).
     pub const RELOAD_CONFIG: u16 = 81;
+    /// System: `journal repair` kept the records before a damage and set
+    /// the rest aside.
+    pub const JOURNAL_REPAIRED: u16 = 92;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 40] = [
+pub const TYPE_NAMES: [(u16, &str); 41] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -172,6 +176,7 @@ pub const TYPE_NAMES: [(u16, &str); 40] = [
     (tags::SHUTDOWN, "shutdown"),
     (tags::ORDER_REFUSED, "order_refused"),
     (tags::RELOAD_CONFIG, "reload_config"),
+    (tags::JOURNAL_REPAIRED, "journal_repaired"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -329,6 +334,29 @@ pub enum JournalRecord<'a> {
     ReloadConfig {
         /// The configuration as TOML (no secrets: they never enter `Config`).
         config_toml: &'a str,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// `trading-engine journal repair` found damage, kept every record
+    /// before it and set the rest aside (nothing deleted). Written as the
+    /// first record after the kept ones.
+    JournalRepaired {
+        /// File name of the damaged segment (it now holds the kept records).
+        segment: &'a str,
+        /// Byte offset of the damage in that segment.
+        offset: u64,
+        /// What was wrong there.
+        reason: &'a str,
+        /// Sequence number of the first kept record.
+        first_seq: u64,
+        /// Sequence number after the last kept record (this record's own).
+        next_seq: u64,
+        /// File name the damaged segment's original bytes were kept under.
+        damaged_copy: &'a str,
+        /// Later segments renamed to `*.seg.orphaned`.
+        segments_set_aside: u32,
+        /// Intact records after the damage, set aside with those files.
+        records_set_aside: u64,
         /// When.
         ts: TimestampNs,
     },

@@ -317,6 +317,17 @@ fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             config_toml: "[risk]\nmax_positions = 2\n",
             ts,
         },
+        JournalRecord::JournalRepaired {
+            segment: "journal-00000000000000000145.seg",
+            offset: 744,
+            reason: "checksum mismatch",
+            first_seq: 0,
+            next_seq: 150,
+            damaged_copy: "journal-00000000000000000145.seg.damaged",
+            segments_set_aside: 1,
+            records_set_aside: 49,
+            ts,
+        },
     ]
 }
 

@@ -17,8 +17,9 @@ pub enum ReplayError {
     Open(journal::OpenError),
     /// A segment could not be read (file-system error).
     Read(journal::ReadError),
-    /// Corruption before the last segment's tail: records that follow it
-    /// can no longer be trusted.
+    /// Corruption, not a torn tail: damage with intact records after it,
+    /// or anywhere before the last segment. Its message names the segment,
+    /// the offset and the commands that inspect and repair it.
     Corrupt {
         /// Segment file.
         segment: PathBuf,
@@ -94,11 +95,18 @@ impl fmt::Display for ReplayError {
                 segment,
                 offset,
                 reason,
-            } => write!(
-                f,
-                "journal corrupt in the middle: segment {} at byte {offset}: {reason}",
-                segment.display()
-            ),
+            } => {
+                let dir = segment.parent().unwrap_or(segment.as_path()).display();
+                write!(
+                    f,
+                    "journal corrupt: segment {} at byte {offset}: {reason} (not a torn tail: \
+                     intact records follow it or it is not at the journal's end); inspect it with \
+                     `trading-engine journal verify --journal {dir}` (or `journal-dump --verify {dir}`), \
+                     repair it with `trading-engine journal repair --journal {dir}` (keeps every \
+                     record before the damage, sets the rest aside, deletes nothing)",
+                    segment.display()
+                )
+            }
             Self::Decode { seq, error } => write!(f, "record {seq} does not decode: {error}"),
             Self::InputBeforeSession { seq } => {
                 write!(f, "input record {seq} comes before any session record")

@@ -58,6 +58,7 @@ pub mod journaling;
 mod pass;
 pub mod record;
 mod reload;
+pub mod retention;
 
 pub use error::ReplayError;
 pub use journaling::{journal_event, journal_event_probed, JournalEventError};

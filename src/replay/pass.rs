@@ -140,6 +140,7 @@ impl Pass {
                         segment,
                         offset,
                         reason,
+                        discarded_bytes: 0,
                     });
                     break;
                 }

@@ -157,10 +157,11 @@ pub fn summary(rebuilt: &Rebuilt, symbols: u16) -> String {
         || "none".to_owned(),
         |t| {
             format!(
-                "{} at byte {} ({})",
+                "{} at byte {} ({}, {} bytes discarded)",
                 t.segment.display(),
                 t.offset,
-                t.reason
+                t.reason,
+                t.discarded_bytes
             )
         },
     );

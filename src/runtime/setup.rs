@@ -316,7 +316,17 @@ pub fn open_journal(
     Ok(w)
 }
 
-fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Writer, RuntimeError> {
+/// Opens the journal writer of a run in `dir` (created if missing) with the
+/// configured segment size and durability: the journal's recovery runs
+/// here. A torn tail is zeroed (logged at WARN with its byte count, in
+/// [`journal::Writer::recovery`]); corruption is refused unchanged.
+///
+/// # Errors
+/// [`RuntimeError::Recovery`] naming the segment, the byte offset and the
+/// commands that inspect and repair it when the journal is corrupt;
+/// [`RuntimeError::Journal`] when the directory or a segment cannot be
+/// created or opened.
+pub fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Writer, RuntimeError> {
     let durability = match cfg.journal.durability {
         CfgDurability::None => journal::Durability::None,
         CfgDurability::Interval => {
@@ -331,8 +341,19 @@ fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Writer, R
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
-    journal::Writer::open(dir, opts)
-        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))
+    journal::Writer::open(dir, opts).map_err(|e| match e {
+        // Corruption is refused like a rebuild refuses it: same message and repair hint.
+        journal::OpenError::Corrupt {
+            segment,
+            offset,
+            reason,
+        } => RuntimeError::Recovery(RecoveryError::Rebuild(replay::ReplayError::Corrupt {
+            segment,
+            offset,
+            reason,
+        })),
+        e => RuntimeError::Journal(format!("{}: {e}", dir.display())),
+    })
 }
 
 fn write_session(
@@ -409,6 +430,16 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     let mut writer = open_writer(cfg, &journal_dir)?;
     let mut rebuilt = replay::rebuild_with(&journal_dir, opts.strategies)
         .map_err(|e| RuntimeError::Recovery(RecoveryError::Rebuild(e)))?;
+    // The writer's recovery zeroed a torn tail before the rebuild read the
+    // journal: the rebuild summary reports it (the WARN line has the bytes).
+    if rebuilt.torn.is_none() {
+        rebuilt.torn = writer.recovery().torn.clone();
+    }
+    if let Err(e) =
+        replay::retention::enforce(&journal_dir, &cfg.journal, std::time::SystemTime::now())
+    {
+        log::warn!("Journal retention failed: {e}");
+    }
     let resumed = rebuilt.core.is_some();
     if resumed {
         log::info!("{}", recovery::summary(&rebuilt, symbols));
