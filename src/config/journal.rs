@@ -123,3 +123,36 @@ impl JournalConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn issue_keys(cfg: &Config) -> Vec<String> {
+        cfg.validate().map_or_else(
+            |e| e.issues().iter().map(|i| i.key.clone()).collect(),
+            |()| Vec::new(),
+        )
+    }
+
+    #[test]
+    fn retention_is_off_by_default_and_bounded() {
+        let mut cfg = Config::default();
+        assert!(cfg.journal.retention().is_off());
+        cfg.journal.max_total_bytes = cfg.journal.segment_size_bytes;
+        cfg.journal.retain_days = super::MAX_RETAIN_DAYS + 1;
+        assert_eq!(
+            issue_keys(&cfg),
+            ["journal.max_total_bytes", "journal.retain_days"]
+        );
+        cfg.journal.max_total_bytes = super::MAX_TOTAL_BYTES_LIMIT + 1;
+        cfg.journal.retain_days = 0;
+        assert_eq!(issue_keys(&cfg), ["journal.max_total_bytes"]);
+        cfg.journal.max_total_bytes = 2 * cfg.journal.segment_size_bytes;
+        cfg.journal.retain_days = 30;
+        assert!(issue_keys(&cfg).is_empty());
+        let policy = cfg.journal.retention();
+        assert_eq!(policy.max_total_bytes, 2 * cfg.journal.segment_size_bytes);
+        assert_eq!(policy.max_age.as_secs(), 30 * 86_400);
+    }
+}

@@ -71,3 +71,29 @@ pub fn enforce(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn no_segment_is_removed_because_the_rebuild_needs_every_record() {
+        let (dir, _core, _rows) = super::super::tests::journal_fixture();
+        let before = journal::verify(dir.path()).unwrap();
+        assert!(before.segments >= 2, "{before:?}");
+        let mut cfg = crate::config::Config::default().journal;
+        cfg.max_total_bytes = 1;
+        cfg.retain_days = 1;
+        let later = SystemTime::now() + Duration::from_secs(10 * 86_400);
+        let report = enforce(dir.path(), &cfg, later).unwrap();
+        assert!(report.removed.is_empty());
+        assert!(report.limit_exceeded);
+        assert_eq!(report.segments_left, before.segments);
+        assert_eq!(rebuild_start_seq(dir.path()).unwrap(), 0);
+        assert_eq!(journal::verify(dir.path()).unwrap(), before);
+        // Off: nothing looked at.
+        let off = enforce(dir.path(), &crate::config::Config::default().journal, later).unwrap();
+        assert_eq!(off, RetentionReport::default());
+    }
+}
