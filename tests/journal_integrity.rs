@@ -154,7 +154,10 @@ fn run_open(dir: &Path) -> Opened {
     drop(writer);
     match trading_engine::replay::rebuild(dir) {
         Ok(r) => {
-            assert_eq!(r.next_seq, next_seq, "rebuild ends where the writer continues");
+            assert_eq!(
+                r.next_seq, next_seq,
+                "rebuild ends where the writer continues"
+            );
             Opened::Continued {
                 next_seq,
                 discarded,
@@ -229,8 +232,8 @@ fn positions(slots: &[Slot], len: usize) -> Vec<usize> {
 }
 
 #[test]
-fn a_flipped_byte_anywhere_is_refused_or_truncated_exactly_and_repair_keeps_every_record_before_it(
-) {
+fn a_flipped_byte_anywhere_is_refused_or_truncated_exactly_and_repair_keeps_every_record_before_it()
+{
     let base = tempfile::tempdir().unwrap();
     paper_journal(base.path(), 1);
     let original = records(base.path());
@@ -287,7 +290,10 @@ fn a_flipped_byte_anywhere_is_refused_or_truncated_exactly_and_repair_keeps_ever
                     let after = records(work.path());
                     let kept = usize::try_from(seq).unwrap();
                     assert_eq!(after.len(), kept + 1, "{at}");
-                    assert!(after[..kept] == original[..kept], "{at}: a kept record differs");
+                    assert!(
+                        after[..kept] == original[..kept],
+                        "{at}: a kept record differs"
+                    );
                     assert_eq!(after[kept].1, tags::JOURNAL_REPAIRED, "{at}");
                     match run_open(work.path()) {
                         Opened::Continued { next_seq, .. } => {
@@ -311,7 +317,10 @@ fn a_flipped_byte_anywhere_is_refused_or_truncated_exactly_and_repair_keeps_ever
                     let after = fs::read(&target).unwrap();
                     assert!(after[start..].iter().all(|&b| b == 0), "{at}");
                     assert_eq!(after[..start], bytes[index][..start], "{at}");
-                    assert!(records(work.path()) == original[..original.len() - 1], "{at}");
+                    assert!(
+                        records(work.path()) == original[..original.len() - 1],
+                        "{at}"
+                    );
                 }
                 Expect::Ignored { trailing_garbage } => {
                     ignored += 1;
@@ -344,7 +353,11 @@ fn run_refuses_a_flipped_byte_in_the_newest_segment_and_repair_then_replay_succe
     let newest = segment_files(dir.path()).pop().unwrap();
     let mut bytes = fs::read(&newest).unwrap();
     let slots = layout(&bytes);
-    assert!(slots.len() >= 3, "{} records in the newest segment", slots.len());
+    assert!(
+        slots.len() >= 3,
+        "{} records in the newest segment",
+        slots.len()
+    );
     let victim = slots[1];
     bytes[victim.start + 40] ^= 0x01;
     fs::write(&newest, &bytes).unwrap();
@@ -448,5 +461,8 @@ fn journal_repair_of_a_missing_journal_fails_naming_the_directory() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("no journal segments in") && stderr.contains("nope"), "{stderr}");
+    assert!(
+        stderr.contains("no journal segments in") && stderr.contains("nope"),
+        "{stderr}"
+    );
 }

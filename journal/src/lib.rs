@@ -165,8 +165,9 @@ mod writer;
 
 pub use error::{AppendError, Corruption, JournalIoError, OpenError, ReadError, SyncError};
 pub use format::{
-    max_payload_len, parse_segment_file_name, record_len, segment_file_name, FORMAT_VERSION, MARKER_LEN, MIN_SEGMENT_BYTES,
-    RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_MAGIC,
+    max_payload_len, parse_segment_file_name, record_len, segment_file_name, FORMAT_VERSION,
+    MARKER_LEN, MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
+    SEGMENT_MAGIC,
 };
 pub use reader::{verify, Reader, Record, VerifySummary};
 pub use recovery::{Recovery, TornTail};

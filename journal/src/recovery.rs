@@ -127,7 +127,9 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
             Err(reason) => {
                 // A damaged header in front of intact records (here or in a later segment) is
                 // corruption; only an empty segment's header can be a torn tail.
-                if any_record_in(path, SEGMENT_HEADER_LEN)? || any_record_in_any(&segments[i + 1..])? {
+                if any_record_in(path, SEGMENT_HEADER_LEN)?
+                    || any_record_in_any(&segments[i + 1..])?
+                {
                     return Err(OpenError::Corrupt {
                         segment: path.clone(),
                         offset: 0,
@@ -186,7 +188,8 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
                     report.torn = Some(TornTail {
                         segment: path.clone(),
                         offset: offset as u64,
-                        reason: corruption.unwrap_or(Corruption::TrailingGarbage { bytes: garbage }),
+                        reason: corruption
+                            .unwrap_or(Corruption::TrailingGarbage { bytes: garbage }),
                         discarded_bytes: garbage,
                     });
                 }

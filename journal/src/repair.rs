@@ -239,8 +239,9 @@ fn find_damage(dir: &Path, segments: &[(u64, PathBuf)]) -> Result<Option<Damage>
         Some(Corruption::LostRecord {
             next_valid_offset: at as u64,
         })
-    } else if let Some((next_first_seq, _)) =
-        segments.iter().find(|(first, _)| *first > first_seq_of_segment)
+    } else if let Some((next_first_seq, _)) = segments
+        .iter()
+        .find(|(first, _)| *first > first_seq_of_segment)
     {
         Some(Corruption::MissingMarker {
             next_first_seq: *next_first_seq,

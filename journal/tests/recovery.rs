@@ -110,6 +110,7 @@ fn reopen_zeroes_a_garbled_tail_and_appends_after_the_last_good_record() {
         rec_report.discarded_bytes,
         (used_end + 200 - torn_at) as u64
     );
+    assert_eq!(torn.discarded_bytes, rec_report.discarded_bytes);
     drop(writer);
     assert_continues(dir.path(), written[..97].to_vec(), 97);
 }
@@ -223,7 +224,10 @@ fn damage_followed_by_intact_records_is_refused_then_repaired_without_deleting()
     assert_eq!(report.set_aside.len(), 1);
     assert!(report.set_aside[0].exists() && !files.last().unwrap().exists());
     assert_eq!(report.records_set_aside, 200 - keep - 1);
-    assert!(repair(dir.path()).unwrap().is_none(), "a second repair finds nothing");
+    assert!(
+        repair(dir.path()).unwrap().is_none(),
+        "a second repair finds nothing"
+    );
     assert_continues(dir.path(), written[..keep as usize].to_vec(), keep);
 }
 

@@ -71,16 +71,18 @@ fn refused_then_repaired(
     let before = all_files(dir.path());
     match Writer::open(dir.path(), small_options(SEG)) {
         Err(OpenError::Corrupt {
-            segment,
-            reason: r,
-            ..
+            segment, reason: r, ..
         }) => {
             assert_eq!(segment, newest);
             assert!(reason(&r), "{r:?}");
         }
         other => panic!("expected corruption, got {other:?}"),
     }
-    assert_eq!(all_files(dir.path()), before, "a refused open changed files");
+    assert_eq!(
+        all_files(dir.path()),
+        before,
+        "a refused open changed files"
+    );
     let report = repair(dir.path()).unwrap().unwrap();
     let keep = keep(first_seq(&newest));
     assert_eq!((report.first_seq, report.next_seq), (0, keep));
@@ -179,7 +181,10 @@ fn retention_removes_only_whole_segments_before_the_first_needed_record() {
     assert_eq!(report.removed, files[..4].to_vec());
     assert_eq!(report.removed_bytes, 4 * seg_bytes);
     assert_eq!(report.segments_left, files.len() - 4);
-    assert!(report.limit_exceeded, "the needed segments stay over the limit");
+    assert!(
+        report.limit_exceeded,
+        "the needed segments stay over the limit"
+    );
     let (read, err) = read_all(dir.path());
     assert!(err.is_none(), "{err:?}");
     assert_eq!(read, written[first_seq(&files[4]) as usize..]);
@@ -193,7 +198,11 @@ fn retention_by_age_never_removes_the_newest_segment_or_a_needed_one() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), 300);
     let files = segment_files(dir.path());
-    fs::write(dir.path().join("journal-00000000000000000000.seg.damaged"), b"kept").unwrap();
+    fs::write(
+        dir.path().join("journal-00000000000000000000.seg.damaged"),
+        b"kept",
+    )
+    .unwrap();
     let policy = RetentionPolicy {
         max_total_bytes: 0,
         max_age: Duration::from_secs(86_400),

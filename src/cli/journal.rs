@@ -235,7 +235,10 @@ pub fn repair(
     for p in &r.set_aside {
         writeln!(out, "    {}", p.display())?;
     }
-    writeln!(out, "  journaled: journal_repaired record at sequence {seq}")?;
+    writeln!(
+        out,
+        "  journaled: journal_repaired record at sequence {seq}"
+    )?;
     Ok(Some(r))
 }
 
@@ -276,8 +279,8 @@ fn journal_repair_record(
         records_set_aside: r.records_set_aside,
         ts,
     };
-    let seq = js::write(&mut writer, ts, &record)
-        .map_err(|e| JournalCliError::Append(e.to_string()))?;
+    let seq =
+        js::write(&mut writer, ts, &record).map_err(|e| JournalCliError::Append(e.to_string()))?;
     writer
         .close()
         .map_err(|e| JournalCliError::Append(e.to_string()))?;
