@@ -174,16 +174,16 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
                 None => return fresh_segment(dir, options, expected, report),
             },
             SegmentEnd::Open { offset, corruption } => {
+                let garbage = trailing_garbage_len(seg.view(), offset);
                 check_nothing_follows(
                     &seg,
                     path,
-                    offset,
+                    (offset, garbage),
                     expected,
                     corruption,
                     next_follows,
                     &segments[i + 1..],
                 )?;
-                let garbage = trailing_garbage_len(seg.view(), offset);
                 if corruption.is_some() || garbage > 0 {
                     report.torn = Some(TornTail {
                         segment: path.clone(),
@@ -228,14 +228,14 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
 }
 
 /// Refuses (as [`OpenError::Corrupt`]) to treat the end of the valid records of `seg` at
-/// `offset` as a torn tail when intact records follow: later in `seg` (at any 8-byte aligned
+/// `offset`, followed by `garbage` bytes up to the last non-zero one, as a torn tail when intact records follow: later in `seg` (at any 8-byte aligned
 /// offset, so a destroyed length field does not hide them), or, after a bad record or a clean
 /// end whose next segment does not continue the sequence, in any `later` segment. A clean end
 /// whose next segment continues the sequence is the marker a crash lost during rotation.
 fn check_nothing_follows(
     seg: &SegmentWriter,
     path: &Path,
-    offset: usize,
+    (offset, garbage): (usize, u64),
     expected: u64,
     corruption: Option<Corruption>,
     next_follows: Option<bool>,
@@ -246,7 +246,13 @@ fn check_nothing_follows(
         offset: offset as u64,
         reason,
     };
-    if let Some((at, _)) = find_valid_record(seg.view(), offset, expected) {
+    // Only non-zero bytes can hold a record: a clean end followed by zeros needs no search.
+    let in_segment = if garbage > 0 {
+        find_valid_record(seg.view(), offset, expected)
+    } else {
+        None
+    };
+    if let Some((at, _)) = in_segment {
         return Err(corrupt(corruption.unwrap_or(Corruption::LostRecord {
             next_valid_offset: at as u64,
         })));
