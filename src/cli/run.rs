@@ -165,3 +165,26 @@ impl DemoArgs {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    #[test]
+    fn run_takes_a_journal_directory() {
+        let cli = Cli::try_parse_from(["trading-engine", "run", "--journal", "/tmp/j"]).unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(
+            args.journal.as_deref(),
+            Some(std::path::Path::new("/tmp/j"))
+        );
+        let cli = Cli::try_parse_from(["trading-engine", "run"]).unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert!(args.journal.is_none());
+    }
+}
