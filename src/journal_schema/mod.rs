@@ -362,4 +362,6 @@ pub fn write(
 }
 
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod tests;
