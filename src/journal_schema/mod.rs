@@ -390,4 +390,6 @@ pub fn write(
 }
 
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod tests;

@@ -59,7 +59,7 @@ fn closed() -> ClosedTrade {
 
 const CONFIG: &str = "[engine]\nsymbols = [\"BTC-USDT\"]\n";
 
-fn rules_raw() -> Vec<u8> {
+pub(super) fn rules_raw() -> Vec<u8> {
     let rules = [InstrumentRules {
         tick: DecimalStep::try_new(5, 1).unwrap(),
         step: DecimalStep::from_precision(4),
@@ -75,7 +75,7 @@ fn rules_raw() -> Vec<u8> {
 const RULES_BYTES_FOR_TEST: usize = 64;
 
 /// One record of every tag.
-fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
+pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
     let ts = TimestampNs(1_700_000_000_123_456_789);
     let order = OrderId(42);
     let mut positions = [None; SNAPSHOT_MAX_POSITIONS];

@@ -13,6 +13,7 @@ pub mod handoff;
 pub mod hgrm;
 pub mod latency;
 pub mod prometheus;
+pub mod stage;
 pub mod summary;
 
 pub use handoff::{latency_channel, LatencyCollector, LatencyRecorder, PublishError};

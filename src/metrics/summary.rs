@@ -5,7 +5,7 @@
 //! request, on a timer and at shutdown. Runs on the I/O thread: never on
 //! the hot path (formatting allocates).
 
-use crate::metrics::latency::Stage;
+use crate::metrics::stage::Stage;
 use hdrhistogram::Histogram;
 use std::fmt;
 
