@@ -61,7 +61,7 @@ pub enum Command {
     /// Download historical market data (Binance archives, BingX klines).
     #[command(subcommand)]
     Data(DataCommand),
-    /// Send a control command (status, halt, resume, flatten, reload) to a
+    /// Send a control command (status, halt, resume, reset, flatten, reload) to a
     /// running engine; the token comes from TE_CONTROL_TOKEN.
     Ctl(CtlArgs),
     /// Run the engine: live, paper or dry-run on the configured exchange.

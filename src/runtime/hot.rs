@@ -143,7 +143,11 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             t.clock = mono;
             self.engine.tick();
         }
-        if mono.saturating_sub(t.status) >= self.timers.status_every_ns {
+        // An applied operator command is published at once, so `ctl halt`
+        // answers with the new state and `ctl status` right after shows it.
+        if self.engine.take_status_due()
+            || mono.saturating_sub(t.status) >= self.timers.status_every_ns
+        {
             t.status = mono;
             self.engine.publish(self.market.stats());
         }
