@@ -247,3 +247,201 @@ fn remove_marker(path: &Path, why: &str) {
         Err(e) => log::error!("Cannot remove the halt marker {}: {e}", path.display()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ServiceOptions, ServiceParts};
+    use super::*;
+    use crate::config::{Config, Mode};
+    use crate::metrics::handoff::latency_channel;
+    use crate::runtime::msg::{FromHot, Status};
+    use crate::types::TimestampNs;
+    use crossbeam_channel::{Receiver, Sender};
+    use ringbuf::spsc::{Consumer, Producer};
+
+    struct Rig {
+        s: Service,
+        inbox: Consumer<ToHot>,
+        out: Producer<FromHot>,
+        control: Sender<ControlRequest>,
+    }
+
+    fn rig(halt_file: Option<PathBuf>) -> Rig {
+        let (_rec, collector) = latency_channel(1_000_000, 3, 1).unwrap();
+        let (to_hot, inbox) = ringbuf::spsc::channel(16);
+        let (reloads, _hot_reloads) = crate::runtime::reload::reload_channel();
+        let (out, from_hot) = ringbuf::spsc::channel(16);
+        let (control, control_rx) = crossbeam_channel::bounded(4);
+        let s = Service::new(
+            ServiceOptions {
+                signals: false,
+                stop_file: None,
+                halt_file,
+                config_path: None,
+                status_every: None,
+                latency_every: None,
+                duration: None,
+                flatten_on_stop: false,
+                dead_man_secs: None,
+                dashboard_every: None,
+                mode: Mode::Paper,
+            },
+            ServiceParts {
+                from_hot,
+                to_hot,
+                reloads,
+                latency: collector,
+                control: Some(control_rx),
+                rest: None,
+                symbols: vec!["BTC-USDT".into()],
+                config: Config::default(),
+                stop: None,
+                metrics: None,
+            },
+        )
+        .unwrap();
+        Rig {
+            s,
+            inbox,
+            out,
+            control,
+        }
+    }
+
+    fn status(halted: bool, applied: u64) -> Status {
+        Status {
+            wall_ts: TimestampNs(1),
+            halted,
+            commands_applied: applied,
+            risk: if halted {
+                crate::runtime::startup::dashboard::RiskState::Halted(
+                    crate::risk::HaltReason::Command,
+                )
+            } else {
+                crate::runtime::startup::dashboard::RiskState::Ok
+            },
+            ..Status::default()
+        }
+    }
+
+    fn ask(r: &Rig, command: ControlCommand) -> Receiver<ControlReply> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        r.control
+            .send(ControlRequest {
+                command,
+                peer: "127.0.0.1:1".parse().unwrap(),
+                reply: tx,
+            })
+            .unwrap();
+        rx
+    }
+
+    fn feed(r: &mut Rig, st: Status) {
+        r.out.push(FromHot::Status(st)).unwrap();
+        r.s.drain(&mut Vec::new());
+    }
+
+    #[test]
+    fn issue_20_ctl_halt_is_answered_once_the_engine_applied_it() {
+        let mut r = rig(None);
+        let reply = ask(&r, ControlCommand::Halt);
+        r.s.serve_control();
+        assert_eq!(
+            r.inbox.pop(),
+            Some(ToHot::Command {
+                command: Command::Halt,
+                source: OperatorSource::Control
+            })
+        );
+        assert!(reply.try_recv().is_err(), "not applied yet: no answer");
+        // A status taken before the command was applied answers nothing.
+        feed(&mut r, status(false, 0));
+        assert!(reply.try_recv().is_err());
+        feed(&mut r, status(true, 1));
+        let got = reply.try_recv().unwrap();
+        assert!(got.accepted);
+        assert!(
+            got.body.contains("halt applied: risk HALTED (command)"),
+            "{}",
+            got.body
+        );
+        // `status` right after shows it.
+        let st = ask(&r, ControlCommand::Status);
+        r.s.serve_control();
+        let body = st.try_recv().unwrap().body;
+        assert!(body.contains("\"halted\":true"), "{body}");
+    }
+
+    #[test]
+    fn a_command_the_engine_does_not_apply_in_time_is_reported_as_queued() {
+        let mut r = rig(None);
+        let reply = ask(&r, ControlCommand::Reset);
+        r.s.serve_control();
+        assert!(reply.try_recv().is_err());
+        r.s.pending[0].until = Instant::now();
+        r.s.answer_pending();
+        let got = reply.try_recv().unwrap();
+        assert!(got.body.contains("reset queued"), "{}", got.body);
+        assert_eq!(
+            r.inbox.pop(),
+            Some(ToHot::Command {
+                command: Command::Reset,
+                source: OperatorSource::Control
+            })
+        );
+    }
+
+    #[test]
+    fn issue_20_the_halt_marker_is_written_on_halt_and_deleting_it_resets() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("HALTED");
+        let mut r = rig(Some(marker.clone()));
+        r.s.check_halt_marker();
+        assert!(!marker.exists(), "no status yet, no marker");
+        feed(&mut r, status(true, 0));
+        r.s.check_halt_marker();
+        let text = std::fs::read_to_string(&marker).unwrap();
+        assert!(text.contains("HALTED (command)"), "{text}");
+        assert!(text.contains("ctl reset"), "{text}");
+        r.s.check_halt_marker();
+        assert!(r.inbox.pop().is_none(), "nothing while the marker stays");
+        std::fs::remove_file(&marker).unwrap();
+        r.s.check_halt_marker();
+        assert_eq!(
+            r.inbox.pop(),
+            Some(ToHot::Command {
+                command: Command::Reset,
+                source: OperatorSource::HaltFile
+            })
+        );
+        // Until the reset is applied the old status (halted) must not
+        // bring the marker back.
+        r.s.check_halt_marker();
+        assert!(!marker.exists());
+        feed(&mut r, status(false, 1));
+        r.s.check_halt_marker();
+        assert!(!marker.exists());
+        assert!(r.inbox.pop().is_none(), "one reset only");
+    }
+
+    #[test]
+    fn the_halt_marker_goes_when_the_engine_resumes_and_a_leftover_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("HALTED");
+        std::fs::write(&marker, "left over").unwrap();
+        let mut r = rig(Some(marker.clone()));
+        feed(&mut r, status(false, 0));
+        r.s.check_halt_marker();
+        assert!(
+            !marker.exists(),
+            "a leftover marker of a running engine goes"
+        );
+        feed(&mut r, status(true, 0));
+        r.s.check_halt_marker();
+        assert!(marker.exists());
+        feed(&mut r, status(false, 1));
+        r.s.check_halt_marker();
+        assert!(!marker.exists(), "resumed: the marker is removed");
+        assert!(r.inbox.pop().is_none(), "no reset sent for a resume");
+    }
+}
