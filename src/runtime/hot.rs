@@ -63,7 +63,7 @@ pub struct HotSummary {
     pub equity: f64,
     /// Realised cash at the end.
     pub cash: f64,
-    /// True when the core ended HALTED.
+    /// True when the core ended HALTED (not only because the run stopped).
     pub halted: bool,
     /// Open positions left at the end.
     pub open_positions: usize,
@@ -211,7 +211,7 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             ws: *self.market.stats(),
             equity: e.core.equity(),
             cash: e.core.cash().to_f64(),
-            halted: e.core.halted().is_some(),
+            halted: e.core.halted().is_some() && e.stopping_reason().is_none(),
             open_positions: e.open_positions(),
             journal: e.take_journal(),
         }
