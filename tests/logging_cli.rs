@@ -132,18 +132,16 @@ fn issue_20_a_control_port_in_use_fails_the_run_before_any_journal_record() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let rest = format!("http://{}", free.local_addr().unwrap());
     drop(free);
-    write_config(
-        dir.path(),
-        &format!(
-            "[metrics]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n[journal]\ndir = \"j\"\n"
-        )
-        .replace(
-            "[exchange]\n",
-            &format!("[exchange]\nrest_base_url = \"{rest}\"\n"),
+    let core = trading_engine::config::available_core_ids()
+        .and_then(|c| c.first().copied())
+        .unwrap_or(0);
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[engine]\nhot_core = {core}\n[exchange]\nrest_base_url = \"{rest}\"\n[market]\nsymbols = [\"BTC-USDT\"]\n[metrics]\nenabled = true\nlisten = \"127.0.0.1:{port}\"\n[journal]\ndir = \"j\"\n"
         ),
-    );
-    let cfg = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
-    assert!(cfg.contains("rest_base_url"), "{cfg}");
+    )
+    .unwrap();
     let out = engine(
         dir.path(),
         &[

@@ -97,7 +97,13 @@ fn check(issues: &mut Issues, key: &str, path: &Path, kind: Kind) {
                 issues.push(key, format!("\"{shown}\" is not writable"));
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        // Missing, or a component on the way is a file: find out which.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
             if kind == Kind::Watched {
                 return;
             }
