@@ -1,25 +1,38 @@
 //! The `trading-engine` command line: parses arguments, starts logging
-//! (console, level from `--log-level`), runs the subcommand, logs its error
-//! once and exits non-zero on failure.
+//! (the `[logging]` section of the subcommand's `--config` file, else the
+//! defaults; `--log-level` overrides the level), runs the subcommand, logs
+//! its error once and exits non-zero on failure.
 #![forbid(unsafe_code)]
 
 use clap::Parser;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use trading_engine::cli::Cli;
-use trading_engine::config::LoggingConfig;
+use trading_engine::config::{Config, LoggingConfig};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mut logging = LoggingConfig::default();
+    // A configuration the subcommand will reject is reported by it, with
+    // every key; logging then keeps the defaults.
+    let (mut logging, working_dir) = cli
+        .command
+        .config_file()
+        .and_then(|path| Config::load(path).ok())
+        .map_or_else(
+            || (LoggingConfig::default(), PathBuf::from(".")),
+            |c| (c.logging, c.engine.working_dir),
+        );
     if let Some(level) = cli.log_level {
         logging.level = level;
     }
-    let guard = match trading_engine::logging::init(&logging, Path::new(".")) {
+    let guard = match trading_engine::logging::init(&logging, &working_dir) {
         Ok(guard) => Some(guard),
         Err(e) => {
             eprintln!("Cannot start logging: {e}");
-            None
+            // The console still gets the records (the subcommand names
+            // the bad key); only the file is given up.
+            logging.file = None;
+            trading_engine::logging::init(&logging, &working_dir).ok()
         }
     };
     let result = cli.command.run(&mut std::io::stdout().lock());

@@ -206,6 +206,35 @@ fn wrong_or_missing_token_is_401_logged_with_the_peer_and_never_forwarded() {
 }
 
 #[test]
+fn issue_20_a_token_in_the_query_string_is_refused_and_never_logged() {
+    logs();
+    let h = start(Some(TOKEN), ServerLimits::default(), true);
+    let secret = "query-token-9d41";
+    let h2 = start(Some(secret), ServerLimits::default(), true);
+    for (addr, token) in [(h.addr(), TOKEN), (h2.addr(), secret)] {
+        let r = request(
+            addr,
+            "POST",
+            &format!("/control/halt?token={token}&access_token={token}"),
+            None,
+        );
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert!(r.body.contains("Authorization header"), "{}", r.body);
+        let lines = logged(&format!("Control request from {} refused", r.local));
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].contains("\"/control/halt\""), "{lines:?}");
+        assert!(!lines[0].contains('?'), "{lines:?}");
+    }
+    assert!(
+        logged(secret).is_empty(),
+        "the query string is never logged"
+    );
+    assert!(logged(TOKEN).is_empty());
+    assert!(h.received.lock().unwrap().is_empty());
+    assert!(h2.received.lock().unwrap().is_empty());
+}
+
+#[test]
 fn without_a_configured_token_control_is_refused_with_a_clear_message() {
     logs();
     let h = start(None, ServerLimits::default(), true);

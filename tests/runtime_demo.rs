@@ -33,6 +33,11 @@ fn demo_runs_live_against_the_tls_simulator_prints_its_summary_and_exits_zero() 
     assert!(stdout.contains("\nDashboard "), "{stdout}");
     assert!(stdout.contains(" (live)\nequity "), "{stdout}");
     assert!(stdout.contains("\npositions none\n"), "{stdout}");
+    // Issue 20: a normal --duration stop is not a halt, and leaves no
+    // halt marker behind.
+    assert!(!stdout.contains("HALTED"), "{stdout}");
+    assert!(stdout.contains("risk stopped (duration)"), "{stdout}");
+    assert!(!journal.join("HALT").exists());
     let summary = journal::verify(&journal).unwrap();
     assert!(summary.records > 1_000, "{summary:?}");
     assert!(journal.join("shutdown-tick_to_order.hgrm").exists());

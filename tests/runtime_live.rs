@@ -327,6 +327,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
         ServiceOptions {
             signals: false,
             stop_file: None,
+            halt_file: None,
             config_path: None,
             status_every: None,
             latency_every: None,

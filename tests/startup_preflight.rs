@@ -246,3 +246,41 @@ fn check_command_exits_zero_on_success_and_non_zero_naming_the_failed_line() {
     assert_ne!(code, 0, "{stdout}");
     assert!(stdout.contains("✗ credentials accepted"), "{stdout}");
 }
+
+#[test]
+fn issue_20_paper_and_dry_run_preflight_need_no_credentials() {
+    let sim = sim();
+    let tmp = tempfile::tempdir().unwrap();
+    for mode in [
+        trading_engine::config::Mode::Paper,
+        trading_engine::config::Mode::DryRun,
+    ] {
+        let mut cfg = config(&sim.rest_base(), &tmp.path().join("j"), "BTC-USDT");
+        cfg.engine.mode = mode;
+        let opts = PreflightOptions::for_config(&cfg, false);
+        let list = run_checks(&cfg, Err("BINGX_API_KEY not set".to_owned()), &opts);
+        assert!(list.passed(), "{list}");
+        for item in [
+            CheckItem::Credentials,
+            CheckItem::Balance,
+            CheckItem::Leverage,
+            CheckItem::MarginType,
+        ] {
+            assert_eq!(status(&list, item), CheckStatus::Skipped, "{list}");
+        }
+        assert_eq!(status(&list, CheckItem::SymbolRules), CheckStatus::Passed);
+        let text = list.to_string();
+        assert!(text.contains("needed only in live mode"), "{text}");
+        assert!(
+            text.ends_with("5 checks passed, 4 not applicable"),
+            "{text}"
+        );
+    }
+    // Live mode still needs them.
+    let mut cfg = config(&sim.rest_base(), &tmp.path().join("j"), "BTC-USDT");
+    cfg.engine.mode = trading_engine::config::Mode::Live;
+    let opts = PreflightOptions::for_config(&cfg, false);
+    let list = run_checks(&cfg, Err("BINGX_API_KEY not set".to_owned()), &opts);
+    assert!(!list.passed());
+    assert_eq!(status(&list, CheckItem::Credentials), CheckStatus::Failed);
+}

@@ -350,15 +350,24 @@ pub fn equity_csv(points: &[(i64, f64)]) -> String {
 /// `dir` (created if missing) and returns the report.
 ///
 /// # Errors
-/// The I/O error of creating the directory or writing a file.
+/// The I/O error of creating the directory or writing a file, its message
+/// naming the path.
 pub fn write_outputs(result: &BacktestResult, dir: &Path) -> io::Result<Report> {
-    fs::create_dir_all(dir)?;
+    let named = |path: &Path| {
+        let shown = path.display().to_string();
+        move |e: io::Error| io::Error::new(e.kind(), format!("{shown}: {e}"))
+    };
+    fs::create_dir_all(dir).map_err(named(dir))?;
     let report = Report::from_result(result);
     let json = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
-    fs::write(dir.join("report.json"), json + "\n")?;
-    fs::write(dir.join("trades.csv"), trades_csv(&result.trades))?;
-    fs::write(dir.join("equity.csv"), equity_csv(&result.equity))?;
-    fs::write(dir.join("equity.svg"), svg::equity_svg(&result.equity))?;
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        fs::write(&path, text).map_err(named(&path))
+    };
+    write("report.json", json + "\n")?;
+    write("trades.csv", trades_csv(&result.trades))?;
+    write("equity.csv", equity_csv(&result.equity))?;
+    write("equity.svg", svg::equity_svg(&result.equity))?;
     Ok(report)
 }
 

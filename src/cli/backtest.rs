@@ -110,6 +110,7 @@ impl std::error::Error for BacktestCliError {
 /// # Errors
 /// [`BacktestCliError`] naming the bad argument or config problem.
 pub fn prepare(args: &BacktestArgs) -> Result<(Config, BacktestOptions), BacktestCliError> {
+    check_out_dir(&args.out)?;
     let mut cfg = match &args.config {
         Some(path) => Config::load(path).map_err(BacktestCliError::Config)?,
         None => Config::default(),
@@ -172,6 +173,24 @@ pub fn prepare(args: &BacktestArgs) -> Result<(Config, BacktestOptions), Backtes
 
 /// Writes the synthetic market of `--synthetic DAYS` into the output directory
 /// and returns its path.
+/// Makes sure `--out` is (or can be made) a writable directory before any
+/// work is done; every error names the path.
+fn check_out_dir(dir: &std::path::Path) -> Result<(), BacktestCliError> {
+    let shown = dir.display();
+    if dir.exists() && !dir.is_dir() {
+        return Err(BacktestCliError::Argument(format!(
+            "--out {shown}: exists and is not a directory"
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        BacktestCliError::Argument(format!("--out {shown}: cannot create the directory: {e}"))
+    })?;
+    let probe = dir.join(".write-probe");
+    std::fs::File::create(&probe)
+        .and_then(|_| std::fs::remove_file(&probe))
+        .map_err(|e| BacktestCliError::Argument(format!("--out {shown}: not writable: {e}")))
+}
+
 fn synthesize(args: &BacktestArgs, days: u32) -> Result<PathBuf, BacktestCliError> {
     if days == 0 || days > 3650 {
         return Err(BacktestCliError::Argument(format!(

@@ -30,7 +30,7 @@ impl CheckArgs {
     ///
     /// # Errors
     /// [`CliError::Config`] with every problem when the configuration is
-    /// invalid; [`CliError::Credentials`] when `engine.mode = "live"` and
+    /// invalid or a configured path is unusable on this machine; [`CliError::Credentials`] when `engine.mode = "live"` and
     /// credentials are missing or the `.env` file is malformed;
     /// [`CliError::Output`] when `out` fails.
     pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
@@ -42,6 +42,9 @@ impl CheckArgs {
                 (config, "built-in defaults".to_owned())
             }
         };
+        // What `run` would refuse on this machine: paths that are the
+        // wrong kind or cannot be written.
+        config.check_paths()?;
         let credentials_line = match Credentials::load(&self.env_file) {
             Ok(c) => format!(
                 "BINGX_API_KEY = {} (from {}), BINGX_API_SECRET = {} (from {})",

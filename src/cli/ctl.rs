@@ -1,4 +1,4 @@
-//! `trading-engine ctl status|halt|resume|flatten|reload [--addr ADDR]
+//! `trading-engine ctl status|halt|resume|reset|flatten|reload [--addr ADDR]
 //! [--config FILE]`: send a control command to a running engine and print
 //! its reply.
 //!
@@ -22,7 +22,7 @@ use std::time::Duration;
 /// Arguments of `ctl`.
 #[derive(Debug, Args)]
 pub struct CtlArgs {
-    /// The command: status, halt, resume, flatten or reload.
+    /// The command: status, halt, resume, reset, flatten or reload.
     #[arg(value_parser = ControlCommand::from_str, value_name = "COMMAND")]
     pub command: ControlCommand,
     /// Engine control address (default: `[metrics] listen` of --config,

@@ -62,7 +62,7 @@ pub enum Command {
     /// Download historical market data (Binance archives, BingX klines).
     #[command(subcommand)]
     Data(DataCommand),
-    /// Send a control command (status, halt, resume, flatten, reload) to a
+    /// Send a control command (status, halt, resume, reset, flatten, reload) to a
     /// running engine; the token comes from TE_CONTROL_TOKEN.
     Ctl(CtlArgs),
     /// Run the engine: live, paper or dry-run on the configured exchange.
@@ -84,6 +84,20 @@ pub enum Command {
 }
 
 impl Command {
+    /// Returns the `--config` file the subcommand was given, if any (its
+    /// `[logging]` section configures the process logging).
+    #[must_use]
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Config(ConfigCommand::Check(args)) => args.config.as_deref(),
+            Self::Backtest(args) => args.config.as_deref(),
+            Self::Ctl(args) => args.config.as_deref(),
+            Self::Run(args) => args.config.as_deref(),
+            Self::Check(args) => args.config.as_deref(),
+            Self::Indicators(_) | Self::Data(_) | Self::Demo(_) | Self::Replay(_) => None,
+        }
+    }
+
     /// Runs the subcommand, writing its normal output to `out`.
     ///
     /// # Errors

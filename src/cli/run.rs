@@ -70,6 +70,9 @@ impl RunArgs {
             Some(p) => Config::load(p)?,
             None => Config::default(),
         };
+        // Refused here, naming the key, rather than by the first file
+        // operation that trips over it.
+        config.check_paths()?;
         let mode = self.mode.map_or(config.engine.mode, Mode::from);
         let mut opts = RunOptions::new(config, mode);
         opts.config_path = self.config.clone();

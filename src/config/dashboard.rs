@@ -3,6 +3,7 @@
 //! Consumes the `[dashboard]` TOML table; produces [`DashboardConfig`].
 //! Never prints anything itself.
 
+use super::validate::Issues;
 use serde::{Deserialize, Serialize};
 
 /// The `[dashboard]` section.
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct DashboardConfig {
     /// Period of the status summary (equity, positions, PnL, signals),
-    /// seconds; 0 disables it. Default 3600.
+    /// seconds; 0 disables it, at most 604800 (a week). Default 3600.
     pub interval_secs: u64,
 }
 
@@ -19,5 +20,12 @@ impl Default for DashboardConfig {
         Self {
             interval_secs: 3600,
         }
+    }
+}
+
+impl DashboardConfig {
+    /// Records range problems.
+    pub(crate) fn validate(&self, issues: &mut Issues) {
+        issues.int_range("dashboard.interval_secs", self.interval_secs, 0, 604_800);
     }
 }

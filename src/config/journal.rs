@@ -23,6 +23,18 @@ pub enum Durability {
 /// Smallest allowed segment: one 4 KiB page.
 pub const MIN_SEGMENT_SIZE_BYTES: u64 = 4096;
 
+/// Largest allowed segment: 1 GiB. A segment is preallocated and mapped
+/// whole, and the next one is prepared while the current one fills, so
+/// two segments' worth of disk and address space must always be at hand.
+pub const MAX_SEGMENT_SIZE_BYTES: u64 = 1 << 30;
+
+/// Longest msync period, ms (a minute of writes at risk is the most a
+/// crash may cost).
+pub const MAX_MSYNC_INTERVAL_MS: u64 = 60_000;
+
+/// Longest snapshot period, seconds (one day).
+pub const MAX_SNAPSHOT_INTERVAL_SECS: u64 = 86_400;
+
 /// Largest `max_total_bytes`: 1 PiB.
 pub const MAX_TOTAL_BYTES_LIMIT: u64 = 1 << 50;
 
@@ -36,14 +48,16 @@ pub struct JournalConfig {
     /// Directory of the journal segments (relative to
     /// `engine.working_dir`); default `journal-data`.
     pub dir: PathBuf,
-    /// Size of one preallocated segment, bytes; a multiple of 4096, at
-    /// least 4096; default 64 MiB.
+    /// Size of one preallocated segment, bytes; a multiple of 4096 in
+    /// [4096, 1 GiB]; default 64 MiB.
     pub segment_size_bytes: u64,
     /// `none`, `interval` or `every_record`; default `interval`.
     pub durability: Durability,
-    /// msync period with `durability = "interval"`, ms; > 0, default 1000.
+    /// msync period with `durability = "interval"`, ms; in [1, 60000],
+    /// default 1000.
     pub msync_interval_ms: u64,
-    /// Period of state snapshot records, seconds; > 0, default 300.
+    /// Period of state snapshot records, seconds; in [1, 86400], default
+    /// 300.
     pub snapshot_interval_secs: u64,
     /// Retention size limit, bytes: at start-up, whole old segments the
     /// rebuild no longer needs are removed while the segments hold more;
@@ -74,22 +88,30 @@ impl JournalConfig {
     pub(crate) fn validate(&self, issues: &mut Issues) {
         issues.path("journal.dir", &self.dir);
         if self.segment_size_bytes < MIN_SEGMENT_SIZE_BYTES
+            || self.segment_size_bytes > MAX_SEGMENT_SIZE_BYTES
             || self.segment_size_bytes % MIN_SEGMENT_SIZE_BYTES != 0
         {
             issues.push(
                 "journal.segment_size_bytes",
                 format!(
-                    "must be a multiple of 4096 and at least 4096, got {}",
+                    "must be a multiple of 4096 in [4096, {MAX_SEGMENT_SIZE_BYTES}] (1 GiB), got {}",
                     self.segment_size_bytes
                 ),
             );
         }
         if self.durability == Durability::Interval {
-            issues.nonzero("journal.msync_interval_ms", self.msync_interval_ms);
+            issues.int_range(
+                "journal.msync_interval_ms",
+                self.msync_interval_ms,
+                1,
+                MAX_MSYNC_INTERVAL_MS,
+            );
         }
-        issues.nonzero(
+        issues.int_range(
             "journal.snapshot_interval_secs",
             self.snapshot_interval_secs,
+            1,
+            MAX_SNAPSHOT_INTERVAL_SECS,
         );
         let min_total = self.segment_size_bytes.saturating_mul(2);
         if self.max_total_bytes != 0

@@ -104,6 +104,13 @@ pub enum ColourMode {
     Never,
 }
 
+/// Largest log file before rotation: 1 GiB.
+const MAX_ROTATE_SIZE_BYTES: u64 = 1 << 30;
+/// Most log files kept (with 1 GiB files, 100 GiB of logs).
+const MAX_ROTATE_KEEP: u64 = 100;
+/// Largest logger queue, records (each a few hundred bytes when full).
+const MAX_CHANNEL_CAPACITY: u64 = 1 << 20;
+
 /// The `[logging]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -118,14 +125,15 @@ pub struct LoggingConfig {
     /// console only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
-    /// The file is rotated before it would exceed this size, bytes; at least
-    /// 4096, default 50 MiB.
+    /// The file is rotated before it would exceed this size, bytes; in
+    /// [4096, 1 GiB], default 50 MiB.
     pub rotate_size_bytes: u64,
     /// Files kept including the active one (`engine.log`, `engine.log.1`,
-    /// ...); at least 1, default 5.
+    /// ...); in [1, 100], default 5.
     pub rotate_keep: usize,
     /// Records buffered between logging threads and the logger thread;
-    /// when full, records are dropped and counted. > 0, default 8192.
+    /// when full, records are dropped and counted. In [1, 1048576],
+    /// default 8192.
     pub channel_capacity: usize,
 }
 
@@ -149,14 +157,24 @@ impl LoggingConfig {
         if let Some(file) = &self.file {
             issues.file_path("logging.file", file);
         }
-        if self.rotate_size_bytes < 4096 {
-            issues.push(
-                "logging.rotate_size_bytes",
-                format!("must be at least 4096, got {}", self.rotate_size_bytes),
-            );
-        }
-        issues.nonzero("logging.rotate_keep", self.rotate_keep as u64);
-        issues.nonzero("logging.channel_capacity", self.channel_capacity as u64);
+        issues.int_range(
+            "logging.rotate_size_bytes",
+            self.rotate_size_bytes,
+            4096,
+            MAX_ROTATE_SIZE_BYTES,
+        );
+        issues.int_range(
+            "logging.rotate_keep",
+            self.rotate_keep as u64,
+            1,
+            MAX_ROTATE_KEEP,
+        );
+        issues.int_range(
+            "logging.channel_capacity",
+            self.channel_capacity as u64,
+            1,
+            MAX_CHANNEL_CAPACITY,
+        );
     }
 }
 

@@ -7,7 +7,11 @@
 use super::validate::{Bound, Issues};
 use serde::{Deserialize, Serialize};
 
-/// The `[management]` section, shared by both strategies.
+/// Largest level or distance in R (a 1000R move is far beyond any target).
+const MAX_R: f64 = 1000.0;
+
+/// The `[management]` section, shared by both strategies (every R value
+/// in (0, 1000]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ManagementConfig {
@@ -57,12 +61,19 @@ impl Default for ManagementConfig {
 impl ManagementConfig {
     /// Records range and relation problems.
     pub(crate) fn validate(&self, issues: &mut Issues) {
-        issues.positive("management.partial1_r", self.partial1_r);
-        issues.positive("management.partial2_r", self.partial2_r);
-        issues.positive("management.trail_start_r", self.trail_start_r);
-        issues.positive("management.trail2_start_r", self.trail2_start_r);
-        issues.positive("management.trail_distance_r", self.trail_distance_r);
-        issues.positive("management.trail2_distance_r", self.trail2_distance_r);
+        let r = |i: &mut Issues, k: &str, v: f64| {
+            i.range(k, v, Bound::Open(0.0), Bound::Closed(MAX_R));
+        };
+        r(issues, "management.partial1_r", self.partial1_r);
+        r(issues, "management.partial2_r", self.partial2_r);
+        r(issues, "management.trail_start_r", self.trail_start_r);
+        r(issues, "management.trail2_start_r", self.trail2_start_r);
+        r(issues, "management.trail_distance_r", self.trail_distance_r);
+        r(
+            issues,
+            "management.trail2_distance_r",
+            self.trail2_distance_r,
+        );
         let unit =
             |i: &mut Issues, k: &str, v: f64| i.range(k, v, Bound::Closed(0.0), Bound::Closed(1.0));
         unit(

@@ -18,12 +18,15 @@ pub enum FeedSource {
     Binance,
 }
 
+/// Most symbols traded at once.
+const MAX_SYMBOLS: usize = 256;
+
 /// The `[market]` section (a required table with a required `symbols` key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MarketConfig {
     /// Symbols in BingX form (`BTC-USDT`); `SymbolId(i)` is `symbols[i]`.
-    /// At least one, no duplicates. Default `["BTC-USDT"]`.
+    /// At least one, at most 256, no duplicates. Default `["BTC-USDT"]`.
     pub symbols: Vec<String>,
     /// Trade feed; default `bingx`.
     pub feed: FeedSource,
@@ -65,10 +68,13 @@ impl MarketConfig {
                 "must list at least one symbol, e.g. [\"BTC-USDT\"]",
             );
         }
-        if self.symbols.len() > usize::from(u16::MAX) {
+        if self.symbols.len() > MAX_SYMBOLS {
             issues.push(
                 "market.symbols",
-                format!("at most {} symbols, got {}", u16::MAX, self.symbols.len()),
+                format!(
+                    "at most {MAX_SYMBOLS} symbols (one market stream and per-symbol tables), got {}",
+                    self.symbols.len()
+                ),
             );
         }
         for (i, symbol) in self.symbols.iter().enumerate() {

@@ -25,6 +25,7 @@ mod logging;
 mod management;
 mod market;
 mod metrics;
+mod paths;
 mod reload;
 mod risk;
 mod secrets;
@@ -185,6 +186,7 @@ impl Config {
         self.journal.validate(issues);
         self.logging.validate(issues);
         self.latency.validate(issues);
+        self.dashboard.validate(issues);
         self.metrics.validate(issues);
         let worst_risk = self.sizing.base_risk_pct * self.sizing.max_multiplier();
         if worst_risk.is_finite() && worst_risk > self.risk.max_portfolio_risk_pct {

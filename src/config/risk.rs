@@ -8,6 +8,9 @@ use super::validate::Issues;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+/// Longest cooldown or loss-streak lock: one week, minutes.
+const MAX_LOCK_MINUTES: u64 = 7 * 24 * 60;
+
 /// The `[risk]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -23,11 +26,13 @@ pub struct RiskConfig {
     /// Halt marker written when halted; a person deletes it to resume.
     /// Default `HALTED`.
     pub halt_file: PathBuf,
-    /// Minutes without new entries after a losing trade; default 60.
+    /// Minutes without new entries after a losing trade, at most 10080
+    /// (a week); default 60.
     pub cooldown_minutes: u64,
-    /// Losing trades in a row that lock new entries; > 0, default 3.
+    /// Losing trades in a row that lock new entries; in [1, 1000],
+    /// default 3.
     pub max_consecutive_losses: u32,
-    /// Minutes the loss-streak lock lasts; default 240.
+    /// Minutes the loss-streak lock lasts, at most 10080; default 240.
     pub loss_streak_lock_minutes: u64,
     /// Cap on the summed open risk, percent of equity, in (0, 100]; default 5.
     pub max_portfolio_risk_pct: f64,
@@ -43,7 +48,7 @@ pub struct RiskConfig {
     /// in (0, 100]; default 2.
     pub max_price_deviation_pct: f64,
     /// Market data older than this many seconds is stale (no entries);
-    /// > 0, default 30.
+    /// in [1, 3600], default 30.
     pub stale_data_secs: u64,
     /// Close open positions on a clean shutdown; default false (the exchange
     /// keeps their stops).
@@ -80,15 +85,29 @@ impl RiskConfig {
         if !self.stop_file.as_os_str().is_empty() && self.stop_file == self.halt_file {
             issues.push("risk.halt_file", "must differ from risk.stop_file");
         }
-        issues.nonzero(
+        issues.int_range(
+            "risk.cooldown_minutes",
+            self.cooldown_minutes,
+            0,
+            MAX_LOCK_MINUTES,
+        );
+        issues.int_range(
             "risk.max_consecutive_losses",
             u64::from(self.max_consecutive_losses),
+            1,
+            1000,
+        );
+        issues.int_range(
+            "risk.loss_streak_lock_minutes",
+            self.loss_streak_lock_minutes,
+            0,
+            MAX_LOCK_MINUTES,
         );
         issues.pct("risk.max_portfolio_risk_pct", self.max_portfolio_risk_pct);
         issues.pct("risk.max_position_pct", self.max_position_pct);
         issues.non_negative("risk.min_balance", self.min_balance);
         issues.nonzero("risk.max_positions", u64::from(self.max_positions));
         issues.pct("risk.max_price_deviation_pct", self.max_price_deviation_pct);
-        issues.nonzero("risk.stale_data_secs", self.stale_data_secs);
+        issues.int_range("risk.stale_data_secs", self.stale_data_secs, 1, 3600);
     }
 }

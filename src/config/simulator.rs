@@ -19,7 +19,7 @@ pub struct SimulatorConfig {
     /// Adverse slippage on market fills, basis points of price; in [0, 1000];
     /// default 1.
     pub slippage_bps: f64,
-    /// Starting equity, quote currency (USDT); > 0, default 10000.
+    /// Starting equity, quote currency (USDT); in (0, 1e9], default 10000.
     pub initial_equity: f64,
 }
 
@@ -43,6 +43,12 @@ impl SimulatorConfig {
         bps(issues, "simulator.taker_fee_bps", self.taker_fee_bps, 100.0);
         bps(issues, "simulator.maker_fee_bps", self.maker_fee_bps, 100.0);
         bps(issues, "simulator.slippage_bps", self.slippage_bps, 1000.0);
-        issues.positive("simulator.initial_equity", self.initial_equity);
+        // Money is fixed-point with 8 decimals in an i64 (about 9.2e10).
+        issues.range(
+            "simulator.initial_equity",
+            self.initial_equity,
+            Bound::Open(0.0),
+            Bound::Closed(1e9),
+        );
     }
 }

@@ -14,7 +14,8 @@ pub struct SizingConfig {
     /// default 1.0.
     pub base_risk_pct: f64,
     /// Risk multiplier after 0, 1, 2, ... consecutive wins (the last entry
-    /// applies to longer streaks); each > 0. Default `[1.0, 1.25, 1.5, 1.75]`.
+    /// applies to longer streaks); 1 to 16 entries, each in (0, 100].
+    /// Default `[1.0, 1.25, 1.5, 1.75]`.
     pub streak_multipliers: Vec<f64>,
 }
 
@@ -43,8 +44,23 @@ impl SizingConfig {
                 "must have at least one entry (the multiplier after 0 wins)",
             );
         }
+        if self.streak_multipliers.len() > crate::risk::MAX_STREAK_MULTIPLIERS {
+            issues.push(
+                "sizing.streak_multipliers",
+                format!(
+                    "at most {} entries (the risk manager's fixed table), got {}",
+                    crate::risk::MAX_STREAK_MULTIPLIERS,
+                    self.streak_multipliers.len()
+                ),
+            );
+        }
         for (i, m) in self.streak_multipliers.iter().enumerate() {
-            issues.positive(&format!("sizing.streak_multipliers[{i}]"), *m);
+            issues.range(
+                &format!("sizing.streak_multipliers[{i}]"),
+                *m,
+                super::validate::Bound::Open(0.0),
+                super::validate::Bound::Closed(100.0),
+            );
         }
     }
 }

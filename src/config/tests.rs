@@ -352,7 +352,7 @@ fn ranges_reject_zero_periods_nan_and_out_of_range_values() {
     );
     assert_issue(
         &format!("{MINIMAL}[simulator]\ninitial_equity = 0.0\n"),
-        "simulator.initial_equity: must be a number greater than 0, got 0",
+        "simulator.initial_equity: must be in (0, 1000000000], got 0",
     );
     assert_issue(
         &format!("{MINIMAL}[journal]\nsegment_size_bytes = 5000\n"),
@@ -360,7 +360,7 @@ fn ranges_reject_zero_periods_nan_and_out_of_range_values() {
     );
     assert_issue(
         &format!("{MINIMAL}[logging]\nrotate_keep = 0\n"),
-        "logging.rotate_keep: must be greater than 0",
+        "logging.rotate_keep: must be in [1, 100], got 0",
     );
     assert_issue(
         &format!("{MINIMAL}[logging]\nfile = \"logs/\"\n"),
@@ -390,6 +390,125 @@ fn ranges_reject_zero_periods_nan_and_out_of_range_values() {
         "[exchange]\n[market]\nsymbols = [\"btcusdt\"]\n",
         "market.symbols[0]: must look like BASE-QUOTE",
     );
+}
+
+#[test]
+fn issue_20_every_non_strategy_value_has_an_upper_bound_naming_its_key() {
+    for (table, key, value, message) in [
+        (
+            "journal",
+            "segment_size_bytes",
+            "1099511627776",
+            "must be a multiple of 4096 in [4096, 1073741824]",
+        ),
+        (
+            "journal",
+            "msync_interval_ms",
+            "3600000",
+            "must be in [1, 60000]",
+        ),
+        (
+            "journal",
+            "snapshot_interval_secs",
+            "4000000000",
+            "must be in [1, 86400]",
+        ),
+        (
+            "logging",
+            "rotate_size_bytes",
+            "1099511627776",
+            "must be in [4096, 1073741824]",
+        ),
+        ("logging", "rotate_keep", "100000", "must be in [1, 100]"),
+        (
+            "logging",
+            "channel_capacity",
+            "4000000000",
+            "must be in [1, 1048576]",
+        ),
+        (
+            "latency",
+            "report_interval_secs",
+            "4000000000",
+            "must be in [0, 86400]",
+        ),
+        (
+            "latency",
+            "histogram_max_ns",
+            "4000000000000",
+            "must be in [2, 3600000000000]",
+        ),
+        ("latency", "histogram_sigfig", "5", "one histogram needs"),
+        (
+            "dashboard",
+            "interval_secs",
+            "4000000000",
+            "must be in [0, 604800]",
+        ),
+        (
+            "risk",
+            "cooldown_minutes",
+            "4000000000",
+            "must be in [0, 10080]",
+        ),
+        (
+            "risk",
+            "loss_streak_lock_minutes",
+            "4000000000",
+            "must be in [0, 10080]",
+        ),
+        (
+            "risk",
+            "max_consecutive_losses",
+            "4000000000",
+            "must be in [1, 1000]",
+        ),
+        (
+            "risk",
+            "stale_data_secs",
+            "4000000000",
+            "must be in [1, 3600]",
+        ),
+        (
+            "simulator",
+            "initial_equity",
+            "1e300",
+            "must be in (0, 1000000000]",
+        ),
+        (
+            "management",
+            "trail_distance_r",
+            "1e300",
+            "must be in (0, 1000]",
+        ),
+        (
+            "sizing",
+            "streak_multipliers",
+            "[1.0, 1e300]",
+            "must be in (0, 100]",
+        ),
+    ] {
+        let text = format!("{MINIMAL}[{table}]\n{key} = {value}\n");
+        let err = Config::from_toml_str_with_cores(&text, None).unwrap_err();
+        let shown: Vec<String> = err.issues().iter().map(ToString::to_string).collect();
+        assert!(
+            shown
+                .iter()
+                .any(|m| m.starts_with(&format!("{table}.{key}")) && m.contains(message)),
+            "{table}.{key} = {value}: {shown:?}"
+        );
+    }
+    let many = format!(
+        "{MINIMAL}[sizing]\nstreak_multipliers = [{}]\n",
+        vec!["1.0"; 17].join(", ")
+    );
+    assert_issue(&many, "sizing.streak_multipliers: at most 16 entries");
+    // 4 digits up to ~2 minutes fits, the default 10 s too.
+    assert!(Config::from_toml_str_with_cores(
+        &format!("{MINIMAL}[latency]\nhistogram_sigfig = 4\nhistogram_max_ns = 60000000000\n"),
+        None
+    )
+    .is_ok());
 }
 
 #[test]

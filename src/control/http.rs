@@ -1,153 +1,124 @@
-//! Minimal HTTP/1.1 framing for the control server: read one bounded
-//! request with httparse under a deadline, write one response and close.
+//! Minimal HTTP/1.1 framing for the control server: parse one bounded
+//! request from the bytes received so far, and render one response.
 //!
-//! Consumes bytes from a connected socket; produces a [`Request`] (method,
-//! path, `Authorization` value) or a [`ReadError`] mapped to a status
-//! code. Never reads more than the header limit plus the body limit, and
-//! never waits past the deadline.
+//! Consumes the bytes a connection has received; produces
+//! [`Parsed::Incomplete`] (wait for more), a complete [`Request`] (method,
+//! target, `Authorization` value) or a [`ReadError`] mapped to a status
+//! code. Never looks past the header limit plus the body limit, never
+//! panics on any input (a property test feeds it arbitrary bytes), and
+//! never does I/O: the server's event loop reads and writes.
 
-use std::io::{self, Read, Write};
-use std::time::{Duration, Instant};
-
-/// A parsed request; the body is read and discarded (no endpoint takes
-/// one).
+/// A parsed request; the body is discarded (no endpoint takes one).
 #[derive(Debug)]
 pub(crate) struct Request {
     /// `GET`, `POST`, …
     pub method: String,
-    /// The request target, e.g. `/control/halt`.
+    /// The request target, e.g. `/control/halt` (query string included).
     pub path: String,
     /// The raw `Authorization` header value, if present.
     pub authorization: Option<Vec<u8>>,
 }
 
+impl Request {
+    /// Returns the target without its query string or fragment: the only
+    /// part routed on and logged (a query string can carry secrets).
+    pub(crate) fn route_path(&self) -> &str {
+        self.path.split(['?', '#']).next().unwrap_or_default()
+    }
+}
+
 /// Why no request could be read.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ReadError {
     /// The head exceeded the header limit (431).
     HeadTooLarge,
     /// The declared body exceeded the body limit (413).
     BodyTooLarge,
-    /// Not valid HTTP/1.x (400), with httparse's reason.
+    /// Not valid HTTP/1.x (400), with the reason.
     Malformed(String),
-    /// The client did not finish in time (408).
-    Timeout,
-    /// The client closed or the socket failed; nothing to answer.
-    Closed,
 }
 
-/// Reads one request from `stream`, within `deadline`.
-pub(crate) fn read_request(
-    stream: &mut (impl Read + ?Sized),
-    set_timeout: &mut dyn FnMut(Duration) -> io::Result<()>,
+/// What the bytes received so far hold.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    /// A complete request (head and declared body).
+    Complete(Request),
+    /// Not complete yet: read more.
+    Incomplete,
+}
+
+/// Most headers parsed in one request head.
+const MAX_HEADERS: usize = 32;
+
+/// Parses the request in `buf` (everything received on the connection so
+/// far), allowing a head of at most `max_head_bytes` and a declared body
+/// of at most `max_body_bytes`.
+///
+/// # Errors
+/// [`ReadError::HeadTooLarge`] when the head is longer than allowed or has
+/// more than 32 headers, [`ReadError::BodyTooLarge`] when `Content-Length`
+/// exceeds the limit, [`ReadError::Malformed`] for anything that is not an
+/// HTTP/1.x request without `Transfer-Encoding` and with at most one valid
+/// `Content-Length`.
+pub(crate) fn parse(
+    buf: &[u8],
     max_head_bytes: usize,
     max_body_bytes: usize,
-    deadline: Instant,
-) -> Result<Request, ReadError> {
-    let mut buf = vec![0u8; max_head_bytes];
-    let mut filled = 0;
-    loop {
-        read_some(stream, set_timeout, &mut buf, &mut filled, deadline)?;
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut req = httparse::Request::new(&mut headers);
-        match req.parse(&buf[..filled]) {
-            Ok(httparse::Status::Complete(head_len)) => {
-                let method = req.method.unwrap_or_default().to_owned();
-                let path = req.path.unwrap_or_default().to_owned();
-                let mut authorization = None;
-                let mut content_length = 0usize;
-                for h in req.headers.iter() {
-                    if h.name.eq_ignore_ascii_case("authorization") && authorization.is_none() {
-                        authorization = Some(h.value.to_vec());
-                    } else if h.name.eq_ignore_ascii_case("content-length") {
-                        content_length = std::str::from_utf8(h.value)
-                            .ok()
-                            .and_then(|v| v.trim().parse().ok())
-                            .ok_or_else(|| ReadError::Malformed("bad Content-Length".to_owned()))?;
-                    } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
-                        return Err(ReadError::Malformed(
-                            "Transfer-Encoding is not supported".to_owned(),
-                        ));
-                    }
-                }
-                if content_length > max_body_bytes {
-                    return Err(ReadError::BodyTooLarge);
-                }
-                discard_body(
-                    stream,
-                    set_timeout,
-                    content_length.saturating_sub(filled - head_len),
-                    deadline,
-                )?;
-                return Ok(Request {
-                    method,
-                    path,
-                    authorization,
-                });
+) -> Result<Parsed, ReadError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let head = &buf[..buf.len().min(max_head_bytes)];
+    let head_len = match req.parse(head) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() >= max_head_bytes => {
+            return Err(ReadError::HeadTooLarge)
+        }
+        Ok(httparse::Status::Partial) => return Ok(Parsed::Incomplete),
+        Err(httparse::Error::TooManyHeaders) => return Err(ReadError::HeadTooLarge),
+        Err(e) => return Err(ReadError::Malformed(e.to_string())),
+    };
+    let mut authorization = None;
+    let mut content_length: Option<usize> = None;
+    for h in req.headers.iter() {
+        if h.name.eq_ignore_ascii_case("authorization") {
+            if authorization.is_some() {
+                return Err(ReadError::Malformed(
+                    "more than one Authorization header".to_owned(),
+                ));
             }
-            Ok(httparse::Status::Partial) if filled == buf.len() => {
-                return Err(ReadError::HeadTooLarge)
+            authorization = Some(h.value.to_vec());
+        } else if h.name.eq_ignore_ascii_case("content-length") {
+            let value = std::str::from_utf8(h.value)
+                .ok()
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| ReadError::Malformed("bad Content-Length".to_owned()))?;
+            // Too many digits to fit is simply too large.
+            let n = value.parse::<usize>().unwrap_or(usize::MAX);
+            if content_length.is_some_and(|c| c != n) {
+                return Err(ReadError::Malformed(
+                    "conflicting Content-Length headers".to_owned(),
+                ));
             }
-            Ok(httparse::Status::Partial) => {}
-            Err(httparse::Error::TooManyHeaders) => return Err(ReadError::HeadTooLarge),
-            Err(e) => return Err(ReadError::Malformed(e.to_string())),
+            content_length = Some(n);
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+            return Err(ReadError::Malformed(
+                "Transfer-Encoding is not supported".to_owned(),
+            ));
         }
     }
-}
-
-/// Reads at least one byte into `buf[*filled..]`.
-fn read_some(
-    stream: &mut (impl Read + ?Sized),
-    set_timeout: &mut dyn FnMut(Duration) -> io::Result<()>,
-    buf: &mut [u8],
-    filled: &mut usize,
-    deadline: Instant,
-) -> Result<(), ReadError> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(ReadError::Timeout);
+    let content_length = content_length.unwrap_or(0);
+    if content_length > max_body_bytes {
+        return Err(ReadError::BodyTooLarge);
     }
-    set_timeout(left).map_err(|_| ReadError::Closed)?;
-    match stream.read(&mut buf[*filled..]) {
-        Ok(0) => Err(ReadError::Closed),
-        Ok(n) => {
-            *filled += n;
-            Ok(())
-        }
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            Err(ReadError::Timeout)
-        }
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
-        Err(_) => Err(ReadError::Closed),
+    if buf.len().saturating_sub(head_len) < content_length {
+        return Ok(Parsed::Incomplete);
     }
-}
-
-/// Reads and drops `remaining` body bytes.
-fn discard_body(
-    stream: &mut (impl Read + ?Sized),
-    set_timeout: &mut dyn FnMut(Duration) -> io::Result<()>,
-    mut remaining: usize,
-    deadline: Instant,
-) -> Result<(), ReadError> {
-    let mut scratch = [0u8; 512];
-    while remaining > 0 {
-        let mut filled = 0;
-        let want = remaining.min(scratch.len());
-        read_some(
-            stream,
-            set_timeout,
-            &mut scratch[..want],
-            &mut filled,
-            deadline,
-        )?;
-        remaining -= filled;
-    }
-    Ok(())
+    Ok(Parsed::Complete(Request {
+        method: req.method.unwrap_or_default().to_owned(),
+        path: req.path.unwrap_or_default().to_owned(),
+        authorization,
+    }))
 }
 
 /// Returns the reason phrase of the status codes the server uses.
@@ -169,29 +140,28 @@ pub(crate) fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Writes a complete response (the connection is closed afterwards).
-pub(crate) fn write_response(
-    out: &mut (impl Write + ?Sized),
+/// Returns a complete response as bytes (the connection is closed after
+/// it).
+pub(crate) fn render_response(
     status: u16,
     content_type: &str,
     extra_headers: &[(&str, &str)],
     body: &str,
-) -> io::Result<()> {
-    let mut head = format!(
+) -> Vec<u8> {
+    let mut out = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n",
         reason(status),
         body.len()
     );
     for (name, value) in extra_headers {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(value);
-        head.push_str("\r\n");
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(value);
+        out.push_str("\r\n");
     }
-    head.push_str("\r\n");
-    out.write_all(head.as_bytes())?;
-    out.write_all(body.as_bytes())?;
-    out.flush()
+    out.push_str("\r\n");
+    out.push_str(body);
+    out.into_bytes()
 }
 
 #[cfg(test)]
@@ -199,82 +169,181 @@ mod tests {
     use super::*;
 
     fn read(bytes: &[u8], head: usize, body: usize) -> Result<Request, ReadError> {
-        let mut cursor = io::Cursor::new(bytes.to_vec());
-        read_request(
-            &mut cursor,
-            &mut |_| Ok(()),
-            head,
-            body,
-            Instant::now() + Duration::from_secs(5),
-        )
+        match parse(bytes, head, body)? {
+            Parsed::Complete(r) => Ok(r),
+            Parsed::Incomplete => Err(ReadError::Malformed("incomplete".to_owned())),
+        }
     }
 
     #[test]
     fn request_with_authorization_and_body_is_parsed() {
         let r = read(
-            b"POST /control/halt HTTP/1.1\r\nHost: x\r\nauthorization: Bearer t\r\nContent-Length: 3\r\n\r\nabc",
+            b"POST /control/halt?x=1 HTTP/1.1\r\nHost: x\r\nauthorization: Bearer t\r\nContent-Length: 3\r\n\r\nabc",
             1024,
             16,
         )
         .unwrap();
         assert_eq!(r.method, "POST");
-        assert_eq!(r.path, "/control/halt");
+        assert_eq!(r.path, "/control/halt?x=1");
+        assert_eq!(r.route_path(), "/control/halt");
         assert_eq!(r.authorization.as_deref(), Some(&b"Bearer t"[..]));
+    }
+
+    #[test]
+    fn a_body_not_yet_received_is_incomplete() {
+        let partial = b"POST /control/halt HTTP/1.1\r\nContent-Length: 3\r\n\r\nab";
+        assert!(matches!(parse(partial, 1024, 16), Ok(Parsed::Incomplete)));
+        assert!(matches!(
+            parse(b"GET /metrics HTTP/1.1\r\n", 1024, 16),
+            Ok(Parsed::Incomplete)
+        ));
     }
 
     #[test]
     fn oversized_head_and_body_are_refused() {
         let long = format!("GET /metrics HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(2000));
-        assert!(matches!(
-            read(long.as_bytes(), 1024, 16),
-            Err(ReadError::HeadTooLarge)
-        ));
-        assert!(matches!(
+        assert_eq!(
+            read(long.as_bytes(), 1024, 16).unwrap_err(),
+            ReadError::HeadTooLarge
+        );
+        assert_eq!(
             read(
                 b"POST /control/halt HTTP/1.1\r\nContent-Length: 17\r\n\r\n",
                 1024,
                 16
-            ),
-            Err(ReadError::BodyTooLarge)
-        ));
+            )
+            .unwrap_err(),
+            ReadError::BodyTooLarge
+        );
+        assert_eq!(
+            read(
+                b"POST /x HTTP/1.1\r\nContent-Length: 18446744073709551616999\r\n\r\n",
+                1024,
+                16
+            )
+            .unwrap_err(),
+            ReadError::BodyTooLarge
+        );
     }
 
     #[test]
-    fn garbage_chunked_and_truncated_requests_are_errors() {
-        assert!(matches!(
-            read(b"\x01\x02 nonsense\r\n\r\n", 1024, 16),
-            Err(ReadError::Malformed(_))
-        ));
-        assert!(matches!(
-            read(
-                b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
-                1024,
-                16
-            ),
-            Err(ReadError::Malformed(_))
-        ));
-        assert!(matches!(
-            read(b"GET /metrics HTTP/1.1\r\n", 1024, 16),
-            Err(ReadError::Closed)
-        ));
+    fn garbage_chunked_duplicate_and_bad_lengths_are_malformed() {
+        for raw in [
+            &b"\x01\x02 nonsense\r\n\r\n"[..],
+            b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            b"POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            b"POST /x HTTP/1.1\r\nAuthorization: a\r\nAuthorization: b\r\n\r\n",
+        ] {
+            assert!(
+                matches!(read(raw, 1024, 16), Err(ReadError::Malformed(_))),
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]
     fn response_has_status_length_and_close() {
-        let mut out = Vec::new();
-        write_response(
-            &mut out,
-            401,
-            "text/plain",
-            &[("WWW-Authenticate", "Bearer")],
-            "no\n",
-        )
-        .unwrap();
+        let out = render_response(401, "text/plain", &[("WWW-Authenticate", "Bearer")], "no\n");
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{text}");
         assert!(text.contains("Content-Length: 3\r\n"));
         assert!(text.contains("Connection: close\r\n"));
         assert!(text.contains("WWW-Authenticate: Bearer\r\n"));
         assert!(text.ends_with("\r\n\r\nno\n"));
+    }
+}
+
+#[cfg(test)]
+mod property_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Cases per property; 3 properties run 3 x 4096 = 12,288 inputs.
+    const CASES: u32 = 4096;
+
+    /// Request-shaped inputs: a valid head with random pieces spliced in.
+    fn requestish() -> impl Strategy<Value = Vec<u8>> {
+        let method = prop_oneof![
+            Just("GET".to_owned()),
+            Just("POST".to_owned()),
+            "[A-Z]{0,8}"
+        ];
+        let target = prop_oneof![
+            Just("/metrics".to_owned()),
+            Just("/control/halt?token=abc".to_owned()),
+            "[ -~]{0,40}"
+        ];
+        let header = (
+            prop_oneof![
+                Just("Content-Length".to_owned()),
+                Just("Authorization".to_owned()),
+                Just("Transfer-Encoding".to_owned()),
+                "[A-Za-z-]{1,12}"
+            ],
+            prop_oneof![
+                Just("18446744073709551615".to_owned()),
+                Just("0".to_owned()),
+                Just("Bearer x".to_owned()),
+                "[ -~]{0,24}"
+            ],
+        );
+        (
+            method,
+            target,
+            prop::collection::vec(header, 0..40),
+            prop::collection::vec(any::<u8>(), 0..64),
+        )
+            .prop_map(|(m, t, hs, tail)| {
+                let mut out = format!("{m} {t} HTTP/1.1\r\n").into_bytes();
+                for (n, v) in hs {
+                    out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+                }
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(&tail);
+                out
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+        #[test]
+        fn prop_arbitrary_bytes_never_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..2048),
+            head in 0usize..1100,
+            body in 0usize..64,
+        ) {
+            let _ = parse(&bytes, head, body);
+        }
+
+        #[test]
+        fn prop_requestish_inputs_respect_the_limits(
+            bytes in requestish(),
+            head in prop_oneof![Just(0usize), Just(1usize), 16usize..2048],
+            body in 0usize..32,
+        ) {
+            match parse(&bytes, head, body) {
+                Ok(Parsed::Complete(r)) => {
+                    prop_assert!(!r.route_path().contains('?'));
+                }
+                Ok(Parsed::Incomplete) | Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn prop_every_prefix_of_a_valid_request_is_incomplete_or_complete(
+            cut in 0usize..80,
+        ) {
+            let full = b"POST /control/halt HTTP/1.1\r\nAuthorization: Bearer t\r\nContent-Length: 4\r\n\r\nbody";
+            let cut = cut.min(full.len());
+            let parsed = parse(&full[..cut], 8192, 1024);
+            prop_assert!(parsed.is_ok(), "{:?}", parsed);
+            if cut == full.len() {
+                prop_assert!(matches!(parsed, Ok(Parsed::Complete(_))));
+            } else {
+                prop_assert!(matches!(parsed, Ok(Parsed::Incomplete)));
+            }
+        }
     }
 }

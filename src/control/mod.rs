@@ -1,6 +1,6 @@
 //! The control plane: a small HTTP/1.1 server on the I/O side serving
 //! `GET /metrics` (Prometheus text of the latest [`MetricsSnapshot`]) and
-//! `POST /control/{status|halt|resume|flatten|reload}` (bearer-token
+//! `POST /control/{status|halt|resume|reset|flatten|reload}` (bearer-token
 //! protected), plus the client used by `trading-engine ctl`.
 //!
 //! Consumes HTTP requests from loopback clients, snapshots published by
@@ -14,6 +14,7 @@
 
 pub mod auth;
 pub mod client;
+mod event_loop;
 mod http;
 pub mod server;
 
@@ -37,6 +38,9 @@ pub enum ControlCommand {
     Halt,
     /// Undo a halt.
     Resume,
+    /// Undo a halt and clear the cooldown, the loss-streak lock and the
+    /// win streak (what deleting the `risk.halt_file` marker also does).
+    Reset,
     /// Close every open position at market and halt.
     Flatten,
     /// Re-read the reloadable configuration keys.
@@ -45,10 +49,11 @@ pub enum ControlCommand {
 
 impl ControlCommand {
     /// Every command.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Status,
         Self::Halt,
         Self::Resume,
+        Self::Reset,
         Self::Flatten,
         Self::Reload,
     ];
@@ -60,6 +65,7 @@ impl ControlCommand {
             Self::Status => "status",
             Self::Halt => "halt",
             Self::Resume => "resume",
+            Self::Reset => "reset",
             Self::Flatten => "flatten",
             Self::Reload => "reload",
         }
@@ -80,7 +86,7 @@ impl fmt::Display for UnknownCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown control command {:?}; expected status, halt, resume, flatten or reload",
+            "unknown control command {:?}; expected status, halt, resume, reset, flatten or reload",
             self.0
         )
     }

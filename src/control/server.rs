@@ -1,6 +1,6 @@
-//! The control/metrics HTTP server: one thread, one connection at a time,
-//! every connection bounded in size and time and closed after one
-//! response.
+//! The control/metrics HTTP server: one thread serving many connections
+//! at once on a non-blocking event loop ([`super::event_loop`]), every
+//! connection bounded in size and time and closed after one response.
 //!
 //! Consumes connections on the configured address (`[metrics] listen`,
 //! 127.0.0.1 by default; off unless `metrics.enabled`); produces
@@ -11,25 +11,28 @@
 //! |---|---|
 //! | `GET /metrics` | 200 Prometheus text; 503 before the first snapshot |
 //! | `POST /control/<cmd>`, no token configured | 403, command refused |
-//! | `POST /control/<cmd>`, missing or wrong bearer token | 401, logged with the peer address |
+//! | `POST /control/<cmd>`, missing or wrong bearer token | 401, logged with the peer address and the path without its query string |
 //! | `POST /control/<cmd>`, token ok | 200 (accepted) or 409 (declined) with the engine's reply; 404 unknown command; 503 engine gone; 504 no reply in time |
 //!
-//! Never logs the token or the `Authorization` header, and never blocks
-//! the engine: a command is a `try_send` on a bounded channel.
+//! The token is read only from the `Authorization` header (never from the
+//! query string). Never logs the token, the `Authorization` header or a
+//! query string, and never blocks the engine: a command is a `try_send` on
+//! a bounded channel and its reply is polled.
 
 use super::auth::ControlToken;
-use super::http::{self, ReadError, Request};
+use super::event_loop::{EventLoop, LISTENER, WAKER};
+use super::http::Request;
 use super::{ControlCommand, ControlReply, ControlRequest, ReplyFormat, SharedMetrics};
 use crate::config::MetricsConfig;
 use crate::metrics::prometheus::CONTENT_TYPE as PROMETHEUS_CONTENT_TYPE;
-use crossbeam_channel::{RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Size and time bounds of one connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +42,14 @@ pub struct ServerLimits {
     /// Largest accepted request body, bytes (read and discarded); default
     /// 1 KiB.
     pub max_body_bytes: usize,
-    /// Time allowed to receive a request and write the response; default
-    /// 5 s.
+    /// Time allowed to receive a request, and again to write the
+    /// response; default 5 s.
     pub io_timeout: Duration,
     /// Time the engine has to answer a command; default 5 s.
     pub reply_timeout: Duration,
+    /// Connections open at once; when full, the oldest connection that
+    /// has not finished sending its request is dropped. Default 256.
+    pub max_connections: usize,
 }
 
 impl Default for ServerLimits {
@@ -53,6 +59,7 @@ impl Default for ServerLimits {
             max_body_bytes: 1024,
             io_timeout: Duration::from_secs(5),
             reply_timeout: Duration::from_secs(5),
+            max_connections: 256,
         }
     }
 }
@@ -67,7 +74,7 @@ pub enum ServerError {
         /// The operating-system error.
         source: io::Error,
     },
-    /// The server thread could not be spawned.
+    /// The server thread or its poll could not be set up.
     Spawn(io::Error),
 }
 
@@ -106,15 +113,45 @@ pub struct ControlServer {
 }
 
 /// What the server thread answers, before writing.
-struct Response {
-    status: u16,
-    content_type: &'static str,
-    extra: &'static [(&'static str, &'static str)],
-    body: String,
+pub(super) struct Response {
+    /// HTTP status.
+    pub(super) status: u16,
+    /// `Content-Type` value.
+    pub(super) content_type: &'static str,
+    /// Further headers.
+    pub(super) extra: &'static [(&'static str, &'static str)],
+    /// Body.
+    pub(super) body: String,
+}
+
+/// What a request leads to.
+pub(super) enum Routed {
+    /// Answer at once.
+    Respond(Response),
+    /// The engine has the command: answer with its reply (or a timeout).
+    Wait {
+        /// Where the engine's reply comes.
+        reply: Receiver<ControlReply>,
+        /// The command, for the log.
+        command: ControlCommand,
+    },
+}
+
+/// Maps requests to answers; owned by the event loop.
+pub(super) struct Router {
+    /// Where `GET /metrics` reads from.
+    metrics: SharedMetrics,
+    /// Where commands go.
+    commands: Sender<ControlRequest>,
+    /// `None`: every control command is refused.
+    token: Option<ControlToken>,
+    /// Connection bounds.
+    pub(super) limits: ServerLimits,
 }
 
 impl Response {
-    fn text(status: u16, body: impl Into<String>) -> Self {
+    /// Returns a plain-text response (a final newline is added).
+    pub(super) fn text(status: u16, body: impl Into<String>) -> Self {
         let mut body = body.into();
         if !body.ends_with('\n') {
             body.push('\n');
@@ -195,97 +232,56 @@ impl ControlServer {
     /// Starts the server thread (`te-control`).
     ///
     /// # Errors
-    /// [`ServerError::Spawn`] when the thread cannot be created, or
-    /// [`ServerError::Bind`] when the bound address cannot be read.
+    /// [`ServerError::Spawn`] when the poll, its waker or the thread cannot
+    /// be created, or [`ServerError::Bind`] when the bound address cannot
+    /// be read or the socket made non-blocking.
     pub fn spawn(self) -> Result<ControlServerHandle, ServerError> {
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
         let addr = self.local_addr().map_err(|source| ServerError::Bind {
-            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            addr: unknown,
             source,
         })?;
+        self.listener
+            .set_nonblocking(true)
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let poll = mio::Poll::new().map_err(ServerError::Spawn)?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER).map_err(ServerError::Spawn)?);
+        let mut listener = mio::net::TcpListener::from_std(self.listener);
+        poll.registry()
+            .register(&mut listener, LISTENER, mio::Interest::READABLE)
+            .map_err(ServerError::Spawn)?;
+        let router = Router {
+            metrics: self.metrics,
+            commands: self.commands,
+            token: self.token,
+            limits: self.limits,
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let stop_thread = Arc::clone(&stop);
+        let event_loop = EventLoop::new(poll, listener, router);
         let thread = std::thread::Builder::new()
             .name("te-control".to_owned())
-            .spawn(move || self.run(&stop_thread))
+            .spawn(move || event_loop.run(&stop_thread))
             .map_err(ServerError::Spawn)?;
         log::info!("Metrics and control server listening on http://{addr}");
         Ok(ControlServerHandle {
             addr,
             stop,
+            waker,
             thread: Some(thread),
         })
     }
+}
 
-    /// Accepts and serves connections until `stop` is set.
-    fn run(self, stop: &AtomicBool) {
-        for conn in self.listener.incoming() {
-            if stop.load(Ordering::Acquire) {
-                break;
-            }
-            match conn {
-                Ok(stream) => self.serve(stream),
-                Err(e) => {
-                    log::warn!("Control server accept failed: {e}");
-                    // Avoid spinning on a persistent error (e.g. EMFILE).
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-            }
-        }
-    }
-
-    /// Serves one connection: one request, one response, close.
-    fn serve(&self, mut stream: TcpStream) {
-        let peer = match stream.peer_addr() {
-            Ok(p) => p,
-            Err(_) => return,
-        };
-        let deadline = Instant::now() + self.limits.io_timeout;
-        let reader = stream.try_clone();
-        let Ok(mut reader) = reader else { return };
-        let timeout_handle = reader.try_clone();
-        let Ok(timeout_handle) = timeout_handle else {
-            return;
-        };
-        let mut set_timeout = |d: Duration| timeout_handle.set_read_timeout(Some(d));
-        let request = http::read_request(
-            &mut reader,
-            &mut set_timeout,
-            self.limits.max_head_bytes,
-            self.limits.max_body_bytes,
-            deadline,
-        );
-        let response = match request {
-            Ok(req) => self.route(&req, peer),
-            Err(ReadError::Closed) => return,
-            Err(ReadError::Timeout) => Response::text(408, "Request not received in time"),
-            Err(ReadError::HeadTooLarge) => Response::text(431, "Request head too large"),
-            Err(ReadError::BodyTooLarge) => Response::text(413, "Request body too large"),
-            Err(ReadError::Malformed(why)) => {
-                Response::text(400, format!("Malformed request: {why}"))
-            }
-        };
-        let left = deadline.saturating_duration_since(Instant::now());
-        let _ = stream.set_write_timeout(Some(left.max(Duration::from_millis(100))));
-        if let Err(e) = http::write_response(
-            &mut stream,
-            response.status,
-            response.content_type,
-            response.extra,
-            &response.body,
-        ) {
-            log::debug!("Control server could not answer {peer}: {e}");
-        }
-        linger_close(stream);
-    }
-
-    /// Maps a request to its response.
-    fn route(&self, req: &Request, peer: SocketAddr) -> Response {
-        let path = req.path.split('?').next().unwrap_or_default();
+impl Router {
+    /// Maps a request to its answer.
+    pub(super) fn route(&self, req: &Request, peer: SocketAddr) -> Routed {
+        let path = req.route_path();
         if path == "/metrics" {
             if req.method != "GET" && req.method != "HEAD" {
-                return method_not_allowed("GET");
+                return Routed::Respond(method_not_allowed("GET"));
             }
-            return match self.metrics.latest() {
+            return Routed::Respond(match self.metrics.latest() {
                 Some(snapshot) => Response {
                     status: 200,
                     content_type: PROMETHEUS_CONTENT_TYPE,
@@ -293,48 +289,56 @@ impl ControlServer {
                     body: snapshot.to_prometheus(),
                 },
                 None => Response::text(503, "No metrics snapshot published yet"),
-            };
+            });
         }
         if let Some(name) = path.strip_prefix("/control/") {
             if req.method != "POST" {
-                return method_not_allowed("POST");
+                return Routed::Respond(method_not_allowed("POST"));
             }
             return self.control(name, req, peer);
         }
-        Response::text(404, "Not found: try GET /metrics or POST /control/status")
+        Routed::Respond(Response::text(
+            404,
+            "Not found: try GET /metrics or POST /control/status",
+        ))
     }
 
     /// Authenticates and forwards a control command.
-    fn control(&self, name: &str, req: &Request, peer: SocketAddr) -> Response {
+    fn control(&self, name: &str, req: &Request, peer: SocketAddr) -> Routed {
         let Some(token) = &self.token else {
             log::warn!(
                 "Control request from {peer} refused: {} is not set",
                 super::TOKEN_VAR
             );
-            return Response::text(
+            return Routed::Respond(Response::text(
                 403,
                 format!(
                     "Control commands are disabled: {} is not set in the engine's environment",
                     super::TOKEN_VAR
                 ),
-            );
+            ));
         };
         if !token.authorizes(req.authorization.as_deref()) {
+            // The path without its query string: a token put there must
+            // not reach the log.
             log::warn!(
                 "Control request from {peer} refused: missing or wrong bearer token ({} {:?})",
-                req.method,
-                truncate(&req.path, 64)
+                truncate(&req.method, 16),
+                truncate(req.route_path(), 64)
             );
-            return Response {
+            return Routed::Respond(Response {
                 extra: &[("WWW-Authenticate", "Bearer")],
-                ..Response::text(401, "Unauthorized: missing or wrong bearer token")
-            };
+                ..Response::text(
+                    401,
+                    "Unauthorized: missing or wrong bearer token (send it in the Authorization header)",
+                )
+            });
         }
         let Ok(command) = name.parse::<ControlCommand>() else {
-            return Response::text(
+            return Routed::Respond(Response::text(
                 404,
                 format!("Unknown control command {:?}", truncate(name, 64)),
-            );
+            ));
         };
         log::info!("Control command {command} from {peer}");
         let (reply_tx, reply_rx) = crossbeam_channel::bounded(1);
@@ -344,57 +348,21 @@ impl ControlServer {
             reply: reply_tx,
         };
         match self.commands.try_send(request) {
-            Ok(()) => {}
+            Ok(()) => Routed::Wait {
+                reply: reply_rx,
+                command,
+            },
             Err(TrySendError::Full(_)) => {
                 log::warn!("Control command {command} from {peer} dropped: engine queue full");
-                return Response::text(503, "Engine busy: control queue full, try again");
+                Routed::Respond(Response::text(
+                    503,
+                    "Engine busy: control queue full, try again",
+                ))
             }
             Err(TrySendError::Disconnected(_)) => {
                 log::warn!("Control command {command} from {peer} dropped: engine not running");
-                return Response::text(503, "Engine not running");
+                Routed::Respond(Response::text(503, "Engine not running"))
             }
-        }
-        match reply_rx.recv_timeout(self.limits.reply_timeout) {
-            Ok(reply) => {
-                log::info!(
-                    "Control command {command} from {peer} {}",
-                    if reply.accepted {
-                        "accepted"
-                    } else {
-                        "declined"
-                    }
-                );
-                reply_response(reply)
-            }
-            Err(RecvTimeoutError::Timeout) => {
-                log::warn!("Control command {command} from {peer}: engine did not reply in time");
-                Response::text(
-                    504,
-                    "Engine did not reply in time; the command may still apply",
-                )
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                log::warn!("Control command {command} from {peer}: engine dropped the request");
-                Response::text(503, "Engine dropped the command without replying")
-            }
-        }
-    }
-}
-
-/// Closes `stream` without losing the response: closing a socket whose
-/// receive buffer still holds unread request bytes (an oversized head, say)
-/// sends a reset that can destroy the response in flight. So: send FIN,
-/// then read and drop at most 64 KiB for at most 100 ms, then close.
-fn linger_close(mut stream: TcpStream) {
-    let _ = stream.shutdown(std::net::Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
-    let deadline = Instant::now() + Duration::from_millis(100);
-    let mut scratch = [0u8; 4096];
-    let mut drained = 0usize;
-    while drained < 64 * 1024 && Instant::now() < deadline {
-        match io::Read::read(&mut stream, &mut scratch) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => drained += n,
         }
     }
 }
@@ -419,7 +387,8 @@ fn method_not_allowed(allow: &'static str) -> Response {
     }
 }
 
-fn reply_response(reply: ControlReply) -> Response {
+/// Returns the HTTP answer to the engine's reply.
+pub(super) fn reply_response(reply: ControlReply) -> Response {
     let status = if reply.accepted { 200 } else { 409 };
     match reply.format {
         ReplyFormat::Text => Response::text(status, reply.body),
@@ -437,8 +406,10 @@ fn reply_response(reply: ControlReply) -> Response {
 pub struct ControlServerHandle {
     /// The bound address.
     addr: SocketAddr,
-    /// Set to stop the accept loop.
+    /// Set to stop the event loop.
     stop: Arc<AtomicBool>,
+    /// Interrupts the event loop's poll.
+    waker: Arc<mio::Waker>,
     /// The server thread; `None` once joined.
     thread: Option<JoinHandle<()>>,
 }
@@ -450,8 +421,8 @@ impl ControlServerHandle {
         self.addr
     }
 
-    /// Stops the server and waits for its thread (at most the current
-    /// connection's timeout).
+    /// Stops the server and waits for its thread (open connections are
+    /// closed unanswered).
     pub fn shutdown(mut self) {
         self.stop_and_join();
     }
@@ -461,12 +432,9 @@ impl ControlServerHandle {
             return;
         };
         self.stop.store(true, Ordering::Release);
-        // Wake the blocking accept with a connection of our own.
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        if let Err(e) = self.waker.wake() {
+            log::error!("Cannot wake the control server to stop it: {e}");
         }
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
         if thread.join().is_err() {
             log::error!("Control server thread panicked");
         }

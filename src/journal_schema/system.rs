@@ -300,11 +300,20 @@ pub enum OperatorSource {
     StopFile,
     /// The engine itself (end of a demo, start-up reconciliation).
     Engine,
+    /// A person deleted the `risk.halt_file` marker (code 4, added after
+    /// the first four; older journals never hold it).
+    HaltFile,
 }
 
 impl OperatorSource {
     /// Every source, in code order.
-    pub const ALL: [Self; 4] = [Self::Control, Self::Signal, Self::StopFile, Self::Engine];
+    pub const ALL: [Self; 5] = [
+        Self::Control,
+        Self::Signal,
+        Self::StopFile,
+        Self::Engine,
+        Self::HaltFile,
+    ];
 
     /// Returns the snake_case name.
     #[must_use]
@@ -314,6 +323,7 @@ impl OperatorSource {
             Self::Signal => "signal",
             Self::StopFile => "stop_file",
             Self::Engine => "engine",
+            Self::HaltFile => "halt_file",
         }
     }
 }

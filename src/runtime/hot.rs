@@ -63,7 +63,7 @@ pub struct HotSummary {
     pub equity: f64,
     /// Realised cash at the end.
     pub cash: f64,
-    /// True when the core ended HALTED.
+    /// True when the core ended HALTED (not only because the run stopped).
     pub halted: bool,
     /// Open positions left at the end.
     pub open_positions: usize,
@@ -143,7 +143,11 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             t.clock = mono;
             self.engine.tick();
         }
-        if mono.saturating_sub(t.status) >= self.timers.status_every_ns {
+        // An applied operator command is published at once, so `ctl halt`
+        // answers with the new state and `ctl status` right after shows it.
+        if self.engine.take_status_due()
+            || mono.saturating_sub(t.status) >= self.timers.status_every_ns
+        {
             t.status = mono;
             self.engine.publish(self.market.stats());
         }
@@ -207,7 +211,7 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             ws: *self.market.stats(),
             equity: e.core.equity(),
             cash: e.core.cash().to_f64(),
-            halted: e.core.halted().is_some(),
+            halted: e.core.halted().is_some() && e.stopping_reason().is_none(),
             open_positions: e.open_positions(),
             journal: e.take_journal(),
         }

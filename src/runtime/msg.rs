@@ -249,7 +249,8 @@ pub struct Status {
     pub positions: u32,
     /// Signed quantity of the first symbol's position.
     pub position_qty: f64,
-    /// True when HALTED.
+    /// True when HALTED (not when the core is halted only because the run
+    /// is stopping).
     pub halted: bool,
     /// Market frames handled.
     pub frames: u64,
@@ -273,8 +274,10 @@ pub struct Status {
     pub pnl_total: f64,
     /// Closed trades with a positive net PnL.
     pub wins: u64,
-    /// Entry permission (ok, cooling down, locked, HALTED).
+    /// Entry permission (ok, cooling down, locked, HALTED, stopped).
     pub risk: RiskState,
+    /// Operator commands the engine has applied so far (in inbox order).
+    pub commands_applied: u64,
     /// The first [`STATUS_MAX_POSITIONS`] open positions.
     pub open: [Option<PositionStatus>; STATUS_MAX_POSITIONS],
     /// Market-data feed counters.

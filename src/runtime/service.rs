@@ -22,7 +22,7 @@ use crossbeam_channel::Receiver;
 use ringbuf::spsc::{Consumer, Producer};
 
 use crate::config::{Config, Mode};
-use crate::control::{ControlCommand, ControlReply, ControlRequest, SharedMetrics};
+use crate::control::{ControlRequest, SharedMetrics};
 use crate::core::Command;
 use crate::io::rest::RestClient;
 use crate::io::rest_account::DeadManSwitch;
@@ -36,6 +36,10 @@ use super::msg::{FromHot, HotLog, Note, Status, StopReason, ToHot};
 use super::observe::{dashboard_input, metrics_snapshot, MessageRate};
 use super::reload::{ReloadPayload, ServiceReloads};
 
+#[path = "service_control.rs"]
+mod control;
+use control::{HaltMarker, Pending};
+
 /// Window of the feed message rate published as a metric.
 const METRICS_RATE_WINDOW: Duration = Duration::from_secs(5);
 
@@ -46,6 +50,8 @@ pub struct ServiceOptions {
     pub signals: bool,
     /// The STOP file to watch, if any.
     pub stop_file: Option<PathBuf>,
+    /// The halt marker to keep (`risk.halt_file`), if any.
+    pub halt_file: Option<PathBuf>,
     /// Config file re-read on reload.
     pub config_path: Option<PathBuf>,
     /// Print a status line this often.
@@ -132,6 +138,12 @@ pub struct Service {
     dash_rate: MessageRate,
     /// Feed message rate over [`METRICS_RATE_WINDOW`].
     metrics_rate: MessageRate,
+    /// Operator commands sent to the hot thread so far.
+    commands_sent: u64,
+    /// Control commands waiting for the engine to apply them.
+    pending: Vec<Pending>,
+    /// The halt marker.
+    halt: HaltMarker,
 }
 
 impl std::fmt::Debug for Service {
@@ -161,7 +173,6 @@ impl Service {
             signal_hook::flag::register(SIGHUP, Arc::clone(&hup))?;
         }
         Ok(Self {
-            opts,
             p,
             report: ServiceReport::default(),
             term,
@@ -174,11 +185,18 @@ impl Service {
                 r
             },
             metrics_rate: MessageRate::new(),
+            commands_sent: 0,
+            pending: Vec::new(),
+            halt: HaltMarker::new(opts.halt_file.clone()),
+            opts,
         })
     }
 
     /// Sends `m` to the hot thread, waiting while its inbox is full.
     fn send(&mut self, m: ToHot) {
+        if matches!(m, ToHot::Command { .. }) {
+            self.commands_sent += 1;
+        }
         let mut m = m;
         loop {
             match self.p.to_hot.push(m) {
@@ -249,6 +267,7 @@ impl Service {
             if last_stop_check.elapsed() >= Duration::from_millis(200) {
                 last_stop_check = Instant::now();
                 self.check_stop_file();
+                self.check_halt_marker();
             }
             self.serve_control();
             if let Some(secs) = self.opts.dead_man_secs {
@@ -354,6 +373,7 @@ impl Service {
                 FromHot::Status(s) => {
                     self.report.status = s;
                     self.publish_metrics(&s);
+                    self.answer_pending();
                 }
                 FromHot::TradeClosed(t) => self.report.trades.push(t),
                 FromHot::Backfill { symbol, from, to } => self.backfill(symbol, from, to),
@@ -493,59 +513,6 @@ impl Service {
             text.join("; ")
         })
     }
-
-    fn serve_control(&mut self) {
-        let Some(rx) = self.p.control.clone() else {
-            return;
-        };
-        while let Ok(req) = rx.try_recv() {
-            log::info!("Control command {} from {}", req.command, req.peer);
-            let reply = match req.command {
-                ControlCommand::Status => {
-                    let s = &self.report.status;
-                    ControlReply::json(
-                        true,
-                        &serde_json::json!({
-                            "equity": s.equity,
-                            "cash": s.cash,
-                            "positions": s.positions,
-                            "halted": s.halted,
-                            "trades": s.trades,
-                            "orders": s.orders,
-                            "closed_trades": s.closed_trades,
-                            "wins": s.wins,
-                            "pnl_today": s.pnl_today,
-                            "pnl_total": s.pnl_total,
-                            "peak_equity": s.peak_equity,
-                            "risk": s.risk.to_string(),
-                            "connected": s.connected,
-                        }),
-                    )
-                }
-                ControlCommand::Halt | ControlCommand::Resume | ControlCommand::Flatten => {
-                    let command = match req.command {
-                        ControlCommand::Halt => Command::Halt,
-                        ControlCommand::Resume => Command::Resume,
-                        _ => Command::Flatten,
-                    };
-                    self.send(ToHot::Command {
-                        command,
-                        source: OperatorSource::Control,
-                    });
-                    ControlReply::accepted(format!("{} sent to the engine", req.command))
-                }
-                ControlCommand::Reload => {
-                    let (accepted, detail) = self.reload();
-                    if accepted {
-                        ControlReply::accepted(detail)
-                    } else {
-                        ControlReply::declined(detail)
-                    }
-                }
-            };
-            let _ = req.respond(reply);
-        }
-    }
 }
 
 /// Logs one hot-thread note.
@@ -604,6 +571,7 @@ mod tests {
             ServiceOptions {
                 signals: false,
                 stop_file: None,
+                halt_file: None,
                 config_path: Some(path.to_path_buf()),
                 status_every: None,
                 latency_every: None,

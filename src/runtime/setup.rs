@@ -409,6 +409,9 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     } else {
         None
     };
+    // The port is bound before anything is journaled: a port in use fails
+    // the start with nothing written.
+    let control_bound = bind_control(cfg, opts.control_server)?;
     let mut rest = rest_client(cfg, creds)?;
     let n = cfg.market.symbols.len();
     let mut rules = Vec::with_capacity(n);
@@ -640,7 +643,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         engine.resume(last);
     }
     drop(warm);
-    let (control, control_rx, metrics) = start_control(cfg, opts.control_server)?;
+    let (control, control_rx, metrics) = start_control(control_bound)?;
     if let (Some(h), Some(cell)) = (control.as_ref(), opts.control_bound.as_ref()) {
         let _ = cell.set(h.local_addr());
     }
@@ -667,6 +670,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         ServiceOptions {
             signals: opts.signals,
             stop_file: Some(cfg.engine.resolve_path(&cfg.risk.stop_file)),
+            halt_file: Some(cfg.engine.resolve_path(&cfg.risk.halt_file)),
             config_path: opts.config_path.clone(),
             status_every: opts.status_every,
             latency_every: (cfg.latency.report_interval_secs > 0)
@@ -802,26 +806,37 @@ type ControlParts = (
     Option<SharedMetrics>,
 );
 
-/// Starts the metrics/control server when enabled; returns its handle, the
-/// command receiver and the snapshot holder the service thread publishes to.
-fn start_control(cfg: &Config, enabled: bool) -> Result<ControlParts, RuntimeError> {
+/// A bound, not yet serving control server with its command receiver and
+/// the snapshot holder the service thread publishes to.
+type BoundControl = Option<(
+    ControlServer,
+    crossbeam_channel::Receiver<crate::control::ControlRequest>,
+    SharedMetrics,
+)>;
+
+/// Binds the metrics/control port when enabled (`None` otherwise).
+fn bind_control(cfg: &Config, enabled: bool) -> Result<BoundControl, RuntimeError> {
     if !enabled || !cfg.metrics.enabled {
-        return Ok((None, None, None));
+        return Ok(None);
     }
     let (tx, rx) = crossbeam_channel::bounded(16);
     let metrics = SharedMetrics::new();
     let server = ControlServer::from_config(&cfg.metrics, metrics.clone(), tx)
         .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
-    match server {
-        None => Ok((None, None, None)),
-        Some(s) => {
-            let h = s
-                .spawn()
-                .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
-            log::info!("Control server on {}", h.local_addr());
-            Ok((Some(h), Some(rx), Some(metrics)))
-        }
-    }
+    Ok(server.map(|s| (s, rx, metrics)))
+}
+
+/// Starts serving a bound control server; returns its handle, the
+/// command receiver and the snapshot holder.
+fn start_control(bound: BoundControl) -> Result<ControlParts, RuntimeError> {
+    let Some((server, rx, metrics)) = bound else {
+        return Ok((None, None, None));
+    };
+    let h = server
+        .spawn()
+        .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
+    log::info!("Control server on {}", h.local_addr());
+    Ok((Some(h), Some(rx), Some(metrics)))
 }
 
 #[allow(clippy::too_many_arguments, reason = "one private call site per feed")]

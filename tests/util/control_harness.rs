@@ -65,6 +65,10 @@ fn engine(rx: Receiver<ControlRequest>, received: Arc<Mutex<Vec<(ControlCommand,
                 ControlReply::accepted("Resumed")
             }
             ControlCommand::Resume => ControlReply::declined("Not halted: nothing to resume"),
+            ControlCommand::Reset => {
+                halted = false;
+                ControlReply::accepted("Reset: not halted, cooldown and locks cleared")
+            }
             ControlCommand::Flatten => ControlReply::accepted("Flattening 0 positions; halted"),
             ControlCommand::Reload => ControlReply::accepted("Configuration reloaded: 0 changes"),
         };

@@ -195,6 +195,14 @@ pub struct Engine {
     equity_minute: Option<i64>,
     /// Wall time (monotonic) of the last market message.
     last_msg_mono: Option<u64>,
+    /// Operator commands taken from the inbox (the service thread counts
+    /// the ones it sends; a status carrying this tells it which applied).
+    pub(super) commands_applied: u64,
+    /// A status is owed now (an operator command was applied).
+    status_due: bool,
+    /// The stop in progress halted a core that was not halted before: the
+    /// status shows "stopped", not HALTED.
+    stop_halted: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -287,6 +295,9 @@ impl Engine {
             flatten: false,
             user_ready: false,
             io_gone: false,
+            commands_applied: 0,
+            status_due: false,
+            stop_halted: false,
             daily: DailyTracker::new(),
             equity_minute: None,
             last_msg_mono: None,
@@ -605,6 +616,8 @@ impl Engine {
                         },
                     );
                     self.dispatch(Event::Control { command, ts });
+                    self.commands_applied += 1;
+                    self.status_due = true;
                 }
                 ToHot::Reload { outcome, detail } => self.on_reload(outcome, &detail, ts),
                 ToHot::BackfillCandle(c) => self.on_backfill_candle(c),
@@ -650,6 +663,7 @@ impl Engine {
         } else {
             Command::Halt
         };
+        self.stop_halted = !flatten && self.core.halted().is_none();
         self.journal(
             ts,
             &JournalRecord::Operator {
@@ -666,6 +680,22 @@ impl Engine {
     /// Returns true when no command waits for its answer from the exchange.
     pub(super) fn quiet(&self) -> bool {
         self.inflight.is_empty()
+    }
+
+    /// Returns true once (then false until the next command) when an
+    /// operator command was applied since the last call: its effect is
+    /// published at once.
+    pub(super) fn take_status_due(&mut self) -> bool {
+        std::mem::take(&mut self.status_due)
+    }
+
+    /// Returns the reason of the stop in progress when it, and not a
+    /// person or the kill switch, is why the core is halted.
+    pub(super) fn stopping_reason(&self) -> Option<StopReason> {
+        match self.stop {
+            Some((reason, _)) if self.stop_halted => Some(reason),
+            _ => None,
+        }
     }
 
     /// Returns true when the stop in progress closes every position.

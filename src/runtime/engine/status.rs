@@ -69,6 +69,7 @@ impl Engine {
                 k += 1;
             }
         }
+        let stopping = self.stopping_reason();
         let mut risk_rejects = [0u64; RejectReason::ALL.len()];
         for (n, reason) in risk_rejects.iter_mut().zip(RejectReason::ALL) {
             *n = core.risk().rejections(reason);
@@ -80,7 +81,7 @@ impl Engine {
             cash: core.cash().to_f64(),
             positions: u32::try_from(self.open_positions()).unwrap_or(u32::MAX),
             position_qty: pos.map_or(0.0, |p| signed(p.side, p.open_qty.to_f64())),
-            halted: core.halted().is_some(),
+            halted: core.halted().is_some() && stopping.is_none(),
             frames: self.counters.frames,
             trades: self.counters.trades,
             orders: self.counters.orders,
@@ -92,7 +93,13 @@ impl Engine {
             pnl_today: self.daily.current().map_or(0.0, |d| d.pnl.to_f64()),
             pnl_total: (core.cash() - core.initial_equity()).to_f64(),
             wins: self.counters.wins,
-            risk: RiskState::of(core.risk(), self.market_now()),
+            risk: stopping.map_or_else(
+                || RiskState::of(core.risk(), self.market_now()),
+                |reason| RiskState::Stopped {
+                    reason: reason.as_str(),
+                },
+            ),
+            commands_applied: self.commands_applied,
             open,
             feed: FeedStatus {
                 messages: ws.messages,

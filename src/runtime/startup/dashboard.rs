@@ -34,6 +34,12 @@ pub enum RiskState {
     },
     /// HALTED: no entries until a person resumes.
     Halted(HaltReason),
+    /// The run is stopping (signal, duration): no new entries, and no
+    /// halt for a person to clear.
+    Stopped {
+        /// Why (`duration`, `signal`, ...).
+        reason: &'static str,
+    },
 }
 
 impl RiskState {
@@ -59,6 +65,7 @@ impl fmt::Display for RiskState {
             Self::CoolingDown { until } => write!(f, "cooling down until {}", hhmm(*until)),
             Self::Locked { until } => write!(f, "locked until {}", hhmm(*until)),
             Self::Halted(reason) => write!(f, "HALTED ({})", reason.as_str()),
+            Self::Stopped { reason } => write!(f, "stopped ({reason})"),
         }
     }
 }

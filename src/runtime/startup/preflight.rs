@@ -185,11 +185,14 @@ impl Checklist {
             .sort_by_key(|l| CheckItem::ALL.iter().position(|i| *i == l.item));
     }
 
-    /// Returns true when every check passed.
+    /// Returns true when every check ran and none failed (a check skipped
+    /// because it does not apply, such as the account checks in paper
+    /// mode, does not fail the list; one skipped after a failure comes
+    /// with that failure).
     #[must_use]
     pub fn passed(&self) -> bool {
         self.lines.len() == CheckItem::ALL.len()
-            && self.lines.iter().all(|l| l.status == CheckStatus::Passed)
+            && self.lines.iter().all(|l| l.status != CheckStatus::Failed)
     }
 
     /// Returns the lines in print order.
@@ -232,8 +235,19 @@ impl fmt::Display for Checklist {
             writeln!(f, "{line}")?;
         }
         let failed = self.failures().count();
-        if self.passed() {
+        let skipped = self
+            .lines
+            .iter()
+            .filter(|l| l.status == CheckStatus::Skipped)
+            .count();
+        if self.passed() && skipped == 0 {
             write!(f, "All {} checks passed", self.lines.len())
+        } else if self.passed() {
+            write!(
+                f,
+                "{} checks passed, {skipped} not applicable",
+                self.lines.len() - skipped
+            )
         } else {
             write!(
                 f,
@@ -287,7 +301,9 @@ pub fn rest_config(cfg: &Config, credentials: Option<&Credentials>) -> RestConfi
 
 /// Runs every check for a loaded configuration: builds the REST client
 /// from `cfg` and `credentials` and calls [`preflight`]. A missing
-/// credential fails the credentials check (public checks still run).
+/// credential fails the credentials check in live mode (public checks
+/// still run); in paper and dry-run mode the account checks (credentials,
+/// balance, leverage, margin type) are skipped instead.
 #[must_use]
 pub fn run_checks(
     cfg: &Config,
@@ -298,7 +314,26 @@ pub fn run_checks(
     match RestClient::try_new(rest_config(cfg, creds)) {
         Ok(mut rest) => {
             let mut list = preflight(cfg, &mut rest, opts);
-            if let Err(why) = credentials {
+            if credentials.is_err() && cfg.engine.mode != crate::config::Mode::Live {
+                // Paper and dry-run only read public data: the account
+                // checks do not apply, and nothing fails for want of keys.
+                for item in [
+                    CheckItem::Credentials,
+                    CheckItem::Balance,
+                    CheckItem::Leverage,
+                    CheckItem::MarginType,
+                ] {
+                    replace(
+                        &mut list,
+                        item,
+                        CheckStatus::Skipped,
+                        format!(
+                            "skipped: no credentials, needed only in live mode (mode {})",
+                            cfg.engine.mode.as_str()
+                        ),
+                    );
+                }
+            } else if let Err(why) = credentials {
                 replace(&mut list, CheckItem::Credentials, CheckStatus::Failed, why);
                 if list.line(CheckItem::Balance).map(|l| l.status) == Some(CheckStatus::Failed) {
                     replace(
@@ -398,7 +433,7 @@ pub fn preflight<C: IoClock>(
 }
 
 fn check_config(cfg: &Config, list: &mut Checklist) {
-    match cfg.validate() {
+    match cfg.validate().and_then(|()| cfg.check_paths()) {
         Ok(()) => list.pass(
             CheckItem::Config,
             format!(
