@@ -32,6 +32,7 @@ mod live;
 mod recover;
 mod reload;
 mod status;
+mod sync;
 
 pub use frame::FrameSample;
 use frame::{FrameAcc, Probe};
@@ -157,8 +158,10 @@ pub struct Engine {
     stops: StopCoalescer,
     /// The actions of the event being handled (reserved at the core's queue size).
     batch: Vec<Action>,
-    /// Commands in flight to the I/O thread, in order: `Some(order)` for a
-    /// placement, `None` for a cancel.
+    /// Commands in flight to the I/O thread: `Some(order)` for a placement
+    /// of an engine order, `None` for a cancel or another placement.
+    /// Protective commands overtake entries on the I/O thread, so results
+    /// are matched by order, not by position.
     inflight: VecDeque<Option<OrderId>>,
     events: VecDeque<Event>,
     held: VecDeque<Trade>,
@@ -195,6 +198,8 @@ pub struct Engine {
     equity_minute: Option<i64>,
     /// Wall time (monotonic) of the last market message.
     last_msg_mono: Option<u64>,
+    /// Running reconciliation with the exchange (live mode).
+    sync: sync::SyncState,
 }
 
 impl std::fmt::Debug for Engine {
@@ -290,6 +295,11 @@ impl Engine {
             daily: DailyTracker::new(),
             equity_minute: None,
             last_msg_mono: None,
+            sync: sync::SyncState::new(
+                p.symbols,
+                &p.prefix,
+                u64::try_from(p.clock.now_ns().0 / 1_000_000).unwrap_or(0),
+            ),
         }
     }
 
