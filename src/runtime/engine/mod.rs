@@ -33,6 +33,8 @@ mod recover;
 mod reload;
 mod status;
 mod sync;
+#[cfg(test)]
+mod sync_tests;
 
 pub use frame::FrameSample;
 use frame::{FrameAcc, Probe};
