@@ -286,9 +286,12 @@ impl HotPath {
             answered += 1;
             let (symbol, client_order_id) = match cmd {
                 IoCommand::Place(r) => (r.symbol, r.client_order_id),
-                IoCommand::Cancel { symbol, .. } | IoCommand::CancelAll { symbol } => {
+                IoCommand::Cancel { symbol, .. }
+                | IoCommand::CancelAll { symbol }
+                | IoCommand::Query { symbol, .. } => {
                     (symbol, trading_engine::io::order::ClientOrderId::EMPTY)
                 }
+                IoCommand::Sync => continue,
             };
             let report = IoReport::Order(OrderResult {
                 symbol,

@@ -94,7 +94,11 @@ impl Command {
             Self::Ctl(args) => args.config.as_deref(),
             Self::Run(args) => args.config.as_deref(),
             Self::Check(args) => args.config.as_deref(),
-            Self::Indicators(_) | Self::Data(_) | Self::Demo(_) | Self::Replay(_) => None,
+            Self::Indicators(_)
+            | Self::Data(_)
+            | Self::Demo(_)
+            | Self::Replay(_)
+            | Self::Journal(_) => None,
         }
     }
 

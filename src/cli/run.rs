@@ -106,6 +106,13 @@ impl RunArgs {
         for p in &r.hgrm {
             writeln!(out, "Saved {}", p.display())?;
         }
+        if r.hot.exchange_agrees == Some(false) {
+            return Err(CliError::Runtime(
+                crate::runtime::RuntimeError::ExchangeDisagrees {
+                    engine_positions: r.hot.open_positions,
+                },
+            ));
+        }
         Ok(())
     }
 }

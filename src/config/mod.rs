@@ -26,6 +26,7 @@ mod management;
 mod market;
 mod metrics;
 mod paths;
+mod reconcile;
 mod reload;
 mod risk;
 mod secrets;
@@ -47,6 +48,7 @@ pub use logging::{ColourMode, LogFormat, LogLevel, LoggingConfig};
 pub use management::ManagementConfig;
 pub use market::{FeedSource, MarketConfig};
 pub use metrics::MetricsConfig;
+pub use reconcile::{ReconcileSettings, UnknownPosition, MAX_RECONCILE_INTERVAL_SECS};
 pub use reload::{is_reloadable, ReloadChange, ReloadError, RELOADABLE_KEYS};
 pub use risk::RiskConfig;
 pub use secrets::{
@@ -90,6 +92,8 @@ pub struct Config {
     pub dashboard: DashboardConfig,
     /// `[metrics]`: optional HTTP metrics endpoint.
     pub metrics: MetricsConfig,
+    /// `[reconcile]`: running reconciliation with the exchange, stop guard.
+    pub reconcile: ReconcileSettings,
 }
 
 /// Returns the ids of the cores this process may run on, or `None` when the
@@ -188,6 +192,7 @@ impl Config {
         self.latency.validate(issues);
         self.dashboard.validate(issues);
         self.metrics.validate(issues);
+        self.reconcile.validate(issues);
         let worst_risk = self.sizing.base_risk_pct * self.sizing.max_multiplier();
         if worst_risk.is_finite() && worst_risk > self.risk.max_portfolio_risk_pct {
             issues.push(

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
+use super::exits::Slot;
 use super::{
     Action, CandleBatch, Command, Event, LogEvent, NoProbe, Record, Stage, StageProbe,
     ACTION_CAPACITY,
@@ -95,7 +96,23 @@ pub(super) struct SymbolState {
     pub(super) last_price: Option<Price>,
     last_data_ts: Option<TimestampNs>,
     pub(super) position: Option<Position>,
+    /// Exit orders of this symbol the core asked to cancel (or replaced),
+    /// newest last in ring order: a late ack, fill, cancel or reject of one
+    /// is still the core's, so it is matched here instead of being unknown.
+    /// Written only by the core; an entry is overwritten after
+    /// [`RETIRED_ORDERS`] newer ones.
+    pub(super) retired: [Option<(OrderId, Slot, PositionId)>; RETIRED_ORDERS],
+    /// Next slot of `retired` to write.
+    pub(super) retired_next: usize,
+    /// Failed placements of the current protective stop in a row (reset
+    /// by its ack and by a new position).
+    pub(super) stop_failures: u32,
 }
+
+/// Retired exit orders remembered per symbol (see `SymbolState::retired`):
+/// a trailing stop replaced on every trade retires one order per
+/// replacement, and its late events arrive within a few REST round trips.
+pub const RETIRED_ORDERS: usize = 32;
 
 /// The engine core. See the module docs.
 #[derive(Debug)]
@@ -120,6 +137,9 @@ pub struct Core {
     initial: Money,
     next_order: u64,
     next_position: u64,
+    /// Failed stop placements in a row after which a position is closed
+    /// (`reconcile.stop_attempts`, at least 1).
+    pub(super) stop_attempts: u32,
     shutdown: bool,
     actions: VecDeque<Action>,
     pub(super) stats: CoreStats,
@@ -220,6 +240,9 @@ impl Core {
                 last_price: None,
                 last_data_ts: None,
                 position: None,
+                retired: [None; RETIRED_ORDERS],
+                retired_next: 0,
+                stop_failures: 0,
             });
         }
         let initial = Money::from_f64(cfg.simulator.initial_equity);
@@ -244,6 +267,7 @@ impl Core {
             initial,
             next_order: 1,
             next_position: 1,
+            stop_attempts: cfg.reconcile.stop_attempts.max(1),
             shutdown: false,
             actions: VecDeque::with_capacity(ACTION_CAPACITY),
             stats: CoreStats::default(),
@@ -305,11 +329,7 @@ impl Core {
                     self.on_candles(i, &batch, now, probe);
                 }
             }
-            Event::Ack { order, .. } => {
-                if self.find_order(order).is_none() {
-                    self.push(Action::Log(LogEvent::UnknownOrder(order)));
-                }
-            }
+            Event::Ack { order, .. } => self.on_ack(order),
             Event::Fill(f) => self.on_fill(&f),
             Event::Rejected { order, ts } => self.on_order_gone(order, ts, true),
             Event::Cancelled { order, ts } => self.on_order_gone(order, ts, false),
@@ -593,6 +613,7 @@ impl Core {
                     now,
                 );
                 self.symbols[i].position = Some(pos);
+                self.symbols[i].stop_failures = 0;
                 self.stats.entries += 1;
                 self.record(Record::EntrySent {
                     position: id,

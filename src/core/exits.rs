@@ -2,15 +2,15 @@
 //! take-profit orders, break-even, trailing, flatten and the close of a
 //! trade. Part of [`Core`]; never allocates.
 
-use super::engine::Core;
+use super::engine::{Core, RETIRED_ORDERS};
 use super::{Action, LogEvent, Record, StopMove};
-use crate::orders::{ExitReason, Fill, OrderId, OrderIntent, OrderKind, OrderPurpose};
+use crate::orders::{ExitReason, Fill, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
 use crate::positions::PositionState;
 use crate::types::{SymbolId, TimestampNs};
 
 /// Which of a position's order slots an order id is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Slot {
+pub(crate) enum Slot {
     Entry,
     Stop,
     Tp(usize),
@@ -38,6 +38,32 @@ impl Core {
         None
     }
 
+    /// Remembers `order` (slot `slot` of position `position`) as retired:
+    /// its cancel was requested, but its late events are still the core's.
+    fn retire(&mut self, i: usize, order: OrderId, slot: Slot, position: PositionId) {
+        let s = &mut self.symbols[i];
+        s.retired[s.retired_next] = Some((order, slot, position));
+        s.retired_next = (s.retired_next + 1) % RETIRED_ORDERS;
+    }
+
+    /// Finds a retired order: symbol index, ring index, slot and position.
+    fn find_retired(&self, order: OrderId) -> Option<(usize, usize, Slot, PositionId)> {
+        self.symbols.iter().enumerate().find_map(|(i, s)| {
+            s.retired.iter().enumerate().find_map(|(k, r)| match *r {
+                Some((o, slot, pos)) if o == order => Some((i, k, slot, pos)),
+                _ => None,
+            })
+        })
+    }
+
+    /// An order was acknowledged: a stop's ack is fine, a retired order's
+    /// late ack is expected; anything else is unknown.
+    pub(super) fn on_ack(&mut self, order: OrderId) {
+        if self.find_order(order).is_none() && self.find_retired(order).is_none() {
+            self.push(Action::Log(LogEvent::UnknownOrder(order)));
+        }
+    }
+
     /// Folds a new price extreme into the open position: best price and trailing.
     pub(super) fn on_price(&mut self, i: usize, extreme: f64, ts: TimestampNs) {
         let s = &mut self.symbols[i];
@@ -56,20 +82,41 @@ impl Core {
                 why: StopMove::Trailing,
                 ts,
             });
+            self.symbols[i].stop_failures = 0;
             self.replace_stop(i, ts);
         }
     }
 
     pub(super) fn on_fill(&mut self, f: &Fill) {
         let Some((i, slot)) = self.find_order(f.order) else {
-            self.push(Action::Log(LogEvent::UnknownOrder(f.order)));
+            self.on_retired_fill(f);
             return;
         };
         if slot == Slot::Entry {
             self.on_entry_fill(i, f);
         } else {
-            self.on_exit_fill(i, slot, f);
+            self.on_exit_fill(i, slot, f, false);
         }
+        self.check_equity(f.ts);
+    }
+
+    /// A fill of an order the core no longer holds: a retired exit order
+    /// of the open position (a stop filling while it was being replaced or
+    /// cancelled) reduces the position like its live twin would; one of a
+    /// closed position is logged as a late fill; anything else is unknown.
+    fn on_retired_fill(&mut self, f: &Fill) {
+        let Some((i, _, slot, position)) = self.find_retired(f.order) else {
+            self.push(Action::Log(LogEvent::UnknownOrder(f.order)));
+            return;
+        };
+        let live = self.symbols[i]
+            .position
+            .is_some_and(|p| p.id == position && !p.open_qty.is_zero());
+        if !live || slot == Slot::Entry {
+            self.push(Action::Log(LogEvent::LateFill(f.order)));
+            return;
+        }
+        self.on_exit_fill(i, slot, f, true);
         self.check_equity(f.ts);
     }
 
@@ -108,7 +155,9 @@ impl Core {
             .map_or(ExitReason::Emergency, |p| p.last_exit)
     }
 
-    fn on_exit_fill(&mut self, i: usize, slot: Slot, f: &Fill) {
+    /// Books an exit fill of `slot`; a `retired` order's fill leaves the
+    /// position's live order slots alone (they hold its successors).
+    fn on_exit_fill(&mut self, i: usize, slot: Slot, f: &Fill, retired: bool) {
         let s = &mut self.symbols[i];
         let rules = s.rules;
         let Some(p) = &mut s.position else { return };
@@ -118,10 +167,18 @@ impl Core {
             Slot::Tp(_) => ExitReason::Partial,
             Slot::Close | Slot::Entry => p.last_exit,
         };
-        let leg = p.on_exit_fill(f.qty, f.price, f.fee, f.slippage, reason, f.ts, &rules);
+        // A retired order may fill more than what is left (its successor
+        // filled too): the core books at most its open quantity.
+        let qty = if f.qty > p.open_qty {
+            p.open_qty
+        } else {
+            f.qty
+        };
+        let leg = p.on_exit_fill(qty, f.price, f.fee, f.slippage, reason, f.ts, &rules);
         let id = p.id;
         let flat = p.open_qty.is_zero();
         match slot {
+            _ if retired => {}
             Slot::Tp(0) => {
                 p.partial1_done = true;
                 p.tp_orders[0] = None;
@@ -147,7 +204,7 @@ impl Core {
         self.record(Record::Exit {
             position: id,
             reason,
-            qty: f.qty,
+            qty,
             price: f.price,
             pnl: leg,
             ts: f.ts,
@@ -172,8 +229,9 @@ impl Core {
                 }
             }
         }
-        if matches!(slot, Slot::Tp(_)) {
+        if matches!(slot, Slot::Tp(_)) || (retired && slot != Slot::Close) {
             // The stop now covers a smaller quantity (and maybe a new level).
+            self.symbols[i].stop_failures = 0;
             self.replace_stop(i, f.ts);
         }
     }
@@ -181,12 +239,19 @@ impl Core {
     /// An order was rejected (`rejected`) or cancelled.
     pub(super) fn on_order_gone(&mut self, order: OrderId, ts: TimestampNs, rejected: bool) {
         let Some((i, slot)) = self.find_order(order) else {
-            if rejected {
+            if let Some((i, k, _, _)) = self.find_retired(order) {
+                // The cancel we asked for (or a reject of an order we had
+                // given up on): nothing more will come for it.
+                self.symbols[i].retired[k] = None;
+            } else if rejected {
                 self.push(Action::Log(LogEvent::UnknownOrder(order)));
             }
             return;
         };
-        let Some(p) = &mut self.symbols[i].position else {
+        let attempts = self.stop_attempts;
+        let s = &mut self.symbols[i];
+        let failures = &mut s.stop_failures;
+        let Some(p) = &mut s.position else {
             return;
         };
         match slot {
@@ -205,11 +270,20 @@ impl Core {
                 }
             }
             Slot::Stop => {
+                // Refused, or cancelled behind the engine's back (by hand,
+                // by the dead-man switch): the position must not stay
+                // without a stop. It is placed again, and after
+                // `stop_attempts` failures in a row the position is closed.
                 p.stop_order = None;
-                if rejected && p.state == PositionState::Open {
-                    let id = p.id;
-                    self.push(Action::Log(LogEvent::StopRejected(id)));
-                    self.close_with(i, ExitReason::Emergency, ts);
+                if p.state == PositionState::Open && !p.open_qty.is_zero() {
+                    *failures += 1;
+                    if *failures >= attempts {
+                        let id = p.id;
+                        self.push(Action::Log(LogEvent::StopRejected(id)));
+                        self.close_with(i, ExitReason::Emergency, ts);
+                    } else {
+                        self.replace_stop(i, ts);
+                    }
                 }
             }
             Slot::Tp(k) => p.tp_orders[k] = None,
@@ -227,8 +301,11 @@ impl Core {
         let plan = p.exit_plan(&self.mgmt, &rules);
         let (id, symbol, side) = (p.id, p.symbol, p.side);
         let old = p.tp_orders;
-        for o in old.iter().flatten() {
-            self.push(Action::Cancel { order: *o, symbol });
+        for (k, o) in old.iter().enumerate() {
+            if let Some(o) = *o {
+                self.retire(i, o, Slot::Tp(k), id);
+                self.push(Action::Cancel { order: o, symbol });
+            }
         }
         for (k, leg) in plan.legs.iter().enumerate() {
             let order = leg.map(|_| self.new_order_id());
@@ -273,6 +350,7 @@ impl Core {
             ts,
         };
         if let Some(o) = old {
+            self.retire(i, o, Slot::Stop, intent.position);
             self.push(Action::Cancel {
                 order: o,
                 symbol: intent.symbol,
@@ -344,13 +422,14 @@ impl Core {
         let Some(p) = &mut self.symbols[i].position else {
             return;
         };
-        let symbol: SymbolId = p.symbol;
+        let (symbol, position): (SymbolId, PositionId) = (p.symbol, p.id);
         let mut to_cancel = [None; 4];
-        to_cancel[0] = p.stop_order.take();
+        to_cancel[0] = p.stop_order.take().map(|o| (o, Slot::Stop));
         for (k, o) in p.tp_orders.iter_mut().enumerate() {
-            to_cancel[k + 1] = o.take();
+            to_cancel[k + 1] = o.take().map(|o| (o, Slot::Tp(k)));
         }
-        for order in to_cancel.into_iter().flatten() {
+        for (order, slot) in to_cancel.into_iter().flatten() {
+            self.retire(i, order, slot, position);
             self.push(Action::Cancel { order, symbol });
         }
     }
@@ -363,10 +442,16 @@ impl Core {
             return;
         };
         if let Some(order) = p.entry_order {
+            self.retire(i, order, Slot::Entry, p.id);
             self.push(Action::Cancel {
                 order,
                 symbol: p.symbol,
             });
+        }
+        if let Some(order) = p.close_order {
+            // A close still working when another exit made the position
+            // flat: the exchange rejects or cancels it (reduce-only).
+            self.retire(i, order, Slot::Close, p.id);
         }
         self.record(Record::Transition {
             position: p.id,

@@ -210,6 +210,11 @@ pub enum LogEvent {
     UnknownSymbol(SymbolId),
     /// Actions were lost because the queue was full (a driver bug).
     ActionsDropped(u64),
+    /// A fill of one of the core's orders whose position is already
+    /// closed (e.g. a stop cancelled at the close that filled before its
+    /// cancel landed): the exchange may hold a position the core does not;
+    /// reconciliation with the exchange settles it.
+    LateFill(OrderId),
 }
 
 /// What the core asks the driver to do.
@@ -269,6 +274,8 @@ impl CandleBatch {
     }
 }
 
+#[cfg(test)]
+mod fill_tests;
 #[cfg(test)]
 mod property_tests;
 #[cfg(test)]

@@ -5,7 +5,10 @@
 //! [`IoReport`]s — order results (acks, fills via the user stream, rejects, failures),
 //! user-stream events (orders, balances, positions) and stream status — popped with
 //! [`HotSide::poll`]. The I/O thread owns the REST client and the user-data stream (listen
-//! key created, extended every 30 min, renewed on `listenKeyExpired` or a failed extend).
+//! key created, extended every 30 min, renewed on `listenKeyExpired` or a failed extend),
+//! and runs the reconciliation passes ([`crate::io::sync`]): every `reconcile_interval`,
+//! at once after any user-stream gap, and on request. Protective commands (stops, exits,
+//! lookups) run ahead of entries and cancels ([`IoCommand::is_protective`]).
 //! The hot side never blocks, never allocates and never makes a syscall: no waker is used,
 //! the I/O thread busy-drains and parks briefly when idle. A full report queue never loses
 //! a report: the I/O thread holds it until there is room.
@@ -22,6 +25,7 @@ use ringbuf::spsc::{self, Consumer, Producer};
 use crate::feed::SymbolTable;
 use crate::io::order::{IoCommand, OrderResult};
 use crate::io::rest::RestClient;
+use crate::io::sync::{self, SyncCause, SyncItem};
 use crate::io::ws::{
     bingx_user_stream_url, DisconnectReason, OutageWindow, UserEvent, UserStream, WsClient,
     WsConfig, WsEvent, WsSetupError,
@@ -46,8 +50,13 @@ pub enum StreamStatus {
 /// A message from the I/O thread to the hot thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IoReport {
-    /// Outcome of one [`IoCommand`], in command order.
+    /// Outcome of one placement ([`IoCommand::Place`]); protective orders
+    /// may overtake entries, so match it by client order id.
     Order(OrderResult),
+    /// Outcome of one cancel or cancel-all.
+    Cancel(OrderResult),
+    /// One item of a reconciliation pass (see [`SyncItem`]).
+    Sync(SyncItem),
     /// A user-data-stream event (order update, fill, balance, position, config).
     User(UserEvent),
     /// User-stream connection status.
@@ -74,6 +83,12 @@ pub struct BridgeConfig {
     pub listen_key_retry: Duration,
     /// Symbols the user stream maps to ids.
     pub symbols: SymbolTable,
+    /// Period of the reconciliation pass; `None` runs one only after a
+    /// user-stream gap or on request.
+    pub reconcile_interval: Option<Duration>,
+    /// Client order id prefix of the engine's orders (open orders without
+    /// it are not reported).
+    pub client_prefix: String,
 }
 
 impl Default for BridgeConfig {
@@ -87,6 +102,8 @@ impl Default for BridgeConfig {
             keepalive: Duration::from_secs(30 * 60),
             listen_key_retry: Duration::from_secs(5),
             symbols: SymbolTable::new(),
+            reconcile_interval: None,
+            client_prefix: String::new(),
         }
     }
 }
@@ -211,6 +228,10 @@ pub struct IoStats {
     pub keepalives: u64,
     /// Listen keys created after the first one.
     pub renewals: u64,
+    /// Reconciliation passes run.
+    pub syncs: u64,
+    /// Order lookups run.
+    pub lookups: u64,
 }
 
 /// The running I/O thread.
@@ -231,6 +252,13 @@ struct UserSide {
 struct Worker {
     rest: RestClient,
     commands: Consumer<IoCommand>,
+    /// Commands taken off the queue, protective ones first (see
+    /// [`IoCommand::is_protective`]); each keeps its queue order.
+    urgent: VecDeque<IoCommand>,
+    normal: VecDeque<IoCommand>,
+    /// A reconciliation pass is due (stream gap).
+    sync_due: bool,
+    next_sync: Option<Instant>,
     reports: Producer<IoReport>,
     pending: VecDeque<IoReport>,
     user: Option<UserSide>,
@@ -275,9 +303,14 @@ impl IoThread {
             None => None,
         };
         let stop = Arc::new(AtomicBool::new(false));
+        let next_sync = cfg.reconcile_interval.map(|d| Instant::now() + d);
         let worker = Worker {
             rest,
             commands: io.commands,
+            urgent: VecDeque::with_capacity(cfg.command_capacity),
+            normal: VecDeque::with_capacity(cfg.command_capacity),
+            sync_due: false,
+            next_sync,
             reports: io.reports,
             pending: VecDeque::new(),
             user,
@@ -326,16 +359,16 @@ impl Worker {
         while !self.stop.load(Ordering::Acquire) && !self.commands.is_abandoned() {
             let mut busy = false;
             while self.pending.len() < self.cfg.report_capacity {
-                let Some(cmd) = self.commands.pop() else {
+                self.take_commands();
+                let Some(cmd) = self.urgent.pop_front().or_else(|| self.normal.pop_front()) else {
                     break;
                 };
                 busy = true;
-                let result = self.rest.execute(&cmd);
-                self.stats.commands += 1;
-                self.pending.push_back(IoReport::Order(result));
+                self.run_command(&cmd);
                 self.flush();
             }
             busy |= self.poll_user();
+            busy |= self.sync_if_due();
             self.flush();
             if !busy {
                 std::thread::park_timeout(self.cfg.idle_park);
@@ -352,6 +385,65 @@ impl Worker {
         self.flush();
         log::info!("I/O thread stopped: {:?}", self.stats);
         self.stats
+    }
+
+    /// Moves every queued command into the urgent or the normal lane.
+    fn take_commands(&mut self) {
+        while let Some(cmd) = self.commands.pop() {
+            if cmd.is_protective() {
+                self.urgent.push_back(cmd);
+            } else {
+                self.normal.push_back(cmd);
+            }
+        }
+    }
+
+    fn run_command(&mut self, cmd: &IoCommand) {
+        self.stats.commands += 1;
+        match *cmd {
+            IoCommand::Sync => self.sync(SyncCause::Requested),
+            IoCommand::Query { symbol, order } => {
+                self.stats.lookups += 1;
+                if let Some(u) = sync::look_up(&mut self.rest, symbol, order, now_ns()) {
+                    self.pending.push_back(IoReport::User(UserEvent::Order(u)));
+                }
+            }
+            IoCommand::Place(_) => {
+                let result = self.rest.execute(cmd);
+                self.pending.push_back(IoReport::Order(result));
+            }
+            IoCommand::Cancel { .. } | IoCommand::CancelAll { .. } => {
+                let result = self.rest.execute(cmd);
+                self.pending.push_back(IoReport::Cancel(result));
+            }
+        }
+    }
+
+    /// Runs a reconciliation pass when one is due (stream gap or timer);
+    /// returns true when it ran.
+    fn sync_if_due(&mut self) -> bool {
+        let timer = self.next_sync.is_some_and(|t| Instant::now() >= t);
+        if !(self.sync_due || timer) {
+            return false;
+        }
+        let cause = if self.sync_due {
+            SyncCause::StreamGap
+        } else {
+            SyncCause::Periodic
+        };
+        self.sync(cause);
+        true
+    }
+
+    fn sync(&mut self, cause: SyncCause) {
+        self.sync_due = false;
+        self.stats.syncs += 1;
+        let pending = &mut self.pending;
+        sync::read_exchange(&mut self.rest, &self.cfg.client_prefix, cause, &mut |i| {
+            pending.push_back(IoReport::Sync(i));
+        });
+        self.next_sync = self.cfg.reconcile_interval.map(|d| Instant::now() + d);
+        self.flush();
     }
 
     fn flush(&mut self) {
@@ -378,6 +470,9 @@ impl Worker {
                 }
                 if user.key.replace(k.listen_key).is_some() {
                     self.stats.renewals += 1;
+                    // Events between the old key's end and the new stream
+                    // are lost: re-sync by REST.
+                    self.sync_due = true;
                     self.pending
                         .push_back(IoReport::Stream(StreamStatus::ListenKeyRenewed));
                 }
@@ -410,19 +505,25 @@ impl Worker {
         let mut expired = false;
         let pending = &mut self.pending;
         let stats = &mut self.stats;
+        let sync_due = &mut self.sync_due;
         let n = user.client.poll_once(now_ns(), &mut |ev| match ev {
             WsEvent::Data(UserEvent::ListenKeyExpired { .. }) => expired = true,
             WsEvent::Data(e) => {
                 stats.user_events += 1;
                 pending.push_back(IoReport::User(e));
             }
-            WsEvent::Connected { .. } => {
-                pending.push_back(IoReport::Stream(StreamStatus::Connected))
+            WsEvent::Connected { reconnect, .. } => {
+                // After a reconnect, fills may have happened unseen.
+                *sync_due |= reconnect;
+                pending.push_back(IoReport::Stream(StreamStatus::Connected));
             }
             WsEvent::Disconnected { reason, .. } => {
                 pending.push_back(IoReport::Stream(StreamStatus::Disconnected(reason)));
             }
-            WsEvent::Outage(w) => pending.push_back(IoReport::Stream(StreamStatus::Outage(w))),
+            WsEvent::Outage(w) => {
+                *sync_due = true;
+                pending.push_back(IoReport::Stream(StreamStatus::Outage(w)));
+            }
         });
         if expired {
             log::warn!("Listen key expired, renewing");

@@ -33,6 +33,7 @@ pub mod rest_market;
 pub mod rest_trade;
 pub mod signing;
 pub mod symbols;
+pub mod sync;
 pub mod tls;
 pub mod wire;
 pub mod ws;

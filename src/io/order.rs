@@ -318,6 +318,42 @@ pub enum IoCommand {
         /// Instrument.
         symbol: SymbolId,
     },
+    /// Look one order up (status, filled quantity, average price): how a
+    /// fill or cancel the user stream missed is found. The I/O thread
+    /// reports what it finds as a user-stream order update.
+    Query {
+        /// Instrument.
+        symbol: SymbolId,
+        /// Which order.
+        order: OrderRef,
+    },
+    /// Read positions and open orders now and report them (a
+    /// reconciliation pass, e.g. before a shutdown is declared clean).
+    Sync,
+}
+
+impl IoCommand {
+    /// Returns true for commands that protect or reduce a position (stops,
+    /// take-profits, reduce-only and hedge-mode closing orders), lookups and
+    /// reconciliation passes: the I/O thread runs them ahead of entries and
+    /// cancels, so a burst of rate-limit replies never delays a stop behind
+    /// an entry.
+    #[must_use]
+    pub fn is_protective(&self) -> bool {
+        match self {
+            Self::Place(r) => {
+                let closes_hedge_leg = matches!(
+                    (r.side, r.position_side),
+                    (Side::Sell, PositionSide::Long) | (Side::Buy, PositionSide::Short)
+                );
+                r.reduce_only
+                    || closes_hedge_leg
+                    || matches!(r.kind, OrderKind::StopMarket | OrderKind::TakeProfitMarket)
+            }
+            Self::Query { .. } | Self::Sync | Self::CancelAll { .. } => true,
+            Self::Cancel { .. } => false,
+        }
+    }
 }
 
 /// The exchange's acknowledgement of an order.

@@ -362,6 +362,32 @@ impl<C: IoClock> RestClient<C> {
                     outcome,
                 }
             }
+            IoCommand::Query { symbol, order } => {
+                let client_order_id = match order {
+                    OrderRef::Client(id) => id,
+                    OrderRef::OrderId(_) => ClientOrderId::EMPTY,
+                };
+                let outcome = match self.query_order(symbol, order) {
+                    Ok(info) => OrderOutcome::Accepted(OrderAck {
+                        symbol,
+                        client_order_id,
+                        order_id: info.order_id,
+                        status: info.status,
+                        recovered: false,
+                    }),
+                    Err(e) => self.outcome_of_error("Query order", &e),
+                };
+                OrderResult {
+                    symbol,
+                    client_order_id,
+                    outcome,
+                }
+            }
+            IoCommand::Sync => OrderResult {
+                symbol: SymbolId(0),
+                client_order_id: ClientOrderId::EMPTY,
+                outcome: OrderOutcome::Invalid(OrderInvalid::MissingOrderRef),
+            },
             IoCommand::CancelAll { symbol } => {
                 let outcome = match self.cancel_all(Some(symbol)) {
                     Ok(r) => OrderOutcome::CancelledAll {

@@ -764,6 +764,7 @@ fn encode_action(e: &mut Enc<'_>, a: &Action) {
                 LogEvent::StopRejected(p) => (1, p.0),
                 LogEvent::UnknownSymbol(s) => (2, u64::from(s.0)),
                 LogEvent::ActionsDropped(n) => (3, n),
+                LogEvent::LateFill(o) => (4, o.0),
             };
             e.u8(code);
             e.u64(v);
@@ -938,6 +939,7 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
                 1 => LogEvent::StopRejected(PositionId(v)),
                 2 => LogEvent::UnknownSymbol(SymbolId(u16::try_from(v).unwrap_or(u16::MAX))),
                 3 => LogEvent::ActionsDropped(v),
+                4 => LogEvent::LateFill(OrderId(v)),
                 c => return Err(d.bad("log", c)),
             }))
         }

@@ -194,6 +194,7 @@ impl<'a> JournalRecord<'a> {
                     LogEvent::ActionsDropped(n) => {
                         [f("event", Str("actions_dropped")), f("count", U64(n))]
                     }
+                    LogEvent::LateFill(o) => [f("event", Str("late_fill")), f("order", U64(o.0))],
                 }),
                 Action::Record(r) => match r {
                     Record::Signal(s) => signal_fields(&s, out),

@@ -97,6 +97,14 @@ pub enum DemoError {
     Output(std::io::Error),
     /// The speed is not a positive number.
     BadSpeed(f64),
+    /// Live demo: at the end the engine's open positions differ from the
+    /// simulator's (or the simulator could not be read).
+    Disagree {
+        /// Positions the engine had open.
+        engine: usize,
+        /// Positions on the simulator (`None`: not readable).
+        exchange: Option<usize>,
+    },
 }
 
 impl std::fmt::Display for DemoError {
@@ -107,6 +115,16 @@ impl std::fmt::Display for DemoError {
             Self::TempDir(e) => write!(f, "cannot create a temporary directory: {e}"),
             Self::Output(e) => write!(f, "cannot write output: {e}"),
             Self::BadSpeed(s) => write!(f, "speed must be a positive number, got {s}"),
+            Self::Disagree { engine, exchange } => match exchange {
+                Some(x) => write!(
+                    f,
+                    "engine and exchange disagree at the end: {engine} engine position(s), {x} on the exchange"
+                ),
+                None => write!(
+                    f,
+                    "the exchange could not be read at the end to confirm the engine's {engine} position(s)"
+                ),
+            },
         }
     }
 }
@@ -117,7 +135,7 @@ impl std::error::Error for DemoError {
             Self::Simulator(e) => Some(e),
             Self::Runtime(e) => Some(e),
             Self::TempDir(e) | Self::Output(e) => Some(e),
-            Self::BadSpeed(_) => None,
+            Self::BadSpeed(_) | Self::Disagree { .. } => None,
         }
     }
 }
@@ -286,6 +304,13 @@ pub fn demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoReport, DemoE
         exchange,
     };
     print_summary(&report, out).map_err(DemoError::Output)?;
+    if opts.mode == Mode::Live {
+        let engine = report.run.hot.open_positions;
+        let exchange = report.exchange.as_ref().map(|x| x.positions.len());
+        if exchange != Some(engine) || report.run.hot.exchange_agrees == Some(false) {
+            return Err(DemoError::Disagree { engine, exchange });
+        }
+    }
     Ok(report)
 }
 

@@ -67,6 +67,10 @@ pub struct HotSummary {
     pub halted: bool,
     /// Open positions left at the end.
     pub open_positions: usize,
+    /// Live mode: whether the last reconciliation pass of the shutdown
+    /// found engine and exchange in agreement (`None`: no pass ended, or
+    /// not live). `Some(false)` makes `run` and `demo` exit non-zero.
+    pub exchange_agrees: Option<bool>,
     /// The journal, with the shutdown record written, for closing.
     pub journal: Option<journal::Writer>,
 }
@@ -157,9 +161,16 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
         }
         let (_, since) = self.engine.stop?;
         self.flatten_on_stop |= self.engine.flattening();
-        let settled =
+        let drained =
             self.engine.quiet() && (!self.flatten_on_stop || self.engine.open_positions() == 0);
-        (settled || mono.saturating_sub(since) >= self.timers.drain_timeout_ns).then_some(settled)
+        // Live: clean only once a reconciliation pass finds the exchange
+        // in agreement (positions and their orders), see engine::sync.
+        if drained {
+            if let Some(agreed) = self.engine.exchange_agreement() {
+                return Some(agreed);
+            }
+        }
+        (mono.saturating_sub(since) >= self.timers.drain_timeout_ns).then_some(false)
     }
 
     /// Returns the engine half (counters, core state).
@@ -213,6 +224,7 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             cash: e.core.cash().to_f64(),
             halted: e.core.halted().is_some() && e.stopping_reason().is_none(),
             open_positions: e.open_positions(),
+            exchange_agrees: e.final_agreement(),
             journal: e.take_journal(),
         }
     }

@@ -193,6 +193,16 @@ pub enum HotLog {
     JournalDisabled,
     /// The I/O thread is gone.
     IoGone,
+    /// A reconciliation pass with the exchange found something (or a
+    /// user-stream gap started one).
+    ExchangeSync {
+        /// Orders missing from the book, looked up.
+        lookups: u32,
+        /// Symbols whose position differs from the exchange's.
+        mismatches: u32,
+        /// The pass follows a user-stream gap.
+        gap: bool,
+    },
     /// An accepted reload was applied to the core.
     ReloadApplied,
     /// The core refused an accepted reload (its parameters stay).

@@ -107,6 +107,10 @@ struct Slot {
     /// Cumulative filled notional (avg price × filled), quote units.
     notional: f64,
     exchange_id: u64,
+    /// Set for a working order at the start of a reconciliation pass,
+    /// cleared when the pass finds it on the book: still set at the end,
+    /// it is looked up (filled or cancelled unseen).
+    check: bool,
 }
 
 /// What a REST result means for the core and the journal.
@@ -173,6 +177,7 @@ impl OrderTable {
             filled: Qty::ZERO,
             notional: 0.0,
             exchange_id: 0,
+            check: false,
         };
         self.track(slot);
     }
@@ -253,6 +258,7 @@ impl OrderTable {
                         filled: Qty::ZERO,
                         notional: 0.0,
                         exchange_id: 0,
+                        check: false,
                     });
                 }
                 if let Some(slot) = self.find(order) {
@@ -321,6 +327,47 @@ impl OrderTable {
                 f(s.order, s.symbol);
             }
         }
+    }
+
+    /// A reconciliation pass starts: every working order (its placement
+    /// result already seen) must show up on the exchange's book.
+    pub fn begin_check(&mut self) {
+        for s in self.slots.iter_mut().flatten() {
+            s.check = s.phase == Phase::Working;
+        }
+    }
+
+    /// The pass found an open order with `client_order_id` / `exchange_id`
+    /// on the book; returns true when it is one of the tracked orders.
+    pub fn on_book(&mut self, client_order_id: &ClientOrderId, exchange_id: u64) -> bool {
+        let by_id = engine_order(&self.prefix, client_order_id);
+        let slot = self.slots.iter_mut().flatten().find(|s| {
+            by_id == Some(s.order) || (s.exchange_id != 0 && s.exchange_id == exchange_id)
+        });
+        match slot {
+            Some(s) => {
+                s.check = false;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Calls `f` with every working order the pass did not find on the
+    /// book (its fill or cancel was missed) and clears the marks.
+    pub fn missing(&mut self, f: &mut impl FnMut(OrderId, crate::types::SymbolId)) {
+        for s in self.slots.iter_mut().flatten() {
+            if s.check && s.phase != Phase::Done {
+                f(s.order, s.symbol);
+            }
+            s.check = false;
+        }
+    }
+
+    /// Returns true when `id` carries the engine's prefix.
+    #[must_use]
+    pub fn is_ours(&self, id: &ClientOrderId) -> bool {
+        id.as_str().starts_with(&self.prefix)
     }
 
     /// Returns how many tracked orders are not finished.

@@ -546,6 +546,19 @@ fn log_note(l: &HotLog) {
             log::error!("Journal closed after repeated failures: the run is no longer journaled");
         }
         HotLog::IoGone => log::error!("The I/O thread is gone"),
+        HotLog::ExchangeSync {
+            lookups,
+            mismatches,
+            gap,
+        } => {
+            if *gap {
+                log::warn!("User stream gap: re-syncing orders and positions by REST");
+            } else {
+                log::warn!(
+                    "Reconciliation: {lookups} order(s) missing from the book looked up, {mismatches} position mismatch(es)"
+                );
+            }
+        }
         HotLog::ReloadApplied => log::info!("Reload applied by the engine"),
         HotLog::ReloadFailed(e) => {
             log::error!("The engine refused the reload, its parameters stay: {e}");

@@ -168,6 +168,12 @@ pub enum RuntimeError {
     Preflight(String),
     /// A restart on an existing journal could not continue it.
     Recovery(RecoveryError),
+    /// Live mode: at shutdown the engine and the exchange still disagreed
+    /// on positions or their orders after the final reconciliation passes.
+    ExchangeDisagrees {
+        /// Positions the engine had open at the end.
+        engine_positions: usize,
+    },
 }
 
 impl fmt::Display for RuntimeError {
@@ -178,6 +184,10 @@ impl fmt::Display for RuntimeError {
             ),
             Self::Rest(m) => write!(f, "cannot build the REST client: {m}"),
             Self::Exchange(m) => write!(f, "exchange start-up request failed: {m}"),
+            Self::ExchangeDisagrees { engine_positions } => write!(
+                f,
+                "at shutdown the exchange disagrees with the engine ({engine_positions} engine position(s) open): check positions and stops on the exchange"
+            ),
             Self::Core(e) => write!(f, "cannot build the engine core: {e}"),
             Self::Journal(m) => write!(f, "journal unavailable: {m}"),
             Self::Setup(m) => write!(f, "cannot set up the runtime: {m}"),
@@ -583,6 +593,8 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
                     ..WsConfig::for_exchange(&cfg.exchange)
                 },
                 symbols,
+                reconcile_interval: Some(Duration::from_secs(cfg.reconcile.interval_secs.max(1))),
+                client_prefix: prefix.clone(),
                 ..BridgeConfig::default()
             };
             let (io, hot) = IoThread::spawn(rest, bridge)
@@ -621,6 +633,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         start_ts,
         symbols: u16::try_from(n).unwrap_or(u16::MAX),
     });
+    engine.set_unknown_position_policy(cfg.reconcile.unknown_position);
     engine.adopt_orders(&plan.tracked);
     if !corrections.is_empty() {
         log::info!(

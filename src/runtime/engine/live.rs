@@ -147,8 +147,11 @@ impl Engine {
             n += 1;
             let ts = self.market_now();
             match report {
+                IoReport::Cancel(_) => self.settle_inflight(None),
+                IoReport::Sync(item) => self.on_sync(item, ts),
                 IoReport::Order(r) => {
-                    let kind = self.inflight.pop_front().flatten();
+                    let kind = route::engine_order(self.orders.prefix(), &r.client_order_id);
+                    self.settle_inflight(kind);
                     if kind.is_none() {
                         continue;
                     }
@@ -228,6 +231,19 @@ impl Engine {
                     self.log(HotLog::UserStream(s));
                 }
             }
+        }
+    }
+
+    /// Removes the in-flight entry a result answers (a placement of
+    /// `order`, or a cancel / non-engine placement for `None`).
+    fn settle_inflight(&mut self, order: Option<OrderId>) {
+        let at = self
+            .inflight
+            .iter()
+            .position(|x| *x == order)
+            .or_else(|| self.inflight.iter().position(Option::is_none));
+        if let Some(k) = at {
+            let _ = self.inflight.remove(k);
         }
     }
 

@@ -32,6 +32,9 @@ mod live;
 mod recover;
 mod reload;
 mod status;
+mod sync;
+#[cfg(test)]
+mod sync_tests;
 
 pub use frame::FrameSample;
 use frame::{FrameAcc, Probe};
@@ -157,8 +160,10 @@ pub struct Engine {
     stops: StopCoalescer,
     /// The actions of the event being handled (reserved at the core's queue size).
     batch: Vec<Action>,
-    /// Commands in flight to the I/O thread, in order: `Some(order)` for a
-    /// placement, `None` for a cancel.
+    /// Commands in flight to the I/O thread: `Some(order)` for a placement
+    /// of an engine order, `None` for a cancel or another placement.
+    /// Protective commands overtake entries on the I/O thread, so results
+    /// are matched by order, not by position.
     inflight: VecDeque<Option<OrderId>>,
     events: VecDeque<Event>,
     held: VecDeque<Trade>,
@@ -203,6 +208,8 @@ pub struct Engine {
     /// The stop in progress halted a core that was not halted before: the
     /// status shows "stopped", not HALTED.
     stop_halted: bool,
+    /// Running reconciliation with the exchange (live mode).
+    sync: sync::SyncState,
 }
 
 impl std::fmt::Debug for Engine {
@@ -301,6 +308,11 @@ impl Engine {
             daily: DailyTracker::new(),
             equity_minute: None,
             last_msg_mono: None,
+            sync: sync::SyncState::new(
+                p.symbols,
+                &p.prefix,
+                u64::try_from(p.clock.now_ns().0 / 1_000_000).unwrap_or(0),
+            ),
         }
     }
 

@@ -1,0 +1,353 @@
+//! Issue 19, repro 2 at the engine's level with a scripted I/O thread: a
+//! close fills while the user stream is down (its fill never arrives), and
+//! the re-sync after the gap finds it by lookup, so the core ends flat like
+//! the exchange with its equity booked at the exchange's fill price.
+
+use std::path::Path;
+
+use ringbuf::spsc::Consumer;
+
+use super::super::{Engine, EngineParts, Venue};
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::core::{Command, Core, Event, LogEvent};
+use crate::io::bridge::{queue_pair, IoReport, IoSide};
+use crate::io::order::{
+    ClientOrderId, IoCommand, OrderAck, OrderOutcome, OrderRef, OrderResult, OrderStatus,
+};
+use crate::io::sync::{SyncCause, SyncItem};
+use crate::io::ws::user::{ExecType, OrderUpdate, UserEvent};
+use crate::journal_schema::JournalRecord;
+use crate::metrics::handoff::{latency_channel, LatencyCollector};
+use crate::runtime::msg::{FromHot, HotLog};
+use crate::strategy::{MarketView, Signal, Strategy, StrategyId};
+use crate::types::{
+    Candle, DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId, TimestampNs, NS_PER_MIN,
+    NS_PER_SEC,
+};
+
+const T0: i64 = 1_700_000_040 * NS_PER_SEC;
+
+#[derive(Debug)]
+struct LongAbove;
+
+impl Strategy for LongAbove {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+
+    fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
+        (v.c1.close.to_f64() > 60_050.0).then(|| Signal {
+            strategy: StrategyId(0),
+            symbol: v.symbol,
+            side: Side::Buy,
+            confidence: 1.0,
+            price: v.c1.close,
+            atr: 50.0,
+            stop_distance: 100.0,
+            target_distance: 800.0,
+            ts: v.c1.open_time.add_ns(NS_PER_MIN),
+        })
+    }
+}
+
+fn candle(minute: i64, close: f64) -> Candle {
+    let px = |v: f64| Price::from_f64(v).unwrap();
+    Candle {
+        symbol: SymbolId(0),
+        open_time: TimestampNs(T0 + minute * NS_PER_MIN),
+        open: px(close),
+        high: px(close),
+        low: px(close),
+        close: px(close),
+        volume: Qty::from_decimal(1, 0).unwrap(),
+        trade_count: 0,
+    }
+}
+
+struct Harness {
+    engine: Engine,
+    io: IoSide,
+    from_hot: Consumer<FromHot>,
+    _latency: LatencyCollector,
+    next_exchange_id: u64,
+}
+
+impl Harness {
+    fn new(dir: &Path) -> Self {
+        let mut cfg = Config::default();
+        cfg.market.symbols = vec!["BTC-USDT".into()];
+        let rules = InstrumentRules {
+            tick: DecimalStep::from_precision(1),
+            step: DecimalStep::from_precision(4),
+            min_qty: Qty::from_decimal(1, 4).unwrap(),
+            min_notional: Price::from_decimal(2, 0).unwrap(),
+        };
+        let core = Core::try_with_strategies(&cfg, &[rules], vec![Box::new(LongAbove)]).unwrap();
+        let (recorder, collector) = latency_channel(
+            cfg.latency.histogram_max_ns,
+            cfg.latency.histogram_sigfig,
+            4,
+        )
+        .unwrap();
+        let (_to_hot, inbox) = ringbuf::spsc::channel(16);
+        let (out, from_hot) = ringbuf::spsc::channel(8192);
+        let journal = journal::Writer::open(
+            dir,
+            journal::WriterOptions {
+                durability: journal::Durability::None,
+                ..journal::WriterOptions::default()
+            },
+        )
+        .unwrap();
+        let (_, reloads) = crate::runtime::reload::reload_channel();
+        let (hot, io) = queue_pair(256, 256);
+        let engine = Engine::new(EngineParts {
+            core,
+            venue: Venue::Live {
+                io: hot,
+                hedge: false,
+            },
+            journal: Some(journal),
+            latency: recorder,
+            out,
+            inbox,
+            clock: SystemClock::new(),
+            prefix: "te-".into(),
+            time_scale: 1.0,
+            start_ts: TimestampNs(T0),
+            symbols: 1,
+            reloads,
+        });
+        Self {
+            engine,
+            io,
+            from_hot,
+            _latency: collector,
+            next_exchange_id: 1_000,
+        }
+    }
+
+    /// Answers every queued command like the exchange would over REST
+    /// (placements and cancels accepted, lookups through `lookup`); returns
+    /// the placements.
+    fn answer(
+        &mut self,
+        lookup: &mut dyn FnMut(ClientOrderId) -> OrderUpdate,
+    ) -> Vec<crate::io::order::OrderRequest> {
+        let mut placed = Vec::new();
+        while let Some(cmd) = self.io.next_command() {
+            let report = match cmd {
+                IoCommand::Place(r) => {
+                    placed.push(r);
+                    self.next_exchange_id += 1;
+                    IoReport::Order(OrderResult {
+                        symbol: r.symbol,
+                        client_order_id: r.client_order_id,
+                        outcome: OrderOutcome::Accepted(OrderAck {
+                            symbol: r.symbol,
+                            client_order_id: r.client_order_id,
+                            order_id: self.next_exchange_id,
+                            status: OrderStatus::New,
+                            recovered: false,
+                        }),
+                    })
+                }
+                IoCommand::Cancel { symbol, order } => {
+                    let OrderRef::Client(cid) = order else {
+                        panic!("cancels go by client order id")
+                    };
+                    IoReport::Cancel(OrderResult {
+                        symbol,
+                        client_order_id: cid,
+                        outcome: OrderOutcome::Accepted(OrderAck {
+                            symbol,
+                            client_order_id: cid,
+                            order_id: 0,
+                            status: OrderStatus::Cancelled,
+                            recovered: false,
+                        }),
+                    })
+                }
+                IoCommand::Query { order, .. } => {
+                    let OrderRef::Client(cid) = order else {
+                        panic!("lookups go by client order id")
+                    };
+                    IoReport::User(UserEvent::Order(lookup(cid)))
+                }
+                IoCommand::Sync | IoCommand::CancelAll { .. } => continue,
+            };
+            self.io.report(report).unwrap();
+        }
+        self.engine.poll_io();
+        placed
+    }
+
+    fn report(&mut self, r: IoReport) {
+        self.io.report(r).unwrap();
+        self.engine.poll_io();
+    }
+
+    fn core_logs(&mut self) -> Vec<LogEvent> {
+        let mut out = Vec::new();
+        while let Some(m) = self.from_hot.pop() {
+            if let FromHot::Log(HotLog::Core(l)) = m {
+                out.push(l);
+            }
+        }
+        out
+    }
+}
+
+fn update(cid: ClientOrderId, status: OrderStatus, filled: Qty, price: f64) -> OrderUpdate {
+    OrderUpdate {
+        symbol: SymbolId(0),
+        event_time: TimestampNs(T0),
+        trade_time: TimestampNs(T0),
+        order_id: 0,
+        client_order_id: cid,
+        side: Side::Buy,
+        position_side: None,
+        exec: if status == OrderStatus::Cancelled {
+            ExecType::Canceled
+        } else {
+            ExecType::Trade
+        },
+        status,
+        qty: filled,
+        price: Price::ZERO,
+        avg_price: Price::from_f64(price).unwrap(),
+        filled_qty: filled,
+        fee: Price::ZERO,
+        realized_pnl: Price::ZERO,
+        trade_id: 0,
+        trade_update: false,
+    }
+}
+
+#[test]
+fn issue_19_a_close_filled_while_the_user_stream_was_down_is_found_by_the_re_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h.answer(&mut |_| unreachable!("no lookup yet"));
+    assert_eq!(entry.len(), 1, "one entry: {entry:?}");
+    let qty = entry[0].qty;
+    // The entry fills (user stream up); the core protects it.
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    let protection = h.answer(&mut |_| unreachable!("no lookup yet"));
+    assert!(
+        protection.len() >= 2,
+        "stop and take-profit: {protection:?}"
+    );
+    let cash_before = h.engine.core.cash().to_f64();
+
+    // A flatten sends the close; it fills while the user stream is down.
+    h.engine
+        .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
+    let close = h.answer(&mut |_| unreachable!("no lookup yet"));
+    assert_eq!(close.len(), 1, "{close:?}");
+    let close_id = close[0].client_order_id;
+    assert!(
+        h.engine.core.position(SymbolId(0)).is_some(),
+        "without the fill the engine still shows the position"
+    );
+
+    // The stream is back: a pass finds no position and none of our orders.
+    h.report(IoReport::Sync(SyncItem::Begin {
+        cause: SyncCause::StreamGap,
+    }));
+    h.report(IoReport::Sync(SyncItem::End { complete: true }));
+    let mut looked_up = Vec::new();
+    h.answer(&mut |cid| {
+        looked_up.push(cid);
+        if cid == close_id {
+            update(cid, OrderStatus::Filled, qty, 60_050.0)
+        } else {
+            update(cid, OrderStatus::Cancelled, Qty::ZERO, 0.0)
+        }
+    });
+    assert!(looked_up.contains(&close_id), "{looked_up:?}");
+    assert!(
+        h.engine.core.position(SymbolId(0)).is_none(),
+        "no phantom position after the gap"
+    );
+    let expected = cash_before - 50.0 * qty.to_f64();
+    let cash = h.engine.core.cash().to_f64();
+    assert!(
+        (cash - expected).abs() < 1e-6,
+        "booked at the exchange's fill: {cash} vs {expected}"
+    );
+    assert!(
+        (h.engine.core.equity() - cash).abs() < 1e-9,
+        "flat: equity is cash"
+    );
+    assert_eq!(h.core_logs(), [], "no unknown order");
+    let (passes, lookups) = h.engine.sync_counts();
+    assert_eq!(passes, 1);
+    assert_eq!(lookups, looked_up.len() as u64);
+
+    // The found fill is a journaled input (replay feeds it to its core).
+    let journal = h.engine.take_journal().unwrap();
+    drop(journal);
+    let mut r = journal::Reader::open(dir.path()).unwrap();
+    let mut fills = 0;
+    while let Some(rec) = r.next() {
+        let rec = rec.unwrap();
+        if let Ok(JournalRecord::Input(Event::Fill(f))) =
+            JournalRecord::decode(rec.type_tag, rec.payload)
+        {
+            fills += 1;
+            assert!(f.qty == qty);
+        }
+    }
+    assert_eq!(fills, 2, "the entry's fill and the close's");
+}
+
+#[test]
+fn a_pass_that_finds_every_working_order_on_the_book_looks_nothing_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h.answer(&mut |_| unreachable!());
+    let qty = entry[0].qty;
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    let protection = h.answer(&mut |_| unreachable!());
+    h.report(IoReport::Sync(SyncItem::Begin {
+        cause: SyncCause::Periodic,
+    }));
+    h.report(IoReport::Sync(SyncItem::Position {
+        symbol: SymbolId(0),
+        side: Side::Buy,
+        qty,
+        entry_price: Price::from_f64(60_100.0).unwrap(),
+    }));
+    for (k, p) in protection.iter().enumerate() {
+        h.report(IoReport::Sync(SyncItem::Order {
+            symbol: SymbolId(0),
+            client_order_id: p.client_order_id,
+            exchange_id: 2_000 + k as u64,
+        }));
+    }
+    h.report(IoReport::Sync(SyncItem::End { complete: true }));
+    let extra = h.answer(&mut |cid| panic!("nothing to look up, asked for {cid}"));
+    assert_eq!(extra, []);
+    assert_eq!(h.engine.sync_counts(), (1, 0));
+    assert!(h.engine.core.position(SymbolId(0)).is_some());
+}
