@@ -7,6 +7,7 @@ use core::fmt;
 use super::system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
     LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
+    StopSettleKind,
     Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use super::{tags, JournalRecord};
@@ -489,6 +490,7 @@ impl JournalRecord<'_> {
             Self::Shutdown { .. } => tags::SHUTDOWN,
             Self::ReloadConfig { .. } => tags::RELOAD_CONFIG,
             Self::OrderRefused { .. } => tags::ORDER_REFUSED,
+            Self::StopSettled { .. } => tags::STOP_SETTLED,
         }
     }
 
@@ -713,6 +715,17 @@ impl JournalRecord<'_> {
             }
             Self::ReloadConfig { config_toml, ts } => {
                 e.blob(config_toml.as_bytes());
+                e.ts(*ts);
+            }
+            Self::StopSettled {
+                order,
+                symbol,
+                how,
+                ts,
+            } => {
+                e.u64(order.0);
+                e.sym(*symbol);
+                e.u8(code_of(&StopSettleKind::ALL, how));
                 e.ts(*ts);
             }
         }
@@ -1130,6 +1143,12 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
         },
         tags::RELOAD_CONFIG => J::ReloadConfig {
             config_toml: d.text("config_toml")?,
+            ts: d.ts()?,
+        },
+        tags::STOP_SETTLED => J::StopSettled {
+            order: OrderId(d.u64()?),
+            symbol: d.sym()?,
+            how: d.code("how", &StopSettleKind::ALL)?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

@@ -445,6 +445,17 @@ impl<'a> JournalRecord<'a> {
                 f("config_bytes", U64(config_toml.len() as u64)),
                 f("at", Ts(ts)),
             ]),
+            Self::StopSettled {
+                order,
+                symbol,
+                how,
+                ts,
+            } => out.extend([
+                f("order", U64(order.0)),
+                f("symbol", U64(u64::from(symbol.0))),
+                f("how", Str(how.as_str())),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }

@@ -37,7 +37,7 @@ pub use render::{
 pub use system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
     LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
-    Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 
 use crate::core::{Action, Event};
@@ -128,10 +128,13 @@ pub mod tags {
     /// System: the configuration an accepted reload applied to the core,
     /// as TOML (replay and crash recovery apply it at this point).
     pub const RELOAD_CONFIG: u16 = 81;
+    /// System: a protective stop the core no longer holds was settled by
+    /// the stop router (coalesced away, or its cancel confirmed).
+    pub const STOP_SETTLED: u16 = 82;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 40] = [
+pub const TYPE_NAMES: [(u16, &str); 41] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -172,6 +175,7 @@ pub const TYPE_NAMES: [(u16, &str); 40] = [
     (tags::SHUTDOWN, "shutdown"),
     (tags::ORDER_REFUSED, "order_refused"),
     (tags::RELOAD_CONFIG, "reload_config"),
+    (tags::STOP_SETTLED, "stop_settled"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -329,6 +333,20 @@ pub enum JournalRecord<'a> {
     ReloadConfig {
         /// The configuration as TOML (no secrets: they never enter `Config`).
         config_toml: &'a str,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// A protective stop the core had replaced or cancelled was settled by
+    /// the stop router without an event for the core: held back and never
+    /// sent, or its cancel confirmed. Replay skips it; a restart's rebuild
+    /// no longer counts the order as in flight or waiting for its cancel.
+    StopSettled {
+        /// Engine order id of the stop.
+        order: OrderId,
+        /// Symbol.
+        symbol: crate::types::SymbolId,
+        /// How it was settled.
+        how: StopSettleKind,
         /// When.
         ts: TimestampNs,
     },

@@ -317,6 +317,12 @@ fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             config_toml: "[risk]\nmax_positions = 2\n",
             ts,
         },
+        JournalRecord::StopSettled {
+            order,
+            symbol: SymbolId(0),
+            how: StopSettleKind::Coalesced,
+            ts,
+        },
     ]
 }
 

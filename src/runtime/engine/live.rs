@@ -21,7 +21,7 @@ use crate::types::{SymbolId, TimestampNs};
 use super::super::msg::HotLog;
 use super::super::route::{self, ResultEffect};
 use super::super::stops::StopOut;
-use super::{Engine, Venue};
+use super::{Engine, SentCommand, Venue};
 
 impl Engine {
     /// Queues a placement for the I/O thread and journals it; a full queue
@@ -44,7 +44,7 @@ impl Engine {
         let queued = io.send(IoCommand::Place(req)).is_ok();
         let queued_mono = queued.then(|| self.clock.mono_ns());
         if queued {
-            self.inflight.push_back(Some(o.id));
+            self.inflight.push_back(SentCommand::Place(o.id));
         }
         self.journal(
             ts,
@@ -77,7 +77,7 @@ impl Engine {
             order: OrderRef::Client(cid),
         };
         if io.send(cmd).is_ok() {
-            self.inflight.push_back(None);
+            self.inflight.push_back(SentCommand::Cancel(order));
         } else {
             self.log(HotLog::QueueFull(order));
         }
@@ -87,13 +87,62 @@ impl Engine {
         if let Some(e) = out.to_core {
             self.events.push_back(e);
         }
-        if let Some(id) = out.cancel {
-            let symbol = self.stops.symbol_of(id).unwrap_or(self.symbol0);
-            self.send_live_cancel(id, symbol);
+        if let Some((order, how)) = out.settled {
+            let symbol = self.stops.symbol_of(order).unwrap_or(self.symbol0);
+            self.journal(
+                ts,
+                &JournalRecord::StopSettled {
+                    order,
+                    symbol,
+                    how,
+                    ts,
+                },
+            );
         }
+        // Place the new stop before cancelling any old one.
         if let Some(next) = out.place {
             self.send_live_place(&next, ts);
         }
+        for id in out.cancel.into_iter().flatten() {
+            let symbol = self.stops.symbol_of(id).unwrap_or(self.symbol0);
+            self.send_live_cancel(id, symbol);
+        }
+    }
+
+    /// Sends the cancels of stops the core dropped in the batch just
+    /// routed without placing a replacement.
+    pub(super) fn end_stop_batch(&mut self) {
+        if !matches!(self.venue, Venue::Live { .. }) {
+            return;
+        }
+        for i in 0..self.symbols {
+            let symbol = SymbolId(i);
+            if let Some(id) = self.stops.end_batch(symbol) {
+                self.send_live_cancel(id, symbol);
+            }
+        }
+    }
+
+    /// Handles the REST result of a cancel of `order`: a stop cancel the
+    /// exchange did not carry out is sent again (bounded), so a replaced
+    /// stop never stays beside its replacement.
+    fn on_cancel_result(&mut self, order: OrderId, r: &crate::io::order::OrderResult) {
+        use crate::io::error::ExchangeCode;
+        use crate::io::order::OrderOutcome;
+        if !self.stops.tracks(order) {
+            return;
+        }
+        let ts = self.market_now();
+        let finished = match r.outcome {
+            OrderOutcome::Accepted(_) | OrderOutcome::CancelledAll { .. } => return,
+            OrderOutcome::Rejected { kind, .. } => matches!(
+                kind,
+                ExchangeCode::OrderNotFound | ExchangeCode::OrderAlreadyFilled
+            ),
+            OrderOutcome::Invalid(_) | OrderOutcome::Failed | OrderOutcome::Unknown => false,
+        };
+        let out = self.stops.on_cancel_failed(order, finished);
+        self.apply_stop_out(out, ts);
     }
 
     /// Routes an exchange answer through the stop coalescer into the queue.
@@ -117,8 +166,12 @@ impl Engine {
         self.counters.cancels += 1;
         match &mut self.venue {
             Venue::Live { .. } => {
-                if self.stops.tracks(order) && !self.stops.on_cancel(order).send_original {
-                    return;
+                if self.stops.tracks(order) {
+                    let out = self.stops.on_cancel(order);
+                    self.apply_stop_out(out, ts);
+                    if !out.send_original {
+                        return;
+                    }
                 }
                 self.send_live_cancel(order, symbol);
             }
@@ -148,10 +201,14 @@ impl Engine {
             let ts = self.market_now();
             match report {
                 IoReport::Order(r) => {
-                    let kind = self.inflight.pop_front().flatten();
-                    if kind.is_none() {
-                        continue;
-                    }
+                    let kind = match self.inflight.pop_front() {
+                        Some(SentCommand::Place(order)) => Some(order),
+                        Some(SentCommand::Cancel(order)) => {
+                            self.on_cancel_result(order, &r);
+                            continue;
+                        }
+                        None => continue,
+                    };
                     match self.orders.on_place_result(&r, ts) {
                         ResultEffect::None => {
                             if let (Some(order), crate::io::order::OrderOutcome::Unknown) =

@@ -53,6 +53,15 @@ pub const GAP_BUFFER: usize = 65_536;
 /// Journal append failures tolerated before the journal is closed for the run.
 const JOURNAL_FAILURES_MAX: u32 = 16;
 
+/// A command handed to the I/O thread whose result has not come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SentCommand {
+    /// A placement of this engine order.
+    Place(OrderId),
+    /// A cancel of this engine order.
+    Cancel(OrderId),
+}
+
 /// Where orders go.
 #[derive(Debug)]
 pub enum Venue {
@@ -157,9 +166,8 @@ pub struct Engine {
     stops: StopCoalescer,
     /// The actions of the event being handled (reserved at the core's queue size).
     batch: Vec<Action>,
-    /// Commands in flight to the I/O thread, in order: `Some(order)` for a
-    /// placement, `None` for a cancel.
-    inflight: VecDeque<Option<OrderId>>,
+    /// Commands in flight to the I/O thread, in order.
+    inflight: VecDeque<SentCommand>,
     events: VecDeque<Event>,
     held: VecDeque<Trade>,
     gap: Gap,
@@ -468,6 +476,7 @@ impl Engine {
                 _ => {}
             }
         }
+        self.end_stop_batch();
         self.route_start = None;
         for k in 0..self.batch.len() {
             let a = self.batch[k];
@@ -483,6 +492,7 @@ impl Engine {
             Action::Cancel { order, symbol } => self.cancel(order, symbol, ts),
             _ => {}
         }
+        self.end_stop_batch();
         self.journal(ts, &JournalRecord::Output(a));
         self.note(a);
     }
