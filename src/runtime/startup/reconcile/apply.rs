@@ -237,32 +237,36 @@ impl<'a, C: IoClock> Run<'a, C> {
         done: &mut Vec<OrderId>,
     ) -> Result<(), ReconcileError> {
         let view: &'a CoreView = self.view;
+        // Orders on the book are resolved without a request (so that only
+        // stops the core does not know count as a position's twin).
+        for o in &view.orders {
+            if self.book.iter().any(|b| !b.claimed && self.matches(b, o)) {
+                done.push(o.order);
+                if let Some(id) = self.resolve(o)? {
+                    pending_cancels.push((o, id));
+                }
+            }
+        }
         for pos in view.positions.iter().filter(|p| p.open_qty.is_positive()) {
             let held = exchange
                 .iter()
                 .find(|(s, d, _)| *s == pos.symbol && *d == pos.side)
                 .map_or(Qty::ZERO, |e| e.2);
+            if held.is_positive() {
+                // Without its stop on the book: one goes on now.
+                self.protect(pos, held)?;
+                self.protected.push((pos.symbol, pos.side));
+                continue;
+            }
+            // Gone with the position: the stop's fill books the close.
             let stop = pos
                 .stop_order
                 .and_then(|id| view.orders.iter().find(|o| o.order == id));
-            if let Some(o) = stop {
-                let on_book = self.book.iter().any(|b| !b.claimed && self.matches(b, o));
-                if on_book || !held.is_positive() {
-                    // On the book: claimed, no request. Gone with the
-                    // position: looked up, its fill books the close.
-                    done.push(o.order);
-                    if let Some(id) = self.resolve(o)? {
-                        pending_cancels.push((o, id));
-                    }
-                    if on_book {
-                        self.protected.push((pos.symbol, pos.side));
-                    }
-                    continue;
+            if let Some(o) = stop.filter(|o| !done.contains(&o.order)) {
+                done.push(o.order);
+                if let Some(id) = self.resolve(o)? {
+                    pending_cancels.push((o, id));
                 }
-            }
-            if held.is_positive() {
-                self.protect(pos, held)?;
-                self.protected.push((pos.symbol, pos.side));
             }
         }
         Ok(())

@@ -9,6 +9,14 @@
 //! journal and to feed to the core ([`Correction::core_events`]).
 //!
 //! Guarantees, in this order of priority:
+//! - protective stops first: before any order is looked up, every position
+//!   of the core is checked against the open orders; one the exchange holds
+//!   without its stop gets it at the stored level (closed at market instead
+//!   when the last price is already through it, booked at the close's fill
+//!   price and time); one the exchange no longer holds has its stop looked
+//!   up, so the close is booked at that stop's fill, not at the restart;
+//! - each correction is handed to the caller's sink the moment it is
+//!   applied ([`reconcile_with`]), so a kill mid-way loses nothing done;
 //! - never places an entry: an entry whose intent was journaled but whose
 //!   result was not is looked up by client order id and adopted, reported
 //!   filled, or reported not placed — never resent;
