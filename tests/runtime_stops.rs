@@ -29,7 +29,7 @@ use trading_engine::config::Mode;
 use trading_engine::core::{Action, Record};
 use trading_engine::io::order::OrderRef;
 use trading_engine::journal_schema::{CorrectionKind, JournalRecord, StopSettleKind};
-use trading_engine::orders::OrderPurpose;
+use trading_engine::orders::{OrderKind, OrderPurpose};
 use trading_engine::positions::ClosedTrade;
 use trading_engine::runtime::run;
 use trading_engine::types::{Price, SymbolId, TimestampNs};
@@ -125,6 +125,9 @@ struct Seen {
     /// The first record after the last session record is a correction.
     correction_first: bool,
     closed: Vec<ClosedTrade>,
+    /// Trigger of the last stop the core placed before the last session.
+    stop_before_restart: Option<Price>,
+    last_stop: Option<Price>,
 }
 
 fn seen(journal: &Path) -> Seen {
@@ -141,10 +144,14 @@ fn seen(journal: &Path) -> Seen {
         match decoded {
             JournalRecord::Session(_) => {
                 s.corrections.clear();
+                s.stop_before_restart = s.last_stop;
                 after_session = Some(0);
             }
             JournalRecord::Output(Action::Place(o)) if o.purpose == OrderPurpose::Stop => {
                 stops.insert(o.id);
+                if let OrderKind::StopMarket { trigger } = o.kind {
+                    s.last_stop = Some(trigger);
+                }
             }
             JournalRecord::OrderSent { order, .. } if stops.contains(&order) => s.stops_sent += 1,
             JournalRecord::StopSettled { how, .. } => s.settled.push(how),
@@ -283,7 +290,11 @@ fn issue_19_repro_1_after_a_crash_and_the_dead_man_switch_the_restart_restores_t
         .filter(|c| c.0 == CorrectionKind::StopPlaced)
         .collect();
     assert_eq!(placed.len(), 1, "{:?}", s.corrections);
-    assert_eq!(placed[0].2.to_f64(), 60_000.0, "at the stored level");
+    assert_eq!(
+        Some(placed[0].2),
+        s.stop_before_restart,
+        "at the stored level"
+    );
     // The market falls through the restored stop: it fills on the exchange
     // and the engine books that fill.
     wait_exit(second, dir.path(), 2, Duration::from_secs(40));

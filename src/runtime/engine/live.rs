@@ -99,13 +99,15 @@ impl Engine {
                 },
             );
         }
-        // Place the new stop before cancelling any old one.
-        if let Some(next) = out.place {
-            self.send_live_place(&next, ts);
-        }
+        // A cancel and a placement together only when an acknowledged
+        // stop protects meanwhile: the cancel goes first, so the exchange
+        // never holds more than the old and the new stop.
         for id in out.cancel.into_iter().flatten() {
             let symbol = self.stops.symbol_of(id).unwrap_or(self.symbol0);
             self.send_live_cancel(id, symbol);
+        }
+        if let Some(next) = out.place {
+            self.send_live_place(&next, ts);
         }
     }
 
