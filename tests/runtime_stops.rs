@@ -61,7 +61,13 @@ fn engine_child() {
     ) else {
         return;
     };
-    let mut o = options_at(&rest, &ws, Path::new(&dir), Mode::Live, secs.parse().unwrap());
+    let mut o = options_at(
+        &rest,
+        &ws,
+        Path::new(&dir),
+        Mode::Live,
+        secs.parse().unwrap(),
+    );
     o.config.exchange.cancel_all_after_secs = DEAD_MAN_SECS;
     run(o, &mut std::io::sink()).unwrap();
 }
@@ -177,18 +183,27 @@ fn issue_19_repro_4_trailing_replacements_with_150_ms_rest_latency_never_leave_t
     let w = sim.stop_watch();
     let journal = dir.path().join("journal");
     let s = seen(&journal);
-    eprintln!("stop watch {w:?}; {} stops sent, settled {:?}", s.stops_sent, s.settled);
+    eprintln!(
+        "stop watch {w:?}; {} stops sent, settled {:?}",
+        s.stops_sent, s.settled
+    );
     assert!(w.with_position > 0, "no position was opened: {w:?}");
     assert!(s.stops_sent >= 3, "the stop was replaced: {s:?}");
     // The one moment without a stop: between the entry's fill and its
     // first stop (the engine cannot protect what it has not heard of).
-    assert!(w.naked_episodes <= 1, "a stop-less moment while replacing: {w:?}");
+    assert!(
+        w.naked_episodes <= 1,
+        "a stop-less moment while replacing: {w:?}"
+    );
     assert!(w.longest_naked_ms < 3_000, "{w:?}");
     assert!(w.max_stops <= 2, "more than old + new at once: {w:?}");
     assert_eq!(report.hot.open_positions, 0);
     let mut rest = sim_rest(&sim);
     assert!(sim_position(&mut rest).abs() < 1e-9, "exchange not flat");
-    assert!(rest.open_orders(None).unwrap().is_empty(), "a stop left behind");
+    assert!(
+        rest.open_orders(None).unwrap().is_empty(),
+        "a stop left behind"
+    );
     assert!(
         s.settled.contains(&StopSettleKind::CancelConfirmed),
         "replaced stops are settled in the journal: {:?}",
@@ -227,13 +242,17 @@ fn crash_path(dir: &Path) -> PathBuf {
 }
 
 fn crash_sim(dir: &Path) -> SimHandle {
+    crash_sim_with_delay(dir, 150)
+}
+
+fn crash_sim_with_delay(dir: &Path, delay_ms: u64) -> SimHandle {
     Simulator::start(SimConfig {
         data: Some(crash_path(dir)),
         speed: Speed::Times(SPEED),
         warmup_minutes: WARMUP_MIN,
         cancel_after_unit_ms: DEAD_MAN_UNIT_MS,
         faults: FaultConfig {
-            delay_ms: 150,
+            delay_ms,
             ..FaultConfig::default()
         },
         ..SimConfig::default()
@@ -328,7 +347,10 @@ fn issue_19_repro_1_a_stop_the_market_passed_while_down_closes_at_market_booked_
     assert!(rest.open_orders(None).unwrap().is_empty(), "orders left");
     let journal = dir.path().join("journal");
     let s = seen(&journal);
-    assert!(s.correction_first, "the stop check comes before anything else");
+    assert!(
+        s.correction_first,
+        "the stop check comes before anything else"
+    );
     let flat: Vec<_> = s
         .corrections
         .iter()
@@ -346,4 +368,70 @@ fn issue_19_repro_1_a_stop_the_market_passed_while_down_closes_at_market_booked_
     assert_eq!(t.exit_ts, fill_at, "at the exchange's fill time");
     let report = replay(&journal);
     assert_eq!(report.counts.sessions, 2);
+}
+
+/// Session records, `StopPlaced` corrections and candle inputs after the
+/// last session record of a journal being written.
+fn progress(journal: &Path) -> (usize, usize, usize) {
+    let (mut sessions, mut placed, mut candles) = (0, 0, 0);
+    let Ok(mut r) = journal::Reader::open(journal) else {
+        return (0, 0, 0);
+    };
+    while let Some(Ok(rec)) = r.next() {
+        match JournalRecord::decode(rec.type_tag, rec.payload).unwrap() {
+            JournalRecord::Session(_) => {
+                sessions += 1;
+                placed = 0;
+                candles = 0;
+            }
+            JournalRecord::Correction(c) if c.kind == CorrectionKind::StopPlaced => placed += 1,
+            JournalRecord::Input(trading_engine::core::Event::Candle(_)) => candles += 1,
+            _ => {}
+        }
+    }
+    (sessions, placed, candles)
+}
+
+#[test]
+fn issue_19_a_kill_during_reconciliation_keeps_the_stop_it_placed_and_the_next_start_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    // 400 ms per REST reply: reconciliation takes seconds.
+    let sim = crash_sim_with_delay(dir.path(), 400);
+    crash_and_dead_man(&sim, dir.path());
+    let journal = dir.path().join("journal");
+    let mut second = spawn_engine(&sim, dir.path(), 30, 2);
+    wait_until("the stop put back", Duration::from_secs(30), || {
+        let (sessions, placed, _) = progress(&journal);
+        sessions == 2 && placed == 1
+    });
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let (_, _, candles) = progress(&journal);
+    assert_eq!(
+        candles, 0,
+        "killed during reconciliation, before the warm-up"
+    );
+    let mut rest = sim_rest(&sim);
+    assert_eq!(sim_stops(&mut rest), 1, "the stop it placed is journaled");
+
+    let third = spawn_engine(&sim, dir.path(), 6, 3);
+    wait_exit(third, dir.path(), 3, Duration::from_secs(60));
+    let s = seen(&journal);
+    assert!(
+        s.corrections
+            .iter()
+            .all(|c| c.0 != CorrectionKind::StopPlaced),
+        "the third start did not place the stop again: {:?}",
+        s.corrections
+    );
+    let w = sim.stop_watch();
+    eprintln!(
+        "stop watch {w:?}; third start corrections {:?}",
+        s.corrections
+    );
+    assert!(w.max_stops <= 1, "never two stops: {w:?}");
+    assert!(sim_position(&mut rest).abs() < 1e-9, "exchange not flat");
+    assert!(rest.open_orders(None).unwrap().is_empty(), "orders left");
+    let report = replay(&journal);
+    assert_eq!(report.counts.sessions, 3);
 }

@@ -17,8 +17,8 @@ use trading_engine::io::rest::{RestClient, RestConfig, RetryPolicy};
 use trading_engine::io::wire::{price_from_text, qty_from_text};
 use trading_engine::orders::OrderId;
 use trading_engine::runtime::startup::reconcile::{
-    reconcile, reconcile_with, CoreOrder, CorePosition, CoreView, Correction, OrderRole, ReconcileConfig,
-    UnknownPositionPolicy,
+    reconcile, reconcile_with, CoreOrder, CorePosition, CoreView, Correction, OrderRole,
+    ReconcileConfig, UnknownPositionPolicy,
 };
 use trading_engine::types::{Price, Qty, Side, SymbolId, TimestampNs};
 
@@ -608,11 +608,21 @@ fn issue_19_stops_come_first_and_every_correction_reaches_the_sink_when_applied(
     .unwrap();
     assert_eq!(seen, got, "every correction is told as it is applied");
     assert!(
-        matches!(got[0], Correction::StopPlaced { replaces: Some(OrderId(2)), .. }),
+        matches!(
+            got[0],
+            Correction::StopPlaced {
+                replaces: Some(OrderId(2)),
+                ..
+            }
+        ),
         "{got:?}"
     );
-    assert!(got[1..]
-        .iter()
-        .any(|c| matches!(c, Correction::NotPlaced { order: OrderId(5), .. })));
+    assert!(got[1..].iter().any(|c| matches!(
+        c,
+        Correction::NotPlaced {
+            order: OrderId(5),
+            ..
+        }
+    )));
     assert_eq!(open_ids(&mut rest), vec!["te-r1-s2".to_owned()]);
 }

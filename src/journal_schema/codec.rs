@@ -7,8 +7,7 @@ use core::fmt;
 use super::system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
     LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
-    StopSettleKind,
-    Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use super::{tags, JournalRecord};
 use crate::core::{Action, Command, Event, LogEvent, Record, StopMove};

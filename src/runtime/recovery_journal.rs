@@ -72,7 +72,11 @@ impl<'a> CorrectionJournal<'a> {
     /// journaled and kept as steps) and records what the engine must track.
     pub fn apply(&mut self, c: &Correction) {
         let ts = self.ts;
-        if let Err(e) = js::write(self.writer, ts, &JournalRecord::Correction(c.to_journal(ts))) {
+        if let Err(e) = js::write(
+            self.writer,
+            ts,
+            &JournalRecord::Correction(c.to_journal(ts)),
+        ) {
             self.fail(format!("correction: {e}"));
         }
         self.steps.push(ResumeStep::Track(*c));

@@ -55,8 +55,8 @@ use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, N
 use super::engine::{Engine, EngineParts, Venue};
 use super::hot::{HotLoop, HotSummary, LoopTimers};
 use super::recovery::{self, RecoveryError};
-use super::service::{Service, ServiceOptions, ServiceParts, ServiceReport};
 use super::recovery_journal::CorrectionJournal;
+use super::service::{Service, ServiceOptions, ServiceParts, ServiceReport};
 use super::startup::reconcile::{
     reconcile_with, Correction, ReconcileConfig, UnknownPositionPolicy,
 };

@@ -11,8 +11,8 @@ use trading_engine::io::order::ClientOrderId;
 use trading_engine::journal_schema::{
     self as schema, tags, Correction, CorrectionKind, DailyMetrics, ExchangeError,
     ExchangeErrorKind, FrameTiming, JournalRecord, LatencyLine, Mode, OperatorSource, PositionSnap,
-    RefusalReason, ReloadOutcome, SessionStart, Snapshot, StreamKind, StreamState, StreamStatus,
-    StopSettleKind, SNAPSHOT_MAX_POSITIONS,
+    RefusalReason, ReloadOutcome, SessionStart, Snapshot, StopSettleKind, StreamKind, StreamState,
+    StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use trading_engine::metrics::latency::Stage;
 use trading_engine::money::Money;
