@@ -239,7 +239,9 @@ fn kill_9_with_a_position_open_restarts_with_the_position_and_its_stop_and_no_se
         }
     }
     assert!(max_pos <= qty + 1e-9, "a second entry: {max_pos} > {qty}");
-    assert!(max_stops <= 1, "duplicated stop");
+    // A trailing replacement places the new stop before it cancels the old
+    // one (issue 19): two at once for a moment, never a third.
+    assert!(max_stops <= 2, "duplicated stop: {max_stops}");
     wait_exit(second, dir.path(), 2, Duration::from_secs(40));
 
     let report = child_report(dir.path(), 2);

@@ -17,8 +17,8 @@ use trading_engine::io::rest::{RestClient, RestConfig, RetryPolicy};
 use trading_engine::io::wire::{price_from_text, qty_from_text};
 use trading_engine::orders::OrderId;
 use trading_engine::runtime::startup::reconcile::{
-    reconcile, CoreOrder, CorePosition, CoreView, Correction, OrderRole, ReconcileConfig,
-    UnknownPositionPolicy,
+    reconcile, reconcile_with, CoreOrder, CorePosition, CoreView, Correction, OrderRole,
+    ReconcileConfig, UnknownPositionPolicy,
 };
 use trading_engine::types::{Price, Qty, Side, SymbolId, TimestampNs};
 
@@ -502,4 +502,127 @@ fn corrections_become_journal_records_that_round_trip() {
     };
     assert_eq!(c.kind, CorrectionKind::UnknownPositionLeft);
     assert_eq!(c.qty, qty("0.0200"));
+}
+
+/// Average fill price and update time (ns) of exchange order `id`.
+fn fill_of(rest: &mut RestClient, id: u64) -> (Price, TimestampNs) {
+    let info = rest.query_order(BTC, OrderRef::OrderId(id)).unwrap();
+    assert!(info.executed_qty.is_positive(), "{info:?}");
+    (info.avg_price, TimestampNs(info.update_time_ms * 1_000_000))
+}
+
+#[test]
+fn issue_19_a_stop_filled_while_down_is_booked_at_its_fill_price_and_time() {
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    let stop = send(
+        &mut rest,
+        "te-2",
+        OrderKind::StopMarket,
+        Side::Sell,
+        "59000.0",
+    );
+    sim.inject_trade("58900.0", "0.0500", true).unwrap();
+    sim.inject_trade("61000.0", "0.0500", true).unwrap();
+    let (price, at) = fill_of(&mut rest, stop.order_id);
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0100")],
+        orders: vec![stop_order(2, "te-2", "59000.0", Some(stop.order_id))],
+    };
+    let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
+    let events = got[0].core_events(TimestampNs(3));
+    let Some(Event::Fill(f)) = events[1] else {
+        panic!("{got:?}");
+    };
+    assert_eq!((f.order, f.price, f.ts), (OrderId(2), price, at));
+    assert!(f.price < px("60000.0"), "not the restart price: {f:?}");
+}
+
+#[test]
+fn issue_19_a_stop_the_market_passed_while_down_closes_at_market_booked_at_the_close_fill() {
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    let stop = send(
+        &mut rest,
+        "te-2",
+        OrderKind::StopMarket,
+        Side::Sell,
+        "59000.0",
+    );
+    // The dead-man switch cancelled the stop, then the market fell through it.
+    rest.cancel_order(BTC, OrderRef::OrderId(stop.order_id))
+        .unwrap();
+    sim.inject_trade("58000.0", "0.0500", true).unwrap();
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0100")],
+        orders: vec![stop_order(2, "te-2", "59000.0", Some(stop.order_id))],
+    };
+    let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let Correction::Flattened {
+        booked_on,
+        exchange_order_id,
+        price,
+        at,
+        ..
+    } = got[0]
+    else {
+        panic!("{got:?}");
+    };
+    assert_eq!(booked_on, Some(OrderId(2)));
+    let (fill_price, fill_at) = fill_of(&mut rest, exchange_order_id);
+    assert_eq!((price, at), (fill_price, Some(fill_at)));
+    let events = got[0].core_events(TimestampNs(3));
+    assert!(
+        matches!(events[0], Some(Event::Fill(f)) if f.order == OrderId(2) && f.price == fill_price && f.ts == fill_at),
+        "{events:?}"
+    );
+    assert_eq!(long_qty(&mut rest), Qty::ZERO);
+    assert!(open_ids(&mut rest).is_empty());
+}
+
+#[test]
+fn issue_19_stops_come_first_and_every_correction_reaches_the_sink_when_applied() {
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    // The stop was never placed and an entry of another symbol slot is in
+    // flight with no trace on the exchange: both need the exchange, the
+    // stop comes first.
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0100")],
+        orders: vec![
+            entry_order(5, "te-5"),
+            stop_order(2, "te-2", "59000.0", None),
+        ],
+    };
+    let mut seen = Vec::new();
+    let got = reconcile_with(
+        &mut rest,
+        &view,
+        &cfg(UnknownPositionPolicy::Leave),
+        &mut |c| seen.push(*c),
+    )
+    .unwrap();
+    assert_eq!(seen, got, "every correction is told as it is applied");
+    assert!(
+        matches!(
+            got[0],
+            Correction::StopPlaced {
+                replaces: Some(OrderId(2)),
+                ..
+            }
+        ),
+        "{got:?}"
+    );
+    assert!(got[1..].iter().any(|c| matches!(
+        c,
+        Correction::NotPlaced {
+            order: OrderId(5),
+            ..
+        }
+    )));
+    assert_eq!(open_ids(&mut rest), vec!["te-r1-s2".to_owned()]);
 }

@@ -75,6 +75,7 @@ pub fn apply_batch(shared: &Shared, batch: &[Tick], blocking: bool) {
         for t in batch {
             ex.on_tick(t, now);
         }
+        ex.observe_stops(now);
         for topic in topics {
             if let Some(v) = ex.market().push_for(&topic, batch, now) {
                 frames.push((topic, Bytes::from(gzip(v.to_string().as_bytes()))));

@@ -33,7 +33,7 @@ pub mod source;
 mod ws;
 
 pub use config::{FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET};
-pub use exchange::DeadManState;
+pub use exchange::{DeadManState, StopWatchState};
 pub use probe::LatencyProbe;
 pub use source::SourceError;
 pub use ws::gzip;
@@ -394,6 +394,14 @@ impl SimHandle {
     #[must_use]
     pub fn dead_man(&self) -> DeadManState {
         lock(&self.shared.exchange).dead_man()
+    }
+
+    /// Returns what the protective-stop watch has seen: how long an open
+    /// position went without a working stop at most, and the most stops
+    /// one position had at once.
+    #[must_use]
+    pub fn stop_watch(&self) -> StopWatchState {
+        lock(&self.shared.exchange).stop_watch()
     }
 
     /// Returns the latency probe: when the last market-data frame was written to a

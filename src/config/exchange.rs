@@ -74,6 +74,9 @@ pub struct ExchangeConfig {
     pub max_clock_skew_ms: u64,
     /// Dead-man switch: the exchange cancels all open orders this many
     /// seconds after the last heartbeat; 0 disables, else 10..=120. Default 60.
+    /// It cannot be scoped to entries on BingX, so it cancels the stops too:
+    /// a start disarms an earlier life's timer before it puts the stops
+    /// back, and the service arms it once they are in place.
     pub cancel_all_after_secs: u64,
     /// Leverage set per symbol at start-up; 1..=125, default 5.
     pub leverage: u32,

@@ -7,7 +7,7 @@ use core::fmt;
 use super::system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
     LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
-    Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use super::{tags, JournalRecord};
 use crate::core::{Action, Command, Event, LogEvent, Record, StopMove};
@@ -490,6 +490,7 @@ impl JournalRecord<'_> {
             Self::ReloadConfig { .. } => tags::RELOAD_CONFIG,
             Self::JournalRepaired { .. } => tags::JOURNAL_REPAIRED,
             Self::OrderRefused { .. } => tags::ORDER_REFUSED,
+            Self::StopSettled { .. } => tags::STOP_SETTLED,
         }
     }
 
@@ -735,6 +736,17 @@ impl JournalRecord<'_> {
                 e.blob(damaged_copy.as_bytes());
                 e.u32(*segments_set_aside);
                 e.u64(*records_set_aside);
+                e.ts(*ts);
+            }
+            Self::StopSettled {
+                order,
+                symbol,
+                how,
+                ts,
+            } => {
+                e.u64(order.0);
+                e.sym(*symbol);
+                e.u8(code_of(&StopSettleKind::ALL, how));
                 e.ts(*ts);
             }
         }
@@ -1165,6 +1177,12 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             damaged_copy: d.text("damaged_copy")?,
             segments_set_aside: d.u32()?,
             records_set_aside: d.u64()?,
+            ts: d.ts()?,
+        },
+        tags::STOP_SETTLED => J::StopSettled {
+            order: OrderId(d.u64()?),
+            symbol: d.sym()?,
+            how: d.code("how", &StopSettleKind::ALL)?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

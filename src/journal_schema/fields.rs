@@ -467,6 +467,17 @@ impl<'a> JournalRecord<'a> {
                 f("records_set_aside", U64(records_set_aside)),
                 f("at", Ts(ts)),
             ]),
+            Self::StopSettled {
+                order,
+                symbol,
+                how,
+                ts,
+            } => out.extend([
+                f("order", U64(order.0)),
+                f("symbol", U64(u64::from(symbol.0))),
+                f("how", Str(how.as_str())),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }

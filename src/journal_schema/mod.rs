@@ -38,7 +38,7 @@ pub use render::{
 pub use system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
     LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
-    Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 
 use crate::core::{Action, Event};
@@ -132,10 +132,13 @@ pub mod tags {
     /// System: `journal repair` kept the records before a damage and set
     /// the rest aside.
     pub const JOURNAL_REPAIRED: u16 = 92;
+    /// System: a protective stop the core no longer holds was settled by
+    /// the stop router (coalesced away, or its cancel confirmed).
+    pub const STOP_SETTLED: u16 = 82;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 41] = [
+pub const TYPE_NAMES: [(u16, &str); 42] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -177,6 +180,7 @@ pub const TYPE_NAMES: [(u16, &str); 41] = [
     (tags::ORDER_REFUSED, "order_refused"),
     (tags::RELOAD_CONFIG, "reload_config"),
     (tags::JOURNAL_REPAIRED, "journal_repaired"),
+    (tags::STOP_SETTLED, "stop_settled"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -357,6 +361,20 @@ pub enum JournalRecord<'a> {
         segments_set_aside: u32,
         /// Intact records after the damage, set aside with those files.
         records_set_aside: u64,
+        /// When.
+        ts: TimestampNs,
+    },
+    /// A protective stop the core had replaced or cancelled was settled by
+    /// the stop router without an event for the core: held back and never
+    /// sent, or its cancel confirmed. Replay skips it; a restart's rebuild
+    /// no longer counts the order as in flight or waiting for its cancel.
+    StopSettled {
+        /// Engine order id of the stop.
+        order: OrderId,
+        /// Symbol.
+        symbol: crate::types::SymbolId,
+        /// How it was settled.
+        how: StopSettleKind,
         /// When.
         ts: TimestampNs,
     },

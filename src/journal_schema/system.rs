@@ -527,3 +527,42 @@ pub struct Correction {
     /// When.
     pub ts: TimestampNs,
 }
+
+/// How a protective stop the core no longer holds was settled outside the
+/// core (journal record `stop_settled`): the rebuild after a restart no
+/// longer counts it as in flight or as waiting for its cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StopSettleKind {
+    /// A replacement held back while another stop was in flight and then
+    /// replaced again: it never reached the exchange.
+    Coalesced,
+    /// The exchange confirmed our cancel of a replaced stop.
+    CancelConfirmed,
+    /// A replaced stop was refused or cancelled by the exchange before our
+    /// cancel reached it.
+    GoneOnExchange,
+    /// Our cancel of a replaced stop found it already finished (filled or
+    /// cancelled): its fill, if any, reached the core as the current stop's.
+    AlreadyFinished,
+}
+
+impl StopSettleKind {
+    /// Every kind, in code order.
+    pub const ALL: [Self; 4] = [
+        Self::Coalesced,
+        Self::CancelConfirmed,
+        Self::GoneOnExchange,
+        Self::AlreadyFinished,
+    ];
+
+    /// Returns the snake_case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Coalesced => "coalesced",
+            Self::CancelConfirmed => "cancel_confirmed",
+            Self::GoneOnExchange => "gone_on_exchange",
+            Self::AlreadyFinished => "already_finished",
+        }
+    }
+}

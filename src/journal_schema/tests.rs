@@ -328,6 +328,12 @@ pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             records_set_aside: 49,
             ts,
         },
+        JournalRecord::StopSettled {
+            order,
+            symbol: SymbolId(0),
+            how: StopSettleKind::Coalesced,
+            ts,
+        },
     ]
 }
 

@@ -210,6 +210,17 @@ impl Pass {
                 self.counts.system += 1;
                 Ok(())
             }
+            tags::STOP_SETTLED => {
+                if let JournalRecord::StopSettled { order, .. } = decode(seq, tag, payload)? {
+                    // Settled by the stop router: neither in flight nor
+                    // waiting for its cancel (nothing to reconcile).
+                    self.in_flight.remove(&order);
+                    self.pending_cancels.remove(&order);
+                    self.intents.remove(&order);
+                }
+                self.counts.system += 1;
+                Ok(())
+            }
             tags::CORRECTION => {
                 if let JournalRecord::Correction(c) = decode(seq, tag, payload)? {
                     self.on_correction(&c);

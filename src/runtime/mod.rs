@@ -23,6 +23,7 @@ pub mod hot;
 pub mod msg;
 pub mod observe;
 pub mod recovery;
+pub mod recovery_journal;
 pub mod reload;
 pub mod route;
 pub mod service;

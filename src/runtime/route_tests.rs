@@ -389,6 +389,7 @@ fn corrections_finish_or_adopt_tracked_orders() {
         price: px(100.0),
         fee: Money::ZERO,
         unacked: true,
+        at: None,
     });
     assert_eq!(t.open(), 1, "only the adopted order works");
     assert!(collect(

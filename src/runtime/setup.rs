@@ -11,9 +11,10 @@
 //! one after the journal is checked against the configuration
 //! ([`super::recovery::check_journal`]); the previous life's unjournaled
 //! outputs are journaled before the new session record; client order ids
-//! keep the journal's prefix; live mode reconciles with the exchange
-//! before the hot thread starts (every correction journaled and fed to the
-//! core through the journaled dispatch), paper and dry-run mode start their
+//! keep the journal's prefix; live mode disarms the dead-man timer of the
+//! earlier life and reconciles with the exchange, protective stops first,
+//! before anything else that needs the exchange (every correction journaled
+//! and fed to the core the moment it is applied), paper and dry-run mode start their
 //! empty venue flat with journaled corrections
 //! ([`super::recovery::local_corrections`]); warm-up feeds only the
 //! candles after the journal's last market time. A previous life stopped
@@ -39,6 +40,7 @@ use crate::core::Core;
 use crate::feed::{BinanceDecoder, BingxDecoder, MarketEvent, SymbolTable as FeedSymbols};
 use crate::io::bridge::{BridgeConfig, IoStats, IoThread};
 use crate::io::rest::{RestClient, RestConfig};
+use crate::io::rest_account::DeadManSwitch;
 use crate::io::rest_market::KlineInterval;
 use crate::io::tls::TlsOptions;
 use crate::io::ws::{
@@ -53,8 +55,11 @@ use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, N
 use super::engine::{Engine, EngineParts, Venue};
 use super::hot::{HotLoop, HotSummary, LoopTimers};
 use super::recovery::{self, RecoveryError};
+use super::recovery_journal::CorrectionJournal;
 use super::service::{Service, ServiceOptions, ServiceParts, ServiceReport};
-use super::startup::reconcile::{reconcile, Correction, ReconcileConfig, UnknownPositionPolicy};
+use super::startup::reconcile::{
+    reconcile_with, Correction, ReconcileConfig, UnknownPositionPolicy,
+};
 use super::timed::Timed;
 use crate::replay;
 
@@ -516,6 +521,40 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             }
         }
     }
+    if live && cfg.exchange.cancel_all_after_secs > 0 {
+        // A dead-man timer armed by an earlier life would cancel the stops
+        // placed below when it fires; the service re-arms it once the
+        // engine runs, with every stop in place.
+        if let Err(e) = rest.cancel_all_after(DeadManSwitch::Close) {
+            log::warn!("Disarming the cancel-all-after timer before the stops failed: {e}");
+        }
+    }
+    // Protective stops first: reconciliation (each correction journaled as
+    // it is applied) runs before anything else that needs the exchange.
+    let mut steps = Vec::new();
+    let corrections = if resumed {
+        let mut sink = CorrectionJournal::new(&mut writer, &mut core, &plan.view, recovery_ts);
+        let result = start_corrections(
+            &opts,
+            &mut rest,
+            &plan,
+            &prefix,
+            rebuilt.counts.sessions + 1,
+            &mut |c| sink.apply(c),
+        );
+        steps = std::mem::take(&mut sink.steps);
+        match result {
+            Ok(c) => c,
+            Err(failure) => {
+                if let Err(e) = writer.close() {
+                    log::error!("Closing the journal failed: {e}");
+                }
+                return Err(RuntimeError::Recovery(failure));
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let mut warm = Vec::with_capacity(n);
     for (i, name) in cfg.market.symbols.iter().enumerate() {
         let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
@@ -528,26 +567,6 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         warm.push(candles);
     }
     let warmup_count = warm.first().map_or(0, Vec::len);
-    let corrections = if resumed {
-        match start_corrections(
-            &opts,
-            &mut rest,
-            &plan,
-            &prefix,
-            rebuilt.counts.sessions + 1,
-        ) {
-            Ok(c) => c,
-            Err(failure) => {
-                journal_failed_recovery(&mut writer, &mut core, &failure, recovery_ts);
-                if let Err(e) = writer.close() {
-                    log::error!("Closing the journal failed: {e}");
-                }
-                return Err(RuntimeError::Recovery(failure));
-            }
-        }
-    } else {
-        Vec::new()
-    };
     let journal = writer;
     let (recorder, collector) = latency_channel(
         cfg.latency.histogram_max_ns,
@@ -641,7 +660,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             corrections.len()
         );
     }
-    engine.apply_corrections(&corrections, recovery_ts);
+    engine.resume_steps(&steps, recovery_ts);
     if resumed && recovery::stopped_by_engine_halt(&rebuilt, engine.core_halted()) {
         // The previous life was stopped (signal, end of its duration)
         // without flattening, which halts the core; a restart trades again.
@@ -764,6 +783,7 @@ fn start_corrections(
     plan: &recovery::Resume,
     prefix: &str,
     session: u64,
+    sink: &mut dyn FnMut(&Correction),
 ) -> Result<Vec<Correction>, RecoveryError> {
     match opts.mode {
         Mode::Live => {
@@ -772,43 +792,23 @@ fn start_corrections(
                 recovery_prefix: replay::recovery_prefix(prefix, session),
                 unknown_position: UnknownPositionPolicy::Leave,
             };
-            reconcile(rest, &plan.view, &rc).map_err(RecoveryError::Reconcile)
+            reconcile_with(rest, &plan.view, &rc, sink).map_err(RecoveryError::Reconcile)
         }
-        Mode::Paper | Mode::DryRun => recovery::local_corrections(&plan.view, &mut |id| {
-            let name = rest
-                .symbols()
-                .get(id)
-                .map(|s| s.name.clone())
-                .ok_or_else(|| "not in the symbol table".to_owned())?;
-            rest.price(&name)
-                .map(|t| t.price)
-                .map_err(|e| e.to_string())
-        }),
-    }
-}
-
-/// Journals what a failed reconciliation already did on the exchange: each
-/// correction, then the events it implies fed to the core (their outputs
-/// journaled, nothing sent), so the next start rebuilds the same state.
-fn journal_failed_recovery(
-    w: &mut journal::Writer,
-    core: &mut Core,
-    failure: &RecoveryError,
-    ts: TimestampNs,
-) {
-    let RecoveryError::Reconcile(f) = failure else {
-        return;
-    };
-    for c in &f.applied {
-        if let Err(e) = js::write(w, ts, &JournalRecord::Correction(c.to_journal(ts))) {
-            log::error!("Journaling a correction failed: {e}");
-            return;
-        }
-        for e in c.core_events(ts).into_iter().flatten() {
-            if let Err(err) = replay::journal_event(w, core, &e, ts, |_| {}) {
-                log::error!("Journaling a correction's event failed: {err}");
-                return;
+        Mode::Paper | Mode::DryRun => {
+            let out = recovery::local_corrections(&plan.view, &mut |id| {
+                let name = rest
+                    .symbols()
+                    .get(id)
+                    .map(|s| s.name.clone())
+                    .ok_or_else(|| "not in the symbol table".to_owned())?;
+                rest.price(&name)
+                    .map(|t| t.price)
+                    .map_err(|e| e.to_string())
+            })?;
+            for c in &out {
+                sink(c);
             }
+            Ok(out)
         }
     }
 }

@@ -1,28 +1,46 @@
-//! Coalescing of protective-stop replacements in live mode.
+//! Protective-stop replacement in live mode: place the new stop first,
+//! cancel the old one once the new one is acknowledged, and coalesce
+//! bursts of replacements.
 //!
 //! The core tightens a trailing stop on every favourable trade: a cancel
-//! of the old stop and a new STOP_MARKET each time. Sent one for one, a
-//! fast market queues more REST calls than the exchange answers. Here at
-//! most one stop per symbol is in flight: while a new stop waits for its
-//! acknowledgement, further replacements are answered to the core at once
-//! (acknowledged / cancelled) and only the newest is sent when the one in
-//! flight is acknowledged. Fills and exchange-side cancels of the stop on
-//! the exchange are reported to the core under the id of the stop the
-//! core currently holds, so the core's position always ends with its own
-//! stop's fill.
+//! of the old stop and a new STOP_MARKET each time, in that order. Sent
+//! that way, the position has no stop on the exchange between the two
+//! requests (up to a REST round trip or more). Here the cancel is held
+//! until the end of the core's batch: when a new stop follows, it is sent
+//! first and the old one is cancelled only after the exchange acknowledged
+//! the new one, so there is never a moment without a stop; a failed cancel
+//! is retried (bounded), so exactly one stop remains once the replacement
+//! settles.
+//!
+//! At most one new stop per symbol is in flight: while it waits for its
+//! acknowledgement, further replacements are held and only the newest is
+//! sent when the one in flight is acknowledged. A replacement dropped that
+//! way never reaches the exchange; it is reported as settled
+//! ([`Settled::Coalesced`]) so the journal never holds it as in flight.
+//! Fills and exchange-side cancels of a stop are reported to the core under
+//! the id of the stop the core currently holds, so the core's position
+//! always ends with its own stop's fill.
 //!
 //! Consumes the core's stop placements and cancels and the exchange's
 //! events for stop orders; produces [`StopOut`]s (what to tell the core,
-//! what to send). Never allocates after construction, never reads a clock.
+//! what to send, what to journal). Never allocates after construction,
+//! never reads a clock.
 
 use crate::core::Event;
 use crate::orders::{OrderId, OrderIntent, OrderPurpose};
+use crate::types::SymbolId;
+
+pub use crate::journal_schema::StopSettleKind as Settled;
 
 /// Stops sent to the exchange and since cancelled by us, remembered until
 /// their cancel is confirmed: a late fill of one is the core's stop's fill,
 /// a confirmation is not passed on. Held stops never reach the exchange and
 /// are not remembered.
 const RETIRED: usize = 32;
+
+/// Times the cancel of a replaced stop is sent before giving up on it (the
+/// exchange then keeps two stops until a reconciliation removes one).
+pub const CANCEL_ATTEMPTS: u8 = 5;
 
 /// What to do after a stop decision.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -31,41 +49,87 @@ pub struct StopOut {
     pub send_original: bool,
     /// Tell the core this (instead of, or translated from, the exchange).
     pub to_core: Option<Event>,
-    /// Cancel this order on the exchange.
-    pub cancel: Option<OrderId>,
+    /// Cancel these orders on the exchange.
+    pub cancel: [Option<OrderId>; 2],
     /// Place this stop on the exchange.
     pub place: Option<OrderIntent>,
+    /// Journal that this stop was settled here (no event reaches the core).
+    pub settled: Option<(OrderId, Settled)>,
+}
+
+impl StopOut {
+    fn send() -> Self {
+        Self {
+            send_original: true,
+            ..Self::default()
+        }
+    }
+
+    fn settle(order: OrderId, how: Settled) -> Self {
+        Self {
+            settled: Some((order, how)),
+            ..Self::default()
+        }
+    }
+
+    fn push_cancel(&mut self, id: OrderId) {
+        if let Some(slot) = self.cancel.iter_mut().find(|c| c.is_none()) {
+            *slot = Some(id);
+        }
+    }
+}
+
+/// A stop we cancelled (or are about to), until the exchange confirms it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Retired {
+    order: Option<OrderId>,
+    /// Cancel requests sent for it so far.
+    attempts: u8,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
     /// The stop the core believes is working.
     core: Option<OrderId>,
-    /// The stop sent to the exchange and not known to be gone.
+    /// The newest stop sent to the exchange and not known to be gone.
     real: Option<OrderId>,
     real_acked: bool,
     /// The core has cancelled `real` before it was acknowledged.
     orphan: bool,
+    /// The previous stop, still working on the exchange: cancelled once
+    /// `real` is acknowledged (place new, then cancel old).
+    old: Option<OrderId>,
+    /// An acknowledged stop the core cancelled during the batch being
+    /// routed: its cancel waits for the end of the batch, so that a
+    /// replacement in the same batch is placed first.
+    releasing: Option<OrderId>,
     /// Newest stop wanted but not sent.
     pending: Option<OrderIntent>,
-    retired: [Option<OrderId>; RETIRED],
+    retired: [Retired; RETIRED],
     next_retired: usize,
 }
 
 impl Slot {
-    fn retire(&mut self, id: OrderId) {
-        self.retired[self.next_retired] = Some(id);
-        self.next_retired = (self.next_retired + 1) % RETIRED;
+    /// Remembers `id` as cancelled by us; returns it (to send the cancel).
+    fn retire(&mut self, id: OrderId) -> OrderId {
+        if !self.is_retired(id) {
+            self.retired[self.next_retired] = Retired {
+                order: Some(id),
+                attempts: 1,
+            };
+            self.next_retired = (self.next_retired + 1) % RETIRED;
+        }
+        id
     }
 
     fn is_retired(&self, id: OrderId) -> bool {
-        self.retired.contains(&Some(id))
+        self.retired.iter().any(|r| r.order == Some(id))
     }
 
     fn forget(&mut self, id: OrderId) {
         for r in &mut self.retired {
-            if *r == Some(id) {
-                *r = None;
+            if r.order == Some(id) {
+                *r = Retired::default();
             }
         }
     }
@@ -73,12 +137,29 @@ impl Slot {
     fn knows(&self, id: OrderId) -> bool {
         self.real == Some(id)
             || self.core == Some(id)
+            || self.old == Some(id)
+            || self.releasing == Some(id)
             || self.pending.is_some_and(|p| p.id == id)
             || self.is_retired(id)
     }
+
+    /// The stop standing in for `real` is gone: the next held stop goes
+    /// out (the old one keeps protecting until it is acknowledged); with
+    /// none held, the core wants no stop and the old one is cancelled.
+    fn next_after_orphan(&mut self, out: &mut StopOut) {
+        self.real = None;
+        self.real_acked = false;
+        self.orphan = false;
+        if let Some(next) = self.pending.take() {
+            self.real = Some(next.id);
+            out.place = Some(next);
+        } else if let Some(old) = self.old.take() {
+            out.push_cancel(self.retire(old));
+        }
+    }
 }
 
-/// Per-symbol stop coalescing state; see the module docs.
+/// Per-symbol stop routing state; see the module docs.
 #[derive(Debug)]
 pub struct StopCoalescer {
     slots: Vec<Slot>,
@@ -119,9 +200,9 @@ impl StopCoalescer {
 
     /// Returns the symbol of stop order `id`, if handled here.
     #[must_use]
-    pub fn symbol_of(&self, id: OrderId) -> Option<crate::types::SymbolId> {
+    pub fn symbol_of(&self, id: OrderId) -> Option<SymbolId> {
         let i = self.slots.iter().position(|s| s.knows(id))?;
-        u16::try_from(i).ok().map(crate::types::SymbolId)
+        u16::try_from(i).ok().map(SymbolId)
     }
 
     /// Returns true when `id` is a stop order handled here.
@@ -130,15 +211,30 @@ impl StopCoalescer {
         self.slots.iter().any(|s| s.knows(id))
     }
 
+    /// Returns how many stops of `symbol` are working or in flight on the
+    /// exchange as far as the router knows (the newest, the previous one
+    /// until its cancel is sent, one being released): 1 once a replacement
+    /// has settled.
+    #[must_use]
+    pub fn live_stops(&self, symbol: SymbolId) -> usize {
+        self.slots.get(usize::from(symbol.0)).map_or(0, |s| {
+            usize::from(s.real.is_some())
+                + usize::from(s.old.is_some())
+                + usize::from(s.releasing.is_some())
+        })
+    }
+
     /// Takes over stop `id` of `symbol` that an earlier life of the engine
     /// placed and the exchange acknowledged (restart): it is the working
     /// stop of both the core and the exchange.
-    pub fn adopt(&mut self, symbol: crate::types::SymbolId, id: OrderId) {
+    pub fn adopt(&mut self, symbol: SymbolId, id: OrderId) {
         if let Some(s) = self.slots.get_mut(usize::from(symbol.0)) {
             s.core = Some(id);
             s.real = Some(id);
             s.real_acked = true;
             s.orphan = false;
+            s.old = None;
+            s.releasing = None;
             s.pending = None;
         }
     }
@@ -146,58 +242,97 @@ impl StopCoalescer {
     /// The core placed a protective stop.
     pub fn on_place(&mut self, o: &OrderIntent) -> StopOut {
         let Some(s) = self.slots.get_mut(usize::from(o.symbol.0)) else {
-            return StopOut {
-                send_original: true,
-                ..StopOut::default()
-            };
+            return StopOut::send();
         };
-        debug_assert!(o.purpose == OrderPurpose::Stop);
+        debug_assert!(
+            o.purpose == OrderPurpose::Stop,
+            "Invariant: only stops are routed here"
+        );
         s.core = Some(o.id);
+        if let Some(prev) = s.releasing.take() {
+            // A replacement: the new stop goes first, the previous one is
+            // cancelled once the new one is acknowledged.
+            s.real = Some(o.id);
+            s.real_acked = false;
+            s.orphan = false;
+            s.old = Some(prev);
+            return StopOut::send();
+        }
         if s.real.is_none() {
             s.real = Some(o.id);
             s.real_acked = false;
             s.orphan = false;
-            return StopOut {
-                send_original: true,
-                ..StopOut::default()
-            };
+            return StopOut::send();
         }
-        s.pending = Some(*o);
-        StopOut::default()
+        match s.pending.replace(*o) {
+            Some(dropped) => StopOut::settle(dropped.id, Settled::Coalesced),
+            None => StopOut::default(),
+        }
     }
 
-    /// The core cancelled stop `id`.
+    /// The core cancelled stop `id`. The cancel of an acknowledged stop is
+    /// held until [`end_batch`](Self::end_batch).
     pub fn on_cancel(&mut self, id: OrderId) -> StopOut {
         let Some(s) = self.slot_of(id) else {
-            return StopOut {
-                send_original: true,
-                ..StopOut::default()
-            };
+            return StopOut::send();
         };
         if s.core == Some(id) {
             s.core = None;
         }
         if s.pending.is_some_and(|p| p.id == id) {
             s.pending = None;
-            return StopOut::default();
+            return StopOut::settle(id, Settled::Coalesced);
         }
         if s.real == Some(id) {
-            s.retire(id);
             if s.real_acked {
                 s.real = None;
-                return StopOut {
-                    send_original: true,
-                    ..StopOut::default()
-                };
+                s.real_acked = false;
+                s.releasing = Some(id);
+            } else {
+                s.orphan = true;
             }
-            s.orphan = true;
         }
-        // Held or already gone on our side: nothing to send.
+        // Held, released later or already gone on our side: nothing now.
         StopOut::default()
     }
 
+    /// Ends the routing of one batch of the core's actions: returns a held
+    /// cancel of a stop of `symbol` that no replacement followed (the core
+    /// wants no stop: the position closes or is closed).
+    pub fn end_batch(&mut self, symbol: SymbolId) -> Option<OrderId> {
+        let s = self.slots.get_mut(usize::from(symbol.0))?;
+        let id = s.releasing.take()?;
+        Some(s.retire(id))
+    }
+
+    /// The exchange did not carry out our cancel of stop `id` (`finished`:
+    /// because the order is already filled or gone). Returns the order to
+    /// cancel again, while attempts remain; the settle record when the
+    /// stop turned out finished.
+    pub fn on_cancel_failed(&mut self, id: OrderId, finished: bool) -> StopOut {
+        let Some(s) = self.slot_of(id) else {
+            return StopOut::default();
+        };
+        if finished {
+            if s.is_retired(id) {
+                s.forget(id);
+                return StopOut::settle(id, Settled::AlreadyFinished);
+            }
+            return StopOut::default();
+        }
+        let mut out = StopOut::default();
+        if let Some(r) = s.retired.iter_mut().find(|r| r.order == Some(id)) {
+            if r.attempts < CANCEL_ATTEMPTS {
+                r.attempts += 1;
+                out.push_cancel(id);
+            }
+        }
+        out
+    }
+
     /// Passes an exchange event through: returns what the core should see
-    /// (possibly under another order id) and what to send next.
+    /// (possibly under another order id), what to send next and what to
+    /// journal.
     pub fn on_exchange(&mut self, e: &Event) -> StopOut {
         let pass = StopOut {
             to_core: Some(*e),
@@ -210,66 +345,114 @@ impl StopCoalescer {
             return pass;
         };
         let is_real = s.real == Some(id);
+        let is_old = s.old == Some(id);
         match *e {
-            Event::Ack { .. } | Event::Rejected { .. } if is_real && s.orphan => {
-                // The core no longer wants it: cancel it (if it was placed)
-                // and send the newest held stop instead.
-                let mut out = StopOut {
-                    cancel: matches!(e, Event::Ack { .. }).then_some(id),
-                    ..StopOut::default()
-                };
-                s.real = None;
+            Event::Ack { .. } if is_real && s.orphan => {
+                // The core no longer wants it. It protects now: the older
+                // stop goes; the newest held one is placed, and this one
+                // is cancelled once that is acknowledged (or at once when
+                // the core wants no stop).
+                let mut out = StopOut::default();
+                if let Some(old) = s.old.take() {
+                    out.push_cancel(s.retire(old));
+                }
+                s.orphan = false;
+                s.real_acked = true;
                 if let Some(next) = s.pending.take() {
+                    s.old = Some(id);
                     s.real = Some(next.id);
                     s.real_acked = false;
-                    s.orphan = false;
                     out.place = Some(next);
+                } else {
+                    s.real = None;
+                    s.real_acked = false;
+                    out.push_cancel(s.retire(id));
                 }
                 out
             }
             Event::Ack { .. } if is_real => {
                 s.real_acked = true;
-                pass
+                let mut out = pass;
+                if let Some(old) = s.old.take() {
+                    out.push_cancel(s.retire(old));
+                }
+                out
             }
-            Event::Rejected { .. } if is_real => {
-                // The stop standing for the core's stop was refused: the
-                // core must hear it under its own id (it then closes).
+            Event::Rejected { .. } | Event::Cancelled { .. } if is_real && s.orphan => {
+                // Refused or cancelled before the core's cancel reached it;
+                // the core already forgot it.
+                let mut out = StopOut::settle(id, Settled::GoneOnExchange);
+                s.next_after_orphan(&mut out);
+                out
+            }
+            Event::Rejected { .. } | Event::Cancelled { .. } if is_real => {
+                // The core's stop was refused or cancelled by the exchange:
+                // the core hears it under its own id (and reacts). The
+                // stop it replaced is cancelled: the core counts it gone.
                 s.real = None;
+                s.real_acked = false;
                 s.pending = None;
                 let to = s.core.take().unwrap_or(id);
-                StopOut {
+                let mut out = StopOut {
                     to_core: Some(with_order(e, to)),
                     ..StopOut::default()
+                };
+                if let Some(old) = s.old.take() {
+                    out.push_cancel(s.retire(old));
                 }
+                out
             }
             Event::Fill(_) => {
-                // The stop on the exchange (or one being cancelled) fired:
-                // the core hears it as a fill of the stop it holds.
+                // A stop on the exchange fired (the newest, or one being
+                // replaced): the core hears it as a fill of the stop it
+                // holds, and any other stop of the position goes.
                 let to = s.core.unwrap_or(id);
+                let mut out = StopOut {
+                    to_core: Some(with_order(e, to)),
+                    ..StopOut::default()
+                };
+                s.pending = None;
                 if is_real {
+                    // Remembered so that the rest of a partly filled stop
+                    // still reaches the core under its stop's id.
+                    s.retire(id);
                     s.real = None;
+                    s.real_acked = false;
+                    s.orphan = false;
+                    if let Some(old) = s.old.take() {
+                        out.push_cancel(s.retire(old));
+                    }
+                } else {
+                    if is_old {
+                        s.old = None;
+                        s.retire(id);
+                    }
+                    if let Some(real) = s.real {
+                        if s.real_acked {
+                            s.real = None;
+                            s.real_acked = false;
+                            out.push_cancel(s.retire(real));
+                        } else {
+                            // Cancelled once acknowledged.
+                            s.orphan = true;
+                        }
+                    }
                 }
-                s.pending = None;
-                StopOut {
-                    to_core: Some(with_order(e, to)),
-                    ..StopOut::default()
-                }
+                out
             }
-            Event::Cancelled { .. } if is_real && !s.orphan => {
-                // Cancelled by the exchange, not by us: the core's stop is gone.
-                s.real = None;
-                s.pending = None;
-                let to = s.core.take().unwrap_or(id);
-                StopOut {
-                    to_core: Some(with_order(e, to)),
-                    ..StopOut::default()
-                }
+            Event::Rejected { .. } | Event::Cancelled { .. } if is_old => {
+                s.old = None;
+                StopOut::settle(id, Settled::GoneOnExchange)
             }
-            Event::Cancelled { .. } | Event::Rejected { .. } if s.is_retired(id) => {
+            Event::Cancelled { .. } if s.is_retired(id) => {
                 s.forget(id);
-                StopOut::default()
+                StopOut::settle(id, Settled::CancelConfirmed)
             }
-            _ if s.is_retired(id) || is_real => StopOut::default(),
+            Event::Rejected { .. } if s.is_retired(id) => {
+                s.forget(id);
+                StopOut::settle(id, Settled::GoneOnExchange)
+            }
+            _ if s.is_retired(id) || is_real || is_old => StopOut::default(),
             _ => pass,
         }
     }

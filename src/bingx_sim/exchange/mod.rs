@@ -6,6 +6,9 @@
 //! listen keys. Never blocks: user-stream sends are `try_send`.
 
 mod settings;
+mod stop_watch;
+
+pub use stop_watch::StopWatchState;
 
 use super::account::Account;
 use super::market::MarketState;
@@ -123,6 +126,7 @@ pub struct Exchange {
     next_trade_id: u64,
     cancel_after_deadline_ms: Option<i64>,
     dead_man: DeadManState,
+    stop_watch: StopWatchState,
     listen_keys: HashMap<String, i64>,
     user_subs: Vec<UserSub>,
     rng: SimRng,
@@ -178,6 +182,7 @@ impl Exchange {
             next_trade_id: 511_178_071,
             cancel_after_deadline_ms: None,
             dead_man: DeadManState::default(),
+            stop_watch: StopWatchState::default(),
             listen_keys: HashMap::new(),
             user_subs: Vec::new(),
             rng,

@@ -215,6 +215,7 @@ impl Exchange {
             let n = self.cancel_where(None, now_ms).len();
             log::info!("Cancel-all-after fired: {n} orders cancelled");
         }
+        self.observe_stops(now_ms);
         let expired: Vec<String> = self
             .listen_keys
             .iter()

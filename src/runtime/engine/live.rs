@@ -87,13 +87,64 @@ impl Engine {
         if let Some(e) = out.to_core {
             self.events.push_back(e);
         }
-        if let Some(id) = out.cancel {
+        if let Some((order, how)) = out.settled {
+            let symbol = self.stops.symbol_of(order).unwrap_or(self.symbol0);
+            self.journal(
+                ts,
+                &JournalRecord::StopSettled {
+                    order,
+                    symbol,
+                    how,
+                    ts,
+                },
+            );
+        }
+        // A cancel and a placement together only when an acknowledged
+        // stop protects meanwhile: the cancel goes first, so the exchange
+        // never holds more than the old and the new stop.
+        for id in out.cancel.into_iter().flatten() {
             let symbol = self.stops.symbol_of(id).unwrap_or(self.symbol0);
             self.send_live_cancel(id, symbol);
         }
         if let Some(next) = out.place {
             self.send_live_place(&next, ts);
         }
+    }
+
+    /// Sends the cancels of stops the core dropped in the batch just
+    /// routed without placing a replacement.
+    pub(super) fn end_stop_batch(&mut self) {
+        if !matches!(self.venue, Venue::Live { .. }) {
+            return;
+        }
+        for i in 0..self.symbols {
+            let symbol = SymbolId(i);
+            if let Some(id) = self.stops.end_batch(symbol) {
+                self.send_live_cancel(id, symbol);
+            }
+        }
+    }
+
+    /// Handles the REST result of a cancel of `order`: a stop cancel the
+    /// exchange did not carry out is sent again (bounded), so a replaced
+    /// stop never stays beside its replacement.
+    fn on_cancel_result(&mut self, order: OrderId, r: &crate::io::order::OrderResult) {
+        use crate::io::error::ExchangeCode;
+        use crate::io::order::OrderOutcome;
+        if !self.stops.tracks(order) {
+            return;
+        }
+        let ts = self.market_now();
+        let finished = match r.outcome {
+            OrderOutcome::Accepted(_) | OrderOutcome::CancelledAll { .. } => return,
+            OrderOutcome::Rejected { kind, .. } => matches!(
+                kind,
+                ExchangeCode::OrderNotFound | ExchangeCode::OrderAlreadyFilled
+            ),
+            OrderOutcome::Invalid(_) | OrderOutcome::Failed | OrderOutcome::Unknown => false,
+        };
+        let out = self.stops.on_cancel_failed(order, finished);
+        self.apply_stop_out(out, ts);
     }
 
     /// Routes an exchange answer through the stop coalescer into the queue.
@@ -117,8 +168,12 @@ impl Engine {
         self.counters.cancels += 1;
         match &mut self.venue {
             Venue::Live { .. } => {
-                if self.stops.tracks(order) && !self.stops.on_cancel(order).send_original {
-                    return;
+                if self.stops.tracks(order) {
+                    let out = self.stops.on_cancel(order);
+                    self.apply_stop_out(out, ts);
+                    if !out.send_original {
+                        return;
+                    }
                 }
                 self.send_live_cancel(order, symbol);
             }
@@ -147,7 +202,14 @@ impl Engine {
             n += 1;
             let ts = self.market_now();
             match report {
-                IoReport::Cancel(_) => self.settle_inflight(None),
+                IoReport::Cancel(r) => {
+                    self.settle_inflight(None);
+                    if let Some(order) =
+                        route::engine_order(self.orders.prefix(), &r.client_order_id)
+                    {
+                        self.on_cancel_result(order, &r);
+                    }
+                }
                 IoReport::Sync(item) => self.on_sync(item, ts),
                 IoReport::Order(r) => {
                     let kind = route::engine_order(self.orders.prefix(), &r.client_order_id);

@@ -491,6 +491,7 @@ impl Engine {
                 _ => {}
             }
         }
+        self.end_stop_batch();
         self.route_start = None;
         for k in 0..self.batch.len() {
             let a = self.batch[k];
@@ -506,6 +507,7 @@ impl Engine {
             Action::Cancel { order, symbol } => self.cancel(order, symbol, ts),
             _ => {}
         }
+        self.end_stop_batch();
         self.journal(ts, &JournalRecord::Output(a));
         self.note(a);
     }

@@ -1,21 +1,20 @@
 //! The engine's part of a restart: tracking the rebuilt core's orders
-//! again, applying the start-up corrections through the journaled dispatch
-//! (so replay reproduces them), and resuming the market clock after the
-//! journal's last market time.
+//! again, carrying out what the start-up corrections (journaled and fed to
+//! the core as they were applied) leave to it, and resuming the market
+//! clock after the journal's last market time.
 //!
-//! Consumes [`Tracked`] orders and [`Correction`]s; produces journal
-//! records (corrections, then the events they imply as inputs) and core
-//! events. Runs before the hot loop starts (cold); never sends an entry by
-//! itself (only what the core decides on the corrected state leaves).
+//! Consumes [`Tracked`] orders and [`ResumeStep`]s; produces order
+//! commands and journal records. Runs before the hot loop starts (cold);
+//! never sends an entry by itself (only what the core decides on the
+//! corrected state leaves).
 
 use crate::clock::Clock;
-use crate::core::Event;
+use crate::core::{Action, Event};
 use crate::journal_schema::JournalRecord;
 use crate::types::TimestampNs;
 
 use super::super::recovery::Tracked;
-use super::super::route;
-use super::super::startup::reconcile::Correction;
+use super::super::recovery_journal::ResumeStep;
 use super::{Engine, Gap, Venue};
 
 impl Engine {
@@ -44,46 +43,30 @@ impl Engine {
         }
     }
 
-    /// Journals every correction and feeds the events it implies to the
-    /// core at `ts` through the journaled dispatch; the core's decisions on
-    /// them (a stop after an entry fill found) go to the venue.
-    pub fn apply_corrections(&mut self, corrections: &[Correction], ts: TimestampNs) {
-        for c in corrections {
-            self.journal(ts, &JournalRecord::Correction(c.to_journal(ts)));
-            self.orders.apply(c);
-            for e in c.core_events(ts).into_iter().flatten() {
-                let e = match e {
-                    Event::Fill(mut f) => {
-                        if let Some(q) = self
-                            .orders
-                            .qty_of(f.order)
-                            .and_then(|q| route::same_qty(f.qty, q))
-                        {
-                            f.qty = q;
-                        }
-                        if let Some(q) = self
-                            .core
-                            .position(f.symbol)
-                            .and_then(|p| route::same_qty(f.qty, p.open_qty))
-                        {
-                            f.qty = q;
-                        }
-                        Event::Fill(f)
+    /// Carries out what the start-up corrections (already journaled and
+    /// fed to the core, see
+    /// [`CorrectionJournal`](super::super::recovery_journal::CorrectionJournal))
+    /// leave to the engine, in order: the order table follows each
+    /// correction, the core's orders decided on them go to the venue, and a
+    /// stop found or placed on the exchange becomes the router's working stop.
+    pub fn resume_steps(&mut self, steps: &[ResumeStep], ts: TimestampNs) {
+        let live = matches!(self.venue, Venue::Live { .. });
+        for step in steps {
+            match *step {
+                ResumeStep::Track(c) => self.orders.apply(&c),
+                ResumeStep::Act(Action::Place(o)) => self.place(&o, ts),
+                ResumeStep::Act(Action::Cancel { order, symbol }) => {
+                    self.cancel(order, symbol, ts);
+                }
+                ResumeStep::Act(_) => {}
+                ResumeStep::AdoptStop { symbol, order } => {
+                    if live {
+                        self.stops.adopt(symbol, order);
                     }
-                    other => other,
-                };
-                self.dispatch(e);
-            }
-            if matches!(self.venue, Venue::Live { .. }) {
-                match *c {
-                    Correction::Adopted { order, .. }
-                    | Correction::StopPlaced {
-                        replaces: Some(order),
-                        ..
-                    } => self.adopt_stop(order),
-                    _ => {}
                 }
             }
+            self.end_stop_batch();
+            self.drain_events();
         }
     }
 

@@ -284,6 +284,39 @@ impl Engine {
         true
     }
 
+    /// Journals every running-reconciliation correction and feeds the
+    /// events it implies to the core at `ts` through the journaled
+    /// dispatch; the core's decisions on them go to the venue.
+    fn apply_corrections(&mut self, corrections: &[Correction], ts: TimestampNs) {
+        for c in corrections {
+            self.journal(ts, &JournalRecord::Correction(c.to_journal(ts)));
+            self.orders.apply(c);
+            for e in c.core_events(ts).into_iter().flatten() {
+                let e = match e {
+                    crate::core::Event::Fill(mut f) => {
+                        if let Some(q) = self
+                            .orders
+                            .qty_of(f.order)
+                            .and_then(|q| route::same_qty(f.qty, q))
+                        {
+                            f.qty = q;
+                        }
+                        if let Some(q) = self
+                            .core
+                            .position(f.symbol)
+                            .and_then(|p| route::same_qty(f.qty, p.open_qty))
+                        {
+                            f.qty = q;
+                        }
+                        crate::core::Event::Fill(f)
+                    }
+                    other => other,
+                };
+                self.dispatch(e);
+            }
+        }
+    }
+
     /// An exchange position the core does not know: left alone or closed
     /// by policy, journaled either way.
     fn unknown_position(&mut self, symbol: SymbolId, side: Side, qty: Qty, ts: TimestampNs) {
@@ -323,6 +356,8 @@ impl Engine {
                     booked_on: None,
                     client_order_id: cid,
                     exchange_order_id: 0,
+                    price: Price::ZERO,
+                    at: None,
                 }
             }
         };

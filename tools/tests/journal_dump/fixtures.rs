@@ -11,8 +11,8 @@ use trading_engine::io::order::ClientOrderId;
 use trading_engine::journal_schema::{
     self as schema, tags, Correction, CorrectionKind, DailyMetrics, ExchangeError,
     ExchangeErrorKind, FrameTiming, JournalRecord, LatencyLine, Mode, OperatorSource, PositionSnap,
-    RefusalReason, ReloadOutcome, SessionStart, Snapshot, StreamKind, StreamState, StreamStatus,
-    SNAPSHOT_MAX_POSITIONS,
+    RefusalReason, ReloadOutcome, SessionStart, Snapshot, StopSettleKind, StreamKind, StreamState,
+    StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use trading_engine::metrics::latency::Stage;
 use trading_engine::money::Money;
@@ -369,6 +369,12 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
         },
         JournalRecord::ReloadConfig {
             config_toml: "[risk]\nmax_positions = 1\n",
+            ts,
+        },
+        JournalRecord::StopSettled {
+            order: OrderId(7),
+            symbol: SymbolId(0),
+            how: StopSettleKind::CancelConfirmed,
             ts,
         },
         JournalRecord::Operator {

@@ -20,7 +20,7 @@ use crate::io::rest::RestClient;
 use crate::io::rest_account::PositionMode;
 use crate::money::Money;
 use crate::orders::OrderId;
-use crate::types::{Price, Qty, Side, SymbolId};
+use crate::types::{Price, Qty, Side, SymbolId, TimestampNs};
 
 /// What step 1 learned about one of the core's orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,12 @@ fn row_side(position_side: &str, amount: Qty) -> Side {
     }
 }
 
+/// Returns the exchange time `ms` (ms since the epoch) as a timestamp,
+/// `None` when the exchange gave none.
+fn exchange_time(ms: i64) -> Option<TimestampNs> {
+    (ms > 0).then(|| TimestampNs(ms.saturating_mul(1_000_000)))
+}
+
 fn abs_qty(q: Qty) -> Qty {
     Qty(q.0.saturating_abs())
 }
@@ -67,6 +73,11 @@ fn is_refusal(e: &OrderError) -> bool {
 
 struct Run<'a, C: IoClock> {
     rest: &'a mut RestClient<C>,
+    /// Told every correction as soon as it is applied (journaled there, so
+    /// a kill during reconciliation keeps what was done).
+    sink: &'a mut dyn FnMut(&Correction),
+    /// Positions (symbol, entry side) whose protection is settled.
+    protected: Vec<(SymbolId, Side)>,
     view: &'a CoreView,
     cfg: &'a ReconcileConfig,
     mode: PositionMode,
@@ -95,6 +106,26 @@ pub fn reconcile<C: IoClock>(
     rest: &mut RestClient<C>,
     view: &CoreView,
     cfg: &ReconcileConfig,
+) -> Result<Vec<Correction>, ReconcileFailure> {
+    reconcile_with(rest, view, cfg, &mut |_| {})
+}
+
+/// [`reconcile`], telling `sink` each correction the moment it is applied
+/// (the caller journals it then: a kill during reconciliation does not
+/// start it over). Protective stops come first: every position of the
+/// core that the exchange still holds is checked against the open orders
+/// (no lookup) and, without its stop, gets one at the stored level (or is
+/// closed at market when the exchange refuses it) before any order is
+/// looked up; a position the exchange no longer holds has its stop looked
+/// up, so its close is booked at that stop's fill.
+///
+/// # Errors
+/// As [`reconcile`].
+pub fn reconcile_with<C: IoClock>(
+    rest: &mut RestClient<C>,
+    view: &CoreView,
+    cfg: &ReconcileConfig,
+    sink: &mut dyn FnMut(&Correction),
 ) -> Result<Vec<Correction>, ReconcileFailure> {
     let fail = |error| ReconcileFailure {
         applied: Vec::new(),
@@ -137,6 +168,8 @@ pub fn reconcile<C: IoClock>(
         .collect();
     let mut run = Run {
         rest,
+        sink,
+        protected: Vec::new(),
         view,
         cfg,
         mode,
@@ -157,10 +190,21 @@ pub fn reconcile<C: IoClock>(
     }
 }
 
-impl<C: IoClock> Run<'_, C> {
+impl<'a, C: IoClock> Run<'a, C> {
+    fn push(&mut self, c: Correction) {
+        (self.sink)(&c);
+        self.out.push(c);
+    }
+
     fn all(&mut self, exchange: &[(SymbolId, Side, Qty)]) -> Result<(), ReconcileError> {
         let mut pending_cancels = Vec::new();
-        for o in &self.view.orders {
+        let mut done: Vec<OrderId> = Vec::new();
+        self.stops_first(exchange, &mut pending_cancels, &mut done)?;
+        let view: &'a CoreView = self.view;
+        for o in &view.orders {
+            if done.contains(&o.order) {
+                continue;
+            }
             if let Some(id) = self.resolve(o)? {
                 pending_cancels.push((o, id));
             }
@@ -168,17 +212,64 @@ impl<C: IoClock> Run<'_, C> {
         self.positions(exchange)?;
         for (order, correction) in std::mem::take(&mut self.gone_stops) {
             if !self.settled_stops.contains(&order) {
-                self.out.push(correction);
+                self.push(correction);
             }
         }
         for (o, exchange_order_id) in pending_cancels {
             self.cancel(o.symbol, exchange_order_id)?;
-            self.out.push(Correction::Cancelled {
+            self.push(Correction::Cancelled {
                 order: o.order,
                 symbol: o.symbol,
             });
         }
         self.cancel_orphans()
+    }
+
+    /// Step 0: the protective stop of every position of the core. A stop
+    /// on the book is claimed (no request); a position the exchange holds
+    /// without its stop gets one now; a position the exchange no longer
+    /// holds has its stop looked up (its fill books the close). Records the
+    /// orders resolved here in `done`.
+    fn stops_first(
+        &mut self,
+        exchange: &[(SymbolId, Side, Qty)],
+        pending_cancels: &mut Vec<(&'a CoreOrder, u64)>,
+        done: &mut Vec<OrderId>,
+    ) -> Result<(), ReconcileError> {
+        let view: &'a CoreView = self.view;
+        // Orders on the book are resolved without a request (so that only
+        // stops the core does not know count as a position's twin).
+        for o in &view.orders {
+            if self.book.iter().any(|b| !b.claimed && self.matches(b, o)) {
+                done.push(o.order);
+                if let Some(id) = self.resolve(o)? {
+                    pending_cancels.push((o, id));
+                }
+            }
+        }
+        for pos in view.positions.iter().filter(|p| p.open_qty.is_positive()) {
+            let held = exchange
+                .iter()
+                .find(|(s, d, _)| *s == pos.symbol && *d == pos.side)
+                .map_or(Qty::ZERO, |e| e.2);
+            if held.is_positive() {
+                // Without its stop on the book: one goes on now.
+                self.protect(pos, held)?;
+                self.protected.push((pos.symbol, pos.side));
+                continue;
+            }
+            // Gone with the position: the stop's fill books the close.
+            let stop = pos
+                .stop_order
+                .and_then(|id| view.orders.iter().find(|o| o.order == id));
+            if let Some(o) = stop.filter(|o| !done.contains(&o.order)) {
+                done.push(o.order);
+                if let Some(id) = self.resolve(o)? {
+                    pending_cancels.push((o, id));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn position_side(&self, entry: Side) -> PositionSide {
@@ -221,7 +312,7 @@ impl<C: IoClock> Run<'_, C> {
             let id = self.book[i].info.order_id;
             self.fates.insert(o.order, Fate::OnBook);
             if o.exchange_order_id.is_none() {
-                self.out.push(Correction::Adopted {
+                self.push(Correction::Adopted {
                     order: o.order,
                     symbol: o.symbol,
                     exchange_order_id: id,
@@ -259,7 +350,7 @@ impl<C: IoClock> Run<'_, C> {
             if o.role == OrderRole::Stop {
                 self.gone_stops.push((o.order, gone));
             } else {
-                self.out.push(gone);
+                self.push(gone);
             }
         }
         Ok(None)
@@ -276,7 +367,7 @@ impl<C: IoClock> Run<'_, C> {
             // Working, though the open-orders list did not show it yet.
             self.fates.insert(o.order, Fate::OnBook);
             if o.exchange_order_id.is_none() {
-                self.out.push(Correction::Adopted {
+                self.push(Correction::Adopted {
                     order: o.order,
                     symbol: o.symbol,
                     exchange_order_id: info.order_id,
@@ -285,7 +376,7 @@ impl<C: IoClock> Run<'_, C> {
             return cancelled;
         }
         if info.executed_qty.is_positive() {
-            self.out.push(Correction::Filled {
+            self.push(Correction::Filled {
                 order: o.order,
                 symbol: o.symbol,
                 exchange_order_id: info.order_id,
@@ -293,6 +384,7 @@ impl<C: IoClock> Run<'_, C> {
                 price: info.avg_price,
                 fee: Money::from_f64(info.commission.to_f64().abs()),
                 unacked: o.exchange_order_id.is_none(),
+                at: exchange_time(info.update_time_ms),
             });
             if o.role == OrderRole::Entry {
                 self.entry_filled_now.push(o.symbol);
@@ -362,7 +454,7 @@ impl<C: IoClock> Run<'_, C> {
                 (false, true) => self.unknown_position(symbol, side, e)?,
                 (true, true) => {
                     if c != e {
-                        self.out.push(Correction::PositionMismatch {
+                        self.push(Correction::PositionMismatch {
                             symbol,
                             side,
                             core_qty: c,
@@ -386,19 +478,12 @@ impl<C: IoClock> Run<'_, C> {
         qty: Qty,
         pos: Option<CorePosition>,
     ) -> Result<(), ReconcileError> {
-        let name = self
-            .rest
-            .symbols()
-            .get(symbol)
-            .ok_or(ReconcileError::UnknownSymbol(symbol))?
-            .name
-            .clone();
-        let price = self.rest.price(&name).map_err(ReconcileError::Price)?.price;
+        let price = self.last_price(symbol)?;
         let booked_on = pos.and_then(|p| p.stop_order);
         if let Some(stop) = booked_on {
             self.settled_stops.push(stop);
         }
-        self.out.push(Correction::PositionClosedOnExchange {
+        self.push(Correction::PositionClosedOnExchange {
             symbol,
             side,
             qty,
@@ -406,6 +491,17 @@ impl<C: IoClock> Run<'_, C> {
             price,
         });
         Ok(())
+    }
+
+    fn last_price(&mut self, symbol: SymbolId) -> Result<Price, ReconcileError> {
+        let name = self
+            .rest
+            .symbols()
+            .get(symbol)
+            .ok_or(ReconcileError::UnknownSymbol(symbol))?
+            .name
+            .clone();
+        Ok(self.rest.price(&name).map_err(ReconcileError::Price)?.price)
     }
 
     fn unknown_position(
@@ -470,19 +566,43 @@ impl<C: IoClock> Run<'_, C> {
         if let Some(stop) = booked_on {
             self.settled_stops.push(stop);
         }
-        self.out.push(Correction::Flattened {
+        // The close is booked at its fill on the exchange; only when the
+        // exchange does not tell it, at the last price.
+        let (price, at) = match self
+            .rest
+            .query_order(symbol, OrderRef::OrderId(ack.order_id))
+        {
+            Ok(info) if info.executed_qty.is_positive() && info.avg_price.is_positive() => {
+                (info.avg_price, exchange_time(info.update_time_ms))
+            }
+            other => {
+                log::warn!(
+                    "The fill of close {} on symbol {} is unknown ({:?}); booking it at the last price",
+                    ack.order_id,
+                    symbol.0,
+                    other.map(|i| i.status)
+                );
+                (self.last_price(symbol)?, None)
+            }
+        };
+        self.push(Correction::Flattened {
             symbol,
             side,
             qty,
             booked_on,
             client_order_id: id,
             exchange_order_id: ack.order_id,
+            price,
+            at,
         });
         Ok(())
     }
 
     /// Makes sure the exchange position `qty` of `pos` has a protective stop.
     fn protect(&mut self, pos: &CorePosition, qty: Qty) -> Result<(), ReconcileError> {
+        if self.protected.contains(&(pos.symbol, pos.side)) {
+            return Ok(());
+        }
         let stop_fate = pos.stop_order.and_then(|o| self.fates.get(&o).copied());
         if stop_fate == Some(Fate::OnBook) {
             return Ok(());
@@ -509,6 +629,20 @@ impl<C: IoClock> Run<'_, C> {
         if !pos.stop.is_positive() {
             return self.flatten(pos.symbol, pos.side, qty, pos.stop_order);
         }
+        let last = self.last_price(pos.symbol)?;
+        let through = match pos.side {
+            Side::Buy => last <= pos.stop,
+            Side::Sell => last >= pos.stop,
+        };
+        if through {
+            log::warn!(
+                "The market ({}) is through the stop ({}) of the position on symbol {}: closing it at market",
+                last.to_f64(),
+                pos.stop.to_f64(),
+                pos.symbol.0
+            );
+            return self.flatten(pos.symbol, pos.side, qty, pos.stop_order);
+        }
         let seq = pos.stop_order.map_or(u64::from(pos.symbol.0), |o| o.0);
         let tag = if pos.stop_order.is_some() { 's' } else { 'p' };
         let id = self.recovery_id(tag, seq)?;
@@ -525,7 +659,7 @@ impl<C: IoClock> Run<'_, C> {
                 if let Some(stop) = pos.stop_order {
                     self.settled_stops.push(stop);
                 }
-                self.out.push(Correction::StopPlaced {
+                self.push(Correction::StopPlaced {
                     replaces: pos.stop_order,
                     symbol: pos.symbol,
                     side: closing,
@@ -583,7 +717,7 @@ impl<C: IoClock> Run<'_, C> {
             .collect();
         for (symbol, exchange_order_id, client) in orphans {
             self.cancel(symbol, exchange_order_id)?;
-            self.out.push(Correction::OrphanCancelled {
+            self.push(Correction::OrphanCancelled {
                 symbol,
                 exchange_order_id,
                 client_order_id: ClientOrderId::try_new(&client).unwrap_or(ClientOrderId::EMPTY),

@@ -9,6 +9,14 @@
 //! journal and to feed to the core ([`Correction::core_events`]).
 //!
 //! Guarantees, in this order of priority:
+//! - protective stops first: before any order is looked up, every position
+//!   of the core is checked against the open orders; one the exchange holds
+//!   without its stop gets it at the stored level (closed at market instead
+//!   when the last price is already through it, booked at the close's fill
+//!   price and time); one the exchange no longer holds has its stop looked
+//!   up, so the close is booked at that stop's fill, not at the restart;
+//! - each correction is handed to the caller's sink the moment it is
+//!   applied ([`reconcile_with`]), so a kill mid-way loses nothing done;
 //! - never places an entry: an entry whose intent was journaled but whose
 //!   result was not is looked up by client order id and adopted, reported
 //!   filled, or reported not placed — never resent;
@@ -23,7 +31,7 @@
 
 mod apply;
 
-pub use apply::reconcile;
+pub use apply::{reconcile, reconcile_with};
 
 use core::fmt;
 
@@ -199,6 +207,9 @@ pub enum Correction {
         fee: Money,
         /// True when the core had not seen the ack either.
         unacked: bool,
+        /// The exchange's time of the order's last fill, when it reported
+        /// one: the fill is booked then, not at the restart.
+        at: Option<TimestampNs>,
     },
     /// An order the core sent is no longer working (cancelled or expired on
     /// the exchange, e.g. by the dead-man switch), or a cancel the core
@@ -287,6 +298,11 @@ pub enum Correction {
         client_order_id: ClientOrderId,
         /// Exchange order id of the close.
         exchange_order_id: u64,
+        /// The close's average fill price on the exchange (zero when the
+        /// exchange did not report it).
+        price: Price,
+        /// The exchange's time of the close's fill, when reported.
+        at: Option<TimestampNs>,
     },
     /// An exchange position unknown to the core was left alone.
     UnknownPositionLeft {
@@ -301,7 +317,9 @@ pub enum Correction {
 
 impl Correction {
     /// Returns the events that bring the core in line with this correction,
-    /// stamped `ts` (at most two; unused slots are `None`). Corrections
+    /// stamped `ts`, or the exchange's fill time where it reported one (at
+    /// most two; unused slots are `None`). A position closed at market by
+    /// reconciliation is booked on its stop order at the close's fill price. Corrections
     /// the core needs no event for (an orphan cancelled, a mismatch, an
     /// unknown position) give none. [`Correction::StopPlaced`] gives an
     /// ack of `replaces` (the core's stop is working again, under the new
@@ -317,6 +335,7 @@ impl Correction {
                 price,
                 fee,
                 unacked,
+                at,
                 ..
             } => [
                 unacked.then_some(Event::Ack { order, ts }),
@@ -327,8 +346,27 @@ impl Correction {
                     price,
                     fee,
                     slippage: Money::ZERO,
-                    ts,
+                    ts: at.unwrap_or(ts),
                 })),
+            ],
+            Self::Flattened {
+                symbol,
+                qty,
+                booked_on: Some(order),
+                price,
+                at,
+                ..
+            } if price.is_positive() => [
+                Some(Event::Fill(Fill {
+                    order,
+                    symbol,
+                    qty,
+                    price,
+                    fee: Money::ZERO,
+                    slippage: Money::ZERO,
+                    ts: at.unwrap_or(ts),
+                })),
+                None,
             ],
             Self::StopPlaced {
                 replaces: Some(order),
@@ -471,6 +509,7 @@ impl Correction {
                 qty,
                 booked_on,
                 exchange_order_id,
+                price,
                 ..
             } => (
                 if booked_on.is_some() {
@@ -482,7 +521,7 @@ impl Correction {
                 booked_on.unwrap_or(none),
                 exchange_order_id,
                 qty,
-                Price::ZERO,
+                price,
             ),
             Self::UnknownPositionLeft { symbol, qty, .. } => (
                 CorrectionKind::UnknownPositionLeft,
