@@ -11,7 +11,6 @@
 #![forbid(unsafe_code)]
 
 pub mod backtest;
-pub mod bingx_sim;
 pub mod candles;
 pub mod cli;
 pub mod clock;
@@ -35,5 +34,4 @@ pub mod runtime;
 pub mod signals;
 pub mod sim;
 pub mod strategy;
-pub mod testdata;
 pub mod types;

@@ -3,6 +3,8 @@
 //! once and exits non-zero on failure.
 #![forbid(unsafe_code)]
 
+mod demo_exchange;
+
 use clap::Parser;
 use std::path::Path;
 use std::process::ExitCode;
@@ -22,7 +24,9 @@ fn main() -> ExitCode {
             None
         }
     };
-    let result = cli.command.run(&mut std::io::stdout().lock());
+    let result = cli
+        .command
+        .run(&mut std::io::stdout().lock(), demo_exchange::run);
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -8,10 +8,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use bingx_sim::testdata::shared_file;
 use trading_engine::datafile::{
     DataFile, DataFileError, DataSet, FieldKind, FileKind, Record, RowError,
 };
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{Price, Qty, Side, SymbolId, TimestampNs};
 
 const SYM: SymbolId = SymbolId(7);

@@ -188,7 +188,7 @@ fn a_stop_request_drains_and_completes_the_journal() {
 #[test]
 fn a_dropped_market_stream_reconnects_and_backfills_without_missing_or_duplicate_minutes() {
     let dir = tempfile::tempdir().unwrap();
-    let faults = trading_engine::bingx_sim::FaultConfig {
+    let faults = bingx_sim::FaultConfig {
         drop_ws_every_ms: Some(4_000),
         ..Default::default()
     };

@@ -2,8 +2,8 @@
 //! data directory, and byte-for-byte determinism of the outputs.
 
 use super::*;
-use crate::testdata::shared_data;
 use crate::types::{DecimalStep, Price, Qty};
+use bingx_sim::testdata::shared_data;
 
 fn rules() -> InstrumentRules {
     let step = DecimalStep::from_precision(3);

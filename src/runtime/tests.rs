@@ -1,10 +1,10 @@
 //! Tests of the demo configuration against the simulator's generated market.
 
-use crate::bingx_sim::source::{MarketSource, Precision};
 use crate::config::Config;
 use crate::core::{Action, Core, Event, Record};
 use crate::sim::{MarketFill, SimExchange};
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId, TimestampNs, Trade};
+use bingx_sim::source::{MarketSource, Precision};
 use std::collections::VecDeque;
 
 fn rules() -> InstrumentRules {

@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use bingx_sim::testdata::shared_file;
 use clap::Parser;
 use trading_engine::config::Config;
 use trading_engine::core::Command;
@@ -23,7 +24,6 @@ use trading_engine::datafile::{DataSet, FileKind};
 use trading_engine::journal_schema::Mode;
 use trading_engine::replay::{self, record::SimSession};
 use trading_engine::sim::{MarketFill, SimExchange};
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId};
 
 /// Command-line options.

@@ -4,12 +4,12 @@
 //! logs what it receives on stderr. Never logs the API secret.
 #![forbid(unsafe_code)]
 
+use bingx_sim::{FaultConfig, SimConfig, Simulator, Speed};
 use clap::Parser;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tools::sim::{FaultConfig, SimConfig, Simulator, Speed};
 
 /// BingX USDT-M perpetual swap simulator on 127.0.0.1 for tests, demos and benchmarks.
 ///
@@ -37,10 +37,10 @@ struct Args {
     #[arg(long, default_value = "1", value_name = "N|max")]
     speed: Speed,
     /// API key clients must send in X-BX-APIKEY.
-    #[arg(long, default_value = tools::sim::DEFAULT_API_KEY)]
+    #[arg(long, default_value = bingx_sim::DEFAULT_API_KEY)]
     api_key: String,
     /// API secret used to verify signatures (never logged).
-    #[arg(long, default_value = tools::sim::DEFAULT_API_SECRET, hide_default_value = false)]
+    #[arg(long, default_value = bingx_sim::DEFAULT_API_SECRET, hide_default_value = false)]
     api_secret: String,
     /// Serve TLS with a self-signed certificate (SAN localhost, 127.0.0.1) generated at start.
     #[arg(long, requires = "cert_out")]
@@ -133,7 +133,7 @@ impl log::Log for StderrLogger {
 
     fn log(&self, r: &log::Record<'_>) {
         if self.enabled(r.metadata()) {
-            eprintln!("{} {:<5} {}", tools::sim::now_ms(), r.level(), r.args());
+            eprintln!("{} {:<5} {}", bingx_sim::now_ms(), r.level(), r.args());
         }
     }
 

@@ -22,7 +22,7 @@ pub enum Speed {
     /// As fast as the slowest market-stream client reads (waits while nobody subscribes).
     Max,
     /// Never advances by itself; trades enter only through
-    /// [`SimHandle::inject_trade`](crate::bingx_sim::SimHandle::inject_trade) (tests).
+    /// [`SimHandle::inject_trade`](crate::SimHandle::inject_trade) (tests).
     Manual,
 }
 

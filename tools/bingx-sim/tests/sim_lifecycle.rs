@@ -3,10 +3,10 @@
 
 mod util;
 
+use bingx_sim::{SimConfig, SimError, Simulator, Speed};
 use std::io::Read;
 use std::net::TcpStream;
 use std::time::Duration;
-use tools::sim::{SimConfig, SimError, Simulator, Speed};
 use util::{manual, next_event, subscribe, Client, Event};
 
 #[test]

@@ -8,12 +8,13 @@
 //! exchange. It never logs the API secret.
 //!
 //! ```no_run
-//! use trading_engine::bingx_sim::{SimConfig, Simulator};
+//! use bingx_sim::{SimConfig, Simulator};
 //! let sim = Simulator::start(SimConfig::default())?;
 //! println!("REST at {}, WS at {}", sim.rest_base(), sim.ws_url());
 //! drop(sim); // stops every thread
-//! # Ok::<(), trading_engine::bingx_sim::SimError>(())
+//! # Ok::<(), bingx_sim::SimError>(())
 //! ```
+#![forbid(unsafe_code)]
 
 mod account;
 pub mod config;
@@ -30,6 +31,7 @@ mod rest;
 pub mod rng;
 pub mod sign;
 pub mod source;
+pub mod testdata;
 mod ws;
 
 pub use config::{FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET};
