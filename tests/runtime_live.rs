@@ -260,7 +260,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     use trading_engine::runtime::{
         Engine, EngineParts, HotLoop, LoopTimers, Service, ServiceOptions, ServiceParts, Venue,
     };
-    use trading_engine::sim::{MarketFill, SimExchange};
+    use trading_engine::fill_model::{MarketFill, FillModel};
     use trading_engine::types::SymbolId;
 
     let probe = allocation_counter::measure(|| {
@@ -296,7 +296,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     .unwrap();
     let mut engine = Engine::new(EngineParts {
         core,
-        venue: Venue::Paper(Box::new(SimExchange::new(
+        venue: Venue::Paper(Box::new(FillModel::new(
             &cfg.simulator,
             1,
             MarketFill::NextTrade,

@@ -174,7 +174,7 @@ fn queued_events_reach_the_core_in_the_order_they_were_queued() {
     let core = Core::try_new(&cfg, &[rules()]).unwrap();
     let mut d = Driver {
         core,
-        sim: SimExchange::new(&cfg.simulator, 1, MarketFill::NextTrade),
+        sim: FillModel::new(&cfg.simulator, 1, MarketFill::NextTrade),
         events: VecDeque::new(),
         exits: HashMap::new(),
         trades: Vec::new(),

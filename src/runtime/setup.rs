@@ -47,7 +47,7 @@ use crate::io::ws::{
 use crate::journal_schema::{self as js, JournalRecord, SessionStart};
 use crate::metrics::handoff::latency_channel;
 use crate::metrics::summary::LatencySummary;
-use crate::sim::{MarketFill, SimExchange};
+use crate::fill_model::{MarketFill, FillModel};
 use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 use super::engine::{Engine, EngineParts, Venue};
@@ -559,7 +559,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
                 hedge: opts.hedge_mode,
             }
         }
-        Mode::Paper => Venue::Paper(Box::new(SimExchange::new(
+        Mode::Paper => Venue::Paper(Box::new(FillModel::new(
             &cfg.simulator,
             n,
             MarketFill::NextTrade,

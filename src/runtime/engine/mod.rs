@@ -23,7 +23,7 @@ use crate::journal_schema::{
 };
 use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
-use crate::sim::SimExchange;
+use crate::fill_model::FillModel;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
 mod frame;
@@ -64,7 +64,7 @@ pub enum Venue {
         hedge: bool,
     },
     /// To the in-process simulated exchange, fed with the same market data.
-    Paper(Box<SimExchange>),
+    Paper(Box<FillModel>),
     /// Nowhere: journaled only; the core is told the order was refused so
     /// it keeps evaluating signals.
     DryRun,
