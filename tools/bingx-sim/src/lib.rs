@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod account;
+pub mod cert;
 pub mod config;
 mod exchange;
 mod faults;
