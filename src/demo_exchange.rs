@@ -64,3 +64,19 @@ pub fn run(opts: &DemoOptions, out: &mut dyn Write) -> Result<(), CliError> {
     demo::print_summary(&report, out).map_err(|e| CliError::Demo(DemoError::Output(e)))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_accepts_exactly_the_speeds_the_simulator_accepts() {
+        assert_eq!(demo::MIN_SPEED, bingx_sim::MIN_SPEED);
+        assert_eq!(demo::MAX_SPEED, bingx_sim::MAX_SPEED);
+        let opts = DemoOptions {
+            speed: DemoSpeed::Max,
+            ..DemoOptions::default()
+        };
+        assert_eq!(sim_config(&opts, PathBuf::from("c.pem")).speed, Speed::Max);
+    }
+}

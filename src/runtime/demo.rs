@@ -446,3 +446,67 @@ pub fn print_summary(r: &DemoReport, out: &mut dyn Write) -> std::io::Result<()>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn demo_speed(args: &[&str]) -> Result<DemoSpeed, String> {
+        let mut argv = vec!["trading-engine", "demo"];
+        argv.extend(args);
+        match Cli::try_parse_from(argv) {
+            Ok(Cli {
+                command: Command::Demo(d),
+                ..
+            }) => Ok(d.speed),
+            Ok(other) => panic!("parsed as {other:?}"),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn issue_20_demo_speed_accepts_max_and_bounded_multipliers() {
+        assert_eq!(demo_speed(&[]), Ok(DemoSpeed::Times(DEFAULT_SPEED)));
+        assert_eq!(demo_speed(&["--speed", "max"]), Ok(DemoSpeed::Max));
+        assert_eq!(demo_speed(&["--speed", "MAX"]), Ok(DemoSpeed::Max));
+        assert_eq!(demo_speed(&["--speed", "1"]), Ok(DemoSpeed::Times(1.0)));
+        assert_eq!(
+            demo_speed(&["--speed", "0.001"]),
+            Ok(DemoSpeed::Times(MIN_SPEED))
+        );
+        assert_eq!(
+            demo_speed(&["--speed", "1000000"]),
+            Ok(DemoSpeed::Times(MAX_SPEED))
+        );
+    }
+
+    #[test]
+    fn issue_20_demo_speed_out_of_range_is_an_error_naming_the_flag() {
+        for bad in ["1e-300", "0", "-5", "inf", "NaN", "1e300", "1000001", "fast"] {
+            let err = demo_speed(&[&format!("--speed={bad}")]).unwrap_err();
+            assert!(err.contains("--speed"), "{bad}: {err}");
+            assert!(err.contains("from 0.001 to 1000000"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn max_speed_estimates_market_time_at_wall_pace() {
+        assert_eq!(DemoSpeed::Max.time_scale(), 1.0);
+        assert_eq!(DemoSpeed::Times(600.0).time_scale(), 600.0);
+        assert_eq!(DemoSpeed::Times(600.0).to_string(), "x600");
+    }
+
+    #[test]
+    fn the_venue_secret_is_redacted() {
+        let v = DemoVenue {
+            rest_base: "https://127.0.0.1:1".into(),
+            ws_url: "wss://127.0.0.1:1/swap-market".into(),
+            ca_file: None,
+            api_key: "k".into(),
+            api_secret: "very-secret-value".into(),
+        };
+        assert!(!format!("{v:?}").contains("very-secret-value"));
+    }
+}

@@ -35,7 +35,9 @@ pub mod source;
 pub mod testdata;
 mod ws;
 
-pub use config::{FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET};
+pub use config::{
+    FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET, MAX_SPEED, MIN_SPEED,
+};
 pub use exchange::DeadManState;
 pub use probe::LatencyProbe;
 pub use source::SourceError;
@@ -168,6 +170,15 @@ impl Simulator {
             return Err(SimError::Config(
                 "initial balance must be a non-negative number".into(),
             ));
+        }
+        if let Speed::Times(x) = cfg.speed {
+            if !(config::MIN_SPEED..=config::MAX_SPEED).contains(&x) {
+                return Err(SimError::Config(format!(
+                    "speed {x} must be a multiplier from {} to {} (or Speed::Max)",
+                    config::MIN_SPEED,
+                    config::MAX_SPEED
+                )));
+            }
         }
         if cfg.leverage == 0 || cfg.leverage > exchange::MAX_LEVERAGE {
             return Err(SimError::Config(format!(

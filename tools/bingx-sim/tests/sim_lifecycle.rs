@@ -136,3 +136,17 @@ fn issue_20_hostile_requests_get_400_and_the_simulator_keeps_serving() {
     );
     assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
 }
+
+#[test]
+fn issue_20_a_speed_out_of_range_is_refused_at_start_not_a_duration_panic() {
+    for x in [1e-300, 0.0, -1.0, f64::INFINITY, f64::NAN, 2e6] {
+        let r = Simulator::start(SimConfig {
+            speed: Speed::Times(x),
+            ..SimConfig::default()
+        });
+        assert!(
+            matches!(&r, Err(SimError::Config(m)) if m.contains("speed")),
+            "{x}: {r:?}"
+        );
+    }
+}
