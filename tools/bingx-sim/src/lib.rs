@@ -19,6 +19,7 @@
 mod account;
 pub mod cert;
 pub mod config;
+pub mod csv;
 mod exchange;
 mod faults;
 mod feed;
