@@ -55,6 +55,10 @@ fn start_error(e: SimError) -> CliError {
 /// # Errors
 /// [`CliError::Demo`] when the simulator or the engine cannot start or the
 /// output fails.
+#[allow(
+    clippy::result_large_err,
+    reason = "the signature is cli::run::DemoRunner's, as for every subcommand of the library"
+)]
 pub fn run(opts: &DemoOptions, out: &mut dyn Write) -> Result<(), CliError> {
     let work = demo::work_dir().map_err(CliError::Demo)?;
     let journal = demo::journal_dir(opts, &work);

@@ -504,7 +504,10 @@ fn issue_20_impossible_candles_zero_prices_and_duplicate_minutes_are_rejected() 
     let dir = tempfile::tempdir().unwrap();
     let good = "1725148800000,3.566,3.567,3.563,3.565,10673.8,1725148859999,38048.0993,203,5480.8,19537.8485,0";
     let kline = |open_ms: u64, o: &str, h: &str, l: &str, c: &str| {
-        format!("{open_ms},{o},{h},{l},{c},10.0,{},1.0,3,1.0,1.0,0", open_ms + 59_999)
+        format!(
+            "{open_ms},{o},{h},{l},{c},10.0,{},1.0,3,1.0,1.0,0",
+            open_ms + 59_999
+        )
     };
     let next = 1_725_148_860_000;
     let cases: [(&str, String, RowError); 7] = [

@@ -10,9 +10,9 @@ use std::process::Command;
 use trading_engine::config::Config;
 use trading_engine::core::{Action, Command as CoreCommand};
 use trading_engine::datafile::{synthetic, DataSet};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::journal_schema::{tags, JournalRecord, Mode};
 use trading_engine::replay::record::SimSession;
-use trading_engine::fill_model::{MarketFill, FillModel};
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId};
 
 fn options() -> journal::WriterOptions {

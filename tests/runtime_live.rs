@@ -253,6 +253,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     use trading_engine::clock::{Clock, SystemClock};
     use trading_engine::core::Core;
     use trading_engine::feed::{BingxDecoder, SymbolTable};
+    use trading_engine::fill_model::{FillModel, MarketFill};
     use trading_engine::io::ws::{BingxMarket, WsClient, WsConfig};
     use trading_engine::metrics::handoff::latency_channel;
     use trading_engine::runtime::setup::warmup_candles;
@@ -260,7 +261,6 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     use trading_engine::runtime::{
         Engine, EngineParts, HotLoop, LoopTimers, Service, ServiceOptions, ServiceParts, Venue,
     };
-    use trading_engine::fill_model::{MarketFill, FillModel};
     use trading_engine::types::SymbolId;
 
     let probe = allocation_counter::measure(|| {

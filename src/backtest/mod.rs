@@ -27,11 +27,11 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::core::{Action, Command, Core, CoreError, Event, Record};
 use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::money::Money;
 use crate::orders::PositionId;
 use crate::positions::ClosedTrade;
 use crate::risk::RejectReason;
-use crate::fill_model::{MarketFill, FillModel};
 use crate::types::{InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 /// What to run.

@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::config::Config;
+use crate::fill_model::{FillModel, MarketFill};
 use crate::orders::{OrderKind, OrderPurpose};
 use crate::positions::Position;
-use crate::fill_model::{MarketFill, FillModel};
 use crate::strategy::{MarketView, Strategy};
 use crate::types::{DecimalStep, InstrumentRules, Side, NS_PER_MIN};
 

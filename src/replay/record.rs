@@ -20,9 +20,9 @@ use super::{journal_event, rebuild, InFlight, JournalEventError, ReplayError};
 use crate::config::{Config, ConfigError};
 use crate::core::{Action, Command, Core, CoreError, Event};
 use crate::datafile::Record as Row;
+use crate::fill_model::FillModel;
 use crate::io::order::ClientOrderId;
 use crate::journal_schema::{self as schema, JournalRecord, Mode, SessionStart};
-use crate::fill_model::FillModel;
 use crate::types::{InstrumentRules, TimestampNs, NS_PER_MIN};
 
 /// Client order id prefix of the orders a [`SimSession`] routes.

@@ -11,9 +11,9 @@ use super::record::{SimSession, CLIENT_ID_PREFIX};
 use super::*;
 use crate::core::{Command, Record};
 use crate::datafile::{synthetic, DataSet, Record as Row};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::journal_schema::{self as schema, tags, Mode};
 use crate::orders::ExitReason;
-use crate::fill_model::{MarketFill, FillModel};
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty, TimestampNs};
 
 pub(super) const DAYS: u64 = 4;

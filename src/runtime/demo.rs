@@ -484,7 +484,9 @@ mod tests {
 
     #[test]
     fn issue_20_demo_speed_out_of_range_is_an_error_naming_the_flag() {
-        for bad in ["1e-300", "0", "-5", "inf", "NaN", "1e300", "1000001", "fast"] {
+        for bad in [
+            "1e-300", "0", "-5", "inf", "NaN", "1e300", "1000001", "fast",
+        ] {
             let err = demo_speed(&[&format!("--speed={bad}")]).unwrap_err();
             assert!(err.contains("--speed"), "{bad}: {err}");
             assert!(err.contains("from 0.001 to 1000000"), "{bad}: {err}");

@@ -37,6 +37,7 @@ use crate::config::{Config, Durability as CfgDurability, FeedSource, Mode};
 use crate::control::{ControlServer, ControlServerHandle, SharedMetrics};
 use crate::core::Core;
 use crate::feed::{BinanceDecoder, BingxDecoder, MarketEvent, SymbolTable as FeedSymbols};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::io::bridge::{BridgeConfig, IoStats, IoThread};
 use crate::io::rest::{RestClient, RestConfig};
 use crate::io::rest_market::KlineInterval;
@@ -47,7 +48,6 @@ use crate::io::ws::{
 use crate::journal_schema::{self as js, JournalRecord, SessionStart};
 use crate::metrics::handoff::latency_channel;
 use crate::metrics::summary::LatencySummary;
-use crate::fill_model::{MarketFill, FillModel};
 use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 use super::engine::{Engine, EngineParts, Venue};

@@ -2,7 +2,7 @@
 
 use crate::config::Config;
 use crate::core::{Action, Core, Event, Record};
-use crate::fill_model::{MarketFill, FillModel};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId, TimestampNs, Trade};
 use bingx_sim::source::{MarketSource, Precision};
 use std::collections::VecDeque;

@@ -21,9 +21,9 @@ use clap::Parser;
 use trading_engine::config::Config;
 use trading_engine::core::Command;
 use trading_engine::datafile::{DataSet, FileKind};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::journal_schema::Mode;
 use trading_engine::replay::{self, record::SimSession};
-use trading_engine::fill_model::{MarketFill, FillModel};
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId};
 
 /// Command-line options.

@@ -17,13 +17,13 @@ use ringbuf::spsc::{Consumer, Producer};
 use crate::clock::{Clock, SystemClock};
 use crate::core::{Action, Command, Core, Event, Record};
 use crate::feed::MarketEvent;
+use crate::fill_model::FillModel;
 use crate::io::bridge::HotSide;
 use crate::journal_schema::{
     self as js, JournalRecord, OperatorSource, RefusalReason, StreamKind, StreamState,
 };
 use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
-use crate::fill_model::FillModel;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
 mod frame;

@@ -105,9 +105,7 @@ fn read_line(
         return Err(corrupt(path, line, "NUL byte in the line"));
     }
     text.clear();
-    text.push_str(
-        std::str::from_utf8(&bytes).map_err(|_| corrupt(path, line, "not UTF-8 text"))?,
-    );
+    text.push_str(std::str::from_utf8(&bytes).map_err(|_| corrupt(path, line, "not UTF-8 text"))?);
     let trimmed = text.trim_end_matches(['\n', '\r']).len();
     text.truncate(trimmed);
     Ok(true)
@@ -216,7 +214,8 @@ impl RowReader {
                 return Err(self.corrupt("not a data row (only the first line may be a header)"));
             }
             let r = self.parse(row).map_err(|reason| self.corrupt(reason))?;
-            self.check_order(&r).map_err(|reason| self.corrupt(reason))?;
+            self.check_order(&r)
+                .map_err(|reason| self.corrupt(reason))?;
             self.prev_ms = Some(r.time_ms());
             return Ok(Some(r));
         }
@@ -313,7 +312,11 @@ fn time(text: &str, what: &str) -> Result<i64, String> {
         return Err(format!("{what} {text} is negative"));
     }
     // 16-digit timestamps are microseconds (Binance spot files from 2025 on).
-    Ok(if t > 100_000_000_000_000 { t / 1_000 } else { t })
+    Ok(if t > 100_000_000_000_000 {
+        t / 1_000
+    } else {
+        t
+    })
 }
 
 /// Parses a decimal that must be positive at `decimals` places.

@@ -4,7 +4,8 @@
 use super::*;
 use crate::source::MarketSource;
 
-const KLINE_A: &str = "1746372780000,95505.4,95505.5,95502.7,95502.7,16.536,1746372839999,0,0,0,0,0";
+const KLINE_A: &str =
+    "1746372780000,95505.4,95505.5,95502.7,95502.7,16.536,1746372839999,0,0,0,0,0";
 const KLINE_B: &str = "1746372840000,95502.7,95510.0,95500.0,95508.1,3.200,1746372899999,0,0,0,0,0";
 const TRADE_A: &str = "5266583935,61800.30,0.006,5266583935,5266583935,1723161256322,false";
 const TRADE_B: &str = "5266583936,61800.10,0.199,5266583936,5266583936,1723161256344,true";
@@ -24,7 +25,11 @@ fn load_err(body: &[u8]) -> (PathBuf, SourceError) {
 fn assert_corrupt(body: &str, want_line: usize, want_reason: &str) {
     let (path, err) = load_err(body.as_bytes());
     match &err {
-        SourceError::Corrupt { path: p, line, reason } => {
+        SourceError::Corrupt {
+            path: p,
+            line,
+            reason,
+        } => {
             assert_eq!(p, &path, "{err}");
             assert_eq!(*line, want_line, "{err}");
             assert!(reason.contains(want_reason), "{err}");
@@ -132,7 +137,11 @@ fn issue_20_a_huge_line_is_refused_after_a_bounded_read() {
 fn a_valid_file_streams_every_row_and_reports_its_span() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.csv");
-    std::fs::write(&path, format!("\u{feff}open_time,...\n{KLINE_A}\n\n{KLINE_B}\r\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("\u{feff}open_time,...\n{KLINE_A}\n\n{KLINE_B}\r\n"),
+    )
+    .unwrap();
     let mut src = MarketSource::load_csv(&path, P).unwrap();
     assert_eq!(src.first_time_ms(), Some(1_746_372_780_000));
     assert_eq!(src.last_time_ms(), Some(1_746_372_899_999));

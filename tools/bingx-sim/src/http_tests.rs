@@ -96,7 +96,12 @@ fn request() -> impl Strategy<Value = Vec<u8>> {
             "/[ -~]{0,40}",
             Just("*".to_owned()),
         ],
-        prop_oneof![Just("HTTP/1.1"), Just("HTTP/1.0"), Just("HTTP/9.9"), Just("")],
+        prop_oneof![
+            Just("HTTP/1.1"),
+            Just("HTTP/1.0"),
+            Just("HTTP/9.9"),
+            Just("")
+        ],
         proptest::collection::vec(header(), 0..6),
         proptest::collection::vec(any::<u8>(), 0..80),
     )
@@ -184,7 +189,10 @@ fn conflicting_lengths_and_transfer_encoding_are_malformed() {
     ] {
         let (reqs, err) = read_all(raw.as_bytes().to_vec(), vec![4096]);
         assert!(reqs.is_empty(), "{raw:?}");
-        assert!(matches!(err, Some(HttpError::Malformed(_))), "{raw:?}: {err:?}");
+        assert!(
+            matches!(err, Some(HttpError::Malformed(_))),
+            "{raw:?}: {err:?}"
+        );
     }
     // Repeating the same length is allowed.
     let raw = "POST /x HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab";

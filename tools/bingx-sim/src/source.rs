@@ -14,7 +14,6 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-
 /// One trade of the simulated market.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tick {

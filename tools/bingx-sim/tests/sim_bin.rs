@@ -135,8 +135,12 @@ fn start(args: &[&str], envs: &[(&str, &str)]) -> (Kill, String) {
     });
     let line = rx
         .recv_timeout(Duration::from_secs(20))
-        .expect("no output within 20 s");
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+        .unwrap_or_else(|_| panic!("no output within 20 s"));
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
     (guard, addr)
 }
 

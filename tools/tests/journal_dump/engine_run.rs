@@ -11,13 +11,13 @@ use journal::{Durability, Writer, WriterOptions};
 use trading_engine::config::Config;
 use trading_engine::core::{Action, Command, Core, Event, Record, StageProbe};
 use trading_engine::datafile::synthetic::{SyntheticMarket, DEFAULT_START_MS};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::journal_schema::{
     self as schema, FrameTiming, JournalRecord, Mode, SessionStart,
 };
 use trading_engine::metrics::latency::Stage;
 use trading_engine::money::Money;
 use trading_engine::positions::ClosedTrade;
-use trading_engine::fill_model::{MarketFill, FillModel};
 use trading_engine::strategy::StrategyId;
 use trading_engine::types::{Candle, SymbolId, TimestampNs};
 
