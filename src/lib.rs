@@ -5,13 +5,12 @@
 //! [`indicators`] → [`strategy`] → [`signals`] → [`risk`] → [`positions`] →
 //! [`orders`], driven as one deterministic state machine by [`core`], with
 //! [`io`] (REST, WebSocket and the I/O-thread bridge) beside them. The
-//! simulated exchange is [`sim`]; [`backtest`] drives the core over
-//! [`datafile`] inputs. The repository README describes the threads, modes
-//! and commands.
+//! fill model of backtest and paper mode (the in-process simulated exchange)
+//! is [`fill_model`]; [`backtest`] drives the core over [`datafile`] inputs.
+//! The repository README describes the threads, modes and commands.
 #![forbid(unsafe_code)]
 
 pub mod backtest;
-pub mod bingx_sim;
 pub mod candles;
 pub mod cli;
 pub mod clock;
@@ -20,6 +19,7 @@ pub mod control;
 pub mod core;
 pub mod datafile;
 pub mod feed;
+pub mod fill_model;
 pub mod history;
 pub mod indicators;
 pub mod io;
@@ -33,7 +33,5 @@ pub mod replay;
 pub mod risk;
 pub mod runtime;
 pub mod signals;
-pub mod sim;
 pub mod strategy;
-pub mod testdata;
 pub mod types;

@@ -4,6 +4,8 @@
 //! its error once and exits non-zero on failure.
 #![forbid(unsafe_code)]
 
+mod demo_exchange;
+
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,7 +37,9 @@ fn main() -> ExitCode {
             trading_engine::logging::init(&logging, &working_dir).ok()
         }
     };
-    let result = cli.command.run(&mut std::io::stdout().lock());
+    let result = cli
+        .command
+        .run(&mut std::io::stdout().lock(), demo_exchange::run);
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use trading_engine::testdata::shared_file;
+use bingx_sim::testdata::shared_file;
 
 const KLINES: &str = "binance-futures-BTCUSDT-1m-2025-05-04_2025-06-24.csv";
 

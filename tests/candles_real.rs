@@ -13,9 +13,9 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 
+use bingx_sim::testdata::shared_file;
 use trading_engine::candles::{CandleBuilder, CandleEvent, DEFAULT_GRACE_NS};
 use trading_engine::datafile::{DataFile, Record};
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{Candle, Price, Qty, SymbolId, TimestampNs, NS_PER_MIN};
 
 const SYM: SymbolId = SymbolId(2);

@@ -22,7 +22,7 @@ use util::server::{Reply, TestServer};
 
 /// The first `n` lines of a shared data file, or `None` (skip) when absent.
 fn real_rows(file: &str, n: usize) -> Option<Vec<u8>> {
-    let path = trading_engine::testdata::shared_file(file)?;
+    let path = bingx_sim::testdata::shared_file(file)?;
     let reader = std::io::BufReader::new(std::fs::File::open(path).unwrap());
     let mut out = Vec::new();
     for line in reader.lines().take(n) {

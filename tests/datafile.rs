@@ -8,10 +8,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use bingx_sim::testdata::shared_file;
 use trading_engine::datafile::{
     DataFile, DataFileError, DataSet, FieldKind, FileKind, Record, RowError,
 };
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{Price, Qty, Side, SymbolId, TimestampNs};
 
 const SYM: SymbolId = SymbolId(7);
@@ -497,4 +497,97 @@ fn whole_real_files_read_with_their_documented_row_counts() {
         while file.next_record().unwrap().is_some() {}
         assert_eq!(file.rows(), rows, "{name}");
     }
+}
+
+#[test]
+fn issue_20_impossible_candles_zero_prices_and_duplicate_minutes_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = "1725148800000,3.566,3.567,3.563,3.565,10673.8,1725148859999,38048.0993,203,5480.8,19537.8485,0";
+    let kline = |open_ms: u64, o: &str, h: &str, l: &str, c: &str| {
+        format!(
+            "{open_ms},{o},{h},{l},{c},10.0,{},1.0,3,1.0,1.0,0",
+            open_ms + 59_999
+        )
+    };
+    let next = 1_725_148_860_000;
+    let cases: [(&str, String, RowError); 7] = [
+        (
+            "high_below_low.csv",
+            kline(next, "3.565", "3.560", "3.570", "3.565"),
+            RowError::HighBelowLow,
+        ),
+        (
+            "zero_open.csv",
+            kline(next, "0", "3.567", "3.563", "3.565"),
+            RowError::NotPositive { column: 2 },
+        ),
+        (
+            "zero_low.csv",
+            kline(next, "3.565", "3.567", "0.000", "3.565"),
+            RowError::NotPositive { column: 4 },
+        ),
+        (
+            "open_above_high.csv",
+            kline(next, "3.600", "3.567", "3.563", "3.565"),
+            RowError::OutsideRange { column: 2 },
+        ),
+        (
+            "close_below_low.csv",
+            kline(next, "3.565", "3.567", "3.563", "3.500"),
+            RowError::OutsideRange { column: 5 },
+        ),
+        (
+            "duplicate_minute.csv",
+            good.to_owned(),
+            RowError::DuplicateMinute,
+        ),
+        (
+            "nul_byte.csv",
+            format!("{}\0", kline(next, "3.565", "3.567", "3.563", "3.565")),
+            RowError::Field {
+                column: 12,
+                expected: FieldKind::Decimal,
+            },
+        ),
+    ];
+    for (name, second, reason) in cases {
+        let path = write_plain(
+            dir.path(),
+            name,
+            &text(Some(KLINES_HEADER), &[good.to_owned(), second], "\n"),
+        );
+        let err = open_err(&path);
+        assert!(
+            matches!(&err, DataFileError::Corrupt { path: p, line: 3, reason: r } if *p == path && *r == reason),
+            "{name}: {err}"
+        );
+        let message = err.to_string();
+        assert!(message.contains(name) && message.contains('3'), "{message}");
+    }
+    // A zero trade price is rejected too; two trades in one millisecond are not.
+    let trade = |id: u64, price: &str| format!("{id},{price},0.5,{id},{id},1723161255342,true");
+    let path = write_plain(
+        dir.path(),
+        "zero_trade.csv",
+        &text(None, &[trade(1, "61837.6"), trade(2, "0.0")], "\n"),
+    );
+    let err = open_err(&path);
+    assert!(
+        matches!(
+            err,
+            DataFileError::Corrupt {
+                line: 2,
+                reason: RowError::NotPositive { column: 2 },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let same_ms = write_plain(
+        dir.path(),
+        "same_ms.csv",
+        &text(None, &[trade(1, "61837.6"), trade(2, "61837.7")], "\n"),
+    );
+    let rows = DataFile::open(&same_ms, SYM).unwrap().count();
+    assert_eq!(rows, 2);
 }

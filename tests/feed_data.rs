@@ -9,6 +9,7 @@
     reason = "test helpers outside #[test] functions; a failure is a test failure"
 )]
 
+use bingx_sim::testdata::shared_file;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -17,7 +18,6 @@ use std::io::{BufRead, BufReader, Write};
 use trading_engine::feed::{
     BinanceDecoder, BingxDecoder, FrameKind, IgnoredKind, MarketEvent, SymbolTable,
 };
-use trading_engine::testdata::shared_file;
 use trading_engine::types::SymbolId;
 
 fn gzip(payload: &[u8]) -> Vec<u8> {

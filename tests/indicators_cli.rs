@@ -7,9 +7,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use bingx_sim::testdata::shared_file;
 use trading_engine::cli::indicators::{write_indicators_csv, CSV_HEADER};
 use trading_engine::datafile::FileKind;
-use trading_engine::testdata::shared_file;
 
 const KLINES: &str = "binance-futures-BTCUSDT-1m-2025-05-04_2025-06-24.csv";
 const REF_1M: &str = "reference/ta-lib-binance-futures-BTCUSDT-1m-2025-05-04_2025-06-24_1m.csv";

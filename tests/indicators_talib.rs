@@ -12,8 +12,8 @@
 
 use std::fs;
 
+use bingx_sim::testdata::shared_file;
 use trading_engine::indicators::{Bollinger, IndicatorPeriods, TimeframeIndicators};
-use trading_engine::testdata::shared_file;
 
 const TOLERANCE: f64 = 1e-9;
 

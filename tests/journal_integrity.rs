@@ -23,7 +23,7 @@ use trading_engine::datafile::{synthetic, DataSet};
 use trading_engine::journal_schema::{tags, JournalRecord, Mode};
 use trading_engine::replay::record::SimSession;
 use trading_engine::runtime::setup::open_writer;
-use trading_engine::sim::{MarketFill, SimExchange};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId, TimestampNs};
 
 /// Segment size of the fixture: small, so one synthetic day spans many.
@@ -53,7 +53,7 @@ fn paper_journal(dir: &Path, days: u64) {
         min_qty: Qty(step.to_fixed()),
         min_notional: Price::from_f64(5.0).unwrap(),
     };
-    let sim = SimExchange::new(&cfg.simulator, 1, MarketFill::LastClose);
+    let sim = FillModel::new(&cfg.simulator, 1, MarketFill::LastClose);
     let mut set = DataSet::open(&[&path], SymbolId(0)).unwrap();
     let mut rows = Vec::new();
     while let Some(row) = set.next_record().unwrap() {

@@ -10,9 +10,9 @@ use std::process::Command;
 use trading_engine::config::Config;
 use trading_engine::core::{Action, Command as CoreCommand};
 use trading_engine::datafile::{synthetic, DataSet};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::journal_schema::{tags, JournalRecord, Mode};
 use trading_engine::replay::record::SimSession;
-use trading_engine::sim::{MarketFill, SimExchange};
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId};
 
 fn options() -> journal::WriterOptions {
@@ -43,7 +43,7 @@ fn paper_journal_with(dir: &Path, cfg: &Config) {
         min_qty: Qty(step.to_fixed()),
         min_notional: Price::from_f64(5.0).unwrap(),
     };
-    let sim = SimExchange::new(&cfg.simulator, 1, MarketFill::LastClose);
+    let sim = FillModel::new(&cfg.simulator, 1, MarketFill::LastClose);
     let mut set = DataSet::open(&[&path], SymbolId(0)).unwrap();
     let mut rows = Vec::new();
     while let Some(row) = set.next_record().unwrap() {

@@ -88,3 +88,38 @@ fn demo_dry_run_with_an_entry_on_every_candle_samples_tick_to_order_on_most_cand
     assert!(samples >= 40, "tick_to_order samples {samples}:\n{stdout}");
     assert!(stdout.contains("Closed trades: 0"), "{stdout}");
 }
+
+#[test]
+fn issue_20_demo_speed_is_validated_and_max_is_accepted() {
+    let bad = Command::new(env!("CARGO_BIN_EXE_trading-engine"))
+        .args(["demo", "--speed", "1e-300"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("--speed"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_trading-engine"))
+        .args([
+            "demo",
+            "--speed",
+            "max",
+            "--mode",
+            "dry-run",
+            "--duration",
+            "3",
+            "--journal",
+        ])
+        .arg(dir.path().join("journal"))
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("market at max speed for 3 s"), "{stdout}");
+    assert!(stdout.contains("Stopped (duration)"), "{stdout}");
+}

@@ -63,10 +63,7 @@ fn a_dead_man_time_out_of_zero_never_touches_the_cancel_all_after_endpoint() {
     let report = run_in_background(o).join().unwrap();
     assert!(report.hot.counters.trades > 0, "the run saw the market");
     assert_eq!(report.service.dead_man_refreshes, 0);
-    assert_eq!(
-        sim.dead_man(),
-        trading_engine::bingx_sim::DeadManState::default()
-    );
+    assert_eq!(sim.dead_man(), bingx_sim::DeadManState::default());
 }
 
 /// Market data from Binance (`market.feed = "binance"`): the run builds

@@ -188,7 +188,7 @@ fn a_stop_request_drains_and_completes_the_journal() {
 #[test]
 fn a_dropped_market_stream_reconnects_and_backfills_without_missing_or_duplicate_minutes() {
     let dir = tempfile::tempdir().unwrap();
-    let faults = trading_engine::bingx_sim::FaultConfig {
+    let faults = bingx_sim::FaultConfig {
         drop_ws_every_ms: Some(4_000),
         ..Default::default()
     };
@@ -253,6 +253,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     use trading_engine::clock::{Clock, SystemClock};
     use trading_engine::core::Core;
     use trading_engine::feed::{BingxDecoder, SymbolTable};
+    use trading_engine::fill_model::{FillModel, MarketFill};
     use trading_engine::io::ws::{BingxMarket, WsClient, WsConfig};
     use trading_engine::metrics::handoff::latency_channel;
     use trading_engine::runtime::setup::warmup_candles;
@@ -260,7 +261,6 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     use trading_engine::runtime::{
         Engine, EngineParts, HotLoop, LoopTimers, Service, ServiceOptions, ServiceParts, Venue,
     };
-    use trading_engine::sim::{MarketFill, SimExchange};
     use trading_engine::types::SymbolId;
 
     let probe = allocation_counter::measure(|| {
@@ -296,7 +296,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     .unwrap();
     let mut engine = Engine::new(EngineParts {
         core,
-        venue: Venue::Paper(Box::new(SimExchange::new(
+        venue: Venue::Paper(Box::new(FillModel::new(
             &cfg.simulator,
             1,
             MarketFill::NextTrade,

@@ -10,7 +10,7 @@ mod util;
 
 use std::time::{Duration, Instant};
 
-use trading_engine::bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
+use bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::Mode;
 use trading_engine::feed::SymbolTable;
 use trading_engine::io::bridge::{BridgeConfig, HotSide, IoReport, IoThread, StreamStatus};

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use trading_engine::bingx_sim::SimHandle;
+use bingx_sim::SimHandle;
 use trading_engine::config::Mode;
 use trading_engine::core::{Action, Record};
 use trading_engine::journal_schema::{CorrectionKind, JournalRecord};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use trading_engine::bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
+use bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::Config;
 use trading_engine::core::Event;
 use trading_engine::journal_schema::JournalRecord;

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use trading_engine::bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
+use bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::Mode;
 use trading_engine::core::{Action, Record};
 use trading_engine::io::order::OrderRef;

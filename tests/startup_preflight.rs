@@ -4,9 +4,9 @@
 //! difference each fail their named line.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "integration tests")]
 
+use bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
 use std::path::Path;
 use std::process::Command;
-use trading_engine::bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::CredentialSource;
 use trading_engine::config::{Config, Credentials, Secret};
 use trading_engine::runtime::startup::preflight::{

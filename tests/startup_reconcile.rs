@@ -7,8 +7,8 @@
 //! policy.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "integration tests")]
 
+use bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
 use std::time::Duration;
-use trading_engine::bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::core::Event;
 use trading_engine::io::order::{
     ClientOrderId, OrderAck, OrderKind, OrderRef, OrderRequest, PositionSide, TimeInForce,

@@ -4,8 +4,8 @@
 //! exactly the missing closed minutes.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "integration tests")]
 
+use bingx_sim::{now_ms, SimConfig, SimHandle, Simulator, Speed};
 use std::time::Duration;
-use trading_engine::bingx_sim::{now_ms, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::Config;
 use trading_engine::io::rest::{RestClient, RestConfig};
 use trading_engine::io::ws::OutageWindow;

@@ -16,11 +16,11 @@
 
 use std::io::Write;
 
+use bingx_sim::testdata::shared_file;
 use trading_engine::candles::{CandleBuilder, CandleEvent, DEFAULT_GRACE_NS};
 use trading_engine::datafile::{DataFile, Record};
 use trading_engine::feed::{BinanceDecoder, BingxDecoder, MarketEvent, SymbolTable};
 use trading_engine::indicators::TimeframeIndicators;
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{Candle, SymbolId, Trade};
 
 const TRADES: &str = "binance-futures-BTCUSDT-aggTrades-2020-02-22.csv";

@@ -49,7 +49,7 @@ fn gzip(payload: &[u8]) -> Vec<u8> {
 /// Every `ws_swap_*.json` sample, compacted (the exchange sends no
 /// whitespace) and gzipped; `(name, frame)`.
 fn bingx_frames() -> Option<Vec<(String, Vec<u8>)>> {
-    let dir = trading_engine::testdata::shared_file("bingx-samples")?;
+    let dir = bingx_sim::testdata::shared_file("bingx-samples")?;
     let mut out = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()

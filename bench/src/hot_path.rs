@@ -491,7 +491,7 @@ mod tests {
     #[test]
     fn a_frame_without_trades_gives_no_timing() {
         let mut hot = hot_path(None);
-        let gz = trading_engine::bingx_sim::gzip(b"Ping");
+        let gz = bingx_sim::gzip(b"Ping");
         assert_eq!(hot.on_frame(&gz), Err(FrameError::NoTrades));
     }
 

@@ -4,7 +4,7 @@
 //! else generates a deterministic pseudo-random walk; produces a fixed array
 //! of [`Bar`]s that the benchmarks replay in a loop. Never used on a hot path.
 
-use trading_engine::testdata::shared_file;
+use bingx_sim::testdata::shared_file;
 
 /// Number of bars returned by [`load_bars`] (a power of two, so the
 /// benchmarks wrap with a mask).

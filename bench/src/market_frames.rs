@@ -1,7 +1,7 @@
 //! BingX-shaped market frames for the latency harnesses.
 //!
 //! Consumes the real BTCUSDT aggTrades day of the shared data (through
-//! `trading_engine::testdata`) or, when it is absent, a deterministic
+//! `bingx_sim::testdata`) or, when it is absent, a deterministic
 //! generated random walk; produces gzip `@trade` push frames exactly as
 //! BingX (and `bingx_sim`) sends them:
 //! `{"code":0,"dataType":"BTC-USDT@trade","data":[{"q":..,"p":..,"T":..,"m":..,"s":..}]}`.
@@ -14,8 +14,8 @@
 
 use std::fmt::Write as _;
 
+use bingx_sim::testdata::shared_file;
 use trading_engine::datafile::{DataFile, Record};
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{SymbolId, NS_PER_MIN};
 
 /// The shared aggTrades file the frames are built from.
@@ -217,7 +217,7 @@ impl FrameBuilder {
     /// As [`json`](Self::json).
     pub fn gzip(&mut self, ticks: &[Tick], plan: &FramePlan, frame: u64) -> Vec<u8> {
         let json = self.json(ticks, plan, frame);
-        trading_engine::bingx_sim::gzip(json.as_bytes())
+        bingx_sim::gzip(json.as_bytes())
     }
 }
 

@@ -17,7 +17,7 @@
 //! configured ones) signals and the core sends an entry. The simulator
 //! rejects every order (`reject_rate = 1`), the reject goes back to the core
 //! through the bridge, and the core is flat again for the next order. The
-//! simulator's [`LatencyProbe`](trading_engine::bingx_sim::LatencyProbe)
+//! simulator's [`LatencyProbe`](bingx_sim::LatencyProbe)
 //! gives the frame-write and order-arrival instants (same process, same
 //! monotonic clock). Cold set-up, busy-polling measurement; never part of
 //! the engine.
@@ -26,8 +26,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use hdrhistogram::Histogram;
-use trading_engine::bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::Config;
 use trading_engine::core::{Action, Core, Event};
 use trading_engine::feed::{BingxDecoder, MarketEvent, SymbolTable};
@@ -262,7 +262,7 @@ fn build_engine(sim: &SimHandle, opts: &WireOptions, cert: PathBuf) -> Result<En
     let mut rest_cfg = RestConfig::new(
         &sim.rest_base(),
         sim.api_key(),
-        trading_engine::bingx_sim::DEFAULT_API_SECRET,
+        bingx_sim::DEFAULT_API_SECRET,
     );
     rest_cfg.http.tls = tls_options(opts.tls, cert.clone());
     let mut rest = RestClient::try_new(rest_cfg).map_err(setup("the REST client"))?;

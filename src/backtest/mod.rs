@@ -1,5 +1,5 @@
 //! Backtests: Binance klines or aggTrades files driven through the engine
-//! [`Core`] against the [`SimExchange`], and the report files.
+//! [`Core`] against the [`FillModel`], and the report files.
 //!
 //! Consumes a [`Config`], data files (auto-detected, merged in time order)
 //! and an optional date range; produces a [`BacktestResult`] (closed trades,
@@ -27,11 +27,11 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::core::{Action, Command, Core, CoreError, Event, Record};
 use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::money::Money;
 use crate::orders::PositionId;
 use crate::positions::ClosedTrade;
 use crate::risk::RejectReason;
-use crate::sim::{MarketFill, SimExchange};
 use crate::types::{InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 /// What to run.
@@ -123,7 +123,7 @@ impl std::error::Error for BacktestError {
 /// The driver state between rows.
 struct Driver {
     core: Core,
-    sim: SimExchange,
+    sim: FillModel,
     events: VecDeque<Event>,
     exits: HashMap<PositionId, String>,
     trades: Vec<TradeRow>,
@@ -244,7 +244,7 @@ pub fn run_with_strategies(
     let initial_equity = core.initial_equity();
     let mut d = Driver {
         core,
-        sim: SimExchange::new(&cfg.simulator, 1, fill),
+        sim: FillModel::new(&cfg.simulator, 1, fill),
         events: VecDeque::with_capacity(1024),
         exits: HashMap::new(),
         trades: Vec::new(),

@@ -2,8 +2,8 @@
 //! data directory, and byte-for-byte determinism of the outputs.
 
 use super::*;
-use crate::testdata::shared_data;
 use crate::types::{DecimalStep, Price, Qty};
+use bingx_sim::testdata::shared_data;
 
 fn rules() -> InstrumentRules {
     let step = DecimalStep::from_precision(3);
@@ -174,7 +174,7 @@ fn queued_events_reach_the_core_in_the_order_they_were_queued() {
     let core = Core::try_new(&cfg, &[rules()]).unwrap();
     let mut d = Driver {
         core,
-        sim: SimExchange::new(&cfg.simulator, 1, MarketFill::NextTrade),
+        sim: FillModel::new(&cfg.simulator, 1, MarketFill::NextTrade),
         events: VecDeque::new(),
         exits: HashMap::new(),
         trades: Vec::new(),

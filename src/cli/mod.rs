@@ -102,11 +102,12 @@ impl Command {
         }
     }
 
-    /// Runs the subcommand, writing its normal output to `out`.
+    /// Runs the subcommand, writing its normal output to `out`; `demo` runs
+    /// through `demo` (the binary's, which starts the simulator).
     ///
     /// # Errors
     /// The subcommand's [`CliError`].
-    pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
+    pub fn run(self, out: &mut dyn Write, demo: run::DemoRunner) -> Result<(), CliError> {
         match self {
             Self::Config(command) => command.run(out),
             Self::Indicators(args) => args.run(out),
@@ -114,7 +115,7 @@ impl Command {
             Self::Data(command) => command.run(out),
             Self::Ctl(args) => args.run(out),
             Self::Run(args) => args.run(out),
-            Self::Demo(args) => args.run(out),
+            Self::Demo(args) => args.run(out, demo),
             Self::Replay(args) => args.run(out).map_err(CliError::Replay),
             Self::Journal(command) => command.run(out),
             Self::Check(args) => args.run(out),

@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use crate::config::{Config, Credentials, Mode};
-use crate::runtime::demo::{self, DemoOptions, DEFAULT_DURATION_SECS, DEFAULT_SEED, DEFAULT_SPEED};
+use crate::runtime::demo::{DemoOptions, DemoSpeed, DEFAULT_DURATION_SECS, DEFAULT_SEED};
 use crate::runtime::{run, RunOptions};
 
 use super::CliError;
@@ -123,9 +123,10 @@ pub struct DemoArgs {
     /// Binance klines or aggTrades CSV for the simulator (default: a generated market).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    /// Market time per wall time.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_SPEED)]
-    pub speed: f64,
+    /// Market time per wall time: a multiplier from 0.001 to 1000000, or
+    /// `max` (as fast as the engine reads the market stream).
+    #[arg(long, value_name = "N|max", default_value = "600")]
+    pub speed: DemoSpeed,
     /// Wall-clock seconds to run.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_DURATION_SECS)]
     pub duration: u64,
@@ -147,15 +148,16 @@ pub struct DemoArgs {
     pub every_candle: bool,
 }
 
+/// Runs `demo`: supplied by the binary, which starts the loopback
+/// simulator in-process (the library never links it).
+pub type DemoRunner = fn(&DemoOptions, &mut dyn Write) -> Result<(), CliError>;
+
 impl DemoArgs {
-    /// Runs the demo.
+    /// Runs the demo through `runner`.
     ///
     /// # Errors
     /// [`CliError::Demo`] when the simulator or the engine cannot start.
-    pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
-        if !(self.speed.is_finite() && self.speed > 0.0) {
-            return Err(CliError::Demo(demo::DemoError::BadSpeed(self.speed)));
-        }
+    pub fn run(self, out: &mut dyn Write, runner: DemoRunner) -> Result<(), CliError> {
         // The simulator logs every request at info: keep the demo's output
         // to its status lines unless a quieter or louder level was asked.
         if log::max_level() == log::LevelFilter::Info {
@@ -171,8 +173,7 @@ impl DemoArgs {
             every_candle: self.every_candle,
             ..DemoOptions::default()
         };
-        demo::demo(&opts, out).map_err(CliError::Demo)?;
-        Ok(())
+        runner(&opts, out)
     }
 }
 

@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::config::Config;
+use crate::fill_model::{FillModel, MarketFill};
 use crate::orders::{OrderKind, OrderPurpose};
 use crate::positions::Position;
-use crate::sim::{MarketFill, SimExchange};
 use crate::strategy::{MarketView, Strategy};
 use crate::types::{DecimalStep, InstrumentRules, Side, NS_PER_MIN};
 
@@ -73,7 +73,7 @@ pub(super) fn short(minutes: &[i64]) -> Box<dyn Strategy> {
 /// A core and a klines simulator with zero fees and slippage (unless set).
 pub(super) struct Bench {
     pub(super) core: Core,
-    pub(super) sim: SimExchange,
+    pub(super) sim: FillModel,
     pub(super) records: Vec<Record>,
     pub(super) places: Vec<OrderIntent>,
 }
@@ -82,7 +82,7 @@ impl Bench {
     pub(super) fn new(cfg: &Config, strategies: Vec<Box<dyn Strategy>>) -> Self {
         Self {
             core: Core::try_with_strategies(cfg, &[rules()], strategies).unwrap(),
-            sim: SimExchange::new(&cfg.simulator, 1, MarketFill::LastClose),
+            sim: FillModel::new(&cfg.simulator, 1, MarketFill::LastClose),
             records: Vec::new(),
             places: Vec::new(),
         }

@@ -38,6 +38,20 @@ pub enum RowError {
     },
     /// The row's timestamp is earlier than the previous row's (files must be in time order).
     OutOfOrder,
+    /// A price is zero (a trade price, or a kline's open, high, low or close).
+    NotPositive {
+        /// 1-based column number.
+        column: u8,
+    },
+    /// A kline's high is below its low.
+    HighBelowLow,
+    /// A kline's open or close lies outside its low..=high range.
+    OutsideRange {
+        /// 1-based column number (2 open, 5 close).
+        column: u8,
+    },
+    /// A kline has the same open time as the row before it.
+    DuplicateMinute,
 }
 
 /// The kind of value a column must hold, for [`RowError::Field`].
@@ -78,6 +92,12 @@ impl fmt::Display for RowError {
                 write!(f, "column {column} is out of the fixed-point range")
             }
             Self::OutOfOrder => f.write_str("timestamp earlier than the previous row's"),
+            Self::NotPositive { column } => write!(f, "column {column} is a zero price"),
+            Self::HighBelowLow => f.write_str("high (column 3) is below low (column 4)"),
+            Self::OutsideRange { column } => {
+                write!(f, "column {column} lies outside low..=high")
+            }
+            Self::DuplicateMinute => f.write_str("same open time as the previous row"),
         }
     }
 }

@@ -318,6 +318,16 @@ fn price(m: (i64, u32), column: u8) -> Result<Price, RowError> {
     }
 }
 
+/// Returns `p` if it is above zero.
+#[inline(always)]
+fn positive(p: Price, column: u8) -> Result<Price, RowError> {
+    if p > Price::default() {
+        Ok(p)
+    } else {
+        Err(RowError::NotPositive { column })
+    }
+}
+
 #[inline(always)]
 fn qty(m: (i64, u32), column: u8) -> Result<Qty, RowError> {
     match fixed_bits(m) {
@@ -360,7 +370,7 @@ pub(crate) fn agg_trade(
     let trade = Trade {
         symbol,
         trade_id,
-        price: price(p, 2)?,
+        price: positive(price(p, 2)?, 2)?,
         qty: qty(q, 3)?,
         exchange_ts: epoch(ts, 6)?,
         aggressor: if buyer_maker { Side::Sell } else { Side::Buy },
@@ -403,13 +413,21 @@ pub(crate) fn kline(b: &[u8], eof: bool, symbol: SymbolId) -> Result<(Candle, us
     let candle = Candle {
         symbol,
         open_time: epoch(open_time, 1)?,
-        open: price(o, 2)?,
-        high: price(h, 3)?,
-        low: price(l, 4)?,
-        close: price(c, 5)?,
+        open: positive(price(o, 2)?, 2)?,
+        high: positive(price(h, 3)?, 3)?,
+        low: positive(price(l, 4)?, 4)?,
+        close: positive(price(c, 5)?, 5)?,
         volume: qty(v, 6)?,
         trade_count: u32::try_from(count).unwrap_or(u32::MAX),
     };
+    if candle.high < candle.low {
+        return Err(Fail::Row(RowError::HighBelowLow));
+    }
+    for (column, p) in [(2, candle.open), (5, candle.close)] {
+        if p < candle.low || p > candle.high {
+            return Err(Fail::Row(RowError::OutsideRange { column }));
+        }
+    }
     Ok((candle, i))
 }
 

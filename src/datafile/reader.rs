@@ -29,7 +29,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// `.zip`), with or without a header row.
 ///
 /// Rows must be in non-decreasing time order; a row earlier than the one
-/// before it is a [`RowError::OutOfOrder`] error. Blank lines are skipped
+/// before it is a [`RowError::OutOfOrder`] error, a kline with the open time
+/// of the one before it a [`RowError::DuplicateMinute`]. Blank lines are skipped
 /// (and counted in line numbers). The first bad row stops the reader with a
 /// [`DataFileError::Corrupt`] naming the file and line: a backtest never
 /// silently runs on a damaged input.
@@ -192,6 +193,10 @@ impl DataFile {
                 let ts = record.timestamp().0;
                 if ts < self.last_ts_ns {
                     return Err(self.corrupt(RowError::OutOfOrder));
+                }
+                // Trades may share a timestamp; two candles of one minute may not.
+                if ts == self.last_ts_ns && matches!(record, Record::Candle(_)) {
+                    return Err(self.corrupt(RowError::DuplicateMinute));
                 }
                 self.last_ts_ns = ts;
                 self.pos += used;

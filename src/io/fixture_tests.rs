@@ -79,7 +79,7 @@ fn parser_for(name: &str) -> Option<Check> {
 
 #[test]
 fn every_rest_fixture_parses_into_its_dto() {
-    let Some(dir) = crate::testdata::shared_file("bingx-samples") else {
+    let Some(dir) = bingx_sim::testdata::shared_file("bingx-samples") else {
         return;
     };
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -102,7 +102,7 @@ fn every_rest_fixture_parses_into_its_dto() {
 #[test]
 fn fixture_order_ids_above_2_pow_53_are_exact() {
     let Some(path) =
-        crate::testdata::shared_file("bingx-samples/rest_query_order_filled_ccxt.json")
+        bingx_sim::testdata::shared_file("bingx-samples/rest_query_order_filled_ccxt.json")
     else {
         return;
     };

@@ -1,5 +1,5 @@
 //! [`SimSession`]: a journaling driver of the core against the in-process
-//! [`SimExchange`], the way the backtest drives it, writing exactly what the
+//! [`FillModel`], the way the backtest drives it, writing exactly what the
 //! live runtime writes: a session record at every start, then every event
 //! through [`journal_event`] (input, then outputs),
 //! plus order-sent and order-acked records.
@@ -20,9 +20,9 @@ use super::{journal_event, rebuild, InFlight, JournalEventError, ReplayError};
 use crate::config::{Config, ConfigError};
 use crate::core::{Action, Command, Core, CoreError, Event};
 use crate::datafile::Record as Row;
+use crate::fill_model::FillModel;
 use crate::io::order::ClientOrderId;
 use crate::journal_schema::{self as schema, JournalRecord, Mode, SessionStart};
-use crate::sim::SimExchange;
 use crate::types::{InstrumentRules, TimestampNs, NS_PER_MIN};
 
 /// Client order id prefix of the orders a [`SimSession`] routes.
@@ -103,7 +103,7 @@ pub fn event_ts(event: &Event) -> TimestampNs {
 #[derive(Debug)]
 pub struct SimSession {
     core: Core,
-    sim: SimExchange,
+    sim: FillModel,
     writer: journal::Writer,
     queue: VecDeque<Event>,
     actions: Vec<Action>,
@@ -129,7 +129,7 @@ impl SimSession {
         dir: &Path,
         cfg: &Config,
         rules: &[InstrumentRules],
-        sim: SimExchange,
+        sim: FillModel,
         mode: Mode,
         ts: TimestampNs,
         options: journal::WriterOptions,
@@ -193,9 +193,9 @@ impl SimSession {
         &self.core
     }
 
-    /// Returns the simulated exchange.
+    /// Returns the fill model (the simulated exchange of the replay).
     #[must_use]
-    pub fn sim(&self) -> &SimExchange {
+    pub fn fill_model(&self) -> &FillModel {
         &self.sim
     }
 
@@ -289,7 +289,7 @@ impl SimSession {
     ///
     /// # Errors
     /// [`RecordError::Close`] when the journal cannot be flushed.
-    pub fn finish(self) -> Result<(Core, SimExchange), RecordError> {
+    pub fn finish(self) -> Result<(Core, FillModel), RecordError> {
         self.writer.close().map_err(RecordError::Close)?;
         Ok((self.core, self.sim))
     }

@@ -11,9 +11,9 @@ use super::record::{SimSession, CLIENT_ID_PREFIX};
 use super::*;
 use crate::core::{Command, Record};
 use crate::datafile::{synthetic, DataSet, Record as Row};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::journal_schema::{self as schema, tags, Mode};
 use crate::orders::ExitReason;
-use crate::sim::{MarketFill, SimExchange};
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty, TimestampNs};
 
 pub(super) const DAYS: u64 = 4;
@@ -50,8 +50,8 @@ pub(super) fn options(segment_bytes: usize) -> journal::WriterOptions {
     }
 }
 
-pub(super) fn sim(cfg: &Config) -> SimExchange {
-    SimExchange::new(&cfg.simulator, 1, MarketFill::LastClose)
+pub(super) fn sim(cfg: &Config) -> FillModel {
+    FillModel::new(&cfg.simulator, 1, MarketFill::LastClose)
 }
 
 pub(super) fn end_ts(rows: &[Row]) -> TimestampNs {
@@ -65,10 +65,10 @@ pub(super) fn end_ts(rows: &[Row]) -> TimestampNs {
 pub(super) fn session(
     dir: &Path,
     cfg: &Config,
-    exchange: SimExchange,
+    exchange: FillModel,
     rows: &[Row],
     shutdown: bool,
-) -> (Core, SimExchange) {
+) -> (Core, FillModel) {
     let ts = rows.first().unwrap().timestamp();
     let mut s = SimSession::open(
         dir,

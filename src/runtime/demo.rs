@@ -1,25 +1,27 @@
-//! `trading-engine demo`: the engine in live mode against the BingX
-//! simulator started in-process on loopback with TLS — the real WebSocket,
-//! REST and user-stream code, no account and no internet.
+//! `trading-engine demo`: the engine in live mode against a BingX-compatible
+//! exchange on loopback with TLS — the real WebSocket, REST and user-stream
+//! code, no account and no internet. The binary starts that exchange (the
+//! `bingx-sim` crate, in-process) and hands its coordinates over as a
+//! [`DemoVenue`]; this library never links the simulator.
 //!
-//! Consumes [`DemoOptions`]; produces a [`DemoReport`] (the run's report,
-//! the simulator's positions and open orders at the end) and prints a
-//! status line every second, the trade summary, the final dashboard and
-//! the latency table.
-//! Never talks to anything but 127.0.0.1.
+//! Consumes [`DemoOptions`] and a [`DemoVenue`]; produces a [`DemoReport`]
+//! (the run's report, the exchange's positions and open orders at the end)
+//! and prints a status line every second; [`print_summary`] writes the
+//! trade summary, the final dashboard and the latency table.
+//! Never talks to anything but the venue it is given (127.0.0.1).
 //!
-//! Demo choices (all in [`demo_config`] / [`sim_config`]): the simulator's
-//! generated market (seeded, ~2 % of minutes explosive) replayed at
-//! `speed` times real time with a day of kline history for the warm-up;
-//! strategy thresholds lowered from the production defaults so that the
-//! generated market's explosive candles qualify within a minute of wall
-//! time; `close_on_shutdown` so every trade is closed and summarised.
+//! Demo choices (all in [`demo_config`]): the simulator's generated market
+//! (seeded, ~2 % of minutes explosive) replayed at `speed` times real time
+//! with a day of kline history for the warm-up; strategy thresholds lowered
+//! from the production defaults so that the generated market's explosive
+//! candles qualify within a minute of wall time; `close_on_shutdown` so
+//! every trade is closed and summarised.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Duration;
 
-use crate::bingx_sim::{SimConfig, SimError, SimHandle, Simulator, Speed};
 use crate::config::{Config, Mode};
 use crate::io::rest::{RestClient, RestConfig};
 use crate::io::tls::TlsOptions;
@@ -27,13 +29,112 @@ use crate::strategy::{EveryCandleEntry, Strategy};
 
 use super::setup::{run, RunOptions, RunReport, RuntimeError};
 
+/// Slowest accepted `--speed` multiplier: below it a replay of a day would
+/// take years, and the simulator's per-trade wall deadlines overflow.
+pub const MIN_SPEED: f64 = 0.001;
+/// Fastest accepted `--speed` multiplier (beyond it use `max`).
+pub const MAX_SPEED: f64 = 1_000_000.0;
+
+/// Market time per wall time of a demo (`--speed N|max`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DemoSpeed {
+    /// Market time runs this many times faster than wall time, within
+    /// [`MIN_SPEED`]..=[`MAX_SPEED`].
+    Times(f64),
+    /// As fast as the engine reads the market stream.
+    Max,
+}
+
+impl DemoSpeed {
+    /// Returns the multiplier the engine uses to estimate market time
+    /// between events: the speed, or 1 for `max` (market time then advances
+    /// only with the events, so no candle closes ahead of its trades).
+    #[must_use]
+    pub fn time_scale(self) -> f64 {
+        match self {
+            Self::Times(x) => x,
+            Self::Max => 1.0,
+        }
+    }
+}
+
+impl std::fmt::Display for DemoSpeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Times(x) => write!(f, "x{x}"),
+            Self::Max => f.write_str("at max speed"),
+        }
+    }
+}
+
+/// Why a `--speed` value was refused: neither a multiplier within
+/// [`MIN_SPEED`]..=[`MAX_SPEED`] nor `max` (holds the text given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeedError(pub String);
+
+impl std::fmt::Display for SpeedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "speed {:?} is neither a multiplier from {MIN_SPEED} to {MAX_SPEED} nor \"max\"",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SpeedError {}
+
+impl FromStr for DemoSpeed {
+    type Err = SpeedError;
+
+    /// Parses `N` (a multiplier within [`MIN_SPEED`]..=[`MAX_SPEED`]) or
+    /// `max`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("max") {
+            return Ok(Self::Max);
+        }
+        match s.parse::<f64>() {
+            Ok(x) if (MIN_SPEED..=MAX_SPEED).contains(&x) => Ok(Self::Times(x)),
+            _ => Err(SpeedError(s.to_owned())),
+        }
+    }
+}
+
+/// The exchange a demo trades against, as the binary started it: where it
+/// listens, the certificate to trust and the credentials it accepts.
+#[derive(Clone)]
+pub struct DemoVenue {
+    /// REST base URL (`https://127.0.0.1:PORT`).
+    pub rest_base: String,
+    /// Market WebSocket URL (`wss://127.0.0.1:PORT/swap-market`).
+    pub ws_url: String,
+    /// PEM certificate of the venue's TLS server, trusted for this run only.
+    pub ca_file: Option<PathBuf>,
+    /// API key the venue accepts.
+    pub api_key: String,
+    /// API secret the venue verifies signatures with (never printed).
+    pub api_secret: String,
+}
+
+impl std::fmt::Debug for DemoVenue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoVenue")
+            .field("rest_base", &self.rest_base)
+            .field("ws_url", &self.ws_url)
+            .field("ca_file", &self.ca_file)
+            .field("api_key", &self.api_key)
+            .field("api_secret", &"<redacted>")
+            .finish()
+    }
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     /// Binance klines/aggTrades CSV for the simulator; `None` generates a market.
     pub data: Option<PathBuf>,
     /// Market time per wall time.
-    pub speed: f64,
+    pub speed: DemoSpeed,
     /// Wall-clock length of the run.
     pub duration: Duration,
     /// Journal directory; `None` uses a fresh directory under the system's
@@ -62,7 +163,7 @@ impl Default for DemoOptions {
     fn default() -> Self {
         Self {
             data: None,
-            speed: DEFAULT_SPEED,
+            speed: DemoSpeed::Times(DEFAULT_SPEED),
             duration: Duration::from_secs(DEFAULT_DURATION_SECS),
             journal: None,
             seed: DEFAULT_SEED,
@@ -87,16 +188,14 @@ pub const DEFAULT_SEED: u64 = 3;
 /// Why the demo failed.
 #[derive(Debug)]
 pub enum DemoError {
-    /// The simulator did not start.
-    Simulator(SimError),
+    /// The simulator (the venue the binary starts) did not start.
+    Simulator(Box<dyn std::error::Error + Send + Sync>),
     /// The engine run failed to start.
     Runtime(RuntimeError),
     /// A temporary directory could not be made.
     TempDir(std::io::Error),
     /// Writing the output failed.
     Output(std::io::Error),
-    /// The speed is not a positive number.
-    BadSpeed(f64),
     /// Live demo: at the end the engine's open positions differ from the
     /// simulator's (or the simulator could not be read).
     Disagree {
@@ -114,7 +213,6 @@ impl std::fmt::Display for DemoError {
             Self::Runtime(e) => write!(f, "engine run failed: {e}"),
             Self::TempDir(e) => write!(f, "cannot create a temporary directory: {e}"),
             Self::Output(e) => write!(f, "cannot write output: {e}"),
-            Self::BadSpeed(s) => write!(f, "speed must be a positive number, got {s}"),
             Self::Disagree { engine, exchange } => match exchange {
                 Some(x) => write!(
                     f,
@@ -132,10 +230,10 @@ impl std::fmt::Display for DemoError {
 impl std::error::Error for DemoError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Simulator(e) => Some(e),
+            Self::Simulator(e) => Some(e.as_ref()),
             Self::Runtime(e) => Some(e),
             Self::TempDir(e) | Self::Output(e) => Some(e),
-            Self::BadSpeed(_) | Self::Disagree { .. } => None,
+            Self::Disagree { .. } => None,
         }
     }
 }
@@ -167,28 +265,14 @@ pub fn with_every_candle(cfg: &Config) -> Vec<Box<dyn Strategy>> {
     out
 }
 
-/// Returns the simulator configuration of the demo.
+/// Returns the engine configuration of the demo for a running venue.
 #[must_use]
-pub fn sim_config(opts: &DemoOptions, cert: PathBuf) -> SimConfig {
-    SimConfig {
-        tls: true,
-        cert_out: Some(cert),
-        data: opts.data.clone(),
-        speed: Speed::Times(opts.speed),
-        seed: opts.seed,
-        warmup_minutes: 1_440,
-        ..SimConfig::default()
-    }
-}
-
-/// Returns the engine configuration of the demo for a running simulator.
-#[must_use]
-pub fn demo_config(sim: &SimHandle, journal: &std::path::Path) -> Config {
+pub fn demo_config(venue: &DemoVenue, journal: &Path) -> Config {
     let mut cfg = Config::default();
     cfg.engine.mode = Mode::Live;
-    cfg.exchange.rest_base_url = Some(sim.rest_base());
-    cfg.exchange.ws_url = Some(sim.ws_url());
-    cfg.exchange.ca_file = sim.cert_path().map(std::path::Path::to_path_buf);
+    cfg.exchange.rest_base_url = Some(venue.rest_base.clone());
+    cfg.exchange.ws_url = Some(venue.ws_url.clone());
+    cfg.exchange.ca_file.clone_from(&venue.ca_file);
     cfg.exchange.cancel_all_after_secs = 60;
     cfg.market.symbols = vec!["BTC-USDT".into()];
     cfg.journal.dir = journal.to_path_buf();
@@ -219,12 +303,8 @@ pub fn demo_strategies(cfg: &mut Config) {
     s.min_distance_pct = 0.0;
 }
 
-fn exchange_view(sim: &SimHandle, cfg: &Config) -> Option<ExchangeView> {
-    let mut rc = RestConfig::new(
-        &sim.rest_base(),
-        sim.api_key(),
-        crate::bingx_sim::DEFAULT_API_SECRET,
-    );
+fn exchange_view(venue: &DemoVenue, cfg: &Config) -> Option<ExchangeView> {
+    let mut rc = RestConfig::new(&venue.rest_base, &venue.api_key, &venue.api_secret);
     rc.http.tls = TlsOptions {
         use_webpki_roots: false,
         extra_ca_file: cfg.exchange.ca_file.clone(),
@@ -245,27 +325,48 @@ fn exchange_view(sim: &SimHandle, cfg: &Config) -> Option<ExchangeView> {
     })
 }
 
-/// Runs the demo, writing the status lines and the summary to `out`.
+/// Creates the demo's working directory under the system's temporary
+/// directory (kept after the run: it holds the venue's certificate and, by
+/// default, the journal, so the run can be replayed).
 ///
 /// # Errors
-/// [`DemoError`] when the simulator or the engine cannot start.
-pub fn demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoReport, DemoError> {
+/// [`DemoError::TempDir`] when the directory cannot be made.
+pub fn work_dir() -> Result<PathBuf, DemoError> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let work = std::env::temp_dir().join(format!("te-demo-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&work).map_err(DemoError::TempDir)?;
-    let journal = match &opts.journal {
+    Ok(work)
+}
+
+/// Returns the journal directory of a demo: `opts.journal`, else
+/// `journal` inside the working directory.
+#[must_use]
+pub fn journal_dir(opts: &DemoOptions, work: &Path) -> PathBuf {
+    match &opts.journal {
         Some(j) => j.clone(),
         None => work.join("journal"),
-    };
-    let sim = Simulator::start(sim_config(opts, work.join("sim-ca.pem")))
-        .map_err(DemoError::Simulator)?;
-    let cfg = demo_config(&sim, &journal);
+    }
+}
+
+/// Runs the engine against `venue` until the duration ends (or a signal),
+/// writing the status lines to `out`, then reads the venue's positions and
+/// open orders. The caller stops the venue and prints [`print_summary`].
+///
+/// # Errors
+/// [`DemoError`] when the engine cannot start or the output fails.
+pub fn demo(
+    opts: &DemoOptions,
+    venue: &DemoVenue,
+    journal: &Path,
+    out: &mut dyn Write,
+) -> Result<DemoReport, DemoError> {
+    let cfg = demo_config(venue, journal);
     writeln!(
         out,
-        "Simulator on {} (TLS), market x{} for {} s{}{}; journal in {}",
-        sim.rest_base(),
+        "Simulator on {} (TLS), market {} for {} s{}{}; journal in {}",
+        venue.rest_base,
         opts.speed,
         opts.duration.as_secs(),
         match opts.mode {
@@ -285,33 +386,34 @@ pub fn demo(opts: &DemoOptions, out: &mut dyn Write) -> Result<DemoReport, DemoE
     if opts.every_candle {
         ro.strategies = Some(with_every_candle);
     }
-    ro.credentials = Some((
-        sim.api_key().to_owned(),
-        crate::bingx_sim::DEFAULT_API_SECRET.to_owned(),
-    ));
-    ro.time_scale = opts.speed;
+    ro.credentials = Some((venue.api_key.clone(), venue.api_secret.clone()));
+    ro.time_scale = opts.speed.time_scale();
     ro.duration = Some(opts.duration);
     ro.signals = opts.signals;
     ro.status_every = opts.status_line.then_some(Duration::from_secs(1));
     ro.pin = opts.pin;
-    ro.journal_dir = Some(journal);
+    ro.journal_dir = Some(journal.to_path_buf());
     ro.control_server = false;
-    let report = run(ro, out).map_err(DemoError::Runtime)?;
-    let exchange = exchange_view(&sim, &cfg);
-    sim.shutdown();
-    let report = DemoReport {
-        run: report,
-        exchange,
-    };
-    print_summary(&report, out).map_err(DemoError::Output)?;
-    if opts.mode == Mode::Live {
-        let engine = report.run.hot.open_positions;
-        let exchange = report.exchange.as_ref().map(|x| x.positions.len());
-        if exchange != Some(engine) || report.run.hot.exchange_agrees == Some(false) {
-            return Err(DemoError::Disagree { engine, exchange });
-        }
+    let run = run(ro, out).map_err(DemoError::Runtime)?;
+    let exchange = exchange_view(venue, &cfg);
+    Ok(DemoReport { run, exchange })
+}
+
+/// Returns an error when a live demo ended with the engine and the
+/// exchange disagreeing (open positions, or the final reconciliation pass).
+///
+/// # Errors
+/// [`DemoError::Disagree`] naming both counts.
+pub fn check_agreement(opts: &DemoOptions, report: &DemoReport) -> Result<(), DemoError> {
+    if opts.mode != Mode::Live {
+        return Ok(());
     }
-    Ok(report)
+    let engine = report.run.hot.open_positions;
+    let exchange = report.exchange.as_ref().map(|x| x.positions.len());
+    if exchange != Some(engine) || report.run.hot.exchange_agrees == Some(false) {
+        return Err(DemoError::Disagree { engine, exchange });
+    }
+    Ok(())
 }
 
 /// Writes the trade summary and the latency table.
@@ -379,4 +481,70 @@ pub fn print_summary(r: &DemoReport, out: &mut dyn Write) -> std::io::Result<()>
         writeln!(out, "Histograms saved: {}", run.hgrm.len())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn demo_speed(args: &[&str]) -> Result<DemoSpeed, String> {
+        let mut argv = vec!["trading-engine", "demo"];
+        argv.extend(args);
+        match Cli::try_parse_from(argv) {
+            Ok(Cli {
+                command: Command::Demo(d),
+                ..
+            }) => Ok(d.speed),
+            Ok(other) => panic!("parsed as {other:?}"),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn issue_20_demo_speed_accepts_max_and_bounded_multipliers() {
+        assert_eq!(demo_speed(&[]), Ok(DemoSpeed::Times(DEFAULT_SPEED)));
+        assert_eq!(demo_speed(&["--speed", "max"]), Ok(DemoSpeed::Max));
+        assert_eq!(demo_speed(&["--speed", "MAX"]), Ok(DemoSpeed::Max));
+        assert_eq!(demo_speed(&["--speed", "1"]), Ok(DemoSpeed::Times(1.0)));
+        assert_eq!(
+            demo_speed(&["--speed", "0.001"]),
+            Ok(DemoSpeed::Times(MIN_SPEED))
+        );
+        assert_eq!(
+            demo_speed(&["--speed", "1000000"]),
+            Ok(DemoSpeed::Times(MAX_SPEED))
+        );
+    }
+
+    #[test]
+    fn issue_20_demo_speed_out_of_range_is_an_error_naming_the_flag() {
+        for bad in [
+            "1e-300", "0", "-5", "inf", "NaN", "1e300", "1000001", "fast",
+        ] {
+            let err = demo_speed(&[&format!("--speed={bad}")]).unwrap_err();
+            assert!(err.contains("--speed"), "{bad}: {err}");
+            assert!(err.contains("from 0.001 to 1000000"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn max_speed_estimates_market_time_at_wall_pace() {
+        assert_eq!(DemoSpeed::Max.time_scale(), 1.0);
+        assert_eq!(DemoSpeed::Times(600.0).time_scale(), 600.0);
+        assert_eq!(DemoSpeed::Times(600.0).to_string(), "x600");
+    }
+
+    #[test]
+    fn the_venue_secret_is_redacted() {
+        let v = DemoVenue {
+            rest_base: "https://127.0.0.1:1".into(),
+            ws_url: "wss://127.0.0.1:1/swap-market".into(),
+            ca_file: None,
+            api_key: "k".into(),
+            api_secret: "very-secret-value".into(),
+        };
+        assert!(!format!("{v:?}").contains("very-secret-value"));
+    }
 }

@@ -12,7 +12,7 @@
 //! [`RunReport`] (counters, closed trades, latency summary, .hgrm files)
 //! and a journal of every input, decision and system fact. Modes: live
 //! (orders to the exchange), paper (orders filled by the in-process
-//! [`SimExchange`] on the live market data), dry-run (journaled only).
+//! [`FillModel`] on the live market data), dry-run (journaled only).
 //! Must never let the hot thread block, allocate, lock or log after
 //! start-up. Pre-flight checks, warm-up and backfill fetchers, reconcile
 //! and dashboard rendering live in [`startup`].

@@ -38,6 +38,7 @@ use crate::config::{Config, Durability as CfgDurability, FeedSource, Mode};
 use crate::control::{ControlServer, ControlServerHandle, SharedMetrics};
 use crate::core::Core;
 use crate::feed::{BinanceDecoder, BingxDecoder, MarketEvent, SymbolTable as FeedSymbols};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::io::bridge::{BridgeConfig, IoStats, IoThread};
 use crate::io::rest::{RestClient, RestConfig};
 use crate::io::rest_account::DeadManSwitch;
@@ -49,7 +50,6 @@ use crate::io::ws::{
 use crate::journal_schema::{self as js, JournalRecord, SessionStart};
 use crate::metrics::handoff::latency_channel;
 use crate::metrics::summary::LatencySummary;
-use crate::sim::{MarketFill, SimExchange};
 use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 use super::engine::{Engine, EngineParts, Venue};
@@ -624,7 +624,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
                 hedge: opts.hedge_mode,
             }
         }
-        Mode::Paper => Venue::Paper(Box::new(SimExchange::new(
+        Mode::Paper => Venue::Paper(Box::new(FillModel::new(
             &cfg.simulator,
             n,
             MarketFill::NextTrade,

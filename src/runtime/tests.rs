@@ -1,10 +1,10 @@
 //! Tests of the demo configuration against the simulator's generated market.
 
-use crate::bingx_sim::source::{MarketSource, Precision};
 use crate::config::Config;
 use crate::core::{Action, Core, Event, Record};
-use crate::sim::{MarketFill, SimExchange};
+use crate::fill_model::{FillModel, MarketFill};
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId, TimestampNs, Trade};
+use bingx_sim::source::{MarketSource, Precision};
 use std::collections::VecDeque;
 
 fn rules() -> InstrumentRules {
@@ -21,7 +21,7 @@ fn rules() -> InstrumentRules {
 fn entry_minutes(cfg: &Config, seed: u64, minutes: i64) -> Vec<i64> {
     {
         let mut core = Core::try_new(cfg, &[rules()]).unwrap();
-        let mut sim = SimExchange::new(&cfg.simulator, 1, MarketFill::NextTrade);
+        let mut sim = FillModel::new(&cfg.simulator, 1, MarketFill::NextTrade);
         let start = 1_700_000_000_000i64;
         let mut src =
             MarketSource::generated(seed, start, 60_000.0, Precision { price: 1, qty: 4 });

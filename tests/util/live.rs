@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use trading_engine::bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
+use bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::config::{Config, Mode};
 use trading_engine::core::{Action, Event, Record};
 use trading_engine::io::rest::{RestClient, RestConfig};
@@ -154,8 +154,8 @@ pub fn options_at(rest_base: &str, ws_url: &str, dir: &Path, mode: Mode, secs: u
     cfg.risk.halt_file = dir.join("HALT");
     let mut o = RunOptions::new(cfg, mode);
     o.credentials = Some((
-        trading_engine::bingx_sim::DEFAULT_API_KEY.into(),
-        trading_engine::bingx_sim::DEFAULT_API_SECRET.into(),
+        bingx_sim::DEFAULT_API_KEY.into(),
+        bingx_sim::DEFAULT_API_SECRET.into(),
     ));
     o.time_scale = SPEED;
     o.duration = Some(Duration::from_secs(secs));
@@ -177,8 +177,8 @@ pub fn run_in_background(o: RunOptions) -> std::thread::JoinHandle<RunReport> {
 pub fn sim_rest(sim: &SimHandle) -> RestClient {
     let mut r = RestClient::try_new(RestConfig::new(
         &sim.rest_base(),
-        trading_engine::bingx_sim::DEFAULT_API_KEY,
-        trading_engine::bingx_sim::DEFAULT_API_SECRET,
+        bingx_sim::DEFAULT_API_KEY,
+        bingx_sim::DEFAULT_API_SECRET,
     ))
     .unwrap();
     r.load_symbols(&["BTC-USDT"]).unwrap();

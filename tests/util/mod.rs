@@ -27,6 +27,6 @@ pub const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6
 /// Returns the body of `bingx-samples/<name>`, or `None` (skip) when the
 /// shared data is absent outside CI.
 pub fn fixture(name: &str) -> Option<String> {
-    let path: PathBuf = trading_engine::testdata::shared_file(&format!("bingx-samples/{name}"))?;
+    let path: PathBuf = bingx_sim::testdata::shared_file(&format!("bingx-samples/{name}"))?;
     Some(std::fs::read_to_string(path).expect("fixture readable"))
 }

@@ -1,12 +1,11 @@
-//! Offline tools and the loopback exchange simulator.
+//! Offline tools.
 //!
 //! - [`dump`]: `journal-dump`, reads engine journals (listing, stats, trades, latency, SQLite
 //!   export, checksum verification).
-//! - [`sim`]: `bingx-sim`, a BingX-compatible exchange on 127.0.0.1 for tests, demos and
-//!   benchmarks (it lives in the engine library as [`trading_engine::bingx_sim`] so that
-//!   `trading-engine demo` can start it in-process; re-exported here under its old name).
+//!
+//! The loopback exchange simulator `bingx-sim` is its own crate beside this one
+//! (`tools/bingx-sim`); the tests here that run the engine's clients against it use it as a
+//! dev-dependency.
 #![forbid(unsafe_code)]
 
 pub mod dump;
-
-pub use trading_engine::bingx_sim as sim;

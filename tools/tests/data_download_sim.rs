@@ -4,7 +4,7 @@
 //! sees them.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "integration tests")]
 
-use tools::sim::{now_ms, SimConfig, Simulator, Speed};
+use bingx_sim::{now_ms, SimConfig, Simulator, Speed};
 use trading_engine::datafile::{DataFile, Record};
 use trading_engine::history::date::DAY_MS;
 use trading_engine::history::{self, Date, DownloadRequest, Kind, Outcome, Source};

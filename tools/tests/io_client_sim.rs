@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use tools::sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
+use bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::io::dto_trade::MarginType;
 use trading_engine::io::order::{
     ClientOrderId, OrderKind, OrderRef, OrderRequest, OrderStatus, PositionSide, TimeInForce,

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tools::sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
+use bingx_sim::{FaultConfig, SimConfig, SimHandle, Simulator, Speed};
 use trading_engine::feed::{BingxDecoder, MarketEvent, SymbolTable};
 use trading_engine::io::bridge::{BridgeConfig, HotSide, IoReport, IoThread, StreamStatus};
 use trading_engine::io::order::{
@@ -300,8 +300,8 @@ fn tls_with_an_untrusted_certificate_never_opens() {
 fn rest(sim: &SimHandle) -> RestClient {
     let mut r = RestClient::try_new(RestConfig::new(
         &sim.rest_base(),
-        tools::sim::DEFAULT_API_KEY,
-        tools::sim::DEFAULT_API_SECRET,
+        bingx_sim::DEFAULT_API_KEY,
+        bingx_sim::DEFAULT_API_SECRET,
     ))
     .unwrap();
     let contracts = r.contracts(Some("BTC-USDT")).unwrap();

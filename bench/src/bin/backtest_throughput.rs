@@ -15,10 +15,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use bingx_sim::testdata::shared_file;
 use clap::Parser;
 use trading_engine::backtest::{self, BacktestOptions};
 use trading_engine::config::Config;
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty};
 
 /// Command-line options.

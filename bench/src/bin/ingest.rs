@@ -17,9 +17,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use bingx_sim::testdata::shared_file;
 use clap::Parser;
 use trading_engine::datafile::{DataFile, DataFileError, Record};
-use trading_engine::testdata::shared_file;
 use trading_engine::types::SymbolId;
 
 const TRADES: &str = "binance-futures-BTCUSDT-aggTrades-2020-02-22.csv";

@@ -16,14 +16,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use bingx_sim::testdata::shared_file;
 use clap::Parser;
 use trading_engine::config::Config;
 use trading_engine::core::Command;
 use trading_engine::datafile::{DataSet, FileKind};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::journal_schema::Mode;
 use trading_engine::replay::{self, record::SimSession};
-use trading_engine::sim::{MarketFill, SimExchange};
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId};
 
 /// Command-line options.
@@ -51,7 +51,7 @@ fn record(file: &Path, dir: &Path, rules: InstrumentRules) -> Result<u64, String
         FileKind::Klines => MarketFill::LastClose,
         FileKind::AggTrades => MarketFill::NextTrade,
     };
-    let sim = SimExchange::new(&cfg.simulator, 1, fill);
+    let sim = FillModel::new(&cfg.simulator, 1, fill);
     let options = journal::WriterOptions {
         durability: journal::Durability::None,
         ..journal::WriterOptions::default()

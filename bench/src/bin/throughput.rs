@@ -24,13 +24,13 @@ use std::time::Instant;
 use bench::hot_path::EveryCandleEntry;
 use bench::journal_replay::{cycle_trades, read_decode, replay, write_session, ReplayOutcome};
 use bench::market_frames::{generate_ticks, TRADES_FILE};
+use bingx_sim::testdata::shared_file;
 use clap::Parser;
 use serde_json::{json, Value};
 use trading_engine::backtest::{self, BacktestOptions};
 use trading_engine::config::Config;
 use trading_engine::core::Core;
 use trading_engine::datafile::{DataFile, Record};
-use trading_engine::testdata::shared_file;
 use trading_engine::types::{
     DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId, TimestampNs, Trade,
 };

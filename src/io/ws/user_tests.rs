@@ -1,5 +1,5 @@
 use super::*;
-use crate::testdata::shared_file;
+use bingx_sim::testdata::shared_file;
 
 fn table() -> SymbolTable {
     let mut t = SymbolTable::new();

@@ -11,11 +11,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::core::{Action, Core, Event, Record};
 use crate::feed::MarketEvent;
+use crate::fill_model::{FillModel, MarketFill};
 use crate::journal_schema::{JournalRecord, RefusalReason};
 use crate::metrics::handoff::{latency_channel, LatencyCollector};
 use crate::runtime::msg::{FromHot, ToHot};
 use crate::runtime::timed::Stamped;
-use crate::sim::{MarketFill, SimExchange};
 use crate::strategy::{MarketView, Signal, Strategy, StrategyId};
 use crate::types::{
     Candle, DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId, TimestampNs, Trade,
@@ -119,7 +119,7 @@ impl Harness {
         let (_, reloads) = crate::runtime::reload::reload_channel();
         let mut engine = Engine::new(EngineParts {
             core,
-            venue: Venue::Paper(Box::new(SimExchange::new(
+            venue: Venue::Paper(Box::new(FillModel::new(
                 &cfg.simulator,
                 1,
                 MarketFill::NextTrade,

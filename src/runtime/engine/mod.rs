@@ -17,13 +17,13 @@ use ringbuf::spsc::{Consumer, Producer};
 use crate::clock::{Clock, SystemClock};
 use crate::core::{Action, Command, Core, Event, Record};
 use crate::feed::MarketEvent;
+use crate::fill_model::FillModel;
 use crate::io::bridge::HotSide;
 use crate::journal_schema::{
     self as js, JournalRecord, OperatorSource, RefusalReason, StreamKind, StreamState,
 };
 use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
-use crate::sim::SimExchange;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
 mod frame;
@@ -67,7 +67,7 @@ pub enum Venue {
         hedge: bool,
     },
     /// To the in-process simulated exchange, fed with the same market data.
-    Paper(Box<SimExchange>),
+    Paper(Box<FillModel>),
     /// Nowhere: journaled only; the core is told the order was refused so
     /// it keeps evaluating signals.
     DryRun,

@@ -6,9 +6,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use bingx_sim::{SimConfig, Simulator, Speed};
 use trading_engine::journal_schema::{tag_of, tags};
 use trading_engine::metrics::latency::Stage;
-use trading_engine::runtime::demo::{demo, DemoOptions, DemoReport};
+use trading_engine::runtime::demo::{demo, DemoOptions, DemoReport, DemoSpeed, DemoVenue};
 
 use crate::engine_run::expected_from_journal;
 use crate::{check_engine_journal, dump, expected_trades_csv, json_lines, offset_in, seqs};
@@ -16,9 +17,11 @@ use crate::{check_engine_journal, dump, expected_trades_csv, json_lines, offset_
 /// Runs a short demo into `journal`: 6 wall seconds at 6000x, the ten market hours of the
 /// default demo (where the demo strategies enter several times; how many trades close depends
 /// on where the generated market starts, so no count is asserted).
+/// The simulator is started as `trading-engine demo` starts it (TLS, the generated market of the
+/// default seed, a day of warm-up history).
 fn demo_run(journal: &Path) -> DemoReport {
     let opts = DemoOptions {
-        speed: 6_000.0,
+        speed: DemoSpeed::Times(6_000.0),
         duration: Duration::from_secs(6),
         journal: Some(journal.to_path_buf()),
         status_line: false,
@@ -26,7 +29,26 @@ fn demo_run(journal: &Path) -> DemoReport {
         signals: false,
         ..DemoOptions::default()
     };
-    demo(&opts, &mut Vec::new()).unwrap()
+    let cert = journal.with_file_name("sim-ca.pem");
+    let sim = Simulator::start(SimConfig {
+        tls: true,
+        cert_out: Some(cert),
+        speed: Speed::Times(6_000.0),
+        seed: opts.seed,
+        warmup_minutes: 1_440,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let venue = DemoVenue {
+        rest_base: sim.rest_base(),
+        ws_url: sim.ws_url(),
+        ca_file: sim.cert_path().map(Path::to_path_buf),
+        api_key: sim.api_key().to_owned(),
+        api_secret: bingx_sim::DEFAULT_API_SECRET.to_owned(),
+    };
+    let report = demo(&opts, &venue, journal, &mut Vec::new()).unwrap();
+    sim.shutdown();
+    report
 }
 
 /// Header times of every record, in order.

@@ -11,13 +11,13 @@ use journal::{Durability, Writer, WriterOptions};
 use trading_engine::config::Config;
 use trading_engine::core::{Action, Command, Core, Event, Record, StageProbe};
 use trading_engine::datafile::synthetic::{SyntheticMarket, DEFAULT_START_MS};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::journal_schema::{
     self as schema, FrameTiming, JournalRecord, Mode, SessionStart,
 };
 use trading_engine::metrics::latency::Stage;
 use trading_engine::money::Money;
 use trading_engine::positions::ClosedTrade;
-use trading_engine::sim::{MarketFill, SimExchange};
 use trading_engine::strategy::StrategyId;
 use trading_engine::types::{Candle, SymbolId, TimestampNs};
 
@@ -77,7 +77,7 @@ impl StageProbe for Probe {
 
 struct EngineDriver {
     core: Core,
-    sim: SimExchange,
+    sim: FillModel,
     events: VecDeque<Event>,
     writer: Writer,
     run: EngineRun,
@@ -145,7 +145,7 @@ pub fn engine_run_journal(dir: &Path, days: u64, seed: u64) -> EngineRun {
     let n = SessionStart::encode_rules(&[rules()], &mut rules_raw).unwrap();
     let mut d = EngineDriver {
         core: Core::try_new(&cfg, &[rules()]).unwrap(),
-        sim: SimExchange::new(&cfg.simulator, 1, MarketFill::LastClose),
+        sim: FillModel::new(&cfg.simulator, 1, MarketFill::LastClose),
         events: VecDeque::new(),
         writer: Writer::open(
             dir,

@@ -5,8 +5,8 @@
 
 mod util;
 
+use bingx_sim::SimConfig;
 use std::time::{Duration, Instant};
-use tools::sim::SimConfig;
 use util::{manual, next_json, now_ms, subscribe, Client};
 
 const T: Duration = Duration::from_secs(5);

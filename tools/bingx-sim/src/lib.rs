@@ -8,15 +8,18 @@
 //! exchange. It never logs the API secret.
 //!
 //! ```no_run
-//! use trading_engine::bingx_sim::{SimConfig, Simulator};
+//! use bingx_sim::{SimConfig, Simulator};
 //! let sim = Simulator::start(SimConfig::default())?;
 //! println!("REST at {}, WS at {}", sim.rest_base(), sim.ws_url());
 //! drop(sim); // stops every thread
-//! # Ok::<(), trading_engine::bingx_sim::SimError>(())
+//! # Ok::<(), bingx_sim::SimError>(())
 //! ```
+#![forbid(unsafe_code)]
 
 mod account;
+pub mod cert;
 pub mod config;
+pub mod csv;
 mod exchange;
 mod faults;
 mod feed;
@@ -30,9 +33,12 @@ mod rest;
 pub mod rng;
 pub mod sign;
 pub mod source;
+pub mod testdata;
 mod ws;
 
-pub use config::{FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET};
+pub use config::{
+    FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET, MAX_SPEED, MIN_SPEED,
+};
 pub use exchange::{DeadManState, StopWatchState};
 pub use probe::LatencyProbe;
 pub use source::SourceError;
@@ -165,6 +171,15 @@ impl Simulator {
             return Err(SimError::Config(
                 "initial balance must be a non-negative number".into(),
             ));
+        }
+        if let Speed::Times(x) = cfg.speed {
+            if !(config::MIN_SPEED..=config::MAX_SPEED).contains(&x) {
+                return Err(SimError::Config(format!(
+                    "speed {x} must be a multiplier from {} to {} (or Speed::Max)",
+                    config::MIN_SPEED,
+                    config::MAX_SPEED
+                )));
+            }
         }
         if cfg.leverage == 0 || cfg.leverage > exchange::MAX_LEVERAGE {
             return Err(SimError::Config(format!(

@@ -9,6 +9,7 @@
     reason = "test helper: failures should abort the test"
 )]
 
+use bingx_sim::{SimConfig, SimHandle, Simulator, Speed};
 use flate2::read::GzDecoder;
 use hmac::{Hmac, Mac};
 use rustls::pki_types::ServerName;
@@ -19,7 +20,6 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tools::sim::{SimConfig, SimHandle, Simulator, Speed};
 use tungstenite::{Message, WebSocket};
 
 pub const KEY: &str = "sim-key";

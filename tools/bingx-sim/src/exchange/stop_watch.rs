@@ -2,11 +2,11 @@
 //! request, market trade, timer), checks that every open position has a
 //! working STOP_MARKET order on its closing side, and records the longest
 //! time one went without (wall clock) and the most stops one had at once.
-//! Tests read it through [`SimHandle::stop_watch`](crate::bingx_sim::SimHandle::stop_watch)
+//! Tests read it through [`SimHandle::stop_watch`](crate::SimHandle::stop_watch)
 //! to prove "never a naked position" from the exchange's side.
 
 use super::Exchange;
-use crate::bingx_sim::orders::{OrderKind, PosSide, Side};
+use crate::orders::{OrderKind, PosSide, Side};
 
 /// What the stop watch has seen since the simulator started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 mod util;
 
+use bingx_sim::SimConfig;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-use tools::sim::SimConfig;
 use tungstenite::WebSocket;
 use util::{manual, next_json, Client, Stream};
 

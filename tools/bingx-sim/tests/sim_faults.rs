@@ -3,8 +3,8 @@
 
 mod util;
 
+use bingx_sim::{FaultConfig, SimConfig};
 use std::time::{Duration, Instant};
-use tools::sim::{FaultConfig, SimConfig};
 use tungstenite::Message;
 use util::{manual, next_event, subscribe, Client, Event};
 

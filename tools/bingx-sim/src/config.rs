@@ -14,15 +14,22 @@ pub const DEFAULT_API_KEY: &str = "sim-key";
 /// Documented default API secret of the simulator.
 pub const DEFAULT_API_SECRET: &str = "sim-secret";
 
+/// Slowest accepted replay multiplier: below it a replay of a day would take years, and the
+/// wall deadline of a trade no longer fits a `Duration`.
+pub const MIN_SPEED: f64 = 0.001;
+/// Fastest accepted replay multiplier (beyond it, `max` replays as fast as clients read).
+pub const MAX_SPEED: f64 = 1_000_000.0;
+
 /// How fast the market source is replayed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Speed {
-    /// Market time runs `x` times faster than wall time (`1.0` = real time).
+    /// Market time runs `x` times faster than wall time (`1.0` = real time), within
+    /// [`MIN_SPEED`]..=[`MAX_SPEED`].
     Times(f64),
     /// As fast as the slowest market-stream client reads (waits while nobody subscribes).
     Max,
     /// Never advances by itself; trades enter only through
-    /// [`SimHandle::inject_trade`](crate::bingx_sim::SimHandle::inject_trade) (tests).
+    /// [`SimHandle::inject_trade`](crate::SimHandle::inject_trade) (tests).
     Manual,
 }
 
@@ -34,7 +41,7 @@ impl fmt::Display for SpeedParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid speed {:?}: expected a positive number or \"max\"",
+            "invalid speed {:?}: expected a multiplier from {MIN_SPEED} to {MAX_SPEED} or \"max\"",
             self.0
         )
     }
@@ -50,7 +57,7 @@ impl FromStr for Speed {
             return Ok(Self::Max);
         }
         match s.trim_end_matches(['x', 'X']).parse::<f64>() {
-            Ok(v) if v.is_finite() && v > 0.0 => Ok(Self::Times(v)),
+            Ok(v) if (MIN_SPEED..=MAX_SPEED).contains(&v) => Ok(Self::Times(v)),
             _ => Err(SpeedParseError(s.to_owned())),
         }
     }
@@ -226,6 +233,16 @@ mod tests {
         assert_eq!("2.5x".parse::<Speed>(), Ok(Speed::Times(2.5)));
         assert!("0".parse::<Speed>().is_err());
         assert!("fast".parse::<Speed>().is_err());
+    }
+
+    #[test]
+    fn issue_20_speeds_outside_the_bounds_are_refused() {
+        for bad in ["1e-300", "0.0009", "1000001", "inf", "NaN", "-1", "1e300"] {
+            let err = bad.parse::<Speed>().unwrap_err();
+            assert!(err.to_string().contains("from 0.001 to 1000000"), "{err}");
+        }
+        assert_eq!("0.001".parse::<Speed>(), Ok(Speed::Times(MIN_SPEED)));
+        assert_eq!("1000000".parse::<Speed>(), Ok(Speed::Times(MAX_SPEED)));
     }
 
     #[test]

@@ -7,10 +7,10 @@
 use super::{
     ApiError, DeadManState, Exchange, Params, MAKER_FEE, MAX_LEVERAGE, MIN_NOTIONAL, TAKER_FEE,
 };
-use crate::bingx_sim::account::MarginType;
-use crate::bingx_sim::num::to_f64;
-use crate::bingx_sim::source::Precision;
-use crate::bingx_sim::ws::gzip;
+use crate::account::MarginType;
+use crate::num::to_f64;
+use crate::source::Precision;
+use crate::ws::gzip;
 use serde_json::{json, Value};
 use tungstenite::Bytes;
 

@@ -3,8 +3,8 @@
 
 mod util;
 
+use bingx_sim::SimConfig;
 use serde_json::Value;
-use tools::sim::SimConfig;
 use util::{manual, sign, Client, KEY};
 
 const ORDER: &str = "/openApi/swap/v2/trade/order";

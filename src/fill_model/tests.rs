@@ -62,7 +62,7 @@ fn fills(events: &[Event]) -> Vec<(u64, f64, f64)> {
 
 #[test]
 fn market_order_fills_at_the_next_trade_with_slippage_and_taker_fee() {
-    let mut sim = SimExchange::new(&cfg(10.0), 1, MarketFill::NextTrade);
+    let mut sim = FillModel::new(&cfg(10.0), 1, MarketFill::NextTrade);
     let mut ev = Vec::new();
     sim.submit(
         &order(1, Side::Buy, 2.0, OrderKind::Market, false),
@@ -81,7 +81,7 @@ fn market_order_fills_at_the_next_trade_with_slippage_and_taker_fee() {
 
 #[test]
 fn market_order_on_klines_fills_at_once_at_the_last_close() {
-    let mut sim = SimExchange::new(&cfg(0.0), 1, MarketFill::LastClose);
+    let mut sim = FillModel::new(&cfg(0.0), 1, MarketFill::LastClose);
     let mut ev = Vec::new();
     sim.submit(
         &order(1, Side::Sell, 1.0, OrderKind::Market, false),
@@ -99,7 +99,7 @@ fn market_order_on_klines_fills_at_once_at_the_last_close() {
 
 #[test]
 fn stop_wins_when_a_candle_touches_both_stop_and_target() {
-    let mut sim = SimExchange::new(&cfg(0.0), 1, MarketFill::LastClose);
+    let mut sim = FillModel::new(&cfg(0.0), 1, MarketFill::LastClose);
     let mut ev = Vec::new();
     sim.on_candle(&candle(100.0, 100.0, 100.0, 100.0), &mut |e| ev.push(e));
     sim.submit(
@@ -143,7 +143,7 @@ fn stop_wins_when_a_candle_touches_both_stop_and_target() {
 
 #[test]
 fn candle_gapping_through_the_stop_fills_at_the_open() {
-    let mut sim = SimExchange::new(&cfg(0.0), 1, MarketFill::LastClose);
+    let mut sim = FillModel::new(&cfg(0.0), 1, MarketFill::LastClose);
     let mut ev = Vec::new();
     sim.on_candle(&candle(100.0, 100.0, 100.0, 100.0), &mut |e| ev.push(e));
     sim.submit(
@@ -167,7 +167,7 @@ fn candle_gapping_through_the_stop_fills_at_the_open() {
 
 #[test]
 fn take_profits_fill_nearest_first_at_their_triggers_on_candles() {
-    let mut sim = SimExchange::new(&cfg(0.0), 1, MarketFill::LastClose);
+    let mut sim = FillModel::new(&cfg(0.0), 1, MarketFill::LastClose);
     let mut ev = Vec::new();
     sim.on_candle(&candle(100.0, 100.0, 100.0, 100.0), &mut |e| ev.push(e));
     sim.submit(
@@ -201,7 +201,7 @@ fn take_profits_fill_nearest_first_at_their_triggers_on_candles() {
 
 #[test]
 fn triggers_fire_on_trades_at_the_trade_price() {
-    let mut sim = SimExchange::new(&cfg(0.0), 1, MarketFill::NextTrade);
+    let mut sim = FillModel::new(&cfg(0.0), 1, MarketFill::NextTrade);
     let mut ev = Vec::new();
     sim.submit(
         &order(1, Side::Buy, 1.0, OrderKind::Market, false),
@@ -225,7 +225,7 @@ fn triggers_fire_on_trades_at_the_trade_price() {
 
 #[test]
 fn reduce_only_is_capped_and_rejected_when_flat() {
-    let mut sim = SimExchange::new(&cfg(0.0), 1, MarketFill::LastClose);
+    let mut sim = FillModel::new(&cfg(0.0), 1, MarketFill::LastClose);
     let mut ev = Vec::new();
     sim.on_candle(&candle(100.0, 100.0, 100.0, 100.0), &mut |e| ev.push(e));
     sim.submit(
@@ -252,7 +252,7 @@ fn reduce_only_is_capped_and_rejected_when_flat() {
 
 #[test]
 fn cancel_removes_a_resting_order() {
-    let mut sim = SimExchange::new(&cfg(0.0), 1, MarketFill::NextTrade);
+    let mut sim = FillModel::new(&cfg(0.0), 1, MarketFill::NextTrade);
     let mut ev = Vec::new();
     sim.submit(
         &order(

@@ -3,10 +3,10 @@
 
 mod util;
 
+use bingx_sim::{SimConfig, SimError, Simulator, Speed};
 use std::io::Read;
 use std::net::TcpStream;
 use std::time::Duration;
-use tools::sim::{SimConfig, SimError, Simulator, Speed};
 use util::{manual, next_event, subscribe, Client, Event};
 
 #[test]
@@ -103,4 +103,50 @@ fn bad_configurations_are_refused() {
         "too many decimals"
     );
     assert!(sim.inject_trade("-5", "0.0010", false).is_err());
+}
+
+/// Sends `raw` on a fresh connection; returns what the simulator answered before closing.
+fn exchange_raw(addr: std::net::SocketAddr, raw: &[u8]) -> String {
+    use std::io::Write;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(raw).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn issue_20_hostile_requests_get_400_and_the_simulator_keeps_serving() {
+    let sim = manual(SimConfig::default());
+    for raw in [
+        &b"POST /openApi/swap/v2/trade/order HTTP/1.1\r\nContent-Length: 18446744073709551615\r\n\r\nx"[..],
+        b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+        b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"GET /\0 HTTP/1.1\r\n\r\n",
+        b"\xff\xfe\x00garbage\r\n\r\n",
+    ] {
+        let reply = exchange_raw(sim.addr(), raw);
+        assert!(reply.starts_with("HTTP/1.1 400 "), "{raw:?}: {reply}");
+    }
+    let reply = exchange_raw(
+        sim.addr(),
+        b"GET /openApi/swap/v2/server/time HTTP/1.1\r\nConnection: close\r\n\r\n",
+    );
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+}
+
+#[test]
+fn issue_20_a_speed_out_of_range_is_refused_at_start_not_a_duration_panic() {
+    for x in [1e-300, 0.0, -1.0, f64::INFINITY, f64::NAN, 2e6] {
+        let r = Simulator::start(SimConfig {
+            speed: Speed::Times(x),
+            ..SimConfig::default()
+        });
+        assert!(
+            matches!(&r, Err(SimError::Config(m)) if m.contains("speed")),
+            "{x}: {r:?}"
+        );
+    }
 }

@@ -4,12 +4,12 @@
 //! logs what it receives on stderr. Never logs the API secret.
 #![forbid(unsafe_code)]
 
+use bingx_sim::{FaultConfig, SimConfig, Simulator, Speed};
 use clap::Parser;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tools::sim::{FaultConfig, SimConfig, Simulator, Speed};
 
 /// BingX USDT-M perpetual swap simulator on 127.0.0.1 for tests, demos and benchmarks.
 ///
@@ -31,17 +31,28 @@ struct Args {
     /// candles and volume spikes).
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
-    /// Replay speed: a multiplier of real time (1 = real time, 10 = ten times faster) or
-    /// `max` (as fast as the slowest market-stream client reads; waits while nobody is
-    /// connected).
+    /// Replay speed: a multiplier of real time from 0.001 to 1000000 (1 = real time, 10 = ten
+    /// times faster) or `max` (as fast as the slowest market-stream client reads; waits while
+    /// nobody is connected).
     #[arg(long, default_value = "1", value_name = "N|max")]
     speed: Speed,
     /// API key clients must send in X-BX-APIKEY.
-    #[arg(long, default_value = tools::sim::DEFAULT_API_KEY)]
+    #[arg(long, default_value = bingx_sim::DEFAULT_API_KEY)]
     api_key: String,
-    /// API secret used to verify signatures (never logged).
-    #[arg(long, default_value = tools::sim::DEFAULT_API_SECRET, hide_default_value = false)]
+    /// API secret used to verify signatures (never logged). A value given here is visible to
+    /// every user of the machine in the process list: prefer the environment variable or
+    /// --api-secret-file.
+    #[arg(
+        long,
+        env = "BINGX_SIM_API_SECRET",
+        hide_env_values = true,
+        default_value = bingx_sim::DEFAULT_API_SECRET
+    )]
     api_secret: String,
+    /// Read the API secret from the first line of FILE (takes precedence over --api-secret
+    /// and BINGX_SIM_API_SECRET).
+    #[arg(long, value_name = "FILE")]
+    api_secret_file: Option<PathBuf>,
     /// Serve TLS with a self-signed certificate (SAN localhost, 127.0.0.1) generated at start.
     #[arg(long, requires = "cert_out")]
     tls: bool,
@@ -133,7 +144,7 @@ impl log::Log for StderrLogger {
 
     fn log(&self, r: &log::Record<'_>) {
         if self.enabled(r.metadata()) {
-            eprintln!("{} {:<5} {}", tools::sim::now_ms(), r.level(), r.args());
+            eprintln!("{} {:<5} {}", bingx_sim::now_ms(), r.level(), r.args());
         }
     }
 
@@ -142,7 +153,30 @@ impl log::Log for StderrLogger {
 
 static LOGGER: StderrLogger = StderrLogger;
 
+/// Longest accepted secret file: a secret is one short line.
+const MAX_SECRET_FILE_BYTES: u64 = 4_096;
+
+/// Returns the first line of the secret file, without its line end.
+fn read_secret(path: &Path) -> Result<String, String> {
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SECRET_FILE_BYTES).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read --api-secret-file {}: {e}", path.display()))?;
+    let secret = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if secret.is_empty() {
+        return Err(format!(
+            "--api-secret-file {}: the first line is empty",
+            path.display()
+        ));
+    }
+    Ok(secret.to_owned())
+}
+
 fn config(a: Args) -> Result<SimConfig, String> {
+    let api_secret = match &a.api_secret_file {
+        Some(path) => read_secret(path)?,
+        None => a.api_secret,
+    };
     let drop_ws_every_ms = match a.drop_ws_every {
         Some(s) if s.is_finite() && s > 0.0 => Some((s * 1_000.0) as u64),
         Some(s) => {
@@ -159,7 +193,7 @@ fn config(a: Args) -> Result<SimConfig, String> {
         data: a.data,
         speed: a.speed,
         api_key: a.api_key,
-        api_secret: a.api_secret,
+        api_secret,
         symbol: a.symbol,
         initial_balance: a.initial_balance,
         seed: a.seed,

@@ -365,7 +365,7 @@ impl Account {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bingx_sim::source::{Precision, Tick};
+    use crate::source::{Precision, Tick};
 
     fn market(price: i64) -> MarketState {
         let mut m = MarketState::new("BTC-USDT", Precision { price: 1, qty: 4 });

@@ -9,7 +9,7 @@ use super::{lock, rest, ws, Shared, SimError};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -82,12 +82,11 @@ impl Write for Conn {
 /// # Errors
 /// [`SimError::Tls`] when generation or the rustls setup fails.
 pub fn make_tls() -> Result<(Arc<ServerConfig>, String), SimError> {
-    let ck =
-        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
-            .map_err(|e| SimError::Tls(format!("certificate generation failed: {e}")))?;
-    let pem = ck.cert.pem();
-    let cert: CertificateDer<'static> = ck.cert.der().clone();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    let ck = super::cert::self_signed(&["localhost"], &[IpAddr::V4(Ipv4Addr::LOCALHOST)])
+        .map_err(|e| SimError::Tls(format!("certificate generation failed: {e}")))?;
+    let pem = ck.cert_pem();
+    let cert = CertificateDer::from(ck.cert_der);
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pkcs8_der));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -112,7 +112,15 @@ pub fn run(shared: &Arc<Shared>, mut source: MarketSource) {
         match speed {
             Speed::Times(x) => {
                 let offset_s = (first.time_ms - live_sim).max(0) as f64 / 1_000.0 / x;
-                let due = live_wall + Duration::from_secs_f64(offset_s);
+                // The speed is bounded at start; a deadline beyond what a Duration holds is
+                // "never" (the data lies centuries ahead), not a panic.
+                let Some(due) = Duration::try_from_secs_f64(offset_s)
+                    .ok()
+                    .and_then(|d| live_wall.checked_add(d))
+                else {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                };
                 if !sleep_until(shared, due) {
                     continue;
                 }

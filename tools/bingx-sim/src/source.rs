@@ -3,9 +3,12 @@
 //!
 //! Consumes a CSV file or a seed; produces ticks with prices in ticks and quantities in steps.
 //! Kline rows are expanded into trades that reproduce the candle's OHLCV exactly (when the
-//! volume has at least four steps). Never touches the network.
+//! volume has at least four steps). A file is read streaming ([`super::csv`]): validated
+//! whole once at load (so a bad row fails the start, naming file and line), then replayed
+//! row by row; memory does not grow with the file. Never touches the network.
 
-use super::num::{count_decimals, parse_scaled_round, pow10};
+use super::csv::{probe, Row, RowReader};
+use super::num::pow10;
 use super::rng::SimRng;
 use std::collections::VecDeque;
 use std::fmt;
@@ -134,14 +137,16 @@ impl Generator {
 #[derive(Debug)]
 enum Kind {
     Generated(Box<Generator>),
-    Klines {
-        rows: Vec<KlineRow>,
-        next: usize,
+    File {
+        reader: Box<RowReader>,
+        /// Trades synthesised from the current kline row, not yet returned.
         pending: VecDeque<Tick>,
-    },
-    Trades {
-        rows: Vec<Tick>,
-        next: usize,
+        /// Unshifted time of the first row, ms.
+        first_ms: i64,
+        /// Unshifted time of the last trade of the file, ms.
+        last_ms: i64,
+        /// True once the reader ended (or failed: the error is logged once).
+        done: bool,
     },
 }
 
@@ -153,15 +158,6 @@ pub struct MarketSource {
     /// Added to every data-file time so the replay lines up with the simulation clock.
     shift_ms: i64,
     peeked: Option<Tick>,
-}
-
-fn normalise_ms(t: i64) -> i64 {
-    // 16-digit timestamps are microseconds (Binance spot files from 2025 on).
-    if t > 100_000_000_000_000 {
-        t / 1_000
-    } else {
-        t
-    }
 }
 
 /// Expands a candle into trades whose aggregate has exactly its OHLCV: the path runs
@@ -217,14 +213,6 @@ pub fn synthesize_trades(row: &KlineRow) -> Vec<Tick> {
     out
 }
 
-fn corrupt(path: &Path, line: usize, reason: impl Into<String>) -> SourceError {
-    SourceError::Corrupt {
-        path: path.to_owned(),
-        line,
-        reason: reason.into(),
-    }
-}
-
 impl MarketSource {
     /// Returns a generated market starting at `start_ms` near `start_price` (a seeded random
     /// walk with occasional explosive candles and volume spikes).
@@ -249,123 +237,38 @@ impl MarketSource {
         }
     }
 
-    /// Loads a Binance public-data CSV; the price and quantity decimals are the larger of
-    /// `min_precision` and what the file's first rows use. A first line that does not start
-    /// with a digit is a header and skipped.
+    /// Opens a Binance public-data CSV (12-column klines or 7/8-column aggTrades); the price
+    /// and quantity decimals are the larger of `min_precision` and what the file's first rows
+    /// use. A first line that does not start with a digit is a header and skipped. The whole
+    /// file is validated here, streaming; the replay then reads it again row by row.
     ///
     /// # Errors
-    /// [`SourceError`] when the file cannot be read, a row is malformed, or nothing is left.
+    /// [`SourceError`] when the file cannot be read, a row is malformed (negative or zero
+    /// prices, high below low, open or close outside the range, rows out of order,
+    /// duplicate minutes, NUL bytes, over-long lines), or no row is left.
     pub fn load_csv(path: &Path, min_precision: Precision) -> Result<Self, SourceError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| SourceError::Io(path.to_owned(), e))?;
-        let lines: Vec<(usize, &str)> = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
-            .filter(|(_, l)| !l.is_empty())
-            .filter(|(_, l)| l.as_bytes().first().is_some_and(u8::is_ascii_digit))
-            .collect();
-        let Some((_, first)) = lines.first() else {
+        let (layout, precision) = probe(path, min_precision)?;
+        let mut check = RowReader::open(path, layout, precision)?;
+        let mut first_ms = None;
+        let mut last_ms = 0;
+        while let Some(row) = check.next_row()? {
+            first_ms.get_or_insert(row.time_ms());
+            last_ms = match row {
+                Row::Kline(k) => k.open_ms + 59_999,
+                Row::Trade(t) => t.time_ms,
+            };
+        }
+        let Some(first_ms) = first_ms else {
             return Err(SourceError::Empty(path.to_owned()));
         };
-        let columns = first.split(',').count();
-        let mut precision = min_precision;
-        for (_, l) in lines.iter().take(500) {
-            let f: Vec<&str> = l.split(',').collect();
-            let (prices, qtys): (Vec<&str>, Vec<&str>) = if columns == 12 && f.len() >= 6 {
-                (f[1..5].to_vec(), vec![f[5]])
-            } else if f.len() >= 3 {
-                (vec![f[1]], vec![f[2]])
-            } else {
-                continue;
-            };
-            for p in prices {
-                precision.price = precision.price.max(count_decimals(p).min(8));
-            }
-            for q in qtys {
-                precision.qty = precision.qty.max(count_decimals(q).min(8));
-            }
-        }
-        let kind = match columns {
-            12 => {
-                let mut rows = Vec::with_capacity(lines.len());
-                for (n, l) in &lines {
-                    let f: Vec<&str> = l.split(',').collect();
-                    if f.len() != 12 {
-                        return Err(corrupt(
-                            path,
-                            *n,
-                            format!("{} columns, expected 12", f.len()),
-                        ));
-                    }
-                    let open_ms = f[0]
-                        .parse::<i64>()
-                        .map_err(|e| corrupt(path, *n, format!("open time: {e}")))?;
-                    let mut ohlc = [0i64; 4];
-                    for (k, slot) in ohlc.iter_mut().enumerate() {
-                        *slot = parse_scaled_round(f[k + 1], precision.price)
-                            .map_err(|e| corrupt(path, *n, format!("price: {e}")))?;
-                    }
-                    let volume = parse_scaled_round(f[5], precision.qty)
-                        .map_err(|e| corrupt(path, *n, format!("volume: {e}")))?;
-                    rows.push(KlineRow {
-                        open_ms: normalise_ms(open_ms),
-                        ohlc,
-                        volume,
-                    });
-                }
-                Kind::Klines {
-                    rows,
-                    next: 0,
-                    pending: VecDeque::new(),
-                }
-            }
-            7 | 8 => {
-                let mut rows = Vec::with_capacity(lines.len());
-                for (n, l) in &lines {
-                    let f: Vec<&str> = l.split(',').collect();
-                    if f.len() < 7 {
-                        return Err(corrupt(
-                            path,
-                            *n,
-                            format!("{} columns, expected 7", f.len()),
-                        ));
-                    }
-                    let price = parse_scaled_round(f[1], precision.price)
-                        .map_err(|e| corrupt(path, *n, format!("price: {e}")))?;
-                    let qty = parse_scaled_round(f[2], precision.qty)
-                        .map_err(|e| corrupt(path, *n, format!("quantity: {e}")))?;
-                    let time = f[5]
-                        .parse::<i64>()
-                        .map_err(|e| corrupt(path, *n, format!("time: {e}")))?;
-                    let buyer_maker = match f[6].trim() {
-                        "true" | "True" => true,
-                        "false" | "False" => false,
-                        other => {
-                            return Err(corrupt(path, *n, format!("is_buyer_maker {other:?}")))
-                        }
-                    };
-                    if price > 0 && qty > 0 {
-                        rows.push(Tick {
-                            time_ms: normalise_ms(time),
-                            price,
-                            qty,
-                            buyer_maker,
-                        });
-                    }
-                }
-                Kind::Trades { rows, next: 0 }
-            }
-            n => {
-                return Err(corrupt(
-                    path,
-                    lines[0].0,
-                    format!("{n} columns, expected 12 or 7"),
-                ))
-            }
-        };
         Ok(Self {
-            kind,
+            kind: Kind::File {
+                reader: Box::new(RowReader::open(path, layout, precision)?),
+                pending: VecDeque::new(),
+                first_ms,
+                last_ms,
+                done: false,
+            },
             precision,
             shift_ms: 0,
             peeked: None,
@@ -383,8 +286,7 @@ impl MarketSource {
     pub fn first_time_ms(&self) -> Option<i64> {
         match &self.kind {
             Kind::Generated(g) => Some(g.time_ms),
-            Kind::Klines { rows, .. } => rows.first().map(|r| r.open_ms),
-            Kind::Trades { rows, .. } => rows.first().map(|t| t.time_ms),
+            Kind::File { first_ms, .. } => Some(*first_ms),
         }
     }
 
@@ -394,8 +296,7 @@ impl MarketSource {
     pub fn last_time_ms(&self) -> Option<i64> {
         match &self.kind {
             Kind::Generated(_) => None,
-            Kind::Klines { rows, .. } => rows.last().map(|r| r.open_ms + 59_999),
-            Kind::Trades { rows, .. } => rows.last().map(|t| t.time_ms),
+            Kind::File { last_ms, .. } => Some(*last_ms),
         }
     }
 
@@ -409,22 +310,28 @@ impl MarketSource {
         let shift = self.shift_ms;
         let t = match &mut self.kind {
             Kind::Generated(g) => return Some(g.next_tick()),
-            Kind::Trades { rows, next } => {
-                let t = rows.get(*next).copied()?;
-                *next += 1;
-                t
-            }
-            Kind::Klines {
-                rows,
-                next,
+            Kind::File {
+                reader,
                 pending,
+                done,
+                ..
             } => loop {
                 if let Some(t) = pending.pop_front() {
                     break t;
                 }
-                let row = rows.get(*next)?;
-                *next += 1;
-                pending.extend(synthesize_trades(row));
+                if *done {
+                    return None;
+                }
+                match reader.next_row() {
+                    Ok(Some(Row::Trade(t))) => break t,
+                    Ok(Some(Row::Kline(k))) => pending.extend(synthesize_trades(&k)),
+                    Ok(None) => *done = true,
+                    Err(e) => {
+                        // Validated at load: the file changed or became unreadable since.
+                        log::error!("Market data ends early: {e}");
+                        *done = true;
+                    }
+                }
             },
         };
         Some(Tick {

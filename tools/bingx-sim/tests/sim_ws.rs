@@ -3,8 +3,8 @@
 
 mod util;
 
+use bingx_sim::{SimConfig, Simulator, Speed};
 use std::time::{Duration, Instant};
-use tools::sim::{SimConfig, Simulator, Speed};
 use tungstenite::Message;
 use util::{manual, next_event, next_json, subscribe, Client, Event};
 

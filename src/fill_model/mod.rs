@@ -1,5 +1,6 @@
-//! The simulated exchange of backtests (and, next, paper mode): market,
-//! stop-market and take-profit-market orders against trades or 1m candles.
+//! The fill model of backtests and paper mode (an in-process simulated
+//! exchange, not the loopback `bingx-sim`): market, stop-market and
+//! take-profit-market orders against trades or 1m candles.
 //!
 //! Consumes [`OrderIntent`]s, cancels and market data; produces the engine
 //! [`Event`]s an exchange would send (acks, fills with fees and slippage,
@@ -36,9 +37,9 @@ pub enum MarketFill {
     LastClose,
 }
 
-/// The simulated exchange.
+/// The fill model: the simulated exchange of backtest and paper mode.
 #[derive(Debug)]
-pub struct SimExchange {
+pub struct FillModel {
     taker_rate: f64,
     slippage_rate: f64,
     market_fill: MarketFill,
@@ -53,7 +54,7 @@ pub struct SimExchange {
     fills: u64,
 }
 
-impl SimExchange {
+impl FillModel {
     /// Returns an exchange for `symbols` symbols with `cfg`'s fees and slippage.
     #[must_use]
     pub fn new(cfg: &SimulatorConfig, symbols: usize, market_fill: MarketFill) -> Self {

@@ -121,25 +121,21 @@ pub fn read_request<S: Read>(
                         )
                     })
                     .collect();
-                let len = hdrs
-                    .iter()
-                    .find(|(k, _)| k == "content-length")
-                    .map(|(_, v)| v.trim().parse::<usize>())
-                    .transpose()
-                    .map_err(|e| HttpError::Malformed(format!("content-length: {e}")))?
-                    .unwrap_or(0);
-                if head_len + len > MAX_REQUEST_BYTES {
-                    return Err(HttpError::TooLarge);
-                }
-                if buf.len() >= head_len + len {
+                let len = body_length(&hdrs)?;
+                // Checked: a Content-Length near usize::MAX must not wrap past the limit.
+                let total = head_len
+                    .checked_add(len)
+                    .filter(|t| *t <= MAX_REQUEST_BYTES)
+                    .ok_or(HttpError::TooLarge)?;
+                if let Some(body) = buf.get(head_len..total) {
                     let req = Request {
                         method: parsed.method.unwrap_or("GET").to_owned(),
                         path: path.to_owned(),
                         query: query.to_owned(),
                         headers: hdrs,
-                        body: buf[head_len..head_len + len].to_vec(),
+                        body: body.to_vec(),
                     };
-                    buf.drain(..head_len + len);
+                    buf.drain(..total);
                     return Ok(Some(req));
                 }
             }
@@ -164,6 +160,41 @@ pub fn read_request<S: Read>(
             Err(e) => return Err(HttpError::Io(e)),
         }
     }
+}
+
+/// Returns the body length a request declares: its `Content-Length` (0 without one).
+///
+/// # Errors
+/// [`HttpError::Malformed`] for a length that is not a decimal number, for several
+/// `Content-Length` headers that disagree, and for `Transfer-Encoding` (only
+/// `Content-Length` bodies are supported, and a request with both is how requests are
+/// smuggled).
+fn body_length(headers: &[(String, String)]) -> Result<usize, HttpError> {
+    if headers.iter().any(|(k, _)| k == "transfer-encoding") {
+        return Err(HttpError::Malformed(
+            "transfer-encoding is not supported (send Content-Length)".into(),
+        ));
+    }
+    let mut len = None;
+    for (_, v) in headers.iter().filter(|(k, _)| k == "content-length") {
+        let v = v.trim();
+        if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(HttpError::Malformed(format!(
+                "content-length {v:?} is not a decimal number"
+            )));
+        }
+        // Digits only: a failed parse is an overflow, i.e. more than the limit.
+        let n = v.parse::<usize>().map_err(|_| HttpError::TooLarge)?;
+        match len {
+            Some(prev) if prev != n => {
+                return Err(HttpError::Malformed(format!(
+                    "conflicting content-length headers {prev} and {n}"
+                )))
+            }
+            _ => len = Some(n),
+        }
+    }
+    Ok(len.unwrap_or(0))
 }
 
 fn reason(status: u16) -> &'static str {
@@ -249,6 +280,10 @@ pub fn parse_pairs(text: &str, map: &mut BTreeMap<String, String>) {
             .or_insert_with(|| percent_decode(v));
     }
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod fuzz_tests;
 
 #[cfg(test)]
 mod tests {

@@ -28,8 +28,10 @@ pub fn data_dir_candidate() -> PathBuf {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV) {
         return PathBuf::from(dir);
     }
-    // CARGO_MANIFEST_DIR of this crate is the workspace root.
+    // CARGO_MANIFEST_DIR of this crate is tools/bingx-sim under the workspace root.
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
         .join("..")
         .join("shared")
         .join("data")
