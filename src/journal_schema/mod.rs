@@ -36,8 +36,8 @@ pub use render::{
 };
 pub use system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
-    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
-    Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, ReplaceCause,
+    SessionStart, Snapshot, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 
 use crate::core::{Action, Event};
@@ -128,10 +128,13 @@ pub mod tags {
     /// System: the configuration an accepted reload applied to the core,
     /// as TOML (replay and crash recovery apply it at this point).
     pub const RELOAD_CONFIG: u16 = 81;
+    /// System: a minute's candle built from trades replaced by the
+    /// exchange's REST candle (both recorded).
+    pub const CANDLE_REPLACED: u16 = 90;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 40] = [
+pub const TYPE_NAMES: [(u16, &str); 41] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -172,6 +175,7 @@ pub const TYPE_NAMES: [(u16, &str); 40] = [
     (tags::SHUTDOWN, "shutdown"),
     (tags::ORDER_REFUSED, "order_refused"),
     (tags::RELOAD_CONFIG, "reload_config"),
+    (tags::CANDLE_REPLACED, "candle_replaced"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -330,6 +334,21 @@ pub enum JournalRecord<'a> {
         /// The configuration as TOML (no secrets: they never enter `Config`).
         config_toml: &'a str,
         /// When.
+        ts: TimestampNs,
+    },
+    /// A minute's candle built from the trades received was replaced by
+    /// the exchange's REST candle before the strategies saw it, because
+    /// trades of that minute may be missing. The REST candle is also the
+    /// next input record (the core sees only that one).
+    CandleReplaced {
+        /// The candle built from the trades received (its `trade_count`
+        /// counts them).
+        local: crate::types::Candle,
+        /// The exchange's REST candle that replaced it.
+        rest: crate::types::Candle,
+        /// Why the minute was distrusted.
+        cause: ReplaceCause,
+        /// When (market time).
         ts: TimestampNs,
     },
     /// The engine shut down.
