@@ -389,6 +389,7 @@ fn private(shared: &Shared, req: &Request, body: &Body, p: &Params, now: i64) ->
         ("POST", "/openApi/swap/v2/trade/cancelAllAfter") => ex.cancel_all_after(p, now).map(Some),
         _ => return not_found(),
     };
+    ex.observe_guard(now);
     match result {
         Ok(Some(data)) => Reply::ok(data),
         Ok(None) => Reply::json(200, &json!({"code": 0, "msg": ""})),

@@ -1,5 +1,7 @@
 //! Offline tools and the loopback exchange simulator.
 //!
+//! - [`chaos`]: the `chaos` harness, killing the live engine under exchange faults and checking
+//!   that no order, fill or stop is lost.
 //! - [`dump`]: `journal-dump`, reads engine journals (listing, stats, trades, latency, SQLite
 //!   export, checksum verification).
 //! - [`sim`]: `bingx-sim`, a BingX-compatible exchange on 127.0.0.1 for tests, demos and
@@ -7,6 +9,7 @@
 //!   `trading-engine demo` can start it in-process; re-exported here under its old name).
 #![forbid(unsafe_code)]
 
+pub mod chaos;
 pub mod dump;
 
 pub use trading_engine::bingx_sim as sim;
