@@ -24,11 +24,11 @@ fn twenty_kills_under_faults_lose_no_order_fill_or_stop() {
             "--delay-ms",
             "40",
             "--max-life-secs",
-            "4",
+            "3",
             "--hand-cancel-secs",
             "3",
             "--final-secs",
-            "8",
+            "6",
             "--guard-secs",
             "10",
         ])
