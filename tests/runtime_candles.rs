@@ -141,6 +141,14 @@ fn malformed_and_dropped_frames_never_reach_the_strategies_as_wrong_candles() {
             ));
         }
     }
+    println!(
+        "{} live minutes checked, {} differ; {} malformed messages, {} reconnects, {} candles replaced ({causes:?})",
+        seen.len(),
+        wrong.len(),
+        c.lost_messages,
+        report.hot.ws.connects.saturating_sub(1),
+        c.replaced_candles
+    );
     assert!(
         wrong.is_empty(),
         "{} of {} minutes differ from the source: {wrong:#?}",
