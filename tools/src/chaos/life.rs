@@ -118,7 +118,7 @@ impl Lives {
         opts: &ChaosOptions,
         sim: &SimHandle,
         life: u32,
-        duration: Option<u64>,
+        duration_secs: u64,
     ) -> Result<Child, ChaosError> {
         let mut log = OpenOptions::new()
             .create(true)
@@ -131,11 +131,9 @@ impl Lives {
             .args(["--log-level", "warn", "run", "--mode", "live"])
             .arg("--config")
             .arg(&self.config)
-            .args(["--status-every", "0"]);
-        if let Some(secs) = duration {
-            cmd.args(["--duration", &secs.to_string()]);
-        }
-        cmd.env("BINGX_API_KEY", sim.api_key())
+            .args(["--status-every", "0"])
+            .args(["--duration", &duration_secs.to_string()])
+            .env("BINGX_API_KEY", sim.api_key())
             .env("BINGX_API_SECRET", DEFAULT_API_SECRET)
             .current_dir(&self.work_dir)
             .stdin(Stdio::null())
@@ -174,7 +172,10 @@ impl Lives {
             let life = report.lives;
             let before = sim.activity();
             let spawned = Instant::now();
-            let mut child = self.spawn(opts, sim, life, None)?;
+            // A bound on the life in case this harness dies before its
+            // kill: the engine then stops by itself a minute later.
+            let bound = opts.max_life.as_secs() + 60;
+            let mut child = self.spawn(opts, sim, life, bound)?;
             let random_at = Duration::from_millis(rng.range_i64(300, 8_000) as u64);
             let deadline = if target == KillTarget::Random {
                 random_at
@@ -251,7 +252,7 @@ impl Lives {
         for _ in 0..FAILS_MAX {
             report.lives += 1;
             let life = report.lives;
-            let mut child = self.spawn(opts, sim, life, Some(opts.final_secs))?;
+            let mut child = self.spawn(opts, sim, life, opts.final_secs)?;
             // Start-up, the run, and the drain after it.
             let limit = Duration::from_secs(opts.final_secs + 120);
             let started = Instant::now();
