@@ -28,7 +28,7 @@ use trading_engine::io::ws::{BingxMarket, MessageKind, Outbox, WsProtocol};
 use trading_engine::metrics::handoff::{latency_channel, LatencyCollector};
 use trading_engine::metrics::latency::HistogramError;
 use trading_engine::runtime::setup::{open_journal, RuntimeError};
-use trading_engine::runtime::timed::Timed;
+use trading_engine::runtime::timed::{Timed, TimedEvent};
 use trading_engine::runtime::{Engine, EngineParts, FrameSample, FromHot, HotLog, ToHot, Venue};
 use trading_engine::strategy::{self, Strategy};
 use trading_engine::types::{Candle, InstrumentRules, TimestampNs, NS_PER_MIN};
@@ -259,7 +259,10 @@ impl HotPath {
         let mut out = Outbox::new(&mut self.send_buf, &mut self.rng);
         let kind = self
             .market
-            .on_message(false, frame, &mut out, &mut |s| engine.on_market(&s));
+            .on_message(false, frame, &mut out, &mut |e| match e {
+                TimedEvent::Market(s) => engine.on_market(&s),
+                TimedEvent::Lost { .. } => engine.on_market_lost(),
+            });
         self.send_buf.clear();
         if kind == MessageKind::Malformed {
             self.stats.malformed += 1;

@@ -382,6 +382,16 @@ impl Core {
         self.symbols.get(usize::from(symbol.0))?.last_price
     }
 
+    /// Returns the 1m candle of `symbol` being built from trades (not yet
+    /// closed), if any.
+    #[must_use]
+    pub fn open_candle(&self, symbol: SymbolId) -> Option<&Candle> {
+        self.symbols
+            .get(usize::from(symbol.0))?
+            .builder
+            .open_candle()
+    }
+
     /// Returns the position of `symbol`, if any.
     #[must_use]
     pub fn position(&self, symbol: SymbolId) -> Option<&Position> {

@@ -6,8 +6,9 @@ use core::fmt;
 
 use super::system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
-    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
-    Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, ReplaceCause,
+    SessionStart, Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus,
+    SNAPSHOT_MAX_POSITIONS,
 };
 use super::{tags, JournalRecord};
 use crate::core::{Action, Command, Event, LogEvent, Record, StopMove};
@@ -491,6 +492,7 @@ impl JournalRecord<'_> {
             Self::JournalRepaired { .. } => tags::JOURNAL_REPAIRED,
             Self::OrderRefused { .. } => tags::ORDER_REFUSED,
             Self::StopSettled { .. } => tags::STOP_SETTLED,
+            Self::CandleReplaced { .. } => tags::CANDLE_REPLACED,
         }
     }
 
@@ -749,6 +751,17 @@ impl JournalRecord<'_> {
                 e.u8(code_of(&StopSettleKind::ALL, how));
                 e.ts(*ts);
             }
+            Self::CandleReplaced {
+                local,
+                rest,
+                cause,
+                ts,
+            } => {
+                e.u8(code_of(&ReplaceCause::ALL, cause));
+                enc_candle(e, local);
+                enc_candle(e, rest);
+                e.ts(*ts);
+            }
         }
     }
 }
@@ -879,6 +892,19 @@ impl<'a> JournalRecord<'a> {
     }
 }
 
+fn dec_candle(d: &mut Dec<'_>) -> Result<Candle, DecodeError> {
+    Ok(Candle {
+        symbol: d.sym()?,
+        open_time: d.ts()?,
+        open: d.price()?,
+        high: d.price()?,
+        low: d.price()?,
+        close: d.price()?,
+        volume: d.qty()?,
+        trade_count: d.u32()?,
+    })
+}
+
 fn rec(r: Record) -> JournalRecord<'static> {
     JournalRecord::Output(Action::Record(r))
 }
@@ -895,16 +921,7 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             exchange_ts: d.ts()?,
             aggressor: d.code("aggressor", &SIDES)?,
         })),
-        tags::CANDLE => J::Input(Event::Candle(Candle {
-            symbol: d.sym()?,
-            open_time: d.ts()?,
-            open: d.price()?,
-            high: d.price()?,
-            low: d.price()?,
-            close: d.price()?,
-            volume: d.qty()?,
-            trade_count: d.u32()?,
-        })),
+        tags::CANDLE => J::Input(Event::Candle(dec_candle(d)?)),
         tags::CLOCK => J::Input(Event::Clock(d.ts()?)),
         tags::ACK | tags::REJECTED | tags::CANCELLED => {
             let order = OrderId(d.u64()?);
@@ -1183,6 +1200,12 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             order: OrderId(d.u64()?),
             symbol: d.sym()?,
             how: d.code("how", &StopSettleKind::ALL)?,
+            ts: d.ts()?,
+        },
+        tags::CANDLE_REPLACED => J::CandleReplaced {
+            cause: d.code("cause", &ReplaceCause::ALL)?,
+            local: dec_candle(d)?,
+            rest: dec_candle(d)?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

@@ -478,6 +478,28 @@ impl<'a> JournalRecord<'a> {
                 f("how", Str(how.as_str())),
                 f("at", Ts(ts)),
             ]),
+            Self::CandleReplaced {
+                local,
+                rest,
+                cause,
+                ts,
+            } => out.extend([
+                f("symbol", U64(u64::from(local.symbol.0))),
+                f("open_time", Ts(local.open_time)),
+                f("cause", Str(cause.as_str())),
+                f("local_open", P(local.open)),
+                f("local_high", P(local.high)),
+                f("local_low", P(local.low)),
+                f("local_close", P(local.close)),
+                f("local_volume", Q(local.volume)),
+                f("local_trades", U64(u64::from(local.trade_count))),
+                f("rest_open", P(rest.open)),
+                f("rest_high", P(rest.high)),
+                f("rest_low", P(rest.low)),
+                f("rest_close", P(rest.close)),
+                f("rest_volume", Q(rest.volume)),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }

@@ -37,8 +37,9 @@ pub use render::{
 };
 pub use system::{
     Correction, CorrectionKind, DailyMetrics, ExchangeError, ExchangeErrorKind, FrameTiming,
-    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, SessionStart,
-    Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    LatencyLine, Mode, OperatorSource, PositionSnap, RefusalReason, ReloadOutcome, ReplaceCause,
+    SessionStart, Snapshot, StopSettleKind, StreamKind, StreamState, StreamStatus,
+    SNAPSHOT_MAX_POSITIONS,
 };
 
 use crate::core::{Action, Event};
@@ -135,10 +136,13 @@ pub mod tags {
     /// System: a protective stop the core no longer holds was settled by
     /// the stop router (coalesced away, or its cancel confirmed).
     pub const STOP_SETTLED: u16 = 82;
+    /// System: a minute's candle built from trades replaced by the
+    /// exchange's REST candle (both recorded).
+    pub const CANDLE_REPLACED: u16 = 90;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 42] = [
+pub const TYPE_NAMES: [(u16, &str); 43] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -181,6 +185,7 @@ pub const TYPE_NAMES: [(u16, &str); 42] = [
     (tags::RELOAD_CONFIG, "reload_config"),
     (tags::JOURNAL_REPAIRED, "journal_repaired"),
     (tags::STOP_SETTLED, "stop_settled"),
+    (tags::CANDLE_REPLACED, "candle_replaced"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -376,6 +381,21 @@ pub enum JournalRecord<'a> {
         /// How it was settled.
         how: StopSettleKind,
         /// When.
+        ts: TimestampNs,
+    },
+    /// A minute's candle built from the trades received was replaced by
+    /// the exchange's REST candle before the strategies saw it, because
+    /// trades of that minute may be missing. The REST candle is also the
+    /// next input record (the core sees only that one).
+    CandleReplaced {
+        /// The candle built from the trades received (its `trade_count`
+        /// counts them).
+        local: crate::types::Candle,
+        /// The exchange's REST candle that replaced it.
+        rest: crate::types::Candle,
+        /// Why the minute was distrusted.
+        cause: ReplaceCause,
+        /// When (market time).
         ts: TimestampNs,
     },
     /// The engine shut down.

@@ -289,6 +289,36 @@ impl RefusalReason {
     }
 }
 
+/// Why a minute's candle built from trades was replaced by the exchange's
+/// REST candle before the strategies saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReplaceCause {
+    /// The first live minute after the warm-up: its earlier trades came
+    /// only as REST history.
+    FirstLive,
+    /// The market stream disconnected or had an outage in or right after
+    /// this minute: trades of it may have been lost.
+    Reconnect,
+    /// A market message could not be decoded (malformed) in or right after
+    /// this minute: the trades it carried were lost.
+    Malformed,
+}
+
+impl ReplaceCause {
+    /// Every cause, in code order.
+    pub const ALL: [Self; 3] = [Self::FirstLive, Self::Reconnect, Self::Malformed];
+
+    /// Returns the snake_case name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::FirstLive => "first_live",
+            Self::Reconnect => "reconnect",
+            Self::Malformed => "malformed",
+        }
+    }
+}
+
 /// Where an operator command came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OperatorSource {

@@ -334,6 +334,30 @@ pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             how: StopSettleKind::Coalesced,
             ts,
         },
+        JournalRecord::CandleReplaced {
+            local: Candle {
+                symbol: SymbolId(0),
+                open_time: TimestampNs(1_700_000_040_000_000_000),
+                open: p(1.0),
+                high: p(2.0),
+                low: p(0.5),
+                close: p(1.5),
+                volume: q(9.0),
+                trade_count: 15,
+            },
+            rest: Candle {
+                symbol: SymbolId(0),
+                open_time: TimestampNs(1_700_000_040_000_000_000),
+                open: p(1.0),
+                high: p(2.5),
+                low: p(0.5),
+                close: p(1.25),
+                volume: q(10.25),
+                trade_count: 0,
+            },
+            cause: ReplaceCause::Malformed,
+            ts,
+        },
     ]
 }
 

@@ -14,7 +14,7 @@ use crate::io::ws::{WsClient, WsEvent, WsProtocol, WsStats};
 
 use super::engine::{Engine, HotCounters, MarketStatus};
 use super::msg::StopReason;
-use super::timed::Timed;
+use super::timed::{Timed, TimedEvent};
 use crate::journal_schema::JournalRecord;
 
 /// Longest wait for the user stream before the market is read anyway.
@@ -182,7 +182,8 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
     fn poll_market(&mut self, now_wall: crate::types::TimestampNs) {
         let engine = &mut self.engine;
         self.market.poll_once(now_wall, &mut |ev| match ev {
-            WsEvent::Data(s) => engine.on_market(&s),
+            WsEvent::Data(TimedEvent::Market(s)) => engine.on_market(&s),
+            WsEvent::Data(TimedEvent::Lost { .. }) => engine.on_market_lost(),
             WsEvent::Connected { reconnect, .. } => {
                 engine.on_market_status(MarketStatus::Connected { reconnect });
             }

@@ -4,7 +4,9 @@
 //!
 //! Consumes complete WebSocket messages from [`crate::io::ws::WsClient`];
 //! produces [`Stamped`] market events (receive time, parse duration, place
-//! in the frame). Never allocates per message (events of one message are
+//! in the frame) and a [`TimedEvent::Lost`] for every message that could not
+//! be decoded (its trades, if it carried any, are lost: the engine distrusts
+//! the minute). Never allocates per message (events of one message are
 //! staged in a buffer reserved at construction) and never logs.
 
 use crate::clock::{Clock, SystemClock};
@@ -26,6 +28,19 @@ pub struct Stamped {
     pub parse_ns: u64,
     /// True for the last event of its message.
     pub last_in_frame: bool,
+}
+
+/// What the timed market protocol hands on, in arrival order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TimedEvent {
+    /// A decoded market event with its message's timing.
+    Market(Stamped),
+    /// A message that could not be decoded arrived here: whatever it
+    /// carried is lost.
+    Lost {
+        /// Monotonic reading when the message was complete.
+        recv_mono: u64,
+    },
 }
 
 /// Wraps a market protocol and stamps its events (see the module docs).
@@ -65,21 +80,21 @@ fn emit_staged(
     recv_mono: u64,
     parse_ns: u64,
     last_chunk: bool,
-    emit: &mut impl FnMut(Stamped),
+    emit: &mut impl FnMut(TimedEvent),
 ) {
     let n = staged.len();
     for (i, event) in staged.drain(..).enumerate() {
-        emit(Stamped {
+        emit(TimedEvent::Market(Stamped {
             event,
             recv_mono,
             parse_ns,
             last_in_frame: last_chunk && i + 1 == n,
-        });
+        }));
     }
 }
 
 impl<P: WsProtocol<Event = MarketEvent>> WsProtocol for Timed<P> {
-    type Event = Stamped;
+    type Event = TimedEvent;
 
     fn on_open(&mut self, out: &mut Outbox<'_>) {
         self.inner.on_open(out);
@@ -90,7 +105,7 @@ impl<P: WsProtocol<Event = MarketEvent>> WsProtocol for Timed<P> {
         text: bool,
         payload: &[u8],
         out: &mut Outbox<'_>,
-        emit: &mut impl FnMut(Stamped),
+        emit: &mut impl FnMut(TimedEvent),
     ) -> MessageKind {
         let recv_mono = self.clock.mono_ns();
         let staged = &mut self.staged;
@@ -104,6 +119,9 @@ impl<P: WsProtocol<Event = MarketEvent>> WsProtocol for Timed<P> {
         });
         let parse_ns = self.clock.mono_ns().saturating_sub(recv_mono);
         emit_staged(&mut self.staged, recv_mono, parse_ns, true, emit);
+        if kind == MessageKind::Malformed {
+            emit(TimedEvent::Lost { recv_mono });
+        }
         kind
     }
 }
@@ -149,8 +167,43 @@ mod tests {
         let mut rng = 1u64;
         let mut out = Outbox::new(&mut buf, &mut rng);
         let mut got = Vec::new();
-        t.on_message(true, b"x", &mut out, &mut |s| got.push(s));
+        t.on_message(true, b"x", &mut out, &mut |e| match e {
+            TimedEvent::Market(s) => got.push(s),
+            TimedEvent::Lost { .. } => panic!("a decoded message is not lost"),
+        });
         got
+    }
+
+    /// Fails to decode every message.
+    struct Broken;
+
+    impl WsProtocol for Broken {
+        type Event = MarketEvent;
+        fn on_open(&mut self, _out: &mut Outbox<'_>) {}
+        fn on_message(
+            &mut self,
+            _text: bool,
+            _payload: &[u8],
+            _out: &mut Outbox<'_>,
+            _emit: &mut impl FnMut(MarketEvent),
+        ) -> MessageKind {
+            MessageKind::Malformed
+        }
+    }
+
+    #[test]
+    fn an_undecodable_message_is_handed_on_as_lost() {
+        let mut t = Timed::new(Broken, SystemClock::new());
+        let mut buf = Vec::new();
+        let mut rng = 1u64;
+        let mut out = Outbox::new(&mut buf, &mut rng);
+        let mut got = Vec::new();
+        let kind = t.on_message(false, b"\x1f\x8b", &mut out, &mut |e| got.push(e));
+        assert_eq!(kind, MessageKind::Malformed);
+        assert!(
+            matches!(got.as_slice(), [TimedEvent::Lost { .. }]),
+            "{got:?}"
+        );
     }
 
     #[test]

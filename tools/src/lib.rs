@@ -1,5 +1,7 @@
 //! Offline tools.
 //!
+//! - [`chaos`]: the `chaos` harness, killing the live engine under exchange faults and checking
+//!   that no order, fill or stop is lost.
 //! - [`dump`]: `journal-dump`, reads engine journals (listing, stats, trades, latency, SQLite
 //!   export, checksum verification).
 //!
@@ -8,4 +10,5 @@
 //! dev-dependency.
 #![forbid(unsafe_code)]
 
+pub mod chaos;
 pub mod dump;

@@ -1,20 +1,25 @@
-//! Feed gaps: the minutes missed during an outage (and between the warm-up
-//! and the first live trade) are fetched from REST before trading resumes,
-//! the first live minute, whose earlier trades were missed, is replaced by
-//! its REST candle once it has closed, no clock tick closes candles while
-//! data is missing, and no entry is sent on a backfilled candle that
-//! closed more than `risk.stale_data_secs` before the market time of the
-//! decision (the moment has passed; the refusal is journaled).
+//! Feed gaps and distrusted minutes: the minutes missed during an outage
+//! (and between the warm-up and the first live trade) are fetched from REST
+//! before trading resumes; a minute whose trades were only partly received
+//! — the first live minute, the minute a disconnect or an undecodable
+//! (malformed) message fell in, and the minute the next trade after it
+//! falls in — is replaced by its REST candle once it has closed, before
+//! the strategies see it (both candles are journaled as `candle_replaced`);
+//! no clock tick closes candles while data is missing; and no entry is sent
+//! on a backfilled candle that closed more than `risk.stale_data_secs`
+//! before the market time of the decision (the moment has passed; the
+//! refusal is journaled).
 //!
 //! Consumes the first trade after an outage, later trades, and the service
-//! thread's backfill candles; produces backfill requests, core events and
-//! `order_refused` journal records. Never allocates, blocks or logs (trades
+//! thread's backfill candles, and the losses the market socket reports;
+//! produces backfill requests, core events and `order_refused` and
+//! `candle_replaced` journal records. Never allocates, blocks or logs (trades
 //! wait in the preallocated held queue).
 
-use super::{Engine, FromHot};
+use super::{Engine, FromHot, GAP_BUFFER};
 use crate::clock::Clock;
 use crate::core::Event;
-use crate::journal_schema::{JournalRecord, RefusalReason};
+use crate::journal_schema::{JournalRecord, RefusalReason, ReplaceCause};
 use crate::orders::OrderIntent;
 use crate::types::{Candle, SymbolId, TimestampNs, Trade, NS_PER_MIN, NS_PER_SEC};
 
@@ -39,26 +44,70 @@ fn minute_of(ts: TimestampNs) -> TimestampNs {
 }
 
 impl Engine {
-    /// The first trade after an outage: asks for the minutes strictly
-    /// between the last trade before it and this one, holding trades
-    /// meanwhile; remembers this trade's minute as partially seen.
+    /// Market data may have been lost here (an undecodable message, a
+    /// disconnect or an outage): the minute of the last trade fed and every
+    /// minute up to the next trade received are distrusted. While trades
+    /// are held for a backfill, the loss is marked at its place in the held
+    /// queue and applied when the release reaches it.
+    pub(super) fn distrust(&mut self, cause: ReplaceCause) {
+        match self.gap {
+            Gap::Backfilling => {
+                // A full mark queue (cannot happen within one REST round
+                // trip) keeps the marks it has: the earliest loss still
+                // reopens the gap at its place.
+                if self.lost_marks.len() < self.lost_marks.capacity() {
+                    self.lost_marks.push_back((self.held_in, cause));
+                }
+            }
+            Gap::None | Gap::AwaitFirstTrade => {
+                if self.last_trade_ts.is_none() {
+                    return;
+                }
+                if self.gap == Gap::None || self.last_was_trade {
+                    self.gap_cause = cause;
+                }
+                self.gap = Gap::AwaitFirstTrade;
+                self.distrust_last |= self.last_was_trade;
+            }
+        }
+    }
+
+    /// A market message could not be decoded: see [`Self::distrust`].
+    pub fn on_market_lost(&mut self) {
+        self.counters.lost_messages += 1;
+        self.distrust(ReplaceCause::Malformed);
+    }
+
+    /// The first trade after an outage, a lost message or the warm-up:
+    /// asks for the minutes strictly between the last trade before it and
+    /// this one, and for the last trade's minute too when data was lost
+    /// after it (its REST candle replaces the one built from trades),
+    /// holding trades meanwhile; remembers this trade's minute as partially
+    /// seen.
     pub(super) fn begin_backfill(&mut self, first: &Trade) {
         self.gap = Gap::None;
-        let earlier = self
-            .partial
-            .replace((first.symbol, minute_of(first.exchange_ts)));
+        let distrust_last = std::mem::take(&mut self.distrust_last);
+        let first_min = minute_of(first.exchange_ts);
+        let earlier = self.partial.replace((first.symbol, first_min));
+        let earlier_cause = self.partial_cause;
+        self.partial_cause = self.gap_cause;
         self.gap_end_ts = first.exchange_ts;
         let Some(last) = self.last_trade_ts else {
             return;
         };
-        let mut from = minute_of(last).add_ns(NS_PER_MIN);
-        // An outage inside the minute still waiting for its REST candle:
-        // that minute is fetched (and replaced) with the gap.
-        if earlier == Some((first.symbol, minute_of(last))) {
-            from = minute_of(last);
-            self.refill = Some(from);
+        let last_min = minute_of(last);
+        let mut from = last_min.add_ns(NS_PER_MIN);
+        let mut refill = None;
+        // A minute still waiting for its REST candle, or one in which data
+        // was lost, is fetched (and replaced) with the gap.
+        if distrust_last && last_min < first_min {
+            from = last_min;
+            refill = Some((last_min, self.gap_cause));
+        } else if earlier == Some((first.symbol, last_min)) {
+            from = last_min;
+            refill = Some((last_min, earlier_cause));
         }
-        let to = minute_of(first.exchange_ts).add_ns(-NS_PER_MIN);
+        let to = first_min.add_ns(-NS_PER_MIN);
         if to < from {
             return;
         }
@@ -68,6 +117,10 @@ impl Engine {
             to,
         };
         if self.out.push(req).is_ok() {
+            if let Some((minute, cause)) = refill {
+                self.refill = Some(minute);
+                self.refill_cause = cause;
+            }
             self.gap = Gap::Backfilling;
         }
     }
@@ -97,6 +150,7 @@ impl Engine {
         if self.out.push(req).is_ok() {
             self.partial = None;
             self.refill = Some(minute);
+            self.refill_cause = self.partial_cause;
             self.gap_end_ts = at;
             self.gap = Gap::Backfilling;
         }
@@ -125,17 +179,37 @@ impl Engine {
     }
 
     /// Feeds a backfilled candle unless trades already covered its minute
-    /// (the partially seen minute excepted: its candle replaces theirs).
-    /// Entries decided on it are refused when it closed more than
-    /// `risk.stale_data_secs` before the trade that ended the gap.
+    /// (the minute being replaced excepted: its candle replaces the one
+    /// built from trades, and both are journaled). Entries decided on it
+    /// are refused when it closed more than `risk.stale_data_secs` before
+    /// the trade that ended the gap.
     pub(super) fn on_backfill_candle(&mut self, c: Candle) {
         let after_last = self
             .last_trade_ts
             .is_none_or(|l| c.open_time > minute_of(l));
-        if !after_last && self.refill != Some(c.open_time) {
+        let replacing = self.refill == Some(c.open_time);
+        if !after_last && !replacing {
             return;
         }
         self.counters.backfilled_candles += 1;
+        if replacing {
+            let local = self
+                .core
+                .open_candle(c.symbol)
+                .filter(|o| o.open_time == c.open_time)
+                .copied();
+            if let Some(local) = local {
+                self.counters.replaced_candles += 1;
+                let ts = self.market_now();
+                let rec = JournalRecord::CandleReplaced {
+                    local,
+                    rest: c,
+                    cause: self.refill_cause,
+                    ts,
+                };
+                self.journal(ts, &rec);
+            }
+        }
         let close = c.open_time.add_ns(NS_PER_MIN);
         let stale_secs = self.core.risk().config().stale_data_secs;
         let stale_ns = i64::try_from(stale_secs)
@@ -147,19 +221,55 @@ impl Engine {
         self.feed_candle(c);
         self.refuse = None;
         self.last_trade_ts = Some(close.add_ns(-1));
+        self.last_was_trade = false;
     }
 
-    /// Feeds the trades held during a backfill, stopping at one that ends
-    /// the partially seen minute (it asks for that minute's candle first).
+    /// Feeds the trades held during a backfill, applying the losses marked
+    /// among them at their places, and stopping at one that needs another
+    /// backfill first (it ends the partially seen minute, or follows a
+    /// loss).
     pub(super) fn release_held(&mut self) {
         while let Some(t) = self.held.pop_front() {
-            self.refill_partial(&t);
+            let k = self.held_out;
+            self.held_out += 1;
+            self.apply_lost_marks(k);
+            if self.gap == Gap::AwaitFirstTrade {
+                self.begin_backfill(&t);
+            } else {
+                self.refill_partial(&t);
+            }
             if self.gap == Gap::Backfilling {
                 self.held.push_front(t);
+                self.held_out -= 1;
                 return;
             }
             let now = self.clock.mono_ns();
             self.on_trade(t, now);
+        }
+        // Losses after the last held trade: the next trade ends them.
+        self.apply_lost_marks(self.held_out);
+        self.held_in = 0;
+        self.held_out = 0;
+    }
+
+    /// Applies the losses marked before held trade number `k`.
+    fn apply_lost_marks(&mut self, k: u64) {
+        while let Some(&(at, cause)) = self.lost_marks.front() {
+            if at > k {
+                return;
+            }
+            self.lost_marks.pop_front();
+            self.distrust(cause);
+        }
+    }
+
+    /// Holds a trade during a backfill (counted for the loss marks).
+    pub(super) fn hold(&mut self, t: Trade) {
+        if self.held.len() < GAP_BUFFER {
+            self.held.push_back(t);
+            self.held_in += 1;
+        } else {
+            self.counters.gap_dropped += 1;
         }
     }
 

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::core::{Action, Core, Event, Record};
 use crate::feed::MarketEvent;
 use crate::fill_model::{FillModel, MarketFill};
-use crate::journal_schema::{JournalRecord, RefusalReason};
+use crate::journal_schema::{JournalRecord, RefusalReason, ReplaceCause};
 use crate::metrics::handoff::{latency_channel, LatencyCollector};
 use crate::runtime::msg::{FromHot, ToHot};
 use crate::runtime::timed::Stamped;
@@ -409,4 +409,148 @@ fn no_clock_tick_reaches_the_core_while_the_feed_is_down() {
         clocks, 0,
         "a tick would close minutes still to be backfilled"
     );
+}
+
+/// The `candle_replaced` records of the journal in `dir`: (local, REST, cause).
+fn replaced_of(dir: &Path) -> Vec<(Candle, Candle, ReplaceCause)> {
+    journal_of(dir)
+        .iter()
+        .filter_map(|(tag, p)| match JournalRecord::decode(*tag, p).unwrap() {
+            JournalRecord::CandleReplaced {
+                local, rest, cause, ..
+            } => Some((local, rest, cause)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Live from minute 20 with its REST candle in (minute 21 open, one trade).
+fn live_past_first_minute(h: &mut Harness) {
+    h.trade(at(20, 40), 60_000.0);
+    h.trade(at(21, 0), 60_000.0);
+    assert_eq!(h.requests(), vec![(at(20, 0), at(20, 0))]);
+    h.answer(at(20, 0), at(20, 0), &[candle(20, 60_000.0)]);
+}
+
+#[test]
+fn a_malformed_message_inside_a_minute_gets_that_minute_replaced_by_its_rest_candle() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    live_past_first_minute(&mut h);
+    h.trade(at(21, 10), 60_010.0);
+    h.engine.on_market_lost();
+    h.trade(at(21, 30), 60_020.0);
+    assert!(h.requests().is_empty(), "the minute is still open");
+    // The first trade past minute 21 asks for it and waits.
+    h.trade(at(22, 5), 60_000.0);
+    assert_eq!(h.requests(), vec![(at(21, 0), at(21, 0))]);
+    let rest = candle(21, 60_040.0);
+    h.answer(at(21, 0), at(21, 0), &[rest]);
+    assert_eq!(h.engine.counters().lost_messages, 1);
+    assert_eq!(h.engine.counters().replaced_candles, 2);
+    h.finish();
+    let replaced = replaced_of(dir.path());
+    assert_eq!(replaced.len(), 2, "{replaced:?}");
+    assert_eq!(replaced[0].2, ReplaceCause::FirstLive);
+    let (local, got, cause) = replaced[1];
+    assert_eq!(cause, ReplaceCause::Malformed);
+    assert_eq!(got, rest);
+    assert_eq!(local.open_time, at(21, 0));
+    assert_eq!(
+        local.trade_count, 3,
+        "the trades received: 21:00, 21:10, 21:30"
+    );
+    assert_eq!(local.close, Price::from_f64(60_020.0).unwrap());
+    // The core saw the REST candle, never the one built from trades.
+    let candles: Vec<Candle> = inputs_of(dir.path())
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Candle(c) if c.open_time == at(21, 0) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(candles, vec![rest]);
+}
+
+#[test]
+fn a_malformed_message_before_a_later_minute_backfills_from_the_last_trades_minute() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    live_past_first_minute(&mut h);
+    h.trade(at(21, 10), 60_010.0);
+    h.engine.on_market_lost();
+    // The lost message may have held the rest of minute 21, all of 22 and
+    // the start of 23.
+    h.trade(at(23, 5), 60_000.0);
+    assert_eq!(h.requests(), vec![(at(21, 0), at(22, 0))]);
+    h.answer(
+        at(21, 0),
+        at(22, 0),
+        &[candle(21, 60_030.0), candle(22, 60_020.0)],
+    );
+    assert_eq!(h.engine.counters().backfilled_candles, 3);
+    // Minute 23 was partly seen: its REST candle replaces it too.
+    h.trade(at(24, 1), 60_000.0);
+    assert_eq!(h.requests(), vec![(at(23, 0), at(23, 0))]);
+    h.answer(at(23, 0), at(23, 0), &[candle(23, 60_000.0)]);
+    h.finish();
+    let causes: Vec<ReplaceCause> = replaced_of(dir.path()).iter().map(|r| r.2).collect();
+    assert_eq!(
+        causes,
+        [
+            ReplaceCause::FirstLive,
+            ReplaceCause::Malformed,
+            ReplaceCause::Malformed
+        ]
+    );
+}
+
+#[test]
+fn a_malformed_message_while_trades_are_held_is_applied_at_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    h.trade(at(20, 40), 60_000.0);
+    h.trade(at(21, 0), 60_000.0);
+    assert_eq!(h.requests(), vec![(at(20, 0), at(20, 0))]);
+    // Held while minute 20's candle is fetched: 21:00, 21:10, a loss, 22:05.
+    h.trade(at(21, 10), 60_000.0);
+    h.engine.on_market_lost();
+    h.trade(at(22, 5), 60_000.0);
+    h.answer(at(20, 0), at(20, 0), &[candle(20, 60_000.0)]);
+    // The release feeds 21:00 and 21:10, then meets the loss: 22:05 asks
+    // for minute 21 (the last trade's, distrusted) before it is fed.
+    assert_eq!(h.requests(), vec![(at(21, 0), at(21, 0))]);
+    let trades = h.engine.counters().trades;
+    h.answer(at(21, 0), at(21, 0), &[candle(21, 60_000.0)]);
+    assert_eq!(h.engine.counters().trades, trades + 1, "22:05 followed");
+    h.finish();
+    let causes: Vec<ReplaceCause> = replaced_of(dir.path()).iter().map(|r| r.2).collect();
+    assert_eq!(causes, [ReplaceCause::FirstLive, ReplaceCause::Malformed]);
+}
+
+#[test]
+fn a_reconnect_gets_the_minute_of_the_last_trade_before_it_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    live_past_first_minute(&mut h);
+    h.trade(at(21, 10), 60_010.0);
+    h.engine.on_market_status(MarketStatus::Disconnected(
+        crate::io::ws::DisconnectReason::Silent,
+    ));
+    h.engine.on_market_status(MarketStatus::Outage {
+        from: at(21, 12),
+        to: at(23, 5),
+    });
+    h.trade(at(23, 5), 60_000.0);
+    assert_eq!(h.requests(), vec![(at(21, 0), at(22, 0))]);
+    h.answer(
+        at(21, 0),
+        at(22, 0),
+        &[candle(21, 60_030.0), candle(22, 60_020.0)],
+    );
+    h.finish();
+    let replaced = replaced_of(dir.path());
+    assert_eq!(replaced.len(), 2, "{replaced:?}");
+    assert_eq!(replaced[1].2, ReplaceCause::Reconnect);
+    assert_eq!(replaced[1].1, candle(21, 60_030.0));
 }

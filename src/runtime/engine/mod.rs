@@ -20,7 +20,7 @@ use crate::feed::MarketEvent;
 use crate::fill_model::FillModel;
 use crate::io::bridge::HotSide;
 use crate::journal_schema::{
-    self as js, JournalRecord, OperatorSource, RefusalReason, StreamKind, StreamState,
+    self as js, JournalRecord, OperatorSource, RefusalReason, ReplaceCause, StreamKind, StreamState,
 };
 use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
@@ -53,6 +53,8 @@ use crate::orders::{OrderId, OrderPurpose};
 pub const EVENT_QUEUE: usize = 4096;
 /// Trades held while a feed gap is backfilled.
 pub const GAP_BUFFER: usize = 65_536;
+/// Losses of market data marked among the held trades of one backfill.
+const LOST_MARKS: usize = 1_024;
 /// Journal append failures tolerated before the journal is closed for the run.
 const JOURNAL_FAILURES_MAX: u32 = 16;
 
@@ -114,6 +116,10 @@ pub struct HotCounters {
     pub rejected: u64,
     /// Market-feed outages (gaps) reported by the socket.
     pub outages: u64,
+    /// Market messages that could not be decoded (their data lost).
+    pub lost_messages: u64,
+    /// Candles built from trades that were replaced by their REST candle.
+    pub replaced_candles: u64,
     /// Closed trades with a positive net PnL.
     pub wins: u64,
     /// Equity samples journaled (one per market minute).
@@ -167,12 +173,31 @@ pub struct Engine {
     inflight: VecDeque<Option<OrderId>>,
     events: VecDeque<Event>,
     held: VecDeque<Trade>,
+    /// Trades held (and released) since the held queue was last empty:
+    /// where the losses in `lost_marks` fall among them.
+    held_in: u64,
+    held_out: u64,
+    /// Losses (undecodable messages, disconnects) reported while trades
+    /// were held: (held trades before it, cause), oldest first.
+    lost_marks: VecDeque<(u64, ReplaceCause)>,
     gap: Gap,
+    /// Why the gap awaiting its first trade began.
+    gap_cause: ReplaceCause,
+    /// Data may be missing after the last trade fed: its minute is
+    /// replaced by its REST candle (set by a loss, taken by the next trade).
+    distrust_last: bool,
+    /// True when the last market data fed was a live trade (not a warm-up
+    /// or backfilled candle).
+    last_was_trade: bool,
     /// The minute of the first trade after a gap (trades of it before that
     /// one were missed); its REST candle replaces the one built from trades.
     partial: Option<(SymbolId, TimestampNs)>,
+    /// Why `partial` is distrusted.
+    partial_cause: ReplaceCause,
     /// The minute whose REST candle is being fetched to replace it.
     refill: Option<TimestampNs>,
+    /// Why `refill` is replaced.
+    refill_cause: ReplaceCause,
     /// Market time of the trade that ended the gap being backfilled: what a
     /// backfilled candle's age is measured against.
     gap_end_ts: TimestampNs,
@@ -279,9 +304,17 @@ impl Engine {
             inflight: VecDeque::with_capacity(EVENT_QUEUE),
             events: VecDeque::with_capacity(EVENT_QUEUE),
             held: VecDeque::with_capacity(GAP_BUFFER),
+            held_in: 0,
+            held_out: 0,
+            lost_marks: VecDeque::with_capacity(LOST_MARKS),
             gap: Gap::None,
+            gap_cause: ReplaceCause::FirstLive,
+            distrust_last: false,
+            last_was_trade: false,
             partial: None,
+            partial_cause: ReplaceCause::FirstLive,
             refill: None,
+            refill_cause: ReplaceCause::FirstLive,
             gap_end_ts: p.start_ts,
             refuse: None,
             last_trade_ts: None,
@@ -371,7 +404,9 @@ impl Engine {
         // backfilled like any other feed gap.
         if let Some(last) = candles.last() {
             self.last_trade_ts = Some(last.open_time.add_ns(NS_PER_MIN - 1));
+            self.last_was_trade = false;
             self.gap = Gap::AwaitFirstTrade;
+            self.gap_cause = ReplaceCause::FirstLive;
         }
     }
 
@@ -399,11 +434,7 @@ impl Engine {
                 self.refill_partial(&t);
             }
             if self.gap == Gap::Backfilling {
-                if self.held.len() < GAP_BUFFER {
-                    self.held.push_back(t);
-                } else {
-                    self.counters.gap_dropped += 1;
-                }
+                self.hold(t);
             } else {
                 let acc = self.frame.get_or_insert(FrameAcc {
                     recv_mono: s.recv_mono,
@@ -428,6 +459,7 @@ impl Engine {
         }
         self.sample_equity(t.exchange_ts);
         self.last_trade_ts = Some(t.exchange_ts);
+        self.last_was_trade = true;
         self.time.observe(t.exchange_ts, recv_mono);
         if let Venue::Paper(sim) = &mut self.venue {
             let events = &mut self.events;
@@ -588,18 +620,15 @@ impl Engine {
                 self.connected = false;
                 self.log(HotLog::MarketDisconnected(reason));
                 // Minutes may go missing from now on: no clock tick closes
-                // candles until the next trade tells what to backfill.
-                if self.last_trade_ts.is_some() && self.gap == Gap::None {
-                    self.gap = Gap::AwaitFirstTrade;
-                }
+                // candles until the next trade tells what to backfill, and
+                // the last trade's minute may miss its later trades.
+                self.distrust(ReplaceCause::Reconnect);
                 (StreamState::Disconnected, ts, ts)
             }
             MarketStatus::Outage { from, to } => {
                 self.counters.outages += 1;
                 self.log(HotLog::MarketOutage { from, to });
-                if self.last_trade_ts.is_some() && self.gap == Gap::None {
-                    self.gap = Gap::AwaitFirstTrade;
-                }
+                self.distrust(ReplaceCause::Reconnect);
                 (StreamState::Outage, from, to)
             }
         };

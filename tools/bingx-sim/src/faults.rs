@@ -21,12 +21,37 @@ pub enum RestFault {
     GatewayTimeout,
 }
 
+/// How many faults a simulator injected so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultCounts {
+    /// REST requests answered HTTP 429 (code 100410) without executing.
+    pub too_many: u64,
+    /// REST requests answered HTTP 500 without executing.
+    pub internal: u64,
+    /// REST requests executed, then answered HTTP 504.
+    pub gateway_timeout: u64,
+    /// Order placements rejected at random (101204 / 80012).
+    pub rejects: u64,
+    /// Market-stream frames sent malformed.
+    pub malformed: u64,
+}
+
+impl FaultCounts {
+    /// Returns the sum of every kind.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.too_many + self.internal + self.gateway_timeout + self.rejects + self.malformed
+    }
+}
+
 /// Per-simulator fault dice.
 #[derive(Debug)]
 pub struct Faults {
     cfg: FaultConfig,
     rng: Mutex<SimRng>,
     requests: AtomicU64,
+    /// Injected so far, per kind: 429, 500, 504, malformed frames.
+    injected: [AtomicU64; 4],
     /// Delay before an order placement is executed, ms (settable at run time).
     order_delay_ms: AtomicU64,
 }
@@ -39,7 +64,27 @@ impl Faults {
             cfg,
             rng: Mutex::new(SimRng::new(seed ^ 0xFA17)),
             requests: AtomicU64::new(0),
+            injected: Default::default(),
             order_delay_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts a market frame sent malformed.
+    pub fn count_malformed(&self) {
+        self.injected[3].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Returns the REST and market-stream faults injected so far (rejects,
+    /// decided by the exchange, are 0 here).
+    #[must_use]
+    pub fn counts(&self) -> FaultCounts {
+        let n = |k: usize| self.injected[k].load(Ordering::Relaxed);
+        FaultCounts {
+            too_many: n(0),
+            internal: n(1),
+            gateway_timeout: n(2),
+            rejects: 0,
+            malformed: n(3),
         }
     }
 
@@ -65,6 +110,18 @@ impl Faults {
     /// (k ≥ 1, counting from 1) get 429; otherwise 5xx with probability `rate_5xx`, half
     /// 500 and half 504.
     pub fn next_request(&self) -> RestFault {
+        let fault = self.decide();
+        let kind = match fault {
+            RestFault::None => return fault,
+            RestFault::TooMany => 0,
+            RestFault::Internal => 1,
+            RestFault::GatewayTimeout => 2,
+        };
+        self.injected[kind].fetch_add(1, Ordering::Relaxed);
+        fault
+    }
+
+    fn decide(&self) -> RestFault {
         let n = self.requests.fetch_add(1, Ordering::AcqRel) + 1;
         let burst = u64::from(self.cfg.burst_429);
         if burst > 0 {

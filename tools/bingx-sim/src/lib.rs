@@ -39,7 +39,11 @@ mod ws;
 pub use config::{
     FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET, MAX_SPEED, MIN_SPEED,
 };
-pub use exchange::{DeadManState, StopWatchState};
+pub use exchange::{
+    AccountView, Activity, DeadManState, GuardReport, StopWatchState, StoplessInterval,
+};
+pub use faults::FaultCounts;
+pub use orders::PosSide;
 pub use probe::LatencyProbe;
 pub use source::SourceError;
 pub use ws::gzip;
@@ -424,6 +428,39 @@ impl SimHandle {
     #[must_use]
     pub fn latency_probe(&self) -> &LatencyProbe {
         &self.shared.probe
+    }
+
+    /// Returns the stop guard watch so far: every stretch a position was
+    /// open without a protective STOP_MARKET covering all of it (open ones
+    /// end now), and placements that repeated a client order id.
+    #[must_use]
+    pub fn stop_guard(&self) -> GuardReport {
+        lock(&self.shared.exchange).guard_report(now_ms())
+    }
+
+    /// Returns the counts of client activity so far (entries, stop
+    /// placements and replacement steps, partial exits, queries).
+    #[must_use]
+    pub fn activity(&self) -> Activity {
+        lock(&self.shared.exchange).activity()
+    }
+
+    /// Returns the account as the exchange holds it: wallet, positions and
+    /// open orders (read directly, without REST fault injection).
+    #[must_use]
+    pub fn account_view(&self) -> AccountView {
+        lock(&self.shared.exchange).account_view()
+    }
+
+    /// Returns the faults injected so far (429, 5xx, random rejects,
+    /// malformed market frames).
+    #[must_use]
+    pub fn fault_counts(&self) -> FaultCounts {
+        let mut c = self.shared.faults.counts();
+        c.rejects = lock(&self.shared.exchange)
+            .guard_report(now_ms())
+            .injected_rejects;
+        c
     }
 
     /// Stops all threads and closes every connection (also done on drop).

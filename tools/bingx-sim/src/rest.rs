@@ -390,6 +390,7 @@ fn private(shared: &Shared, req: &Request, body: &Body, p: &Params, now: i64) ->
         _ => return not_found(),
     };
     ex.observe_stops(now);
+    ex.observe_guard(now);
     match result {
         Ok(Some(data)) => Reply::ok(data),
         Ok(None) => Reply::json(200, &json!({"code": 0, "msg": ""})),

@@ -302,6 +302,7 @@ impl Session {
     fn send_data(&mut self, frame: Bytes) -> Exit {
         let rate = self.shared.cfg.faults.malformed_rate;
         let msg = if matches!(self.stream, Stream::Market(_)) && self.rng.chance(rate) {
+            self.shared.faults.count_malformed();
             match self.rng.range_i64(0, 2) {
                 0 => Message::Binary(frame.slice(..frame.len() / 2)),
                 1 => Message::Binary(Bytes::from(gzip(b"{\"code\":0,\"dataType\":"))),

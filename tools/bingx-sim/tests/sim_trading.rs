@@ -497,3 +497,67 @@ fn trade_update_events_follow_fills_when_enabled() {
     assert_eq!(tu["o"]["i"].as_u64(), Some(id));
     assert!(tu["o"]["td"].is_u64() && tu["T"].is_i64(), "{tu}");
 }
+
+#[test]
+fn the_stop_guard_reports_stopless_stretches_repeated_client_ids_and_activity() {
+    let sim = manual(SimConfig {
+        slippage_bps: 0.0,
+        ..SimConfig::default()
+    });
+    let c = Client::new(&sim);
+    let stop = |qty: &'static str, id: &'static str| {
+        vec![
+            ("side", "SELL"),
+            ("positionSide", "LONG"),
+            ("type", "STOP_MARKET"),
+            ("stopPrice", "59000.0"),
+            ("quantity", qty),
+            ("clientOrderID", id),
+        ]
+    };
+    place(
+        &c,
+        &[
+            ("side", "BUY"),
+            ("positionSide", "LONG"),
+            ("type", "MARKET"),
+            ("quantity", "0.0200"),
+            ("clientOrderID", "e1"),
+        ],
+    );
+    assert_eq!(sim.stop_guard().stopless.len(), 1, "naked from the fill");
+    place(&c, &stop("0.0100", "s1"));
+    let g = sim.stop_guard();
+    assert!(g.stopless[0].open, "half a stop does not protect: {g:?}");
+    let full = place(&c, &stop("0.0200", "s2"));
+    let g = sim.stop_guard();
+    assert_eq!(g.stopless.len(), 1);
+    assert!(!g.stopless[0].open, "the full stop ends the stretch");
+    assert_eq!(
+        g.activity.stop_replace_steps, 1,
+        "a second stop of the position"
+    );
+    let full_id = full.to_string();
+    c.ok(
+        "DELETE",
+        ORDER,
+        &[("symbol", "BTC-USDT"), ("orderId", &full_id)],
+    );
+    let g = sim.stop_guard();
+    assert_eq!(g.stopless.len(), 2);
+    assert!(g.stopless[1].open, "naked again after the cancel");
+    assert_eq!(g.activity.stop_replace_steps, 2);
+    let mut all = vec![("symbol", "BTC-USDT")];
+    all.extend(stop("0.0200", "s1"));
+    let v = c.signed("POST", ORDER, &all);
+    assert_eq!(v["code"], 101_481, "{v}");
+    let g = sim.stop_guard();
+    assert_eq!(g.duplicate_client_ids, vec!["s1".to_owned()]);
+    assert_eq!(g.orders_placed, 3);
+    assert_eq!(g.activity.entries, 1);
+    assert_eq!(g.activity.stop_places, 2);
+    let view = sim.account_view();
+    assert_eq!(view.positions.len(), 1);
+    assert!((view.positions[0].1 - 0.02).abs() < 1e-12, "{view:?}");
+    assert_eq!(view.open_orders, vec![("s1".to_owned(), "STOP_MARKET")]);
+}

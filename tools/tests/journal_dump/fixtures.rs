@@ -11,7 +11,8 @@ use trading_engine::io::order::ClientOrderId;
 use trading_engine::journal_schema::{
     self as schema, tags, Correction, CorrectionKind, DailyMetrics, ExchangeError,
     ExchangeErrorKind, FrameTiming, JournalRecord, LatencyLine, Mode, OperatorSource, PositionSnap,
-    RefusalReason, ReloadOutcome, SessionStart, Snapshot, StopSettleKind, StreamKind, StreamState,
+    RefusalReason, ReloadOutcome, ReplaceCause, SessionStart, Snapshot, StopSettleKind, StreamKind,
+    StreamState,
     StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use trading_engine::metrics::latency::Stage;
@@ -416,6 +417,30 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             symbol: SymbolId(0),
             reason: RefusalReason::StaleCandle,
             data_ts: TimestampNs(ts.0 - NS_PER_MIN),
+            ts,
+        },
+        JournalRecord::CandleReplaced {
+            local: Candle {
+                symbol: SymbolId(0),
+                open_time: TimestampNs(ts.0 - NS_PER_MIN),
+                open: p(1.0),
+                high: p(2.0),
+                low: p(0.5),
+                close: p(1.5),
+                volume: q(9.0),
+                trade_count: 15,
+            },
+            rest: Candle {
+                symbol: SymbolId(0),
+                open_time: TimestampNs(ts.0 - NS_PER_MIN),
+                open: p(1.0),
+                high: p(2.5),
+                low: p(0.5),
+                close: p(1.25),
+                volume: q(10.25),
+                trade_count: 0,
+            },
+            cause: ReplaceCause::Malformed,
             ts,
         },
     ];

@@ -5,10 +5,13 @@
 //! [`ApiError`]s with BingX codes, and gzip user-stream frames to the subscribers of valid
 //! listen keys. Never blocks: user-stream sends are `try_send`.
 
+mod guard;
 mod settings;
 mod stop_watch;
 
 pub use stop_watch::StopWatchState;
+
+pub use guard::{AccountView, Activity, GuardReport, StoplessInterval};
 
 use super::account::Account;
 use super::market::MarketState;
@@ -130,6 +133,7 @@ pub struct Exchange {
     listen_keys: HashMap<String, i64>,
     user_subs: Vec<UserSub>,
     rng: SimRng,
+    guard: guard::GuardWatch,
 }
 
 impl fmt::Debug for Exchange {
@@ -186,6 +190,7 @@ impl Exchange {
             listen_keys: HashMap::new(),
             user_subs: Vec::new(),
             rng,
+            guard: guard::GuardWatch::default(),
         }
     }
 
@@ -348,9 +353,11 @@ impl Exchange {
             return Err(ApiError::param("clientOrderID must be 1-40 characters"));
         }
         if !client_id.is_empty() && self.client_ids.contains_key(&client_id) {
+            self.guard.duplicate(&client_id);
             return Err(ApiError::new(101_481, "clientOrderID repeated"));
         }
         if self.rng.chance(self.cfg.reject_rate) {
+            self.guard.injected_reject();
             return Err(if self.rng.chance(0.5) {
                 ApiError::new(101_204, "Insufficient margin")
             } else {
@@ -468,6 +475,7 @@ impl Exchange {
         if !order.client_id.is_empty() {
             self.client_ids.insert(order.client_id.clone(), order.id);
         }
+        self.note_placed(&order);
         let id = order.id;
         log::info!(
             "Order {id} placed: {} {} {} qty {} price {} stop {}",
@@ -634,6 +642,7 @@ impl Exchange {
             }
             self.execute(id, px, maker, t.time_ms, now_ms);
         }
+        self.observe_guard(now_ms);
     }
 
     fn find(&self, p: &Params) -> Result<u64, ApiError> {
@@ -674,6 +683,7 @@ impl Exchange {
             Some(s) if s.is_open() => {}
             _ => return Err(ApiError::new(109_421, "order not exist")),
         }
+        self.note_cancel(id);
         self.finish(id, Status::Cancelled, now_ms);
         log::info!("Order {id} cancelled");
         let o = self
@@ -722,7 +732,8 @@ impl Exchange {
     ///
     /// # Errors
     /// 109421 unknown order, 109400 bad parameters.
-    pub fn query_order(&self, p: &Params) -> Result<Value, ApiError> {
+    pub fn query_order(&mut self, p: &Params) -> Result<Value, ApiError> {
+        self.guard.query();
         self.check_symbol(p, true)?;
         let id = self.find(p)?;
         let o = self
@@ -736,7 +747,8 @@ impl Exchange {
     ///
     /// # Errors
     /// 109400 for another symbol.
-    pub fn open_orders(&self, p: &Params) -> Result<Value, ApiError> {
+    pub fn open_orders(&mut self, p: &Params) -> Result<Value, ApiError> {
+        self.guard.query();
         self.check_symbol(p, false)?;
         let filter = p.get("type").and_then(|t| OrderKind::parse(t));
         let orders: Vec<Value> = self
@@ -752,7 +764,8 @@ impl Exchange {
     ///
     /// # Errors
     /// 109400 for another symbol.
-    pub fn positions(&self, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+    pub fn positions(&mut self, p: &Params, now_ms: i64) -> Result<Value, ApiError> {
+        self.guard.query();
         self.check_symbol(p, false)?;
         Ok(self.account.positions_json(&self.market, now_ms))
     }

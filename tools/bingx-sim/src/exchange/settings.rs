@@ -214,6 +214,7 @@ impl Exchange {
             self.dead_man.fired += 1;
             let n = self.cancel_where(None, now_ms).len();
             log::info!("Cancel-all-after fired: {n} orders cancelled");
+            self.observe_guard(now_ms);
         }
         self.observe_stops(now_ms);
         let expired: Vec<String> = self
