@@ -162,7 +162,7 @@ impl Engine {
     fn end_sync(&mut self, complete: bool, ts: TimestampNs) {
         self.sync.reading = false;
         let final_pass = std::mem::take(&mut self.sync.final_pending);
-        self.sync.confirm_pending = false;
+        let was_confirm = std::mem::take(&mut self.sync.confirm_pending);
         if !complete {
             // Nothing is compared on a partial read.
             self.orders.missing(&mut |_, _| {});
@@ -214,8 +214,10 @@ impl Engine {
             self.sync.fresh = true;
         }
         // A mismatch to confirm, or lookups whose answers change the
-        // picture: read again at once rather than a whole interval later.
-        if (mismatches > 0 || lookups > 0) && !self.sync.confirm_pending {
+        // picture: read again at once rather than a whole interval later;
+        // never more than one such pass in a row (a lookup that keeps
+        // failing waits for the timer instead of looping on REST).
+        if (mismatches > 0 || lookups > 0) && !was_confirm {
             self.sync.confirm_pending = self.send_io(IoCommand::Sync);
         }
     }
