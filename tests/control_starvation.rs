@@ -40,6 +40,7 @@ fn issue_20_five_half_sent_connections_do_not_delay_metrics() {
     let started = Instant::now();
     let r = request(h.addr(), "GET", "/metrics", None);
     let took = started.elapsed();
+    eprintln!("scrape with 5 half-sent connections open: {took:?}");
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("te_equity_usdt"), "{}", r.body);
     // The default per-connection deadline is 5 s; one slow client used
@@ -69,6 +70,10 @@ fn issue_20_130_idle_connections_do_not_make_ctl_halt_time_out() {
     )
     .unwrap();
     assert_eq!(reply.status, 200, "{}", reply.body);
+    eprintln!(
+        "halt + flatten with 130 idle connections open: {:?}",
+        started.elapsed()
+    );
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",

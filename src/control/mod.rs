@@ -41,7 +41,8 @@ pub enum ControlCommand {
     /// Undo a halt and clear the cooldown, the loss-streak lock and the
     /// win streak (what deleting the `risk.halt_file` marker also does).
     Reset,
-    /// Close every open position at market and halt.
+    /// Close every open position at market (exit reason `manual`); new
+    /// entries stay allowed unless the engine is also halted.
     Flatten,
     /// Re-read the reloadable configuration keys.
     Reload,

@@ -230,8 +230,9 @@ pub struct Engine {
     pub(super) commands_applied: u64,
     /// A status is owed now (an operator command was applied).
     status_due: bool,
-    /// The stop in progress halted a core that was not halted before: the
-    /// status shows "stopped", not HALTED.
+    /// A stop is in progress on a core nobody had halted: the status shows
+    /// "stopped (reason)", not HALTED (the stop's own halt, or its
+    /// shutdown, is not a halt for a person to clear).
     stop_halted: bool,
     /// Running reconciliation with the exchange (live mode).
     sync: sync::SyncState,
@@ -706,7 +707,7 @@ impl Engine {
         } else {
             Command::Halt
         };
-        self.stop_halted = !flatten && self.core.halted().is_none();
+        self.stop_halted = self.core.halted().is_none();
         self.journal(
             ts,
             &JournalRecord::Operator {
@@ -733,7 +734,7 @@ impl Engine {
     }
 
     /// Returns the reason of the stop in progress when it, and not a
-    /// person or the kill switch, is why the core is halted.
+    /// person or the kill switch, is why the core takes no new entries.
     pub(super) fn stopping_reason(&self) -> Option<StopReason> {
         match self.stop {
             Some((reason, _)) if self.stop_halted => Some(reason),
