@@ -53,8 +53,9 @@ pub struct StopOut {
     pub cancel: [Option<OrderId>; 2],
     /// Place this stop on the exchange.
     pub place: Option<OrderIntent>,
-    /// Journal that this stop was settled here (no event reaches the core).
-    pub settled: Option<(OrderId, Settled)>,
+    /// Journal that this stop (of this symbol) was settled here (no event
+    /// reaches the core).
+    pub settled: Option<(OrderId, SymbolId, Settled)>,
 }
 
 impl StopOut {
@@ -67,9 +68,17 @@ impl StopOut {
 
     fn settle(order: OrderId, how: Settled) -> Self {
         Self {
-            settled: Some((order, how)),
+            settled: Some((order, SymbolId(0), how)),
             ..Self::default()
         }
+    }
+
+    /// Names the symbol of the settled stop.
+    fn on(mut self, symbol: Option<SymbolId>) -> Self {
+        if let (Some((_, s, _)), Some(symbol)) = (self.settled.as_mut(), symbol) {
+            *s = symbol;
+        }
+        self
     }
 
     fn push_cancel(&mut self, id: OrderId) {
@@ -265,7 +274,7 @@ impl StopCoalescer {
             return StopOut::send();
         }
         match s.pending.replace(*o) {
-            Some(dropped) => StopOut::settle(dropped.id, Settled::Coalesced),
+            Some(dropped) => StopOut::settle(dropped.id, Settled::Coalesced).on(Some(o.symbol)),
             None => StopOut::default(),
         }
     }
@@ -273,6 +282,11 @@ impl StopCoalescer {
     /// The core cancelled stop `id`. The cancel of an acknowledged stop is
     /// held until [`end_batch`](Self::end_batch).
     pub fn on_cancel(&mut self, id: OrderId) -> StopOut {
+        let symbol = self.symbol_of(id);
+        self.cancel_inner(id).on(symbol)
+    }
+
+    fn cancel_inner(&mut self, id: OrderId) -> StopOut {
         let Some(s) = self.slot_of(id) else {
             return StopOut::send();
         };
@@ -310,6 +324,11 @@ impl StopCoalescer {
     /// cancel again, while attempts remain; the settle record when the
     /// stop turned out finished.
     pub fn on_cancel_failed(&mut self, id: OrderId, finished: bool) -> StopOut {
+        let symbol = self.symbol_of(id);
+        self.cancel_failed_inner(id, finished).on(symbol)
+    }
+
+    fn cancel_failed_inner(&mut self, id: OrderId, finished: bool) -> StopOut {
         let Some(s) = self.slot_of(id) else {
             return StopOut::default();
         };
@@ -334,6 +353,11 @@ impl StopCoalescer {
     /// (possibly under another order id), what to send next and what to
     /// journal.
     pub fn on_exchange(&mut self, e: &Event) -> StopOut {
+        let symbol = order_of(e).and_then(|id| self.symbol_of(id));
+        self.exchange_inner(e).on(symbol)
+    }
+
+    fn exchange_inner(&mut self, e: &Event) -> StopOut {
         let pass = StopOut {
             to_core: Some(*e),
             ..StopOut::default()

@@ -214,7 +214,7 @@ fn a_refused_held_stop_chain_keeps_the_newest_and_settles_the_refused_one() {
     assert_eq!(out.to_core, None);
     assert_eq!(out.cancel, [None; 2]);
     assert_eq!(out.place, Some(stop(2)));
-    assert_eq!(out.settled, Some((OrderId(1), Settled::GoneOnExchange)));
+    assert_eq!(out.settled, Some((OrderId(1), S0, Settled::GoneOnExchange)));
 }
 
 #[test]

@@ -87,8 +87,7 @@ impl Engine {
         if let Some(e) = out.to_core {
             self.events.push_back(e);
         }
-        if let Some((order, how)) = out.settled {
-            let symbol = self.stops.symbol_of(order).unwrap_or(self.symbol0);
+        if let Some((order, symbol, how)) = out.settled {
             self.journal(
                 ts,
                 &JournalRecord::StopSettled {
