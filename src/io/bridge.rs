@@ -8,7 +8,7 @@
 //! key created, extended every 30 min, renewed on `listenKeyExpired` or a failed extend),
 //! and runs the reconciliation passes ([`crate::io::sync`]): every `reconcile_interval`,
 //! at once after any user-stream gap, and on request. Protective commands (stops, exits,
-//! lookups) run ahead of entries and cancels ([`IoCommand::is_protective`]).
+//! cancels, lookups) run ahead of entries ([`IoCommand::is_protective`]).
 //! The hot side never blocks, never allocates and never makes a syscall: no waker is used,
 //! the I/O thread busy-drains and parks briefly when idle. A full report queue never loses
 //! a report: the I/O thread holds it until there is room.

@@ -334,10 +334,12 @@ pub enum IoCommand {
 
 impl IoCommand {
     /// Returns true for commands that protect or reduce a position (stops,
-    /// take-profits, reduce-only and hedge-mode closing orders), lookups and
-    /// reconciliation passes: the I/O thread runs them ahead of entries and
-    /// cancels, so a burst of rate-limit replies never delays a stop behind
-    /// an entry.
+    /// take-profits, reduce-only and hedge-mode closing orders), cancels,
+    /// lookups and reconciliation passes: the I/O thread runs them ahead of
+    /// entries, so a burst of rate-limit replies never delays a stop behind
+    /// an entry. Cancels are protective too: the stop router cancels an old
+    /// stop only once its replacement is acknowledged, so a cancel left
+    /// behind later placements would let stale stops pile up on the book.
     #[must_use]
     pub fn is_protective(&self) -> bool {
         match self {
@@ -350,8 +352,7 @@ impl IoCommand {
                     || closes_hedge_leg
                     || matches!(r.kind, OrderKind::StopMarket | OrderKind::TakeProfitMarket)
             }
-            Self::Query { .. } | Self::Sync | Self::CancelAll { .. } => true,
-            Self::Cancel { .. } => false,
+            Self::Query { .. } | Self::Sync | Self::Cancel { .. } | Self::CancelAll { .. } => true,
         }
     }
 }
