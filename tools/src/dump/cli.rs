@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use super::list::{self, Format};
 use super::export::{self, Target};
+use super::list::{self, Format};
 use super::{latency, stats, trades, verify, DumpError, Filter, Follow, Outcome};
 
 /// Polling interval of `--follow` at the end of the journal.
@@ -149,7 +149,8 @@ fn dispatch(
         poll: FOLLOW_POLL,
     });
     if let Some(target) = export_target(args)? {
-        let (summary, outcome) = export::export(&args.dir, &target, follow, args.commit_records, err)?;
+        let (summary, outcome) =
+            export::export(&args.dir, &target, follow, args.commit_records, err)?;
         writeln!(out, "{}", summary.line(&target))?;
         return Ok(outcome);
     }

@@ -1,6 +1,6 @@
-//! Real servers for tests, started and stopped by the test: a throw-away PostgreSQL cluster
-//! (`initdb` in a temporary directory, listening only on a Unix socket in that directory) and
-//! a Prometheus (loopback port, storage in a temporary directory).
+//! Real servers for tests, started and stopped by the test: a Prometheus (loopback port,
+//! storage in a temporary directory) and the helpers the PostgreSQL harness (`pg_server.rs`)
+//! shares. Included by path from the tools and engine test crates.
 //!
 //! Without the binaries a test is skipped with a `SKIPPED:` line, except under `CI=true`,
 //! where `.ci/run` installs them and a missing binary fails the test.
@@ -11,8 +11,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -37,11 +36,6 @@ pub fn find_binary(name: &str, extra: &[PathBuf]) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// True when this process runs as root (the owner of `/proc/self` is the effective uid).
-fn running_as_root() -> bool {
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
 /// Returns a free loopback port (bound, then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -49,25 +43,6 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// A command that runs `program` as the unprivileged `postgres` user when this process is
-/// root (initdb and postgres refuse to run as root); `setpriv` execs, so the child's pid is
-/// the server's.
-fn as_db_user(program: &Path) -> Command {
-    if running_as_root() {
-        let mut c = Command::new("setpriv");
-        c.args([
-            "--reuid=postgres",
-            "--regid=postgres",
-            "--clear-groups",
-            "--",
-        ])
-        .arg(program);
-        c
-    } else {
-        Command::new(program)
-    }
 }
 
 /// Sends `signal` (e.g. `INT`) to `pid` through kill(1) (no unsafe in tools).
@@ -92,109 +67,6 @@ pub fn wait_bounded(child: &mut Child, limit: Duration) -> Option<std::process::
     None
 }
 
-/// A PostgreSQL cluster in a temporary directory, stopped (fast shutdown) and removed on drop.
-pub struct Postgres {
-    dir: tempfile::TempDir,
-    server: Child,
-}
-
-impl Postgres {
-    /// Creates and starts a cluster; `None` (skipped) when PostgreSQL is not installed.
-    pub fn start() -> Option<Self> {
-        let mut extra: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-            .map(|rd| rd.filter_map(Result::ok).map(|e| e.path().join("bin")).collect())
-            .unwrap_or_default();
-        // Newest version first.
-        extra.sort();
-        extra.reverse();
-        let Some(initdb) = find_binary("initdb", &extra) else {
-            return skip("PostgreSQL server binaries (initdb) not found");
-        };
-        let postgres = initdb.with_file_name("postgres");
-        if running_as_root() && find_binary("setpriv", &[]).is_none() {
-            return skip("running as root and setpriv (util-linux) not found");
-        }
-        let dir = tempfile::tempdir().unwrap();
-        if running_as_root() {
-            let ok = Command::new("chown")
-                .args(["postgres:postgres"])
-                .arg(dir.path())
-                .status()
-                .unwrap();
-            assert!(ok.success(), "chown of the cluster directory to postgres failed");
-        }
-        let data = dir.path().join("data");
-        let out = as_db_user(&initdb)
-            .arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "initdb failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-        let server = as_db_user(&postgres)
-            .arg("-D")
-            .arg(&data)
-            .arg("-k")
-            .arg(dir.path())
-            .args([
-                "-c",
-                "listen_addresses=",
-                "-c",
-                "fsync=off",
-                "-c",
-                "max_connections=20",
-            ])
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let pg = Self { dir, server };
-        pg.wait_ready();
-        Some(pg)
-    }
-
-    /// The connection string of database `db` as the superuser (trust auth on the socket).
-    pub fn url(&self, db: &str) -> String {
-        format!(
-            "host={} port=5432 user=postgres dbname={db}",
-            self.dir.path().display()
-        )
-    }
-
-    /// A client connected to database `db`.
-    pub fn client(&self, db: &str) -> postgres::Client {
-        postgres::Client::connect(&self.url(db), postgres::NoTls).unwrap()
-    }
-
-    fn wait_ready(&self) {
-        let start = Instant::now();
-        loop {
-            if postgres::Client::connect(&self.url("postgres"), postgres::NoTls).is_ok() {
-                return;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "PostgreSQL did not start: {}",
-                std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        // SIGINT: fast shutdown (rolls back open transactions, closes connections).
-        signal(self.server.id(), "INT");
-        let _ = wait_bounded(&mut self.server, Duration::from_secs(20));
-    }
-}
-
 /// A Prometheus server on a loopback port, storage in a temporary directory.
 pub struct Prometheus {
     dir: tempfile::TempDir,
@@ -217,7 +89,10 @@ impl Prometheus {
         let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
         let server = Command::new(bin)
             .arg(format!("--config.file={}", config_file.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
             .arg(format!("--web.listen-address={addr}"))
             .stdout(Stdio::null())
             .stderr(log)
@@ -243,8 +118,11 @@ impl Prometheus {
 
     /// Asks `/api/v1/query` for `promql`; returns the HTTP status and the JSON answer.
     pub fn query(&self, promql: &str) -> (u16, serde_json::Value) {
-        let (code, body) = http_get(&self.addr, &format!("/api/v1/query?query={}", percent(promql)))
-            .unwrap_or_else(|| panic!("no answer from Prometheus: {}", self.log()));
+        let (code, body) = http_get(
+            &self.addr,
+            &format!("/api/v1/query?query={}", percent(promql)),
+        )
+        .unwrap_or_else(|| panic!("no answer from Prometheus: {}", self.log()));
         let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
         (code, json)
     }
@@ -275,13 +153,20 @@ pub fn percent(s: &str) -> String {
 pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(addr).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n")?;
     let code = head.split_whitespace().nth(1)?.parse().ok()?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         dechunk(body)
     } else {
         body.to_owned()

@@ -193,7 +193,10 @@ impl Batch {
     }
 
     fn due(&self) -> bool {
-        self.records >= self.limit || self.open_since.is_some_and(|t| t.elapsed() >= BATCH_INTERVAL)
+        self.records >= self.limit
+            || self
+                .open_since
+                .is_some_and(|t| t.elapsed() >= BATCH_INTERVAL)
     }
 
     /// Stores the position with the rows of the open transaction and commits them.

@@ -262,14 +262,23 @@ mod tests {
     #[test]
     fn values_convert_only_to_their_own_kind_and_prices_keep_their_decimal() {
         let p = Price::from_f64(36_709.6).unwrap();
-        assert_eq!(convert(Kind::Real, &Value::Price(p)), SqlValue::Real(Some(36_709.6)));
+        assert_eq!(
+            convert(Kind::Real, &Value::Price(p)),
+            SqlValue::Real(Some(36_709.6))
+        );
         assert_eq!(
             convert(Kind::Real, &Value::Qty(Qty::from_f64(0.1997).unwrap())),
             SqlValue::Real(Some(0.1997))
         );
-        assert_eq!(convert(Kind::Real, &Value::Str("OPEN")), SqlValue::Real(None));
+        assert_eq!(
+            convert(Kind::Real, &Value::Str("OPEN")),
+            SqlValue::Real(None)
+        );
         assert_eq!(convert(Kind::Text, &Value::Price(p)), SqlValue::Text(None));
-        assert_eq!(convert(Kind::Int, &Value::U64(u64::MAX)), SqlValue::Int(None));
+        assert_eq!(
+            convert(Kind::Int, &Value::U64(u64::MAX)),
+            SqlValue::Int(None)
+        );
         assert_eq!(
             convert(Kind::Real, &Value::Money(Money(-11_386_418_714))),
             SqlValue::Real(Some(-113.864_187_14))

@@ -405,8 +405,11 @@ pub fn migrate(store: &mut Store, err: &mut dyn Write) -> Result<i64, ExportErro
             ],
         )?;
         store.batch("COMMIT")?;
-        writeln!(err, "journal-dump: schema migrated to version {version}: {description}")
-            .map_err(ExportError::Output)?;
+        writeln!(
+            err,
+            "journal-dump: schema migrated to version {version}: {description}"
+        )
+        .map_err(ExportError::Output)?;
     }
     Ok(SCHEMA_VERSION)
 }
@@ -437,8 +440,10 @@ fn apply(
                 store.batch(&create_sql(t, backend))?;
             }
             store.batch(POSITION_DDL)?;
-            Ok("trades, fills, orders, position_events, positions, equity, daily_metrics, \
-                funding, risk_rejections, events; export position")
+            Ok(
+                "trades, fills, orders, position_events, positions, equity, daily_metrics, \
+                funding, risk_rejections, events; export position",
+            )
         }
         _ => Err(ExportError::SchemaTooNew {
             found: version,
@@ -490,11 +495,44 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_table_and_column() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        for t in &TABLES {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{}` |", t.name)))
+                .unwrap_or_else(|| panic!("README has no schema row for {}", t.name));
+            for c in t
+                .columns
+                .iter()
+                .filter(|c| !matches!(c.src, Src::Seq | Src::TsNs | Src::Time))
+            {
+                assert!(
+                    row.contains(&format!("`{}`", c.name)),
+                    "README: {}.{}",
+                    t.name,
+                    c.name
+                );
+            }
+            for cols in t.indexes {
+                assert!(
+                    row.contains(&format!("`{cols}`")),
+                    "README: index {}({cols})",
+                    t.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn generated_ddl_spells_times_per_backend() {
         let trades = table("trades").unwrap();
         let pg = create_sql(trades, Backend::Postgres);
         assert!(pg.contains("time TIMESTAMPTZ NOT NULL"), "{pg}");
-        assert!(pg.contains("CREATE INDEX trades_strategy_exit_time_idx ON trades (strategy, exit_time);"));
+        assert!(pg.contains(
+            "CREATE INDEX trades_strategy_exit_time_idx ON trades (strategy, exit_time);"
+        ));
         let lite = create_sql(trades, Backend::Sqlite);
         assert!(lite.contains("time TEXT NOT NULL"), "{lite}");
         assert!(insert_sql(trades).ends_with("$21, $22)"));

@@ -269,10 +269,7 @@ impl std::error::Error for StoreError {
     }
 }
 
-fn statement_error(
-    sql: &str,
-    e: impl std::error::Error + Send + Sync + 'static,
-) -> StoreError {
+fn statement_error(sql: &str, e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Statement {
         sql: sql.to_owned(),
         source: Box::new(e),
@@ -354,9 +351,9 @@ impl Store {
     pub fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
         match &mut self.inner {
             Inner::Sqlite(conn) => conn.execute_batch(sql).map_err(|e| statement_error(sql, e)),
-            Inner::Postgres { client, .. } => {
-                client.batch_execute(sql).map_err(|e| statement_error(sql, e))
-            }
+            Inner::Postgres { client, .. } => client
+                .batch_execute(sql)
+                .map_err(|e| statement_error(sql, e)),
         }
     }
 
@@ -465,7 +462,9 @@ impl Store {
     /// [`StoreError::Statement`].
     pub fn table_exists(&mut self, name: &str) -> Result<bool, StoreError> {
         let sql = match self.backend() {
-            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1",
+            Backend::Sqlite => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
+            }
             Backend::Postgres => {
                 "SELECT COUNT(*) FROM information_schema.tables \
                  WHERE table_schema = current_schema() AND table_name = $1"
@@ -567,14 +566,21 @@ mod tests {
         assert_eq!(c.get_password(), Some(&b"pw"[..]));
         let shown = format!("{} {:?}", t.describe(), t);
         assert!(!shown.contains("pw"), "{shown}");
-        assert!(shown.contains("database db as user u on 127.0.0.1 port 5433"), "{shown}");
+        assert!(
+            shown.contains("database db as user u on 127.0.0.1 port 5433"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn a_url_file_may_hold_the_password_which_is_never_shown() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("url");
-        std::fs::write(&file, "\n  host=/run/pg user=exporter password=hunter2 dbname=te\n").unwrap();
+        std::fs::write(
+            &file,
+            "\n  host=/run/pg user=exporter password=hunter2 dbname=te\n",
+        )
+        .unwrap();
         let t = Target::postgres_from_file(&file, Some("other")).unwrap();
         let Target::Postgres(c) = &t else {
             panic!("not postgres")
@@ -591,11 +597,15 @@ mod tests {
     #[test]
     fn times_before_and_after_the_epoch_convert_exactly_to_system_time() {
         assert_eq!(
-            system_time(1_500_000_000).duration_since(SystemTime::UNIX_EPOCH).unwrap(),
+            system_time(1_500_000_000)
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap(),
             Duration::from_nanos(1_500_000_000)
         );
         assert_eq!(
-            SystemTime::UNIX_EPOCH.duration_since(system_time(-2_000)).unwrap(),
+            SystemTime::UNIX_EPOCH
+                .duration_since(system_time(-2_000))
+                .unwrap(),
             Duration::from_nanos(2_000)
         );
     }
