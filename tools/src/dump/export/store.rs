@@ -281,6 +281,10 @@ pub struct Store {
     inner: Inner,
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per process, never moved after opening"
+)]
 enum Inner {
     Sqlite(rusqlite::Connection),
     Postgres {
