@@ -20,10 +20,10 @@ use trading_engine::clock::ManualClock;
 use trading_engine::config::{Config, Durability};
 use trading_engine::core::Command as CoreCommand;
 use trading_engine::datafile::{synthetic, DataSet};
+use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::journal_schema::{tags, JournalRecord, Mode};
 use trading_engine::replay::record::SimSession;
 use trading_engine::runtime::setup::open_writer;
-use trading_engine::fill_model::{FillModel, MarketFill};
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId, TimestampNs};
 
 /// Segment size of the fixture: small, so one synthetic day spans many.

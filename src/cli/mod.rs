@@ -19,6 +19,7 @@ pub mod indicators;
 pub mod journal;
 pub mod replay;
 pub mod run;
+pub mod shell;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
@@ -31,12 +32,25 @@ use clap::{Parser, Subcommand};
 use std::fmt;
 use std::io::{self, Write};
 
+/// The version `--version` prints: the package version and the git revision it was built
+/// from (`unknown` without git at build time).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("TE_GIT_REVISION"),
+    ")"
+);
+
 /// Command-line arguments.
 #[derive(Debug, Parser)]
 #[command(
     name = "trading-engine",
-    version,
-    about = "Low-latency trading engine for BingX USDT-M perpetual swaps"
+    version = VERSION,
+    about = "Low-latency trading engine for BingX USDT-M perpetual swaps",
+    after_help = "Exit status: 0 success; 1 the command failed (its error is logged once: \
+                  configuration rejected, pre-flight check failed, replay mismatch, control \
+                  command refused, run stopped by an error); 2 usage error (unknown \
+                  subcommand or option, bad value)."
 )]
 pub struct Cli {
     /// Log level: off, error, warn, info, debug or trace (default: info).
@@ -81,6 +95,10 @@ pub enum Command {
     /// clock skew, credentials, balance, symbol rules, leverage, margin
     /// type) and print them as a checklist; exits non-zero on any failure.
     Check(check::PreflightArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff), or write one page per subcommand with --dir.
+    Man(shell::ManArgs),
 }
 
 impl Command {
@@ -98,7 +116,9 @@ impl Command {
             | Self::Data(_)
             | Self::Demo(_)
             | Self::Replay(_)
-            | Self::Journal(_) => None,
+            | Self::Journal(_)
+            | Self::Completions(_)
+            | Self::Man(_) => None,
         }
     }
 
@@ -119,6 +139,8 @@ impl Command {
             Self::Replay(args) => args.run(out).map_err(CliError::Replay),
             Self::Journal(command) => command.run(out),
             Self::Check(args) => args.run(out),
+            Self::Completions(args) => args.run(out),
+            Self::Man(args) => args.run(out),
         }
     }
 }

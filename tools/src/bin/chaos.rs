@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use bingx_sim::FaultConfig;
 use clap::Parser;
 use tools::chaos::{self, ChaosOptions};
-use bingx_sim::FaultConfig;
 
 /// First argument that makes this program run the engine's CLI instead.
 const ENGINE_ARG: &str = "__engine";
@@ -94,6 +94,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The engine lives of the harness run `run`; `demo` (which needs the
+/// binary's in-process simulator) is refused.
+fn no_demo(
+    _: &trading_engine::runtime::demo::DemoOptions,
+    _: &mut dyn std::io::Write,
+) -> Result<(), trading_engine::cli::CliError> {
+    Err(trading_engine::cli::CliError::Demo(
+        trading_engine::runtime::demo::DemoError::Simulator(
+            "the chaos harness runs engine lives with `run`, not `demo`".into(),
+        ),
+    ))
+}
+
 /// Runs the engine's CLI with `args` exactly as `trading-engine` does.
 fn run_engine(args: &[String]) -> ExitCode {
     let cli = trading_engine::cli::Cli::parse_from(
@@ -104,7 +117,7 @@ fn run_engine(args: &[String]) -> ExitCode {
         logging.level = level;
     }
     let guard = trading_engine::logging::init(&logging, Path::new(".")).ok();
-    let result = cli.command.run(&mut std::io::stdout().lock());
+    let result = cli.command.run(&mut std::io::stdout().lock(), no_demo);
     let code = match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

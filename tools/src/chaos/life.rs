@@ -98,7 +98,14 @@ impl Lives {
     /// # Errors
     /// [`ChaosError`] when it cannot be rendered or written.
     pub fn new(opts: &ChaosOptions, sim: &SimHandle, journal: &Path) -> Result<Self, ChaosError> {
-        let mut cfg = trading_engine::runtime::demo::demo_config(sim, journal);
+        let venue = trading_engine::runtime::demo::DemoVenue {
+            rest_base: sim.rest_base(),
+            ws_url: sim.ws_url(),
+            ca_file: sim.cert_path().map(Path::to_path_buf),
+            api_key: sim.api_key().to_owned(),
+            api_secret: bingx_sim::DEFAULT_API_SECRET.to_owned(),
+        };
+        let mut cfg = trading_engine::runtime::demo::demo_config(&venue, journal);
         cfg.latency.hgrm_dir = None;
         busy_trading(&mut cfg);
         let text = cfg

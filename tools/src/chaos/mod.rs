@@ -26,9 +26,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bingx_sim::rng::SimRng;
-use bingx_sim::{
-    FaultConfig, FaultCounts, SimConfig, SimError, SimHandle, Simulator, Speed,
-};
+use bingx_sim::{FaultConfig, FaultCounts, SimConfig, SimError, SimHandle, Simulator, Speed};
 
 pub use check::EndState;
 pub use life::{self_engine, sibling_engine, EngineCommand, KillTarget};

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use super::export::{self, Target};
 use super::list::{self, Format};
-use super::{latency, sqlite, stats, trades, verify, DumpError, Filter, Follow, Outcome};
+use super::{latency, stats, trades, verify, DumpError, Filter, Follow, Outcome};
 
 /// Polling interval of `--follow` at the end of the journal.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
@@ -46,8 +47,9 @@ pub struct Args {
     /// Only records before TIME.
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
-    /// Keep reading records a live engine appends (until Ctrl-C).
-    #[arg(long, conflicts_with_all = ["stats", "trades", "latency", "sqlite", "verify"])]
+    /// Keep reading records a live engine appends (until Ctrl-C or SIGTERM); with --sqlite
+    /// or --postgres, keep the database current.
+    #[arg(long, conflicts_with_all = ["stats", "trades", "latency", "verify"])]
     pub follow: bool,
     /// With --follow: stop after SECS seconds.
     #[arg(long, value_name = "SECS", requires = "follow")]
@@ -61,9 +63,32 @@ pub struct Args {
     /// Latency percentiles per stage and tick-to-order from the journaled frame timings.
     #[arg(long, conflicts_with_all = ["sqlite", "verify", "types"])]
     pub latency: bool,
-    /// Export trades, daily metrics and system events into the SQLite file FILE.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["verify", "types"])]
+    /// Export trades, fills, orders, positions, equity, daily metrics, risk rejections and
+    /// system events into the SQLite file FILE (created when missing), resuming where the last
+    /// export into it ended.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["verify", "types", "from", "to"])]
     pub sqlite: Option<PathBuf>,
+    /// Export like --sqlite into a PostgreSQL database: a URL
+    /// (postgresql://user@host:port/db) or key=value string (host=/run/postgresql dbname=te).
+    /// It must not hold a password: the password comes from PGPASSWORD or --postgres-url-file.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["sqlite", "verify", "types", "from", "to", "stats", "trades", "latency"]
+    )]
+    pub postgres: Option<String>,
+    /// Export into the PostgreSQL database whose URL (which may hold the password) is the
+    /// first line of FILE.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["postgres", "sqlite", "verify", "types", "from", "to", "stats", "trades", "latency"]
+    )]
+    pub postgres_url_file: Option<PathBuf>,
+    /// With an export: commit at most N records per transaction (a transaction also ends
+    /// after 0.5 s and whenever the journal has no new record).
+    #[arg(long, value_name = "N", default_value_t = export::BATCH_RECORDS)]
+    pub commit_records: u64,
     /// Check every checksum; report the first corruption with segment and offset.
     #[arg(long, conflicts_with_all = ["types", "from", "to"])]
     pub verify: bool,
@@ -115,18 +140,6 @@ fn dispatch(
         }
         return Ok(outcome);
     }
-    if let Some(file) = &args.sqlite {
-        let (counts, outcome) = sqlite::export(&args.dir, &filter, file, err)?;
-        writeln!(
-            out,
-            "Exported {} trades, {} days, {} events into {}",
-            counts.trades,
-            counts.days,
-            counts.events,
-            file.display()
-        )?;
-        return Ok(outcome);
-    }
     let follow = args.follow.then(|| Follow {
         stop,
         timeout: args
@@ -135,7 +148,33 @@ fn dispatch(
             .map(Duration::from_secs_f64),
         poll: FOLLOW_POLL,
     });
+    if let Some(target) = export_target(args)? {
+        let (summary, outcome) =
+            export::export(&args.dir, &target, follow, args.commit_records, err)?;
+        writeln!(out, "{}", summary.line(&target))?;
+        return Ok(outcome);
+    }
     list::list(&args.dir, &filter, args.format, follow, out, err)
+}
+
+/// The export target of `--sqlite` / `--postgres` / `--postgres-url-file`, if any. The
+/// PostgreSQL password comes from `PGPASSWORD` (or the URL file), never the command line.
+fn export_target(args: &Args) -> Result<Option<Target>, DumpError> {
+    let password = std::env::var("PGPASSWORD").ok();
+    if let Some(file) = &args.sqlite {
+        return Ok(Some(Target::Sqlite(file.clone())));
+    }
+    if let Some(url) = &args.postgres {
+        return Target::postgres_from_arg(url, password.as_deref())
+            .map(Some)
+            .map_err(DumpError::Target);
+    }
+    if let Some(file) = &args.postgres_url_file {
+        return Target::postgres_from_file(file, password.as_deref())
+            .map(Some)
+            .map_err(DumpError::Target);
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -1,20 +1,21 @@
 //! `journal-dump`: reads an engine journal (read-only, through the journal crate's
 //! [`journal::Reader`]) and prints it as text, JSON lines or CSV, statistics, closed trades,
-//! latency percentiles, an SQLite export, or a checksum verification.
+//! latency percentiles, an export into SQLite or PostgreSQL that can follow a live journal, or
+//! a checksum verification.
 //!
 //! Consumes a journal directory, possibly one a live engine is still appending to; produces
-//! text on the given writers and, for `--sqlite`, one SQLite file. It must never write to the
-//! journal, and never stop at a record it cannot decode (such a record is reported with its
-//! sequence number and the dump goes on). A corrupt or torn tail ends the scan and is reported
-//! on the error writer with its segment file and byte offset.
+//! text on the given writers and, for `--sqlite` / `--postgres`, database rows ([`export`]).
+//! It must never write to the journal, and never stop at a record it cannot decode (such a
+//! record is reported with its sequence number and the dump goes on). A corrupt or torn tail
+//! ends the scan and is reported on the error writer with its segment file and byte offset.
 //!
 //! Every command is a function over one scan ([`scan`]) so tests call them directly; the
 //! binary only parses arguments ([`cli`]).
 
 pub mod cli;
+pub mod export;
 pub mod latency;
 pub mod list;
-pub mod sqlite;
 pub mod stats;
 mod time;
 pub mod trades;
@@ -66,8 +67,10 @@ pub enum DumpError {
     EmptyRange,
     /// Writing the output failed.
     Output(io::Error),
-    /// The SQLite export failed.
-    Sqlite(rusqlite::Error),
+    /// The database export failed.
+    Export(export::ExportError),
+    /// The `--postgres` / `--postgres-url-file` target was refused.
+    Target(export::TargetError),
     /// The latency histograms could not be allocated.
     Histogram(trading_engine::metrics::latency::HistogramError),
 }
@@ -89,7 +92,8 @@ impl fmt::Display for DumpError {
             Self::Time(e) => write!(f, "{e}"),
             Self::EmptyRange => write!(f, "--from must be before --to"),
             Self::Output(e) => write!(f, "cannot write the output: {e}"),
-            Self::Sqlite(e) => write!(f, "SQLite export failed: {e}"),
+            Self::Export(e) => write!(f, "export failed: {e}"),
+            Self::Target(e) => write!(f, "{e}"),
             Self::Histogram(e) => write!(f, "cannot allocate the latency histograms: {e}"),
         }
     }
@@ -102,7 +106,8 @@ impl std::error::Error for DumpError {
             Self::Read(e) => Some(e),
             Self::Time(e) => Some(e),
             Self::Output(e) => Some(e),
-            Self::Sqlite(e) => Some(e),
+            Self::Export(e) => Some(e),
+            Self::Target(e) => Some(e),
             Self::Histogram(e) => Some(e),
             Self::NotADirectory(_) | Self::UnknownType(_) | Self::EmptyRange => None,
         }
@@ -115,9 +120,9 @@ impl From<io::Error> for DumpError {
     }
 }
 
-impl From<rusqlite::Error> for DumpError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Sqlite(e)
+impl From<export::ExportError> for DumpError {
+    fn from(e: export::ExportError) -> Self {
+        Self::Export(e)
     }
 }
 

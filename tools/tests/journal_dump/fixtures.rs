@@ -12,8 +12,7 @@ use trading_engine::journal_schema::{
     self as schema, tags, Correction, CorrectionKind, DailyMetrics, ExchangeError,
     ExchangeErrorKind, FrameTiming, JournalRecord, LatencyLine, Mode, OperatorSource, PositionSnap,
     RefusalReason, ReloadOutcome, ReplaceCause, SessionStart, Snapshot, StopSettleKind, StreamKind,
-    StreamState,
-    StreamStatus, SNAPSHOT_MAX_POSITIONS,
+    StreamState, StreamStatus, SNAPSHOT_MAX_POSITIONS,
 };
 use trading_engine::metrics::latency::Stage;
 use trading_engine::money::Money;

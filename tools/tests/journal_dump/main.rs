@@ -468,7 +468,7 @@ fn sqlite_export_has_one_row_per_trade_day_and_system_event() {
     let db_dir = tempfile::tempdir().unwrap();
     let db = db_dir.path().join("journal.sqlite");
     for _ in 0..2 {
-        // Twice: a second export replaces the tables.
+        // Twice: the second export resumes at the end of the journal and adds nothing.
         let (code, out, err) = dump(dir.path(), &["--sqlite", db.to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");
         assert!(out.starts_with("Exported 5 trades, 2 days,"), "{out}");
