@@ -377,6 +377,17 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             how: StopSettleKind::CancelConfirmed,
             ts,
         },
+        JournalRecord::JournalRepaired {
+            segment: "journal-00000000000000000040.seg",
+            offset: 4160,
+            reason: "checksum mismatch",
+            first_seq: 0,
+            next_seq: 41,
+            damaged_copy: "journal-00000000000000000040.seg.damaged",
+            segments_set_aside: 1,
+            records_set_aside: 12,
+            ts,
+        },
         JournalRecord::Operator {
             command: Command::Halt,
             source: OperatorSource::Control,
