@@ -411,7 +411,7 @@ mod tests {
             &Config::default(),
             &[rules()],
             table,
-            vec![Box::new(EveryCandleEntry)],
+            vec![Box::new(EveryCandleEntry::default())],
             journal,
             TimestampNs(START_MS * 1_000_000),
         )
