@@ -108,6 +108,9 @@ pub struct Core {
     /// What each registry strategy declared at build, in
     /// [`StrategyName::ALL`] order: a reload must declare the same.
     pub(super) declared: Vec<Declared>,
+    /// The registry strategies the build config holds (enabled or on
+    /// standby, [`strategy::is_held`]): the ones a reload may enable.
+    pub(super) held: Vec<StrategyName>,
     /// Scratch for one candle's signals; capacity = number of strategies.
     signals: Vec<Signal>,
     pub(super) risk: RiskManager,
@@ -222,6 +225,10 @@ impl Core {
             eval,
             layout,
             declared,
+            held: StrategyName::ALL
+                .into_iter()
+                .filter(|n| strategy::is_held(&cfg.strategies, *n))
+                .collect(),
             risk: RiskManager::new(
                 cfg.risk.clone(),
                 cfg.sizing.clone(),

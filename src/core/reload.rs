@@ -17,7 +17,7 @@ use super::Core;
 use crate::config::Config;
 use crate::indicators::{Declared, IndicatorLayout};
 use crate::risk::MAX_STREAK_MULTIPLIERS;
-use crate::strategy::{registry_name, StrategyName};
+use crate::strategy::{is_held, registry_name, StrategyName};
 
 /// Why a core refused a reload (nothing of it was applied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,12 @@ pub enum CoreReloadError {
     /// The indicator periods or lookbacks the new config implies differ
     /// from the ones the windows were sized for: a restart is needed.
     PeriodsChanged,
+    /// The reload enables a strategy the core does not hold (off by
+    /// default and off at start): a restart is needed to enable it.
+    NotHeld {
+        /// The strategy's name.
+        strategy: &'static str,
+    },
     /// More streak multipliers than the core holds without allocating.
     TooManyMultipliers {
         /// Multipliers in the new config.
@@ -48,6 +54,10 @@ impl fmt::Display for CoreReloadError {
             Self::PeriodMismatch { key } => write!(
                 f,
                 "the strategy this reload enables reads an indicator ({key}) the running windows were not built for (it differs from the running strategies'); restart to enable it"
+            ),
+            Self::NotHeld { strategy } => write!(
+                f,
+                "strategies.{strategy} is off by default and was off at start, so its indicators are not running; restart to enable it"
             ),
             Self::PeriodsChanged => f.write_str(
                 "the indicator periods the running windows were sized for would change; restart to change them",
@@ -71,15 +81,17 @@ impl std::error::Error for CoreReloadError {}
 pub fn check_reload(running: &Config, new: &Config) -> Result<(), CoreReloadError> {
     let (layout, declared) =
         layout(&running.strategies, &mut []).map_err(|_| CoreReloadError::PeriodsChanged)?;
-    check(&layout, &declared, MAX_STREAK_MULTIPLIERS, new)
+    let held = |name: StrategyName| is_held(&running.strategies, name);
+    check(&layout, &declared, &held, MAX_STREAK_MULTIPLIERS, new)
 }
 
 /// The shared check: every registry strategy declares what it declared at
-/// build, every strategy `new` enables finds its indicators in `layout`,
-/// multipliers within `capacity`. Never allocates.
+/// build, every strategy `new` enables is held and finds its indicators in
+/// `layout`, multipliers within `capacity`. Never allocates.
 fn check(
     layout: &IndicatorLayout,
     declared: &[Declared],
+    held: &dyn Fn(StrategyName) -> bool,
     capacity: usize,
     new: &Config,
 ) -> Result<(), CoreReloadError> {
@@ -92,6 +104,11 @@ fn check(
     for name in StrategyName::ALL {
         if !new.strategies.is_enabled(name) {
             continue;
+        }
+        if !held(name) {
+            return Err(CoreReloadError::NotHeld {
+                strategy: name.as_str(),
+            });
         }
         let next = new.strategies.declared(name);
         let missing = next
@@ -117,9 +134,11 @@ impl Core {
     /// # Errors
     /// As [`reload`](Self::reload).
     pub fn check_reload(&self, cfg: &Config) -> Result<(), CoreReloadError> {
+        let held = |name: StrategyName| self.held.contains(&name);
         check(
             &self.layout,
             &self.declared,
+            &held,
             self.risk.multiplier_capacity(),
             cfg,
         )
