@@ -1,5 +1,5 @@
 //! The registered indicator kinds: one line per kind in
-//! [`indicator_kinds!`] generates the declaration ([`IndicatorSpec`]), the
+//! `indicator_kinds!` generates the declaration ([`IndicatorSpec`]), the
 //! live instance (`Slot`) and the value ([`IndicatorValue`]) enums, and the
 //! [`Registered`] impl that lets a strategy read its typed output.
 //!
@@ -13,7 +13,7 @@
 use super::kind::{Bar, Indicator, ParamError};
 
 /// An [`Indicator`] listed in the registry: convertible to and from the
-/// registry's enums. Implemented by [`indicator_kinds!`] only.
+/// registry's enums. Implemented by `indicator_kinds!` only.
 pub trait Registered: Indicator {
     /// Returns the declaration of an instance with `params`.
     fn spec(params: Self::Params) -> IndicatorSpec;
