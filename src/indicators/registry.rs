@@ -165,6 +165,8 @@ indicator_kinds! {
     PriorHigh(super::PriorHigh),
     /// Lowest low of the candles before the newest.
     PriorLow(super::PriorLow),
+    /// MACD line, signal line and histogram of closes.
+    Macd(super::Macd),
 }
 
 impl IndicatorSpec {

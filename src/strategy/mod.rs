@@ -42,6 +42,8 @@ strategy_registry! {
     mtf_long: MtfLong,
     /// Strategy 2: trend + distance short.
     trend_distance_short: TrendDistanceShort,
+    /// MACD cross, long and short (off by default).
+    macd_cross: MacdCross,
 }
 
 impl StrategyName {
