@@ -97,6 +97,39 @@ fn negative_percentage_exits_non_zero_naming_the_key() {
     );
 }
 
+/// Issue 20 item 3: a lookback of four billion candles used to pass the
+/// check and then abort `run` allocating 32 GB for its window.
+#[test]
+fn issue_20_huge_breakout_lookback_is_refused_by_config_check_naming_the_key() {
+    let (out, _dir) = check_text(&format!(
+        "{MINIMAL}[strategies.mtf_long]\nbreakout_lookback = 4000000000\n[strategies.trend_distance_short]\nsma_slow_period = 2017\n"
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("strategies.mtf_long.breakout_lookback: must be at most 10080 (one week of 1m candles), got 4000000000"),
+        "{err}"
+    );
+    assert!(
+        err.contains("strategies.trend_distance_short.sma_slow_period: must be at most 2016 (one week of 5m candles), got 2017"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn a_typo_in_a_strategy_table_suggests_the_nearest_key() {
+    let (out, _dir) = check_text(&format!(
+        "{MINIMAL}[strategies.trend_distance_short]\nbreakdown_lookbak = 20\n"
+    ));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("strategies.trend_distance_short.breakdown_lookbak: unknown key \"breakdown_lookbak\" (did you mean \"breakdown_lookback\"?)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn missing_required_table_exits_non_zero_naming_it() {
     let (out, _dir) = check_text("[market]\nsymbols = [\"BTC-USDT\"]\n");

@@ -12,6 +12,7 @@ use std::path::Path;
 use trading_engine::backtest::{self, BacktestOptions, TRADES_CSV_HEADER};
 use trading_engine::config::{Config, Mode};
 use trading_engine::core::Event;
+use trading_engine::indicators::{Atr, Declare, Ind, Timeframe};
 use trading_engine::positions::ClosedTrade;
 use trading_engine::runtime::LoopTimers;
 use trading_engine::strategy::{MarketView, Signal, Strategy};
@@ -25,22 +26,29 @@ use util::live::{
 /// only minute 22 of the path), with a stop of 80 points plus the 1m ATR:
 /// the trade's size and exits depend on every candle of the ATR window,
 /// the first live minute included.
-#[derive(Debug)]
-struct AtrBreakout;
+#[derive(Debug, Default)]
+struct AtrBreakout {
+    /// ATR(14) on 1m, declared to the core.
+    atr: Option<Ind<Atr>>,
+}
 
 impl Strategy for AtrBreakout {
     fn name(&self) -> &'static str {
         "scripted_atr_breakout"
     }
 
+    fn declare(&mut self, ind: &mut Declare<'_>) {
+        self.atr = Some(ind.read(Timeframe::M1, 14, "atr_period"));
+    }
+
     fn evaluate(&self, v: &MarketView<'_>) -> Option<Signal> {
-        let atr = v.ind1.atr?;
+        let atr = v.get(self.atr?)?;
         breakout_candle(v).then(|| long_at_close(v, 80.0 + atr))
     }
 }
 
 fn atr_scripted(_: &Config) -> Vec<Box<dyn Strategy>> {
-    vec![Box::new(AtrBreakout)]
+    vec![Box::new(AtrBreakout::default())]
 }
 
 /// The scripted path with a spike to 60 080 half a second into minute 20:

@@ -6,7 +6,8 @@
 //!   minute, closing the 1m candle (and every fifth time a 5m candle).
 //! * `strategy_eval/{mtf_long,trend_distance_short,both}`: the configured
 //!   strategies evaluated on real market views: 1m and 5m candles of the
-//!   BTCUSDT reference file with the indicator snapshots after them (warm).
+//!   BTCUSDT reference file with the values of the indicators the
+//!   strategies declare after them (warm).
 //! * `risk_check/{accepted,rejected_stale}`: `RiskManager::check_entry`
 //!   sizing an accepted entry, and the early stale-data rejection.
 //! * `position_update/price_update`: `Core::on_event` for a trade while a
@@ -32,11 +33,13 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use trading_engine::candles::{CandleBuilder, CandleEvent};
 use trading_engine::config::Config;
 use trading_engine::core::{Action, Core, Event};
-use trading_engine::indicators::{IndicatorSnapshot, TimeframeIndicators};
+use trading_engine::indicators::{
+    Declare, IndicatorLayout, IndicatorSet, IndicatorValues, Timeframe,
+};
 use trading_engine::money::Money;
 use trading_engine::orders::{Fill, OrderPurpose};
 use trading_engine::risk::{EntryRequest, RiskManager};
-use trading_engine::strategy::{MarketView, MtfLong, Strategy, TrendDistanceShort};
+use trading_engine::strategy::{self, MarketView, Strategy, StrategyName};
 use trading_engine::types::{
     Candle, DecimalStep, InstrumentRules, Price, Qty, Side, SymbolId, TimestampNs, Trade,
     NS_PER_MIN,
@@ -107,22 +110,22 @@ fn candle_update(c: &mut Criterion) {
     group.finish();
 }
 
-/// One market view's data: the closed 1m candle and snapshot, the last 5m
-/// candle and snapshot.
+/// One market view's data: the closed 1m candle and its indicator values,
+/// the last 5m candle and its values.
 struct ViewData {
     c1: Candle,
-    ind1: IndicatorSnapshot,
+    ind1: IndicatorValues,
     c5: Candle,
-    ind5: IndicatorSnapshot,
+    ind5: IndicatorValues,
 }
 
-fn views() -> Vec<ViewData> {
+fn views(layout: &IndicatorLayout) -> Vec<ViewData> {
     let (bars, _) = load_bars();
-    let mut one = TimeframeIndicators::with_default_periods();
-    let mut five = TimeframeIndicators::with_default_periods();
+    let mut one = IndicatorSet::try_new(layout, Timeframe::M1).unwrap();
+    let mut five = IndicatorSet::try_new(layout, Timeframe::M5).unwrap();
     let mut out = Vec::with_capacity(BARS);
     let mut c5: Option<Candle> = None;
-    let mut ind5 = IndicatorSnapshot::default();
+    let mut ind5 = five.values().clone();
     for (k, bar) in bars.iter().enumerate() {
         let open = bars[k.saturating_sub(1)].close;
         let c1 = Candle {
@@ -149,16 +152,16 @@ fn views() -> Vec<ViewData> {
         c5 = Some(agg);
         if k % 5 == 4 {
             five.update(&agg);
-            ind5 = five.snapshot();
+            ind5 = five.values().clone();
         }
         out.push(ViewData {
             c1,
-            ind1: one.snapshot(),
+            ind1: one.values().clone(),
             c5: agg,
-            ind5,
+            ind5: ind5.clone(),
         });
     }
-    out.retain(|v| v.ind1.is_complete() && v.ind5.ema_slow.is_some());
+    out.retain(|v| v.ind1.is_warm() && v.ind5.is_warm());
     out
 }
 
@@ -174,9 +177,15 @@ fn view(v: &ViewData) -> MarketView<'_> {
 
 fn strategy_eval(c: &mut Criterion) {
     let cfg = Config::default();
-    let long = MtfLong::new(cfg.strategies.mtf_long.clone());
-    let short = TrendDistanceShort::new(cfg.strategies.trend_distance_short.clone());
-    let data = views();
+    let layout = strategy::layout(&cfg.strategies).unwrap();
+    let built = |name: StrategyName| {
+        let mut s = cfg.strategies.build_one(name);
+        s.declare(&mut Declare::resolve(&layout));
+        s
+    };
+    let long = built(StrategyName::MtfLong);
+    let short = built(StrategyName::TrendDistanceShort);
+    let data = views(&layout);
     assert!(data.len() > 1000, "Invariant: enough warm views");
     let signals = data
         .iter()
@@ -189,9 +198,9 @@ fn strategy_eval(c: &mut Criterion) {
     let n = data.len();
     let mut group = c.benchmark_group("strategy_eval");
     let strategies: [(&str, &[&dyn Strategy]); 3] = [
-        ("mtf_long", &[&long]),
-        ("trend_distance_short", &[&short]),
-        ("both", &[&long, &short]),
+        ("mtf_long", &[&*long]),
+        ("trend_distance_short", &[&*short]),
+        ("both", &[&*long, &*short]),
     ];
     for (name, set) in strategies {
         let mut i = 0usize;
@@ -244,8 +253,12 @@ fn risk_check(c: &mut Criterion) {
 /// returns it with the entry intent.
 fn pending_core() -> (Core, trading_engine::orders::OrderIntent) {
     let cfg = Config::default();
-    let mut core = Core::try_with_strategies(&cfg, &[rules()], vec![Box::new(EveryCandleEntry)])
-        .expect("core");
+    let mut core = Core::try_with_strategies(
+        &cfg,
+        &[rules()],
+        vec![Box::new(EveryCandleEntry::default())],
+    )
+    .expect("core");
     core.on_event(&Event::Trade(trade(9_650.0, T0)));
     core.on_event(&Event::Trade(trade(9_651.0, T0 + NS_PER_MIN)));
     let mut entry = None;

@@ -417,7 +417,7 @@ mod tests {
             &Config::default(),
             &[rules()],
             table,
-            vec![Box::new(EveryCandleEntry)],
+            vec![Box::new(EveryCandleEntry::default())],
             journal,
             TimestampNs(START_MS * 1_000_000),
         )

@@ -221,7 +221,7 @@ mod tests {
             min_notional: Price::from_f64(5.0).unwrap(),
         };
         let mut strategies = trading_engine::strategy::build(&cfg.strategies);
-        strategies.push(Box::new(EveryCandleEntry));
+        strategies.push(Box::new(EveryCandleEntry::default()));
         Core::try_with_strategies(&cfg, &[rules], strategies).unwrap()
     }
 

@@ -295,7 +295,7 @@ fn build_engine(sim: &SimHandle, opts: &WireOptions, cert: PathBuf) -> Result<En
     let ws = WsClient::new(&sim.ws_url(), ws_cfg, proto).map_err(setup("the market stream"))?;
     let cfg = Config::default();
     let mut strategies = trading_engine::strategy::build(&cfg.strategies);
-    strategies.push(Box::new(EveryCandleEntry));
+    strategies.push(Box::new(EveryCandleEntry::default()));
     let core = Core::try_with_strategies(&cfg, &[rules], strategies).map_err(setup("the core"))?;
     Ok(Engine { ws, core, hot, io })
 }

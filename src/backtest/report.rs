@@ -17,6 +17,7 @@ use super::stats::{compute, daily_equity, Stats, TradeResult};
 use super::{svg, BacktestResult, TradeRow};
 use crate::datafile::FileKind;
 use crate::positions::ClosedTrade;
+use crate::strategy::StrategyName;
 use crate::types::Side;
 
 /// One strategy's figures as the seed reported them (STRATEGIES.md).
@@ -75,13 +76,28 @@ pub struct ReportInput {
     pub to_ms: i64,
 }
 
-/// `strategies` of the report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StrategyStats {
-    /// Strategy 1.
-    pub mtf_long: Stats,
-    /// Strategy 2.
-    pub trend_distance_short: Stats,
+/// `strategies` of the report: one entry per registry strategy that ran or
+/// runs by default, keyed by name, in registry order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StrategyStats(pub Vec<(&'static str, Stats)>);
+
+impl StrategyStats {
+    /// Returns the figures of `name`, if it has an entry.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Stats> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, s)| s)
+    }
+}
+
+impl Serialize for StrategyStats {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, stats) in &self.0 {
+            map.serialize_entry(name, stats)?;
+        }
+        map.end()
+    }
 }
 
 /// `report.json`, key for key.
@@ -160,10 +176,13 @@ impl Report {
             initial_equity: initial,
             final_equity: r.final_equity.to_f64(),
             combined: stats(None),
-            strategies: StrategyStats {
-                mtf_long: stats(Some("mtf_long")),
-                trend_distance_short: stats(Some("trend_distance_short")),
-            },
+            strategies: StrategyStats(
+                StrategyName::ALL
+                    .into_iter()
+                    .filter(|n| n.enabled_by_default() || r.strategies.contains(&n.as_str()))
+                    .map(|n| (n.as_str(), stats(Some(n.as_str()))))
+                    .collect(),
+            ),
             risk_rejections: r.risk_rejections.clone(),
             exit_reasons: r.exit_reasons.clone(),
             monthly_returns_pct: monthly,
@@ -207,12 +226,9 @@ impl Report {
                 st.fees
             );
         };
-        row(&mut s, "mtf_long", &self.strategies.mtf_long);
-        row(
-            &mut s,
-            "trend_distance_short",
-            &self.strategies.trend_distance_short,
-        );
+        for (name, stats) in &self.strategies.0 {
+            row(&mut s, name, stats);
+        }
         row(&mut s, "combined", &self.combined);
         for f in SEED_FIGURES {
             let (name, ret, dd, win, sig, aw, al) = (

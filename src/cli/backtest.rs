@@ -56,7 +56,8 @@ pub struct BacktestArgs {
     /// Last day to use, YYYY-MM-DD (UTC, inclusive).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub to: Option<String>,
-    /// Run only this strategy (mtf_long or trend_distance_short).
+    /// Run only the registry strategy NAME (a `[strategies.NAME]` table;
+    /// enabled for this run even when the config disables it).
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<String>,
     /// Quantity step of the instrument, decimal places (3 = 0.001).
@@ -116,16 +117,18 @@ pub fn prepare(args: &BacktestArgs) -> Result<(Config, BacktestOptions), Backtes
         None => Config::default(),
     };
     if let Some(name) = &args.strategy {
-        let keep = StrategyName::ALL
-            .into_iter()
-            .find(|s| s.as_str() == name)
-            .ok_or_else(|| {
-                BacktestCliError::Argument(format!(
-                    "--strategy: unknown strategy \"{name}\" (mtf_long, trend_distance_short)"
-                ))
-            })?;
-        cfg.strategies.mtf_long.enabled = keep == StrategyName::MtfLong;
-        cfg.strategies.trend_distance_short.enabled = keep == StrategyName::TrendDistanceShort;
+        let keep = StrategyName::from_name(name).ok_or_else(|| {
+            BacktestCliError::Argument(format!(
+                "--strategy: unknown strategy \"{name}\" ({})",
+                StrategyName::list()
+            ))
+        })?;
+        for other in StrategyName::ALL {
+            cfg.strategies.set_enabled(other, other == keep);
+        }
+        if !cfg.strategies.order.contains(&keep) {
+            cfg.strategies.order.push(keep);
+        }
     }
     let day = |flag: &str, v: &Option<String>| -> Result<Option<i64>, BacktestCliError> {
         v.as_ref()

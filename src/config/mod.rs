@@ -35,6 +35,9 @@ mod sizing;
 mod strategy;
 mod validate;
 
+pub use crate::strategy::{
+    MtfLongConfig, StrategiesConfig, StrategyName, TrendDistanceShortConfig,
+};
 pub use dashboard::DashboardConfig;
 pub use engine::{EngineConfig, Mode};
 pub use error::{ConfigError, ConfigIssue};
@@ -56,7 +59,6 @@ pub use secrets::{
 };
 pub use simulator::SimulatorConfig;
 pub use sizing::SizingConfig;
-pub use strategy::{MtfLongConfig, StrategiesConfig, StrategyName, TrendDistanceShortConfig};
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

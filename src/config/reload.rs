@@ -12,12 +12,14 @@
 //! journal retention limits (applied at the next start).
 
 use super::error::ConfigError;
-use super::Config;
+use super::{Config, StrategyName};
 use std::collections::BTreeMap;
 use std::fmt;
 use toml::Value;
 
 /// Key patterns that may change on reload; `*` matches one key segment.
+/// A strategy's own keys (`strategies.<name>.<key>`) are reloadable when
+/// its table lists them ([`crate::strategy::StrategyConfig::RELOADABLE`]).
 pub const RELOADABLE_KEYS: &[&str] = &[
     "risk.max_drawdown_pct",
     "risk.flatten_on_halt",
@@ -34,22 +36,23 @@ pub const RELOADABLE_KEYS: &[&str] = &[
     "sizing.base_risk_pct",
     "sizing.streak_multipliers",
     "strategies.order",
-    "strategies.*.enabled",
-    "strategies.*.body_atr_mult",
-    "strategies.*.volume_mult",
-    "strategies.*.close_position",
-    "strategies.*.rsi_max",
-    "strategies.*.min_distance_pct",
-    "strategies.*.stop_atr_mult",
-    "strategies.*.target_atr_mult",
     "logging.level",
     "journal.max_total_bytes",
     "journal.retain_days",
 ];
 
-/// Returns whether `key` (a dotted path) matches a reloadable pattern.
+/// Returns whether `key` (a dotted path) matches a reloadable pattern or
+/// is a reloadable key of a registry strategy's table.
 #[must_use]
 pub fn is_reloadable(key: &str) -> bool {
+    let mut parts = key.split('.');
+    if let (Some("strategies"), Some(table), Some(leaf), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    {
+        if let Some(name) = StrategyName::from_name(table) {
+            return name.is_reloadable_key(leaf);
+        }
+    }
     RELOADABLE_KEYS.iter().any(|pattern| {
         let mut p = pattern.split('.');
         let mut k = key.split('.');

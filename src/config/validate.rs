@@ -42,11 +42,6 @@ impl Issues {
         self.range(key, value, Bound::Open(0.0), Bound::Closed(100.0));
     }
 
-    /// Checks `value > 0` (and finite).
-    pub(crate) fn positive(&mut self, key: &str, value: f64) {
-        self.range(key, value, Bound::Open(0.0), Bound::Unbounded);
-    }
-
     /// Checks `value >= 0` (and finite).
     pub(crate) fn non_negative(&mut self, key: &str, value: f64) {
         self.range(key, value, Bound::Closed(0.0), Bound::Unbounded);
@@ -224,7 +219,7 @@ mod tests {
     #[test]
     fn range_descriptions_name_the_bounds() {
         let mut issues = Issues::default();
-        issues.positive("p", 0.0);
+        issues.range("p", 0.0, Bound::Open(0.0), Bound::Unbounded);
         issues.non_negative("n", -1.0);
         issues.range("f", 2.0, Bound::Closed(0.0), Bound::Closed(1.0));
         issues.int_range("i", 0, 1, 125);

@@ -11,13 +11,15 @@ use super::{
 };
 use crate::candles::{CandleBuilder, CandleEvent};
 use crate::config::{Config, ManagementConfig, StrategiesConfig};
-use crate::indicators::{IndicatorPeriods, IndicatorSnapshot, PeriodError, TimeframeIndicators};
+use crate::indicators::{Declare, Declared, IndicatorLayout, IndicatorSet, ParamError, Timeframe};
 use crate::money::Money;
 use crate::orders::{ExitReason, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
 use crate::positions::{Position, PositionState};
 use crate::risk::{EntryRequest, HaltReason, RejectReason, RiskManager};
 use crate::signals::{aggregate, Exposure};
-use crate::strategy::{self, MarketView, Signal, Strategy, StrategyId};
+use crate::strategy::{
+    self, registry_name, MarketView, Signal, Strategy, StrategyId, StrategyName, TooManyInputs,
+};
 use crate::types::{Candle, InstrumentRules, Price, SymbolId, TimestampNs, NS_PER_MIN};
 
 /// Why a [`Core`] could not be built.
@@ -30,14 +32,10 @@ pub enum CoreError {
         /// Rules given.
         rules: usize,
     },
-    /// The two strategies read one shared 1m indicator set, so this period
-    /// must be equal in both.
-    PeriodMismatch {
-        /// The config key that differs.
-        key: &'static str,
-    },
-    /// The indicator periods are unusable.
-    Indicators(PeriodError),
+    /// A strategy declares more indicators than the core takes.
+    Inputs(TooManyInputs),
+    /// A declared indicator's parameters are unusable.
+    Indicators(ParamError),
 }
 
 impl fmt::Display for CoreError {
@@ -47,10 +45,7 @@ impl fmt::Display for CoreError {
                 f,
                 "Expected instrument rules for {symbols} symbols, got {rules}"
             ),
-            Self::PeriodMismatch { key } => write!(
-                f,
-                "strategies.mtf_long.{key} and strategies.trend_distance_short.{key} must be equal (shared 1m indicators)"
-            ),
+            Self::Inputs(e) => write!(f, "Indicator declarations rejected: {e}"),
             Self::Indicators(e) => write!(f, "Indicator periods rejected: {e}"),
         }
     }
@@ -59,8 +54,9 @@ impl fmt::Display for CoreError {
 impl std::error::Error for CoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
+            Self::Inputs(e) => Some(e),
             Self::Indicators(e) => Some(e),
-            _ => None,
+            Self::RulesCount { .. } => None,
         }
     }
 }
@@ -89,9 +85,10 @@ pub struct CoreStats {
 pub(super) struct SymbolState {
     pub(super) rules: InstrumentRules,
     builder: CandleBuilder,
-    ind1: TimeframeIndicators,
-    ind5: TimeframeIndicators,
-    snap5: IndicatorSnapshot,
+    /// 1m indicators: the instances of the core's layout on 1m.
+    ind1: IndicatorSet,
+    /// 5m indicators; their values are those after `last5`.
+    ind5: IndicatorSet,
     last5: Option<Candle>,
     pub(super) last_price: Option<Price>,
     last_data_ts: Option<TimestampNs>,
@@ -123,8 +120,14 @@ pub struct Core {
     /// Indices into `strategies` of the enabled ones, in evaluation
     /// (tie-break) order; capacity = `strategies.len()`. A reload rewrites it.
     pub(super) eval: Vec<u8>,
-    /// The 1m and 5m indicator periods the windows were sized for.
-    pub(super) periods: (IndicatorPeriods, IndicatorPeriods),
+    /// The indicator instances the windows were built for.
+    pub(super) layout: IndicatorLayout,
+    /// What each registry strategy declared at build, in
+    /// [`StrategyName::ALL`] order: a reload must declare the same.
+    pub(super) declared: Vec<Declared>,
+    /// The registry strategies the build config holds (enabled or on
+    /// standby, [`strategy::is_held`]): the ones a reload may enable.
+    pub(super) held: Vec<StrategyName>,
     /// Scratch for one candle's signals; capacity = number of strategies.
     signals: Vec<Signal>,
     pub(super) risk: RiskManager,
@@ -145,43 +148,28 @@ pub struct Core {
     pub(super) stats: CoreStats,
 }
 
-/// The shared 1m and 5m indicator periods the strategies read.
-pub(super) fn periods(
+/// The indicator layout for `cfg` plus what `extra` (strategies outside
+/// the registry) declare, and each registry strategy's declarations.
+pub(super) fn layout(
     cfg: &StrategiesConfig,
-) -> Result<(IndicatorPeriods, IndicatorPeriods), CoreError> {
-    let l = &cfg.mtf_long;
-    let s = &cfg.trend_distance_short;
-    let both = l.enabled && s.enabled;
-    if both && l.atr_period != s.atr_period {
-        return Err(CoreError::PeriodMismatch { key: "atr_period" });
+    extra: &mut [Box<dyn Strategy>],
+) -> Result<(IndicatorLayout, Vec<Declared>), CoreError> {
+    let mut layout = strategy::layout(cfg).map_err(CoreError::Inputs)?;
+    for s in extra.iter_mut() {
+        if registry_name(s.name()).is_some() {
+            continue;
+        }
+        let mut declared = Declared::default();
+        s.declare(&mut Declare::collect(&mut declared));
+        if declared.overflow() > 0 {
+            return Err(CoreError::Inputs(TooManyInputs { strategy: s.name() }));
+        }
+        for input in declared.iter() {
+            layout.add(input);
+        }
     }
-    if both && l.volume_sma_period != s.volume_sma_period {
-        return Err(CoreError::PeriodMismatch {
-            key: "volume_sma_period",
-        });
-    }
-    let (atr, volume_sma) = if l.enabled {
-        (l.atr_period, l.volume_sma_period)
-    } else {
-        (s.atr_period, s.volume_sma_period)
-    };
-    let defaults = IndicatorPeriods::default();
-    let one = IndicatorPeriods {
-        rsi: l.rsi_period,
-        atr,
-        volume_sma,
-        channel_high: l.breakout_lookback,
-        channel_low: s.breakdown_lookback,
-        ..defaults
-    };
-    let five = IndicatorPeriods {
-        ema_fast: l.ema_fast_period,
-        ema_slow: l.ema_slow_period,
-        sma_mid: s.sma_fast_period,
-        sma_slow: s.sma_slow_period,
-        ..defaults
-    };
-    Ok((one, five))
+    let declared = StrategyName::ALL.map(|n| cfg.declared(n)).to_vec();
+    Ok((layout, declared))
 }
 
 impl Core {
@@ -215,7 +203,7 @@ impl Core {
     pub fn try_with_strategies(
         cfg: &Config,
         rules: &[InstrumentRules],
-        strategies: Vec<Box<dyn Strategy>>,
+        mut strategies: Vec<Box<dyn Strategy>>,
     ) -> Result<Self, CoreError> {
         if rules.len() != cfg.market.symbols.len() {
             return Err(CoreError::RulesCount {
@@ -223,7 +211,10 @@ impl Core {
                 rules: rules.len(),
             });
         }
-        let (p1, p5) = periods(&cfg.strategies)?;
+        let (layout, declared) = layout(&cfg.strategies, &mut strategies)?;
+        for s in &mut strategies {
+            s.declare(&mut Declare::resolve(&layout));
+        }
         let grace_ns = i64::try_from(cfg.market.candle_grace_period_ms)
             .unwrap_or(0)
             .saturating_mul(1_000_000);
@@ -233,9 +224,10 @@ impl Core {
             symbols.push(SymbolState {
                 rules: *r,
                 builder: CandleBuilder::new(id, grace_ns),
-                ind1: TimeframeIndicators::try_new(p1).map_err(CoreError::Indicators)?,
-                ind5: TimeframeIndicators::try_new(p5).map_err(CoreError::Indicators)?,
-                snap5: IndicatorSnapshot::default(),
+                ind1: IndicatorSet::try_new(&layout, Timeframe::M1)
+                    .map_err(CoreError::Indicators)?,
+                ind5: IndicatorSet::try_new(&layout, Timeframe::M5)
+                    .map_err(CoreError::Indicators)?,
                 last5: None,
                 last_price: None,
                 last_data_ts: None,
@@ -254,7 +246,12 @@ impl Core {
             signals: Vec::with_capacity(strategies.len()),
             strategies,
             eval,
-            periods: (p1, p5),
+            layout,
+            declared,
+            held: StrategyName::ALL
+                .into_iter()
+                .filter(|n| strategy::is_held(&cfg.strategies, *n))
+                .collect(),
             risk: RiskManager::new(
                 cfg.risk.clone(),
                 cfg.sizing.clone(),
@@ -494,7 +491,6 @@ impl Core {
                 CandleEvent::Closed5m(c) => {
                     let s = &mut self.symbols[i];
                     s.ind5.update(&c);
-                    s.snap5 = s.ind5.snapshot();
                     s.last5 = Some(c);
                     self.stats.candles_5m += 1;
                 }
@@ -516,13 +512,12 @@ impl Core {
     /// and sends the entry.
     fn evaluate(&mut self, i: usize, c1: &Candle, now: TimestampNs) {
         let s = &self.symbols[i];
-        let snap1 = s.ind1.snapshot();
         let view = MarketView {
             symbol: c1.symbol,
             c1,
-            ind1: &snap1,
+            ind1: s.ind1.values(),
             c5: s.last5.as_ref(),
-            ind5: &s.snap5,
+            ind5: s.ind5.values(),
         };
         self.signals.clear();
         for &k in &self.eval {

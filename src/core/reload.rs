@@ -12,25 +12,33 @@
 
 use core::fmt;
 
-use super::engine::periods;
-use super::{Core, CoreError};
+use super::engine::layout;
+use super::Core;
 use crate::config::Config;
+use crate::indicators::{Declared, IndicatorLayout};
 use crate::risk::MAX_STREAK_MULTIPLIERS;
-use crate::strategy::registry_name;
+use crate::strategy::{is_held, registry_name, StrategyName};
 
 /// Why a core refused a reload (nothing of it was applied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CoreReloadError {
-    /// The enabled strategies would read one shared 1m indicator whose
-    /// period differs between them (enabling a strategy whose `key`
-    /// differs from the running one's).
+    /// A strategy the reload enables reads an indicator the running
+    /// windows do not hold (it differs from what the running strategies
+    /// read, and a strategy's indicators are preallocated only while it is
+    /// enabled or on standby): a restart is needed to enable it.
     PeriodMismatch {
-        /// The config key that differs.
+        /// The strategy's config key that sets that indicator's period.
         key: &'static str,
     },
     /// The indicator periods or lookbacks the new config implies differ
     /// from the ones the windows were sized for: a restart is needed.
     PeriodsChanged,
+    /// The reload enables a strategy the core does not hold (off by
+    /// default and off at start): a restart is needed to enable it.
+    NotHeld {
+        /// The strategy's name.
+        strategy: &'static str,
+    },
     /// More streak multipliers than the core holds without allocating.
     TooManyMultipliers {
         /// Multipliers in the new config.
@@ -45,7 +53,11 @@ impl fmt::Display for CoreReloadError {
         match self {
             Self::PeriodMismatch { key } => write!(
                 f,
-                "strategies.mtf_long.{key} and strategies.trend_distance_short.{key} must be equal when both are enabled (shared 1m indicators)"
+                "the strategy this reload enables reads an indicator ({key}) the running windows were not built for (it differs from the running strategies'); restart to enable it"
+            ),
+            Self::NotHeld { strategy } => write!(
+                f,
+                "strategies.{strategy} is off by default and was off at start, so its indicators are not running; restart to enable it"
             ),
             Self::PeriodsChanged => f.write_str(
                 "the indicator periods the running windows were sized for would change; restart to change them",
@@ -67,25 +79,45 @@ impl std::error::Error for CoreReloadError {}
 /// # Errors
 /// The [`CoreReloadError`] the core would return.
 pub fn check_reload(running: &Config, new: &Config) -> Result<(), CoreReloadError> {
-    let now = periods(&running.strategies).map_err(|_| CoreReloadError::PeriodsChanged)?;
-    check(now, MAX_STREAK_MULTIPLIERS, new)
+    let (layout, declared) =
+        layout(&running.strategies, &mut []).map_err(|_| CoreReloadError::PeriodsChanged)?;
+    let held = |name: StrategyName| is_held(&running.strategies, name);
+    check(&layout, &declared, &held, MAX_STREAK_MULTIPLIERS, new)
 }
 
-/// The shared check: periods unchanged, multipliers within `capacity`.
+/// The shared check: every registry strategy declares what it declared at
+/// build, every strategy `new` enables is held and finds its indicators in
+/// `layout`, multipliers within `capacity`. Never allocates.
 fn check(
-    running: (
-        crate::indicators::IndicatorPeriods,
-        crate::indicators::IndicatorPeriods,
-    ),
+    layout: &IndicatorLayout,
+    declared: &[Declared],
+    held: &dyn Fn(StrategyName) -> bool,
     capacity: usize,
     new: &Config,
 ) -> Result<(), CoreReloadError> {
-    let next = periods(&new.strategies).map_err(|e| match e {
-        CoreError::PeriodMismatch { key } => CoreReloadError::PeriodMismatch { key },
-        CoreError::RulesCount { .. } | CoreError::Indicators(_) => CoreReloadError::PeriodsChanged,
-    })?;
-    if next != running {
-        return Err(CoreReloadError::PeriodsChanged);
+    for (name, running) in StrategyName::ALL.into_iter().zip(declared) {
+        let next = new.strategies.declared(name);
+        if next != *running {
+            return Err(CoreReloadError::PeriodsChanged);
+        }
+    }
+    for name in StrategyName::ALL {
+        if !new.strategies.is_enabled(name) {
+            continue;
+        }
+        if !held(name) {
+            return Err(CoreReloadError::NotHeld {
+                strategy: name.as_str(),
+            });
+        }
+        let next = new.strategies.declared(name);
+        let missing = next
+            .iter()
+            .find(|i| layout.position(i.timeframe, &i.spec).is_none())
+            .map(|i| i.key);
+        if let Some(key) = missing {
+            return Err(CoreReloadError::PeriodMismatch { key });
+        }
     }
     let len = new.sizing.streak_multipliers.len();
     let max = capacity.min(MAX_STREAK_MULTIPLIERS);
@@ -102,7 +134,14 @@ impl Core {
     /// # Errors
     /// As [`reload`](Self::reload).
     pub fn check_reload(&self, cfg: &Config) -> Result<(), CoreReloadError> {
-        check(self.periods, self.risk.multiplier_capacity(), cfg)
+        let held = |name: StrategyName| self.held.contains(&name);
+        check(
+            &self.layout,
+            &self.declared,
+            &held,
+            self.risk.multiplier_capacity(),
+            cfg,
+        )
     }
 
     /// Takes the reloadable subset of `cfg` (a validated config that

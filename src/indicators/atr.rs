@@ -6,6 +6,8 @@
 //! after `n + 1` candles, exactly where TA-Lib's `ATR` has its first value.
 //! Never allocates; O(1) per update.
 
+use super::kind::{check_period, Bar, Indicator, ParamError};
+
 /// Wilder ATR over `period` true ranges.
 #[derive(Debug, Clone)]
 pub struct Atr {
@@ -114,6 +116,38 @@ impl Atr {
         self.ranges_seen = 0;
         self.avg = 0.0;
         self.current = None;
+    }
+}
+
+impl Indicator for Atr {
+    type Params = usize;
+    type Output = f64;
+    const KIND: &'static str = "atr";
+
+    fn check(period: usize) -> Result<(), ParamError> {
+        check_period(Self::KIND, period)
+    }
+
+    fn create(period: usize) -> Self {
+        Self::new(period)
+    }
+
+    fn warmup_candles(period: usize) -> usize {
+        period + 1
+    }
+
+    #[inline]
+    fn push(&mut self, bar: &Bar) {
+        self.update(bar.high, bar.low, bar.close);
+    }
+
+    #[inline]
+    fn output(&self) -> Option<f64> {
+        self.value()
+    }
+
+    fn reset(&mut self) {
+        Atr::reset(self);
     }
 }
 

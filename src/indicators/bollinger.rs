@@ -6,6 +6,7 @@
 //! (see `window`) and is clamped at 0, so it never goes negative. O(1) per
 //! update; allocates only in `new`.
 
+use super::kind::{check_period, Bar, Indicator, ParamError};
 use super::window::WindowSums;
 
 /// Upper, middle and lower Bollinger band at one candle.
@@ -99,6 +100,55 @@ impl Bollinger {
     /// Forgets all closes; the bands are cold again. Does not allocate.
     pub fn reset(&mut self) {
         self.window.reset();
+    }
+}
+
+/// Parameters of a [`Bollinger`] instance.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BollingerParams {
+    /// Window, closes.
+    pub period: usize,
+    /// Width in population standard deviations, finite and non-negative.
+    pub k: f64,
+}
+
+impl Indicator for Bollinger {
+    type Params = BollingerParams;
+    type Output = Bands;
+    const KIND: &'static str = "bollinger";
+
+    fn check(p: BollingerParams) -> Result<(), ParamError> {
+        check_period(Self::KIND, p.period)?;
+        if p.k.is_finite() && p.k >= 0.0 {
+            Ok(())
+        } else {
+            Err(ParamError::Value {
+                kind: Self::KIND,
+                reason: "the width k must be finite and non-negative",
+            })
+        }
+    }
+
+    fn create(p: BollingerParams) -> Self {
+        Self::new(p.period, p.k)
+    }
+
+    fn warmup_candles(p: BollingerParams) -> usize {
+        p.period
+    }
+
+    #[inline]
+    fn push(&mut self, bar: &Bar) {
+        self.update(bar.close);
+    }
+
+    #[inline]
+    fn output(&self) -> Option<Bands> {
+        self.value()
+    }
+
+    fn reset(&mut self) {
+        Bollinger::reset(self);
     }
 }
 

@@ -13,6 +13,8 @@
 
 use ringbuf::{BlockMax, BlockMin};
 
+use super::kind::{check_period, Bar, Indicator, ParamError};
+
 /// Rolling highest high and lowest low over the candles before the newest.
 #[derive(Debug)]
 pub struct PriorChannel {
@@ -119,6 +121,82 @@ impl PriorChannel {
     }
 }
 
+macro_rules! prior_extreme {
+    ($(#[$doc:meta])* $name:ident, $window:ident, $read:ident, $field:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name {
+            /// The candles before the newest; window = the lookback.
+            window: $window<f64>,
+            /// The newest candle's value, not yet in the window.
+            newest: Option<f64>,
+        }
+
+        impl Indicator for $name {
+            type Params = usize;
+            type Output = f64;
+            const KIND: &'static str = $kind;
+
+            fn check(lookback: usize) -> Result<(), ParamError> {
+                check_period(Self::KIND, lookback)
+            }
+
+            fn create(lookback: usize) -> Self {
+                Self {
+                    window: $window::new(lookback),
+                    newest: None,
+                }
+            }
+
+            /// The lookback plus the newest candle, which is not in it.
+            fn warmup_candles(lookback: usize) -> usize {
+                lookback + 1
+            }
+
+            #[inline]
+            fn push(&mut self, bar: &Bar) {
+                if let Some(prev) = self.newest.replace(bar.$field) {
+                    self.window.push(prev);
+                }
+            }
+
+            #[inline]
+            fn output(&self) -> Option<f64> {
+                if self.window.is_full() {
+                    self.window.$read()
+                } else {
+                    None
+                }
+            }
+
+            fn reset(&mut self) {
+                self.window.clear();
+                self.newest = None;
+            }
+        }
+    };
+}
+
+prior_extreme!(
+    /// Highest high of the `lookback` candles before the newest (`HH(n)`
+    /// of STRATEGIES.md), the same values as [`PriorChannel::highest`].
+    PriorHigh,
+    BlockMax,
+    max,
+    high,
+    "prior_high"
+);
+
+prior_extreme!(
+    /// Lowest low of the `lookback` candles before the newest (`LL(n)`
+    /// of STRATEGIES.md), the same values as [`PriorChannel::lowest`].
+    PriorLow,
+    BlockMin,
+    min,
+    low,
+    "prior_low"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +247,29 @@ mod tests {
     #[should_panic(expected = "Channel periods must be at least 1")]
     fn zero_period_panics() {
         let _ = PriorChannel::with_periods(20, 0);
+    }
+
+    #[test]
+    fn prior_high_and_low_kinds_equal_the_channel() {
+        let mut ch = PriorChannel::with_periods(3, 2);
+        let mut high = PriorHigh::create(3);
+        let mut low = PriorLow::create(2);
+        for i in 0..40i32 {
+            let mid = f64::from((i * 7) % 11);
+            let bar = Bar {
+                high: mid + 1.0,
+                low: mid - 1.0,
+                close: mid,
+                volume: 1.0,
+            };
+            ch.update(bar.high, bar.low);
+            high.push(&bar);
+            low.push(&bar);
+            assert_eq!(high.output(), ch.highest(), "candle {i}");
+            assert_eq!(low.output(), ch.lowest(), "candle {i}");
+        }
+        high.reset();
+        assert_eq!(high.output(), None);
+        assert_eq!(PriorHigh::warmup_candles(3), 4);
     }
 }

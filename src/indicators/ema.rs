@@ -6,6 +6,8 @@
 //! TA-Lib's `EMA`. Also keeps the value one update earlier (strategies compare
 //! the 5m EMA(20) with its previous value). Never allocates; O(1) per update.
 
+use super::kind::{check_period, Bar, Indicator, ParamError};
+
 /// Exponential moving average over `period` values.
 #[derive(Debug, Clone)]
 pub struct Ema {
@@ -100,6 +102,51 @@ impl Ema {
         self.seed_sum = 0.0;
         self.current = None;
         self.previous = None;
+    }
+}
+
+/// What an [`Ema`] gives a strategy: the value and the one before it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EmaValue {
+    /// EMA after the latest candle.
+    pub value: f64,
+    /// EMA one candle earlier; `None` when it was not warm then.
+    pub previous: Option<f64>,
+}
+
+impl Indicator for Ema {
+    type Params = usize;
+    type Output = EmaValue;
+    const KIND: &'static str = "ema";
+
+    fn check(period: usize) -> Result<(), ParamError> {
+        check_period(Self::KIND, period)
+    }
+
+    fn create(period: usize) -> Self {
+        Self::new(period)
+    }
+
+    /// One more than the period: strategies compare with the previous value.
+    fn warmup_candles(period: usize) -> usize {
+        period + 1
+    }
+
+    #[inline]
+    fn push(&mut self, bar: &Bar) {
+        self.update(bar.close);
+    }
+
+    #[inline]
+    fn output(&self) -> Option<EmaValue> {
+        self.value().map(|value| EmaValue {
+            value,
+            previous: self.prev_value(),
+        })
+    }
+
+    fn reset(&mut self) {
+        Ema::reset(self);
     }
 }
 

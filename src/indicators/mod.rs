@@ -8,6 +8,14 @@
 //! its full period, and its first value appears on exactly the candle where
 //! TA-Lib's first non-empty value appears.
 //!
+//! Strategies do not use a fixed bundle: each declares the indicators it
+//! reads (kind, [`Timeframe`], parameters) to a [`Declare`]; the engine
+//! preallocates the union as one [`IndicatorSet`] per timeframe and hands
+//! back typed [`Ind`] handles. A kind is one file implementing
+//! [`Indicator`] plus one line in `registry.rs`. [`TimeframeIndicators`]
+//! is the fixed set of the TA-Lib reference columns (the `indicators`
+//! command, the TA-Lib tests and the benches).
+//!
 //! Each update is O(1) (amortized for the channel and the periodic exact
 //! recomputation of window sums) and works in windows preallocated at
 //! construction: nothing here allocates, locks, logs or blocks after `new`.
@@ -29,8 +37,13 @@ mod atr;
 mod bollinger;
 mod bundle;
 mod channel;
+mod declare;
 mod ema;
+mod kind;
+mod macd;
+mod registry;
 mod rsi;
+mod set;
 mod sma;
 mod window;
 
@@ -38,9 +51,14 @@ mod window;
 mod property_tests;
 
 pub use atr::{true_range, Atr};
-pub use bollinger::{Bands, Bollinger};
+pub use bollinger::{Bands, Bollinger, BollingerParams};
 pub use bundle::{IndicatorPeriods, IndicatorSnapshot, PeriodError, TimeframeIndicators};
-pub use channel::PriorChannel;
-pub use ema::Ema;
+pub use channel::{PriorChannel, PriorHigh, PriorLow};
+pub use declare::{Declare, Declared, Ind, IndicatorLayout, Input, MAX_INPUTS};
+pub use ema::{Ema, EmaValue};
+pub use kind::{check_period, Bar, Indicator, ParamError, Timeframe, MAX_PERIOD};
+pub use macd::{Macd, MacdParams, MacdValue};
+pub use registry::{IndicatorSpec, IndicatorValue, Registered};
 pub use rsi::Rsi;
-pub use sma::Sma;
+pub use set::{IndicatorSet, IndicatorValues};
+pub use sma::{Sma, VolumeSma};

@@ -6,6 +6,8 @@
 //! where TA-Lib's `RSI` (classic, unstable period 0) has its first value.
 //! Never allocates; O(1) per update.
 
+use super::kind::{check_period, Bar, Indicator, ParamError};
+
 /// Wilder RSI over `period` close-to-close changes.
 #[derive(Debug, Clone)]
 pub struct Rsi {
@@ -122,6 +124,38 @@ impl Rsi {
         self.avg_gain = 0.0;
         self.avg_loss = 0.0;
         self.warm = false;
+    }
+}
+
+impl Indicator for Rsi {
+    type Params = usize;
+    type Output = f64;
+    const KIND: &'static str = "rsi";
+
+    fn check(period: usize) -> Result<(), ParamError> {
+        check_period(Self::KIND, period)
+    }
+
+    fn create(period: usize) -> Self {
+        Self::new(period)
+    }
+
+    fn warmup_candles(period: usize) -> usize {
+        period + 1
+    }
+
+    #[inline]
+    fn push(&mut self, bar: &Bar) {
+        self.update(bar.close);
+    }
+
+    #[inline]
+    fn output(&self) -> Option<f64> {
+        self.value()
+    }
+
+    fn reset(&mut self) {
+        Rsi::reset(self);
     }
 }
 

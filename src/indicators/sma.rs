@@ -5,6 +5,7 @@
 //! TA-Lib's `SMA`. O(1) per update with drift-free sums (see `window`);
 //! allocates only in `new`.
 
+use super::kind::{check_period, Bar, Indicator, ParamError};
 use super::window::WindowSums;
 
 /// Simple moving average over `period` values.
@@ -57,6 +58,75 @@ impl Sma {
     /// Forgets all values; the SMA is cold again. Does not allocate.
     pub fn reset(&mut self) {
         self.window.reset();
+    }
+}
+
+impl Indicator for Sma {
+    type Params = usize;
+    type Output = f64;
+    const KIND: &'static str = "sma";
+
+    fn check(period: usize) -> Result<(), ParamError> {
+        check_period(Self::KIND, period)
+    }
+
+    fn create(period: usize) -> Self {
+        Self::new(period)
+    }
+
+    fn warmup_candles(period: usize) -> usize {
+        period
+    }
+
+    #[inline]
+    fn push(&mut self, bar: &Bar) {
+        self.update(bar.close);
+    }
+
+    #[inline]
+    fn output(&self) -> Option<f64> {
+        self.value()
+    }
+
+    fn reset(&mut self) {
+        Sma::reset(self);
+    }
+}
+
+/// SMA of candle volumes (the explosive-candle volume test), a kind of
+/// its own so that it never shares an instance with an SMA of closes.
+#[derive(Debug)]
+pub struct VolumeSma(Sma);
+
+impl Indicator for VolumeSma {
+    type Params = usize;
+    type Output = f64;
+    const KIND: &'static str = "volume_sma";
+
+    fn check(period: usize) -> Result<(), ParamError> {
+        check_period(Self::KIND, period)
+    }
+
+    fn create(period: usize) -> Self {
+        Self(Sma::new(period))
+    }
+
+    fn warmup_candles(period: usize) -> usize {
+        period
+    }
+
+    #[inline]
+    fn push(&mut self, bar: &Bar) {
+        self.0.update(bar.volume);
+    }
+
+    #[inline]
+    fn output(&self) -> Option<f64> {
+        self.0.value()
+    }
+
+    fn reset(&mut self) {
+        self.0.reset();
     }
 }
 

@@ -261,7 +261,7 @@ pub struct DemoReport {
 #[must_use]
 pub fn with_every_candle(cfg: &Config) -> Vec<Box<dyn Strategy>> {
     let mut out = crate::strategy::build(&cfg.strategies);
-    out.push(Box::new(EveryCandleEntry));
+    out.push(Box::new(EveryCandleEntry::default()));
     out
 }
 

@@ -1,6 +1,8 @@
-//! Test helpers: candles and snapshots from plain numbers.
+//! Test helpers: candles from plain numbers, and a plug-in's indicator
+//! handles with cold values to fill in.
 
-use crate::indicators::IndicatorSnapshot;
+use super::Plugin;
+use crate::indicators::{Declare, Declared, IndicatorLayout, IndicatorValues, Timeframe};
 use crate::types::{Candle, Price, Qty, SymbolId, TimestampNs};
 
 /// Returns a 1m candle at minute 0.
@@ -17,20 +19,21 @@ pub(crate) fn candle(open: f64, high: f64, low: f64, close: f64, volume: f64) ->
     }
 }
 
-/// Returns a snapshot with every value set to `v`.
-pub(crate) fn warm_snapshot(v: f64) -> IndicatorSnapshot {
-    IndicatorSnapshot {
-        sma_fast: Some(v),
-        sma_mid: Some(v),
-        sma_slow: Some(v),
-        ema_fast: Some(v),
-        ema_fast_prev: Some(v),
-        ema_slow: Some(v),
-        rsi: Some(50.0),
-        atr: Some(v),
-        bands: None,
-        volume_sma: Some(v),
-        prior_high: Some(v),
-        prior_low: Some(v),
+/// Returns `P`'s handles for `cfg` resolved against a layout of exactly
+/// what it declares, with cold 1m and 5m values to set.
+pub(crate) fn inputs_of<P: Plugin>(
+    cfg: &P::Config,
+) -> (P::Inputs, IndicatorValues, IndicatorValues) {
+    let mut declared = Declared::default();
+    let _ = P::inputs(cfg, &mut Declare::collect(&mut declared));
+    let mut layout = IndicatorLayout::default();
+    for input in declared.iter() {
+        layout.add(input);
     }
+    let ind = P::inputs(cfg, &mut Declare::resolve(&layout));
+    (
+        ind,
+        IndicatorValues::cold(&layout, Timeframe::M1),
+        IndicatorValues::cold(&layout, Timeframe::M5),
+    )
 }

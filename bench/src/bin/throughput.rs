@@ -171,7 +171,7 @@ fn base_trades() -> (Vec<Trade>, &'static str) {
 
 fn core(cfg: &Config) -> Result<Core, Box<dyn std::error::Error>> {
     let mut strategies = trading_engine::strategy::build(&cfg.strategies);
-    strategies.push(Box::new(EveryCandleEntry));
+    strategies.push(Box::new(EveryCandleEntry::default()));
     Ok(Core::try_with_strategies(cfg, &[rules()], strategies)?)
 }
 

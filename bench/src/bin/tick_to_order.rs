@@ -130,7 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &Config::default(),
         &[rules],
         symbols,
-        vec![Box::new(EveryCandleEntry)],
+        vec![Box::new(EveryCandleEntry::default())],
         journal.as_deref(),
         start,
     )?;

@@ -14,7 +14,6 @@
 use core::fmt;
 
 use crate::config::Config;
-use crate::indicators::IndicatorPeriods;
 use crate::io::clock::IoClock;
 use crate::io::dto::Kline;
 use crate::io::error::MarketDataError;
@@ -77,52 +76,13 @@ impl std::error::Error for WarmupError {
     }
 }
 
-/// Returns how many closed 1m candles the indicators of `cfg` need before
-/// the first signal: the longest 5m period × 5 or the longest 1m period,
-/// whichever is more, plus [`WARMUP_MARGIN_MINUTES`]. Built-in indicator
-/// periods the configuration does not set count too.
+/// Returns how many closed 1m candles the strategies of `cfg` need before
+/// the first signal: the longest warm-up the enabled (and standby)
+/// strategies declare (a 5m period counts five minutes a candle), plus
+/// [`WARMUP_MARGIN_MINUTES`].
 #[must_use]
 pub fn warmup_minutes(cfg: &Config) -> u32 {
-    let d = IndicatorPeriods::default();
-    let l = &cfg.strategies.mtf_long;
-    let s = &cfg.strategies.trend_distance_short;
-    let defaults = [
-        d.sma_fast,
-        d.sma_mid,
-        d.sma_slow,
-        d.ema_fast,
-        d.ema_slow,
-        d.rsi,
-        d.atr,
-        d.bollinger,
-        d.volume_sma,
-        d.channel_high,
-        d.channel_low,
-    ];
-    let longest_5m = [
-        l.ema_fast_period,
-        l.ema_slow_period,
-        s.sma_fast_period,
-        s.sma_slow_period,
-    ]
-    .into_iter()
-    .chain(defaults)
-    .max()
-    .unwrap_or(0);
-    let longest_1m = [
-        l.rsi_period,
-        l.atr_period,
-        l.volume_sma_period,
-        l.breakout_lookback,
-        s.atr_period,
-        s.volume_sma_period,
-        s.breakdown_lookback,
-    ]
-    .into_iter()
-    .chain(defaults)
-    .max()
-    .unwrap_or(0);
-    let need = longest_5m.saturating_mul(5).max(longest_1m);
+    let need = crate::strategy::warmup_minutes(&cfg.strategies);
     u32::try_from(need)
         .unwrap_or(u32::MAX)
         .saturating_add(WARMUP_MARGIN_MINUTES)
