@@ -20,7 +20,7 @@ use crate::positions::ClosedTrade;
 use crate::strategy::StrategyName;
 use crate::types::Side;
 
-/// One strategy's figures as the seed reported them (STRATEGIES.md).
+/// One strategy's figures as the seed reported them (docs/STRATEGIES.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SeedFigures {
     /// Strategy name.

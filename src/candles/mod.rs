@@ -8,7 +8,7 @@
 //! allocate, lock, log or read a clock itself: time comes in through
 //! [`CandleBuilder::on_clock`].
 //!
-//! Closing rules (STRATEGIES.md "Candles"):
+//! Closing rules (docs/STRATEGIES.md "Candles"):
 //! - A 1m candle closes on the first trade of a later bucket, or when the
 //!   clock passes its bucket end plus the grace period
 //!   ([`DEFAULT_GRACE_NS`] = 2 s).

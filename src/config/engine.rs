@@ -8,7 +8,7 @@ use super::validate::Issues;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// How orders are handled (see ARCHITECTURE.md, "Modes").
+/// How orders are handled (see docs/ARCHITECTURE.md, "Modes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {

@@ -7,7 +7,7 @@
 //! engine [`Trade`]s or [`Candle`]s as [`Record`]s, one file with
 //! [`DataFile`] or several merged in time order with [`DataSet`].
 //!
-//! Layout rules (exchange-protocols.md §8):
+//! Layout rules (docs/exchange-protocols.md §8):
 //! - A UTF-8 byte-order mark is skipped; then a first line whose first byte
 //!   is not a digit is a header and is skipped.
 //! - The kind comes from the column count of the first data row: 12 is

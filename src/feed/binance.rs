@@ -1,4 +1,4 @@
-//! Binance market-data decoder: USD-M futures (exchange-protocols.md §7) and
+//! Binance market-data decoder: USD-M futures (docs/exchange-protocols.md §7) and
 //! spot streams, which share the message shapes.
 //!
 //! Consumes JSON text frames, raw (`/ws/<stream>`) or inside the combined

@@ -1,4 +1,4 @@
-//! BingX USDT-M swap market-data decoder (exchange-protocols.md §5).
+//! BingX USDT-M swap market-data decoder (docs/exchange-protocols.md §5).
 //!
 //! Consumes gzip binary frames from `wss://open-api-swap.bingx.com/swap-market`;
 //! produces `Ping` detection, subscription acks, trades (oldest first), 1m

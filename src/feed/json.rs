@@ -19,7 +19,7 @@ use simd_json::{Buffers, ValueType};
 pub(crate) type Val<'t, 'i> = Value<'t, 'i>;
 
 /// Timestamps at or above this are read as microseconds (16 digits) rather
-/// than milliseconds (13 digits), per exchange-protocols.md §8.3.
+/// than milliseconds (13 digits), per docs/exchange-protocols.md §8.3.
 const MICROS_THRESHOLD: u64 = 100_000_000_000_000;
 
 /// 2100-01-01T00:00:00Z in milliseconds: later timestamps are rejected.

@@ -21,7 +21,7 @@ use crate::io::dto::Kline;
 use crate::io::rest::RestClient;
 use crate::io::rest_market::KlineInterval;
 
-/// Header line of the 12-column klines layout (exchange-protocols.md §8.1).
+/// Header line of the 12-column klines layout (docs/exchange-protocols.md §8.1).
 pub const KLINES_HEADER: &str = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore";
 
 /// One minute, ms.

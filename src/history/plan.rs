@@ -1,5 +1,5 @@
 //! Which archives cover a date range, and where they live on
-//! data.binance.vision (exchange-protocols.md §8).
+//! data.binance.vision (docs/exchange-protocols.md §8).
 //!
 //! Consumes a source, a kind, a symbol and an inclusive date range; produces
 //! [`Archive`]s (URL path and file name) in time order: one monthly archive

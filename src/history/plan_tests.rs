@@ -77,7 +77,7 @@ fn urls_of_every_source_kind_and_cadence_are_exact() {
         assert_eq!(a.checksum_path(), format!("{expected}.CHECKSUM"));
         assert!(expected.ends_with(&a.file_name()));
     }
-    // The documented full URL (exchange-protocols.md §8).
+    // The documented full URL (docs/exchange-protocols.md §8).
     let a = archive(Source::BinanceFutures, Kind::Klines, JAN);
     assert_eq!(
         format!("{BINANCE_DATA_BASE_URL}{}", a.url_path()),

@@ -14,7 +14,7 @@ use crate::types::Candle;
 use super::{Atr, Bands, Bollinger, Ema, PriorChannel, Rsi, Sma};
 
 /// Periods of the indicators of one timeframe; the defaults are the
-/// reference columns and the STRATEGIES.md lookbacks.
+/// reference columns and the docs/STRATEGIES.md lookbacks.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IndicatorPeriods {
     /// Fast SMA of closes (default 20).

@@ -1,7 +1,7 @@
 //! Highest high and lowest low of the candles *before* the latest one.
 //!
 //! Consumes high and low per candle and produces `HH(n)` / `LL(n)` as the
-//! strategies define them (STRATEGIES.md: the `n` 1m candles before `c1[0]`,
+//! strategies define them (docs/STRATEGIES.md: the `n` 1m candles before `c1[0]`,
 //! not including it), so a breakout test `close > highest()` compares the
 //! newest candle against the channel it is breaking out of. The newest
 //! candle is held back one update before it enters the rolling windows.
@@ -179,7 +179,7 @@ macro_rules! prior_extreme {
 
 prior_extreme!(
     /// Highest high of the `lookback` candles before the newest (`HH(n)`
-    /// of STRATEGIES.md), the same values as [`PriorChannel::highest`].
+    /// of docs/STRATEGIES.md), the same values as [`PriorChannel::highest`].
     PriorHigh,
     BlockMax,
     max,
@@ -189,7 +189,7 @@ prior_extreme!(
 
 prior_extreme!(
     /// Lowest low of the `lookback` candles before the newest (`LL(n)`
-    /// of STRATEGIES.md), the same values as [`PriorChannel::lowest`].
+    /// of docs/STRATEGIES.md), the same values as [`PriorChannel::lowest`].
     PriorLow,
     BlockMin,
     min,

@@ -1,5 +1,5 @@
 //! Pre-trade risk: the kill switch, entry locks, sizing and every limit of
-//! STRATEGIES.md "Risk manager" and "Position sizing", each with a
+//! docs/STRATEGIES.md "Risk manager" and "Position sizing", each with a
 //! [`RejectReason`].
 //!
 //! Consumes an [`EntryRequest`] (signal price and stop distance, account and

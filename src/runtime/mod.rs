@@ -1,6 +1,6 @@
 //! The live runtime: `trading-engine run` and `trading-engine demo`.
 //!
-//! Threads (see ARCHITECTURE.md): the **hot thread** ([`hot`], pinned,
+//! Threads (see docs/ARCHITECTURE.md): the **hot thread** ([`hot`], pinned,
 //! busy-polling) owns the core, the market socket, the journal writer and
 //! the order routing ([`engine`]); the **I/O thread**
 //! ([`crate::io::bridge::IoThread`], live mode) executes REST orders and

@@ -1,4 +1,4 @@
-//! The shared entry pattern of STRATEGIES.md: the explosive candle, and the
+//! The shared entry pattern of docs/STRATEGIES.md: the explosive candle, and the
 //! confidence score both strategies use.
 //!
 //! Consumes a closed 1m candle with ATR(1m) and the volume SMA; produces a
