@@ -96,6 +96,10 @@ fn main() -> ExitCode {
 
 /// The engine lives of the harness run `run`; `demo` (which needs the
 /// binary's in-process simulator) is refused.
+#[allow(
+    clippy::result_large_err,
+    reason = "the signature is cli::run::DemoRunner's, as for every subcommand of the library"
+)]
 fn no_demo(
     _: &trading_engine::runtime::demo::DemoOptions,
     _: &mut dyn std::io::Write,
