@@ -44,7 +44,13 @@ fn live_mode_arms_the_dead_man_switch_refreshes_it_periodically_and_disarms_it_a
     );
     assert_eq!(seen.activations, report.service.dead_man_refreshes);
     assert_eq!(seen.last_timeout, 10);
-    assert_eq!(seen.closes, 1, "disarmed once, at shutdown: {seen:?}");
+    // Disarmed twice: at start-up, before the rebuilt positions' stops are
+    // checked (a timer left by a previous life must not fire in between;
+    // issue 19), and at shutdown.
+    assert_eq!(
+        seen.closes, 2,
+        "disarmed at start-up and at shutdown: {seen:?}"
+    );
     assert_eq!(seen.deadline_ms, None, "nothing left armed after the run");
     assert_eq!(seen.fired, 0, "the refreshes kept the timer from firing");
     assert!(deadlines.len() >= 2, "the deadline moved: {deadlines:?}");
