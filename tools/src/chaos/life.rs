@@ -105,6 +105,9 @@ impl Lives {
             api_key: sim.api_key().to_owned(),
             api_secret: bingx_sim::DEFAULT_API_SECRET.to_owned(),
         };
+        // The demo config keeps its marker files in the journal directory,
+        // which must exist before the first life's config check.
+        std::fs::create_dir_all(journal).map_err(ChaosError::Io)?;
         let mut cfg = trading_engine::runtime::demo::demo_config(&venue, journal);
         cfg.latency.hgrm_dir = None;
         busy_trading(&mut cfg);
