@@ -55,6 +55,26 @@ fn demo_journal(journal: &Path) {
     sim.shutdown();
 }
 
+/// Waits (bounded) until process `pid` catches SIGTERM, so a TERM sent to
+/// an exporter that had nothing left to export is never taken before its
+/// handler is installed (the default action would end it by the signal).
+fn wait_for_term_handler(pid: u32) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let caught = status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .unwrap_or(0);
+        if caught & (1 << (15 - 1)) != 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("process {pid} never installed its SIGTERM handler");
+}
+
 /// One record of the source journal.
 struct Rec {
     tag: u16,
@@ -308,6 +328,7 @@ fn follow_with_kills(db: &mut dyn Db, rounds: usize) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    wait_for_term_handler(child.id());
     signal(child.id(), "TERM");
     let status = wait_bounded(&mut child, Duration::from_secs(20)).unwrap();
     let mut out = String::new();
