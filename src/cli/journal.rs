@@ -20,31 +20,37 @@ use crate::types::TimestampNs;
 
 use super::CliError;
 
+/// `trading-engine journal [--journal DIR] verify|repair`: `--journal` may
+/// stand before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct JournalCli {
+    /// Journal directory (required).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub journal: Option<PathBuf>,
+    /// What to do with it.
+    #[command(subcommand)]
+    pub command: JournalCommand,
+}
+
 /// `journal` subcommands.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Copy, Subcommand)]
 pub enum JournalCommand {
     /// Check every record's checksum and sequence to the journal's end;
     /// exits non-zero naming the segment and byte offset of the first
     /// damage.
-    Verify(JournalArgs),
+    Verify,
     /// Repair a damaged journal (stop the engine first): keep every intact
     /// record before the first damage, keep the damaged segment's original
     /// bytes as *.seg.damaged, rename later segments to *.seg.orphaned
     /// (nothing is deleted) and journal what was done.
-    Repair(JournalArgs),
-}
-
-/// Arguments of `journal verify` and `journal repair`.
-#[derive(Debug, Args)]
-pub struct JournalArgs {
-    /// Journal directory.
-    #[arg(long, value_name = "DIR")]
-    pub journal: PathBuf,
+    Repair,
 }
 
 /// Why a `journal` subcommand failed.
 #[derive(Debug)]
 pub enum JournalCliError {
+    /// No `--journal DIR` was given.
+    MissingDir,
     /// The directory does not exist, is not a directory or holds no segment.
     NoJournal(PathBuf),
     /// `verify` found damage (the verdict was printed).
@@ -71,6 +77,7 @@ pub enum JournalCliError {
 impl fmt::Display for JournalCliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::MissingDir => write!(f, "the journal directory is required: --journal DIR"),
             Self::NoJournal(dir) => write!(f, "no journal segments in {}", dir.display()),
             Self::Damaged {
                 segment,
@@ -100,7 +107,7 @@ impl std::error::Error for JournalCliError {
             Self::Repair(e) => Some(e),
             Self::Open(e) => Some(e),
             Self::Output(e) => Some(e),
-            Self::NoJournal(_) | Self::Damaged { .. } | Self::Append(_) => None,
+            Self::MissingDir | Self::NoJournal(_) | Self::Damaged { .. } | Self::Append(_) => None,
         }
     }
 }
@@ -111,15 +118,18 @@ impl From<io::Error> for JournalCliError {
     }
 }
 
-impl JournalCommand {
+impl JournalCli {
     /// Runs the subcommand.
     ///
     /// # Errors
     /// [`CliError::Journal`].
     pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
-        match self {
-            Self::Verify(args) => verify(&args.journal, out),
-            Self::Repair(args) => repair(&args.journal, &SystemClock::new(), out).map(|_| ()),
+        let Some(dir) = self.journal else {
+            return Err(CliError::Journal(JournalCliError::MissingDir));
+        };
+        match self.command {
+            JournalCommand::Verify => verify(&dir, out),
+            JournalCommand::Repair => repair(&dir, &SystemClock::new(), out).map(|_| ()),
         }
         .map_err(CliError::Journal)
     }

@@ -85,8 +85,7 @@ pub enum Command {
     /// (loopback, TLS, generated market): no account, no internet.
     Demo(run::DemoArgs),
     /// Verify or repair a journal (stop the engine first).
-    #[command(subcommand)]
-    Journal(journal::JournalCommand),
+    Journal(journal::JournalCli),
     /// Feed a journal's inputs through a fresh core and check every
     /// decision against the journaled one; exits non-zero on the first
     /// mismatch or when the journal cannot be read to its end.
