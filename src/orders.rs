@@ -109,11 +109,15 @@ pub enum ExitReason {
     Emergency,
     /// Closed by a person's flatten command.
     Manual,
+    /// Found closed on the exchange by reconciliation, with no fill of an
+    /// order of the engine to show for it (booked at the close's fill
+    /// price when known, else at the last price).
+    Reconciled,
 }
 
 impl ExitReason {
     /// Every reason, in report order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Stop,
         Self::TrailingStop,
         Self::Target,
@@ -121,6 +125,7 @@ impl ExitReason {
         Self::Shutdown,
         Self::Emergency,
         Self::Manual,
+        Self::Reconciled,
     ];
 
     /// Returns the snake_case name used in reports and the journal.
@@ -134,6 +139,7 @@ impl ExitReason {
             Self::Shutdown => "shutdown",
             Self::Emergency => "emergency",
             Self::Manual => "manual",
+            Self::Reconciled => "reconciled",
         }
     }
 }

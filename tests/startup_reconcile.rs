@@ -172,6 +172,7 @@ fn missing_stop_is_placed_and_a_second_pass_changes_nothing() {
     let view = CoreView {
         positions: vec![long_position("59000.0", Some(2), "0.0100")],
         orders: vec![stop_order(2, "te-2", "59000.0", Some(stop.order_id))],
+        ..CoreView::default()
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
@@ -212,6 +213,7 @@ fn missing_stop_is_placed_and_a_second_pass_changes_nothing() {
             client_order_id,
             ..stop_order(2, "te-r1-s2", "59000.0", Some(exchange_order_id))
         }],
+        ..CoreView::default()
     };
     let again = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     assert!(again.is_empty(), "{again:?}");
@@ -250,6 +252,7 @@ fn in_flight_entry_is_found_by_client_id_and_never_resent() {
     let view = CoreView {
         positions: vec![long_position("59000.0", None, "0")],
         orders: vec![entry_order(5, "te-5"), entry_order(6, "te-6")],
+        ..CoreView::default()
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Flatten)).unwrap();
     assert_eq!(got.len(), 2, "{got:?}");
@@ -319,6 +322,7 @@ fn stop_filled_while_down_is_reported_as_its_fill() {
     let view = CoreView {
         positions: vec![long_position("59000.0", Some(2), "0.0100")],
         orders: vec![stop_order(2, "te-2", "59000.0", Some(stop.order_id))],
+        ..CoreView::default()
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
@@ -351,6 +355,7 @@ fn position_closed_on_the_exchange_without_our_fill_is_booked_on_the_stop() {
     let view = CoreView {
         positions: vec![long_position("59000.0", Some(2), "0.0100")],
         orders: vec![stop_order(2, "te-2", "59000.0", Some(stop.order_id))],
+        ..CoreView::default()
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
@@ -375,6 +380,71 @@ fn position_closed_on_the_exchange_without_our_fill_is_booked_on_the_stop() {
 }
 
 #[test]
+fn position_closed_by_a_recovery_stop_is_booked_at_that_stops_fill_without_an_order_of_the_core() {
+    // An earlier life's reconciliation protected the position with a stop
+    // of its own (the core held no stop order, e.g. after a refused close);
+    // that stop fired while the engine was down.
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    let recovery = send(
+        &mut rest,
+        "te-r0-p0",
+        OrderKind::StopMarket,
+        Side::Sell,
+        "59000.0",
+    );
+    sim.inject_trade("58900.0", "0.0500", true).unwrap();
+    assert_eq!(
+        long_qty(&mut rest),
+        Qty::ZERO,
+        "the recovery stop closed it"
+    );
+    let filled = rest
+        .query_order(BTC, OrderRef::OrderId(recovery.order_id))
+        .unwrap();
+    let view = CoreView {
+        positions: vec![long_position("59000.0", None, "0.0100")],
+        orders: Vec::new(),
+        recovery_stops: vec![(BTC, recovery.order_id)],
+    };
+    let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let Correction::PositionClosedOnExchange {
+        booked_on,
+        price,
+        fee,
+        at,
+        ..
+    } = got[0]
+    else {
+        panic!("{got:?}");
+    };
+    assert_eq!(booked_on, None);
+    assert_eq!(price, filled.avg_price, "booked at the stop's fill");
+    assert!(fee.to_f64() > 0.0, "with its fee");
+    assert!(at.is_some());
+    let events = got[0].core_events(TimestampNs(3));
+    let Some(Event::ExchangeClose(c)) = events[0] else {
+        panic!("{events:?}");
+    };
+    assert_eq!((c.side, c.qty, c.price), (Side::Buy, qty("0.0100"), price));
+    assert_eq!(c.fee, fee);
+    // Without the recovery stop to look up, the close is still booked (at
+    // the last price): the core never keeps a position the exchange lacks.
+    let view = CoreView {
+        positions: vec![long_position("59000.0", None, "0.0100")],
+        ..CoreView::default()
+    };
+    let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
+    let events = got[0].core_events(TimestampNs(3));
+    assert!(
+        matches!(events[0], Some(Event::ExchangeClose(c)) if c.price.is_positive() && c.fee.to_f64() == 0.0),
+        "{events:?}"
+    );
+}
+
+#[test]
 fn interrupted_stop_tightening_places_the_new_stop_before_cancelling_the_old() {
     let sim = sim();
     let mut rest = client(&sim);
@@ -396,6 +466,7 @@ fn interrupted_stop_tightening_places_the_new_stop_before_cancelling_the_old() {
             },
             stop_order(3, "te-3", "59500.0", None),
         ],
+        ..CoreView::default()
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     assert_eq!(got.len(), 2, "{got:?}");
@@ -529,6 +600,7 @@ fn issue_19_a_stop_filled_while_down_is_booked_at_its_fill_price_and_time() {
     let view = CoreView {
         positions: vec![long_position("59000.0", Some(2), "0.0100")],
         orders: vec![stop_order(2, "te-2", "59000.0", Some(stop.order_id))],
+        ..CoreView::default()
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     let events = got[0].core_events(TimestampNs(3));
@@ -558,6 +630,7 @@ fn issue_19_a_stop_the_market_passed_while_down_closes_at_market_booked_at_the_c
     let view = CoreView {
         positions: vec![long_position("59000.0", Some(2), "0.0100")],
         orders: vec![stop_order(2, "te-2", "59000.0", Some(stop.order_id))],
+        ..CoreView::default()
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
@@ -597,6 +670,7 @@ fn issue_19_stops_come_first_and_every_correction_reaches_the_sink_when_applied(
             entry_order(5, "te-5"),
             stop_order(2, "te-2", "59000.0", None),
         ],
+        ..CoreView::default()
     };
     let mut seen = Vec::new();
     let got = reconcile_with(

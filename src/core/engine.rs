@@ -104,6 +104,11 @@ pub(super) struct SymbolState {
     /// Failed placements of the current protective stop in a row (reset
     /// by its ack and by a new position).
     pub(super) stop_failures: u32,
+    /// Refused market closes of the closing position in a row (reset by a
+    /// new position): sets the back-off of the next attempt.
+    pub(super) close_failures: u32,
+    /// Event time at which a refused close is sent again.
+    pub(super) close_retry_at: Option<TimestampNs>,
 }
 
 /// Retired exit orders remembered per symbol (see `SymbolState::retired`):
@@ -235,6 +240,8 @@ impl Core {
                 retired: [None; RETIRED_ORDERS],
                 retired_next: 0,
                 stop_failures: 0,
+                close_failures: 0,
+                close_retry_at: None,
             });
         }
         let initial = Money::from_f64(cfg.simulator.initial_equity);
@@ -317,6 +324,7 @@ impl Core {
                 self.on_candles(i, &batch, now, probe);
             }
             Event::Clock(now) => {
+                self.retry_closes(now);
                 for i in 0..self.symbols.len() {
                     let mut batch = CandleBatch::default();
                     probe.enter(Stage::CandlesIndicators);
@@ -331,6 +339,7 @@ impl Core {
             Event::Rejected { order, ts } => self.on_order_gone(order, ts, true),
             Event::Cancelled { order, ts } => self.on_order_gone(order, ts, false),
             Event::Control { command, ts } => self.on_command(command, ts),
+            Event::ExchangeClose(c) => self.on_exchange_close(&c),
         }
     }
 
@@ -434,7 +443,7 @@ impl Core {
         self.eval.len()
     }
 
-    fn symbol_index(&mut self, symbol: SymbolId) -> Option<usize> {
+    pub(super) fn symbol_index(&mut self, symbol: SymbolId) -> Option<usize> {
         let i = usize::from(symbol.0);
         if i < self.symbols.len() {
             Some(i)
@@ -619,6 +628,8 @@ impl Core {
                 );
                 self.symbols[i].position = Some(pos);
                 self.symbols[i].stop_failures = 0;
+                self.symbols[i].close_failures = 0;
+                self.symbols[i].close_retry_at = None;
                 self.stats.entries += 1;
                 self.record(Record::EntrySent {
                     position: id,

@@ -3,10 +3,11 @@
 //! trade. Part of [`Core`]; never allocates.
 
 use super::engine::{Core, RETIRED_ORDERS};
-use super::{Action, LogEvent, Record, StopMove};
+use super::{Action, ExchangeClose, LogEvent, Record, StopMove};
+use crate::money::Money;
 use crate::orders::{ExitReason, Fill, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
 use crate::positions::PositionState;
-use crate::types::{SymbolId, TimestampNs};
+use crate::types::{SymbolId, TimestampNs, NS_PER_SEC};
 
 /// Which of a position's order slots an order id is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +156,52 @@ impl Core {
             .map_or(ExitReason::Emergency, |p| p.last_exit)
     }
 
+    /// The exchange closed (part of) the position of `c.symbol` with no
+    /// order of the core to book it on: books the exit (reason
+    /// `reconciled`), closes the trade when flat, and otherwise protects
+    /// what is left with a stop for the smaller quantity.
+    pub(super) fn on_exchange_close(&mut self, c: &ExchangeClose) {
+        let Some(i) = self.symbol_index(c.symbol) else {
+            return;
+        };
+        let s = &mut self.symbols[i];
+        let rules = s.rules;
+        let Some(p) = &mut s.position else { return };
+        if p.side != c.side || p.open_qty.is_zero() || !c.qty.is_positive() {
+            return;
+        }
+        let qty = if c.qty > p.open_qty {
+            p.open_qty
+        } else {
+            c.qty
+        };
+        let price = if c.price.is_positive() {
+            c.price
+        } else {
+            s.last_price.unwrap_or(p.stop)
+        };
+        let reason = ExitReason::Reconciled;
+        let leg = p.on_exit_fill(qty, price, c.fee, Money::ZERO, reason, c.ts, &rules);
+        let id = p.id;
+        let flat = p.open_qty.is_zero();
+        self.cash += leg;
+        self.record(Record::Exit {
+            position: id,
+            reason,
+            qty,
+            price,
+            pnl: leg,
+            ts: c.ts,
+        });
+        if flat {
+            self.close_position(i, c.ts);
+        } else {
+            self.symbols[i].stop_failures = 0;
+            self.replace_stop(i, c.ts);
+        }
+        self.check_equity(c.ts);
+    }
+
     /// Books an exit fill of `slot`; a `retired` order's fill leaves the
     /// position's live order slots alone (they hold its successors).
     fn on_exit_fill(&mut self, i: usize, slot: Slot, f: &Fill, retired: bool) {
@@ -287,7 +334,44 @@ impl Core {
                 }
             }
             Slot::Tp(k) => p.tp_orders[k] = None,
-            Slot::Close => p.close_order = None,
+            Slot::Close => {
+                p.close_order = None;
+                if p.state == PositionState::Closing && !p.open_qty.is_zero() {
+                    // Refused (or cancelled) close: the position is still
+                    // open. It gets its stop back at once and the close is
+                    // sent again after a back-off (see `retry_closes`).
+                    let (id, unprotected) = (p.id, p.stop_order.is_none());
+                    s.close_failures = s.close_failures.saturating_add(1);
+                    let shift = s.close_failures.clamp(1, 7) - 1;
+                    s.close_retry_at = Some(ts.add_ns(NS_PER_SEC << shift));
+                    self.push(Action::Log(LogEvent::CloseRefused(id)));
+                    if unprotected {
+                        self.replace_stop(i, ts);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends again the market close of every closing position whose close
+    /// was refused, once its back-off has passed at `now`.
+    pub(super) fn retry_closes(&mut self, now: TimestampNs) {
+        for i in 0..self.symbols.len() {
+            let s = &mut self.symbols[i];
+            let Some(at) = s.close_retry_at else { continue };
+            if at > now {
+                continue;
+            }
+            s.close_retry_at = None;
+            let due = s.position.is_some_and(|p| {
+                p.state == PositionState::Closing
+                    && p.close_order.is_none()
+                    && !p.open_qty.is_zero()
+            });
+            if due {
+                let reason = self.closing_reason(i);
+                self.send_close(i, reason, now);
+            }
         }
     }
 

@@ -28,7 +28,7 @@ use crate::positions::{ClosedTrade, PositionState};
 use crate::risk::{HaltReason, RejectReason};
 use crate::signals::DropReason;
 use crate::strategy::{Signal, StrategyId};
-use crate::types::{Candle, Price, Qty, SymbolId, TimestampNs, Trade};
+use crate::types::{Candle, Price, Qty, Side, SymbolId, TimestampNs, Trade};
 
 /// Capacity of the action queue; one event produces far fewer actions.
 pub const ACTION_CAPACITY: usize = 1024;
@@ -90,6 +90,50 @@ pub enum Event {
         /// When.
         ts: TimestampNs,
     },
+    /// The exchange closed (part of) a position with no fill of an order
+    /// the core holds to show for it: reconciliation found the exchange
+    /// flat (or flattened the position itself) while the core's stop and
+    /// close orders were already gone. Booked as an exit with reason
+    /// [`ExitReason::Reconciled`].
+    ExchangeClose(ExchangeClose),
+}
+
+impl Event {
+    /// Returns the time the event happened at (a candle's close time, a
+    /// trade's exchange time): the time its journal record is stamped with.
+    #[must_use]
+    pub fn ts(&self) -> TimestampNs {
+        match *self {
+            Self::Trade(t) => t.exchange_ts,
+            Self::Candle(c) => c.open_time.add_ns(crate::types::NS_PER_MIN),
+            Self::Fill(f) => f.ts,
+            Self::ExchangeClose(c) => c.ts,
+            Self::Clock(ts)
+            | Self::Ack { ts, .. }
+            | Self::Rejected { ts, .. }
+            | Self::Cancelled { ts, .. }
+            | Self::Control { ts, .. } => ts,
+        }
+    }
+}
+
+/// A close of a position found on the exchange by reconciliation, not tied
+/// to an order of the core (see [`Event::ExchangeClose`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExchangeClose {
+    /// Instrument.
+    pub symbol: SymbolId,
+    /// Entry side of the position closed: a core position on the other
+    /// side is left alone.
+    pub side: Side,
+    /// Quantity closed (the core books at most its open quantity).
+    pub qty: Qty,
+    /// Close price: the close's fill price when known, else the last price.
+    pub price: Price,
+    /// Fee charged for the close (zero when unknown).
+    pub fee: Money,
+    /// Exchange time of the close (or of its discovery).
+    pub ts: TimestampNs,
 }
 
 /// Why a stop moved.
@@ -215,6 +259,10 @@ pub enum LogEvent {
     /// cancel landed): the exchange may hold a position the core does not;
     /// reconciliation with the exchange settles it.
     LateFill(OrderId),
+    /// The market close of a closing position was refused or cancelled:
+    /// the position is protected by its stop again and the close is sent
+    /// again after a back-off (1 s, doubling to 64 s, in event time).
+    CloseRefused(PositionId),
 }
 
 /// What the core asks the driver to do.
@@ -274,6 +322,9 @@ impl CandleBatch {
     }
 }
 
+#[cfg(test)]
+#[path = "exchange_close_tests.rs"]
+mod exchange_close_tests;
 #[cfg(test)]
 mod fill_tests;
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::system::{
     SNAPSHOT_MAX_POSITIONS,
 };
 use super::{tags, JournalRecord};
-use crate::core::{Action, Command, Event, LogEvent, Record, StopMove};
+use crate::core::{Action, Command, Event, ExchangeClose, LogEvent, Record, StopMove};
 use crate::io::order::ClientOrderId;
 use crate::metrics::latency::Stage;
 use crate::money::Money;
@@ -453,6 +453,7 @@ impl JournalRecord<'_> {
                 Event::Rejected { .. } => tags::REJECTED,
                 Event::Cancelled { .. } => tags::CANCELLED,
                 Event::Control { .. } => tags::CONTROL,
+                Event::ExchangeClose(_) => tags::EXCHANGE_CLOSE,
             },
             Self::Output(a) => match a {
                 Action::Place(_) => tags::PLACE,
@@ -540,6 +541,14 @@ impl JournalRecord<'_> {
                 Event::Control { command, ts } => {
                     e.u8(code_of(&COMMANDS, command));
                     e.ts(*ts);
+                }
+                Event::ExchangeClose(c) => {
+                    e.sym(c.symbol);
+                    e.u8(code_of(&SIDES, &c.side));
+                    e.qty(c.qty);
+                    e.price(c.price);
+                    e.money(c.fee);
+                    e.ts(c.ts);
                 }
             },
             Self::Output(a) => encode_action(e, a),
@@ -790,6 +799,7 @@ fn encode_action(e: &mut Enc<'_>, a: &Action) {
                 LogEvent::UnknownSymbol(s) => (2, u64::from(s.0)),
                 LogEvent::ActionsDropped(n) => (3, n),
                 LogEvent::LateFill(o) => (4, o.0),
+                LogEvent::CloseRefused(p) => (5, p.0),
             };
             e.u8(code);
             e.u64(v);
@@ -945,6 +955,14 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             command: d.code("command", &COMMANDS)?,
             ts: d.ts()?,
         }),
+        tags::EXCHANGE_CLOSE => J::Input(Event::ExchangeClose(ExchangeClose {
+            symbol: d.sym()?,
+            side: d.code("side", &SIDES)?,
+            qty: d.qty()?,
+            price: d.price()?,
+            fee: d.money()?,
+            ts: d.ts()?,
+        })),
         tags::PLACE => J::Output(Action::Place(OrderIntent {
             id: OrderId(d.u64()?),
             position: PositionId(d.u64()?),
@@ -969,6 +987,7 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
                 2 => LogEvent::UnknownSymbol(SymbolId(u16::try_from(v).unwrap_or(u16::MAX))),
                 3 => LogEvent::ActionsDropped(v),
                 4 => LogEvent::LateFill(OrderId(v)),
+                5 => LogEvent::CloseRefused(PositionId(v)),
                 c => return Err(d.bad("log", c)),
             }))
         }

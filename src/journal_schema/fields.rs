@@ -141,6 +141,14 @@ impl<'a> JournalRecord<'a> {
                 Event::Control { command, ts } => {
                     out.extend([f("command", Str(command_name(command))), f("at", Ts(ts))])
                 }
+                Event::ExchangeClose(c) => out.extend([
+                    f("symbol", U64(u64::from(c.symbol.0))),
+                    f("side", Str(c.side.as_str())),
+                    f("qty", Q(c.qty)),
+                    f("price", P(c.price)),
+                    f("fee", M(c.fee)),
+                    f("exchange_ts", Ts(c.ts)),
+                ]),
             },
             Self::Output(a) => match a {
                 Action::Place(o) => {
@@ -195,6 +203,9 @@ impl<'a> JournalRecord<'a> {
                         [f("event", Str("actions_dropped")), f("count", U64(n))]
                     }
                     LogEvent::LateFill(o) => [f("event", Str("late_fill")), f("order", U64(o.0))],
+                    LogEvent::CloseRefused(p) => {
+                        [f("event", Str("close_refused")), f("position", U64(p.0))]
+                    }
                 }),
                 Action::Record(r) => match r {
                     Record::Signal(s) => signal_fields(&s, out),

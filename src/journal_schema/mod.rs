@@ -65,6 +65,9 @@ pub mod tags {
     pub const CANCELLED: u16 = 7;
     /// Input: a control command.
     pub const CONTROL: u16 = 8;
+    /// Input: a position found closed on the exchange with no order of
+    /// the core to book it on (reconciliation).
+    pub const EXCHANGE_CLOSE: u16 = 11;
     /// Output: an order intent.
     pub const PLACE: u16 = 16;
     /// Output: a cancel request.
@@ -142,7 +145,7 @@ pub mod tags {
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 43] = [
+pub const TYPE_NAMES: [(u16, &str); 44] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -151,6 +154,7 @@ pub const TYPE_NAMES: [(u16, &str); 43] = [
     (tags::REJECTED, "rejected"),
     (tags::CANCELLED, "cancelled"),
     (tags::CONTROL, "control"),
+    (tags::EXCHANGE_CLOSE, "exchange_close"),
     (tags::PLACE, "place"),
     (tags::CANCEL, "cancel"),
     (tags::SIGNAL, "signal"),

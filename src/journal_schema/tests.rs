@@ -126,6 +126,14 @@ pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             command: Command::EmergencyStop,
             ts,
         }),
+        JournalRecord::Input(Event::ExchangeClose(crate::core::ExchangeClose {
+            symbol: SymbolId(0),
+            side: Side::Sell,
+            qty: Qty::from_f64(0.445).unwrap(),
+            price: Price::from_f64(44_815.0).unwrap(),
+            fee: Money::from_f64(9.97),
+            ts,
+        })),
         JournalRecord::Output(Action::Place(OrderIntent {
             id: order,
             position: PositionId(3),

@@ -267,6 +267,23 @@ pub struct Rebuilt {
     /// The last operator record (command, source): how the previous life
     /// was stopped, when it was stopped cleanly.
     pub last_operator: Option<(crate::core::Command, crate::journal_schema::OperatorSource)>,
+    /// Stops start-up reconciliations placed: the core may hold no order
+    /// for them (any more), so a close they made is found by looking them
+    /// up (see [`RecoveryStop`]).
+    pub recovery_stops: Vec<RecoveryStop>,
+}
+
+/// A stop a start-up reconciliation placed (journaled as a `stop_placed`
+/// correction), for a position of the core that had no stop order or in
+/// place of the core's stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryStop {
+    /// Instrument.
+    pub symbol: crate::types::SymbolId,
+    /// The exchange's order id.
+    pub exchange_id: u64,
+    /// When the correction was journaled.
+    pub ts: TimestampNs,
 }
 
 /// Returns the client order id prefix of the journal whose first session
@@ -369,6 +386,7 @@ pub fn rebuild_with(
         last_market_ts: pass.last_market_ts,
         intents: pass.intents,
         last_operator: pass.last_operator,
+        recovery_stops: pass.recovery_stops,
     })
 }
 

@@ -57,6 +57,10 @@ pub(super) struct Pass {
     pub intents: BTreeMap<OrderId, OrderIntent>,
     /// The last operator record: command and source.
     pub last_operator: Option<(crate::core::Command, schema::OperatorSource)>,
+    /// Stops start-up reconciliations placed (for a position whose core
+    /// stop was gone, or replacing one): symbol, exchange order id and the
+    /// time journaled.
+    pub recovery_stops: Vec<super::RecoveryStop>,
 }
 
 impl Pass {
@@ -83,6 +87,7 @@ impl Pass {
             last_market_ts: None,
             intents: BTreeMap::new(),
             last_operator: None,
+            recovery_stops: Vec::new(),
         }
     }
 
@@ -422,6 +427,13 @@ impl Pass {
     /// its exchange id, and for a replacement stop the recovery client id
     /// it was placed under (see [`super::recovery_prefix`]).
     fn on_correction(&mut self, c: &schema::Correction) {
+        if c.kind == CorrectionKind::StopPlaced && c.exchange_id != 0 {
+            self.recovery_stops.push(super::RecoveryStop {
+                symbol: c.symbol,
+                exchange_id: c.exchange_id,
+                ts: c.ts,
+            });
+        }
         let adopts = matches!(
             c.kind,
             CorrectionKind::AdoptedOrder | CorrectionKind::OrderFilled | CorrectionKind::StopPlaced

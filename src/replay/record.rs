@@ -23,7 +23,7 @@ use crate::datafile::Record as Row;
 use crate::fill_model::FillModel;
 use crate::io::order::ClientOrderId;
 use crate::journal_schema::{self as schema, JournalRecord, Mode, SessionStart};
-use crate::types::{InstrumentRules, TimestampNs, NS_PER_MIN};
+use crate::types::{InstrumentRules, TimestampNs};
 
 /// Client order id prefix of the orders a [`SimSession`] routes.
 pub const CLIENT_ID_PREFIX: &str = "te-";
@@ -79,22 +79,6 @@ impl std::error::Error for RecordError {
             Self::Close(e) => Some(e),
             Self::Reload(e) => Some(e),
         }
-    }
-}
-
-/// Returns the time a journal header gets for `event`: the event's own time
-/// (a candle's close time).
-#[must_use]
-pub fn event_ts(event: &Event) -> TimestampNs {
-    match *event {
-        Event::Trade(t) => t.exchange_ts,
-        Event::Candle(c) => c.open_time.add_ns(NS_PER_MIN),
-        Event::Fill(f) => f.ts,
-        Event::Clock(ts)
-        | Event::Ack { ts, .. }
-        | Event::Rejected { ts, .. }
-        | Event::Cancelled { ts, .. }
-        | Event::Control { ts, .. } => ts,
     }
 }
 
@@ -305,7 +289,7 @@ impl SimSession {
     /// exchange's answers, until quiet.
     fn drain(&mut self) -> Result<(), RecordError> {
         while let Some(e) = self.queue.pop_front() {
-            let ts = event_ts(&e);
+            let ts = e.ts();
             if let Event::Ack { order, ts } = e {
                 let acked = JournalRecord::OrderAcked {
                     order,

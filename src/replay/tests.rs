@@ -483,10 +483,7 @@ fn journal_event_writes_the_input_then_every_output_in_order() {
             Row::Candle(c) => Event::Candle(c),
             Row::Trade(t) => Event::Trade(t),
         };
-        total += journal_event(&mut w, &mut core, &e, super::record::event_ts(&e), |a| {
-            seen.push(a)
-        })
-        .unwrap();
+        total += journal_event(&mut w, &mut core, &e, e.ts(), |a| seen.push(a)).unwrap();
     }
     let e = Event::Control {
         command: Command::Halt,
@@ -518,15 +515,13 @@ fn journal_event_allocates_nothing_after_warm_up() {
         .collect();
     let (warm, measured) = events.split_at(1500);
     for e in warm {
-        journal_event(&mut w, &mut core, e, super::record::event_ts(e), |_| {}).unwrap();
+        journal_event(&mut w, &mut core, e, e.ts(), |_| {}).unwrap();
     }
     let mut actions = 0usize;
     let mut failed = false;
     let info = allocation_counter::measure(|| {
         for e in measured {
-            match journal_event(&mut w, &mut core, e, super::record::event_ts(e), |_| {
-                actions += 1
-            }) {
+            match journal_event(&mut w, &mut core, e, e.ts(), |_| actions += 1) {
                 Ok(_) => {}
                 Err(_) => failed = true,
             }

@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::core::{Command, Core};
 use crate::journal_schema::OperatorSource;
+use crate::money::Money;
 use crate::orders::{OrderId, OrderIntent};
 use crate::replay::{Rebuilt, ReplayError};
 use crate::risk::HaltReason;
@@ -248,6 +249,13 @@ pub fn resume(core: &Core, symbols: u16, rebuilt: &Rebuilt, prefix: &str) -> Res
     for i in 0..symbols {
         if let Some(p) = core.position(SymbolId(i)) {
             out.view.positions.push(CorePosition::of(p));
+            out.view.recovery_stops.extend(
+                rebuilt
+                    .recovery_stops
+                    .iter()
+                    .filter(|r| r.symbol == p.symbol && r.ts >= p.signal_ts)
+                    .map(|r| (r.symbol, r.exchange_id)),
+            );
         }
     }
     for id in working_orders(core, symbols, rebuilt) {
@@ -327,6 +335,8 @@ pub fn local_corrections(
             qty: p.open_qty,
             booked_on: Some(stop),
             price: last,
+            fee: Money::ZERO,
+            at: None,
         });
     }
     Ok(out)

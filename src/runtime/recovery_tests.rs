@@ -4,6 +4,7 @@
 use super::*;
 use crate::core::Command;
 use crate::io::order::{ClientOrderId, OrderKind};
+use crate::money::Money;
 use crate::replay::{client_prefix, recovery_prefix, ReplayCounts};
 use crate::types::{Qty, Side, TimestampNs};
 use std::path::Path;
@@ -25,6 +26,7 @@ fn rebuilt(config: Option<Config>) -> Rebuilt {
         last_market_ts: None,
         intents: Default::default(),
         last_operator: None,
+        recovery_stops: Vec::new(),
     }
 }
 
@@ -94,6 +96,7 @@ fn a_paper_restart_cancels_orders_reports_entries_not_placed_and_closes_on_the_s
             order(8, OrderRole::Exit, Some(80)),
             order(9, OrderRole::Entry, None),
         ],
+        ..CoreView::default()
     };
     let last = Price::from_f64(95.0).unwrap();
     let got = local_corrections(&view, &mut |_| Ok(last)).unwrap();
@@ -114,6 +117,8 @@ fn a_paper_restart_cancels_orders_reports_entries_not_placed_and_closes_on_the_s
                 qty: Qty::from_f64(0.01).unwrap(),
                 booked_on: Some(OrderId(7)),
                 price: last,
+                fee: Money::ZERO,
+                at: None,
             },
         ]
     );
@@ -124,12 +129,14 @@ fn a_paper_position_without_a_stop_or_a_price_refuses_to_start() {
     let view = CoreView {
         positions: vec![position(None)],
         orders: Vec::new(),
+        ..CoreView::default()
     };
     let err = local_corrections(&view, &mut |_| Ok(Price::ZERO)).unwrap_err();
     assert!(matches!(err, RecoveryError::Unprotected { .. }), "{err}");
     let view = CoreView {
         positions: vec![position(Some(7))],
         orders: Vec::new(),
+        ..CoreView::default()
     };
     let err = local_corrections(&view, &mut |_| Err("offline".into())).unwrap_err();
     assert!(err.to_string().contains("offline"), "{err}");

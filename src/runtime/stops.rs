@@ -56,6 +56,10 @@ pub struct StopOut {
     /// Journal that this stop (of this symbol) was settled here (no event
     /// reaches the core).
     pub settled: Option<(OrderId, SymbolId, Settled)>,
+    /// Look this stop up on the exchange: its cancel found it finished,
+    /// and whether it filled (a fill the core must book) or was cancelled
+    /// decides how it settles.
+    pub query: Option<OrderId>,
 }
 
 impl StopOut {
@@ -321,7 +325,7 @@ impl StopCoalescer {
 
     /// The exchange did not carry out our cancel of stop `id` (`finished`:
     /// because the order is already filled or gone). Returns the order to
-    /// cancel again, while attempts remain; the settle record when the
+    /// cancel again, while attempts remain; the order to look up when the
     /// stop turned out finished.
     pub fn on_cancel_failed(&mut self, id: OrderId, finished: bool) -> StopOut {
         let symbol = self.symbol_of(id);
@@ -333,9 +337,15 @@ impl StopCoalescer {
             return StopOut::default();
         };
         if finished {
+            // Filled or gone: a fill must reach the core (nothing else may
+            // report it: the user stream can have missed it), so the stop
+            // stays retired until the lookup's answer settles it, as a
+            // fill or as a confirmed cancel.
             if s.is_retired(id) {
-                s.forget(id);
-                return StopOut::settle(id, Settled::AlreadyFinished);
+                return StopOut {
+                    query: Some(id),
+                    ..StopOut::default()
+                };
             }
             return StopOut::default();
         }

@@ -228,10 +228,37 @@ fn a_failed_cancel_of_a_replaced_stop_is_retried_a_bounded_number_of_times() {
         assert_eq!(c.on_cancel_failed(OrderId(1), false).cancel, cancels(&[1]));
     }
     assert_eq!(c.on_cancel_failed(OrderId(1), false).cancel, [None; 2]);
-    // A cancel that finds the order finished settles it.
+    // A cancel that finds the order finished asks for a lookup: it may
+    // have filled, and only the lookup's answer settles it.
+    let out = c.on_cancel_failed(OrderId(1), true);
+    assert_eq!(out.query, Some(OrderId(1)));
+    assert_eq!(out.settled, None);
+    assert!(c.tracks(OrderId(1)));
+}
+
+#[test]
+fn a_replaced_stop_found_filled_by_its_lookup_is_the_cores_fill_and_a_cancelled_one_settles() {
+    // Filled: the lookup's fill reaches the core under the stop the core
+    // holds, so the exit is booked at the exchange's price.
+    let mut c = StopCoalescer::new(1);
+    c.on_place(&stop(1));
+    c.on_exchange(&ack(1));
+    replace(&mut c, 1, 2);
+    c.on_exchange(&ack(2));
+    assert_eq!(c.on_cancel_failed(OrderId(1), true).query, Some(OrderId(1)));
+    assert_eq!(c.on_exchange(&fill(1)).to_core, Some(fill(2)));
+    // Cancelled (or unknown to the exchange): settled, nothing for the core.
+    let mut c = StopCoalescer::new(1);
+    c.on_place(&stop(1));
+    c.on_exchange(&ack(1));
+    replace(&mut c, 1, 2);
+    c.on_exchange(&ack(2));
+    assert_eq!(c.on_cancel_failed(OrderId(1), true).query, Some(OrderId(1)));
+    let out = c.on_exchange(&cancelled(1));
+    assert_eq!(out.to_core, None);
     assert_eq!(
-        c.on_cancel_failed(OrderId(1), true),
-        StopOut::settle(OrderId(1), Settled::AlreadyFinished)
+        out.settled,
+        Some((OrderId(1), SymbolId(0), Settled::CancelConfirmed))
     );
     assert!(!c.tracks(OrderId(1)));
 }

@@ -108,6 +108,25 @@ impl Engine {
         if let Some(next) = out.place {
             self.send_live_place(&next, ts);
         }
+        if let Some(id) = out.query {
+            let symbol = self.stops.symbol_of(id).unwrap_or(self.symbol0);
+            self.send_live_query(id, symbol);
+        }
+    }
+
+    /// Asks the I/O thread to look `order` up; its answer comes back as
+    /// the order update the user stream would have carried.
+    fn send_live_query(&mut self, order: OrderId, symbol: SymbolId) {
+        let Some(cid) = route::client_id(self.orders.prefix(), order) else {
+            return;
+        };
+        let cmd = IoCommand::Query {
+            symbol,
+            order: OrderRef::Client(cid),
+        };
+        if !self.send_io(cmd) {
+            self.log(HotLog::QueueFull(order));
+        }
     }
 
     /// Sends the cancels of stops the core dropped in the batch just

@@ -488,7 +488,7 @@ impl Engine {
             Event::Rejected { .. } if self.refuse.is_none() => self.counters.rejected += 1,
             _ => {}
         }
-        let ts = event_ts(&e);
+        let ts = e.ts();
         self.journal(ts, &JournalRecord::Input(e));
         match (&e, self.frame.as_mut()) {
             (Event::Trade(_), Some(acc)) => {
@@ -788,19 +788,4 @@ pub enum MarketStatus {
         /// End.
         to: TimestampNs,
     },
-}
-
-/// Returns the time an event happened at.
-#[must_use]
-pub fn event_ts(e: &Event) -> TimestampNs {
-    match *e {
-        Event::Trade(t) => t.exchange_ts,
-        Event::Candle(c) => c.open_time.add_ns(NS_PER_MIN),
-        Event::Clock(ts)
-        | Event::Ack { ts, .. }
-        | Event::Rejected { ts, .. }
-        | Event::Cancelled { ts, .. }
-        | Event::Control { ts, .. } => ts,
-        Event::Fill(f) => f.ts,
-    }
 }

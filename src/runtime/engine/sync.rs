@@ -24,6 +24,7 @@ use crate::io::order::{
 };
 use crate::io::sync::{SyncCause, SyncItem};
 use crate::journal_schema::JournalRecord;
+use crate::money::Money;
 use crate::types::{Price, Qty, Side, SymbolId, TimestampNs};
 
 use super::super::msg::HotLog;
@@ -117,7 +118,7 @@ impl Engine {
 
     /// Sends a command that is not an engine order (no result is awaited
     /// by the core); returns false when the queue was full.
-    fn send_io(&mut self, cmd: IoCommand) -> bool {
+    pub(super) fn send_io(&mut self, cmd: IoCommand) -> bool {
         let Venue::Live { io, .. } = &mut self.venue else {
             return false;
         };
@@ -268,6 +269,8 @@ impl Engine {
                     qty,
                     booked_on: stop.or(close),
                     price,
+                    fee: Money::ZERO,
+                    at: None,
                 };
                 self.apply_corrections(&[c], ts);
             }
@@ -359,6 +362,7 @@ impl Engine {
                     client_order_id: cid,
                     exchange_order_id: 0,
                     price: Price::ZERO,
+                    fee: Money::ZERO,
                     at: None,
                 }
             }

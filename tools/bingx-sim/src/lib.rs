@@ -40,7 +40,7 @@ pub use config::{
     FaultConfig, SimConfig, Speed, DEFAULT_API_KEY, DEFAULT_API_SECRET, MAX_SPEED, MIN_SPEED,
 };
 pub use exchange::{
-    AccountView, Activity, DeadManState, GuardReport, StopWatchState, StoplessInterval,
+    AccountView, Activity, DeadManState, FilledOrder, GuardReport, StopWatchState, StoplessInterval,
 };
 pub use faults::FaultCounts;
 pub use orders::PosSide;

@@ -86,8 +86,26 @@ fn check_journal(journal: &Path, report: &mut ChaosReport) {
     }
 }
 
+/// Writes the exchange's filled orders to `exchange_fills.csv` in the work
+/// directory, beside the journal, so that an equity difference can be
+/// traced order by order (`journal-dump --type fill,exit`).
+fn write_exchange_fills(opts: &ChaosOptions, view: &bingx_sim::AccountView) {
+    let mut csv = String::from("update_ms,client_id,type,side,qty,price,fee,profit\n");
+    for o in &view.filled {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{:.8},{:.8}\n",
+            o.update_ms, o.client_id, o.kind, o.side, o.qty, o.price, o.fee, o.profit
+        ));
+    }
+    let path = opts.work_dir.join("exchange_fills.csv");
+    if let Err(e) = std::fs::write(&path, csv) {
+        eprintln!("chaos: cannot write {}: {e}", path.display());
+    }
+}
+
 fn check_state(opts: &ChaosOptions, sim: &SimHandle, journal: &Path, report: &mut ChaosReport) {
     let view = sim.account_view();
+    write_exchange_fills(opts, &view);
     let exchange_position: f64 = view.positions.iter().map(|(_, q)| q).sum();
     let mut end = EndState {
         exchange_position,

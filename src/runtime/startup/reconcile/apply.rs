@@ -478,8 +478,16 @@ impl<'a, C: IoClock> Run<'a, C> {
         qty: Qty,
         pos: Option<CorePosition>,
     ) -> Result<(), ReconcileError> {
-        let price = self.last_price(symbol)?;
         let booked_on = pos.and_then(|p| p.stop_order);
+        let found = if booked_on.is_none() {
+            self.recovery_stop_fill(symbol)
+        } else {
+            None
+        };
+        let (price, fee, at) = match found {
+            Some(fill) => fill,
+            None => (self.last_price(symbol)?, Money::ZERO, None),
+        };
         if let Some(stop) = booked_on {
             self.settled_stops.push(stop);
         }
@@ -489,8 +497,47 @@ impl<'a, C: IoClock> Run<'a, C> {
             qty,
             booked_on,
             price,
+            fee,
+            at,
         });
         Ok(())
+    }
+
+    /// The fill (price, fee, time) of the newest stop an earlier
+    /// reconciliation placed for `symbol`'s position that filled: the core
+    /// holds no order for it, so it is looked up by its exchange id. `None`
+    /// when none filled or a lookup failed (the close is then booked at
+    /// the last price).
+    fn recovery_stop_fill(
+        &mut self,
+        symbol: SymbolId,
+    ) -> Option<(Price, Money, Option<TimestampNs>)> {
+        let view = self.view;
+        for &(s, exchange_id) in view.recovery_stops.iter().rev() {
+            if s != symbol {
+                continue;
+            }
+            match self
+                .rest
+                .query_order(symbol, OrderRef::OrderId(exchange_id))
+            {
+                Ok(info) if info.executed_qty.is_positive() && info.avg_price.is_positive() => {
+                    return Some((
+                        info.avg_price,
+                        Money::from_f64(info.commission.to_f64().abs()),
+                        exchange_time(info.update_time_ms),
+                    ));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    log::warn!(
+                        "Looking up the recovery stop {exchange_id} of symbol {}: {e}",
+                        symbol.0
+                    );
+                }
+            }
+        }
+        None
     }
 
     fn last_price(&mut self, symbol: SymbolId) -> Result<Price, ReconcileError> {
@@ -568,13 +615,15 @@ impl<'a, C: IoClock> Run<'a, C> {
         }
         // The close is booked at its fill on the exchange; only when the
         // exchange does not tell it, at the last price.
-        let (price, at) = match self
+        let (price, fee, at) = match self
             .rest
             .query_order(symbol, OrderRef::OrderId(ack.order_id))
         {
-            Ok(info) if info.executed_qty.is_positive() && info.avg_price.is_positive() => {
-                (info.avg_price, exchange_time(info.update_time_ms))
-            }
+            Ok(info) if info.executed_qty.is_positive() && info.avg_price.is_positive() => (
+                info.avg_price,
+                Money::from_f64(info.commission.to_f64().abs()),
+                exchange_time(info.update_time_ms),
+            ),
             other => {
                 log::warn!(
                     "The fill of close {} on symbol {} is unknown ({:?}); booking it at the last price",
@@ -582,7 +631,7 @@ impl<'a, C: IoClock> Run<'a, C> {
                     symbol.0,
                     other.map(|i| i.status)
                 );
-                (self.last_price(symbol)?, None)
+                (self.last_price(symbol)?, Money::ZERO, None)
             }
         };
         self.push(Correction::Flattened {
@@ -593,6 +642,7 @@ impl<'a, C: IoClock> Run<'a, C> {
             client_order_id: id,
             exchange_order_id: ack.order_id,
             price,
+            fee,
             at,
         });
         Ok(())

@@ -35,7 +35,7 @@ pub use apply::{reconcile, reconcile_with};
 
 use core::fmt;
 
-use crate::core::Event;
+use crate::core::{Event, ExchangeClose};
 use crate::io::error::{AccountError, MarketDataError, OrderError};
 use crate::io::order::{ClientOrderId, OrderKind};
 use crate::journal_schema::{self, CorrectionKind};
@@ -154,6 +154,11 @@ pub struct CoreView {
     pub positions: Vec<CorePosition>,
     /// Working orders.
     pub orders: Vec<CoreOrder>,
+    /// Exchange order ids of stops earlier reconciliations placed (newest
+    /// last) since the position of their symbol opened: a close of the
+    /// position on the exchange with no order of the core to book it on is
+    /// looked up among them, to book it at its real fill.
+    pub recovery_stops: Vec<(SymbolId, u64)>,
 }
 
 /// What to do with an exchange position the core does not know.
@@ -267,8 +272,13 @@ pub enum Correction {
         qty: Qty,
         /// The core's stop order the close is booked on, if any.
         booked_on: Option<OrderId>,
-        /// Last price, used as the close price.
+        /// Close price: the fill of the stop that closed it when found,
+        /// else the last price.
         price: Price,
+        /// Fee of that fill (zero when not found).
+        fee: Money,
+        /// Exchange time of that fill, when found.
+        at: Option<TimestampNs>,
     },
     /// The core and the exchange disagree on a position's quantity; the
     /// exchange's quantity is protected.
@@ -302,6 +312,8 @@ pub enum Correction {
         /// exchange did not report it).
         price: Price,
         /// The exchange's time of the close's fill, when reported.
+        /// Fee the exchange charged for the close (zero when unknown).
+        fee: Money,
         at: Option<TimestampNs>,
     },
     /// An exchange position unknown to the core was left alone.
@@ -354,6 +366,7 @@ impl Correction {
                 qty,
                 booked_on: Some(order),
                 price,
+                fee,
                 at,
                 ..
             } if price.is_positive() => [
@@ -362,7 +375,7 @@ impl Correction {
                     symbol,
                     qty,
                     price,
-                    fee: Money::ZERO,
+                    fee,
                     slippage: Money::ZERO,
                     ts: at.unwrap_or(ts),
                 })),
@@ -379,6 +392,8 @@ impl Correction {
                 qty,
                 booked_on: Some(order),
                 price,
+                fee,
+                at,
                 ..
             } => [
                 Some(Event::Fill(Fill {
@@ -386,9 +401,50 @@ impl Correction {
                     symbol,
                     qty,
                     price,
-                    fee: Money::ZERO,
+                    fee,
                     slippage: Money::ZERO,
-                    ts,
+                    ts: at.unwrap_or(ts),
+                })),
+                None,
+            ],
+            // No order of the core to book the close on (its stop and
+            // close are gone), or no fill price reported: the core books
+            // the close itself (at its last price when `price` is zero).
+            Self::Flattened {
+                symbol,
+                side,
+                qty,
+                price,
+                fee,
+                at,
+                ..
+            } => [
+                Some(Event::ExchangeClose(ExchangeClose {
+                    symbol,
+                    side,
+                    qty,
+                    price,
+                    fee,
+                    ts: at.unwrap_or(ts),
+                })),
+                None,
+            ],
+            Self::PositionClosedOnExchange {
+                symbol,
+                side,
+                qty,
+                booked_on: None,
+                price,
+                fee,
+                at,
+            } => [
+                Some(Event::ExchangeClose(ExchangeClose {
+                    symbol,
+                    side,
+                    qty,
+                    price,
+                    fee,
+                    ts: at.unwrap_or(ts),
                 })),
                 None,
             ],

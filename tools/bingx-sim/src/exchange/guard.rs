@@ -226,6 +226,29 @@ pub struct AccountView {
     pub positions: Vec<(PosSide, f64)>,
     /// Open orders: client order id and type (`STOP_MARKET`, ...).
     pub open_orders: Vec<(String, &'static str)>,
+    /// Every order with a fill, in placement order.
+    pub filled: Vec<FilledOrder>,
+}
+
+/// An order that (partly) filled, as the account booked it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FilledOrder {
+    /// Client order id ("" when none).
+    pub client_id: String,
+    /// Type (`MARKET`, `STOP_MARKET`, ...).
+    pub kind: &'static str,
+    /// Order side (`BUY`/`SELL`).
+    pub side: &'static str,
+    /// Filled quantity.
+    pub qty: f64,
+    /// Average fill price.
+    pub price: f64,
+    /// Fees paid.
+    pub fee: f64,
+    /// Realised PnL of its fills.
+    pub profit: f64,
+    /// Last change, ms.
+    pub update_ms: i64,
 }
 
 impl Exchange {
@@ -247,10 +270,28 @@ impl Exchange {
             .filter(|o| o.status.is_open())
             .map(|o| (o.client_id.clone(), o.kind.as_str()))
             .collect();
+        let qty_step = step;
+        let tick = 10f64.powi(-i32::try_from(self.market.precision().price).unwrap_or(0));
+        let filled = self
+            .orders
+            .values()
+            .filter(|o| o.executed > 0)
+            .map(|o| FilledOrder {
+                client_id: o.client_id.clone(),
+                kind: o.kind.as_str(),
+                side: o.side.as_str(),
+                qty: o.executed as f64 * qty_step,
+                price: o.avg_price as f64 * tick,
+                fee: o.fee,
+                profit: o.profit,
+                update_ms: o.update_ms,
+            })
+            .collect();
         AccountView {
             wallet: self.account.wallet,
             positions,
             open_orders,
+            filled,
         }
     }
 }

@@ -11,7 +11,7 @@ mod stop_watch;
 
 pub use stop_watch::StopWatchState;
 
-pub use guard::{AccountView, Activity, GuardReport, StoplessInterval};
+pub use guard::{AccountView, Activity, FilledOrder, GuardReport, StoplessInterval};
 
 use super::account::Account;
 use super::market::MarketState;
