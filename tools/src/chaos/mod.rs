@@ -139,8 +139,16 @@ pub struct ChaosReport {
     pub duplicates: Vec<String>,
     /// Longest stretch a position was without its stop, ms.
     pub longest_stopless_ms: i64,
-    /// Stretches longer than the guard interval: (position side, length ms).
+    /// Stretches longer than the guard interval across at most one kill
+    /// (violations): (position side, length ms).
     pub stopless_over: Vec<(String, i64)>,
+    /// Stretches longer than the guard interval across two or more kills
+    /// in a row (no life lived long enough to place the stop: the
+    /// harness's doing, reported, not a violation): (side, length ms,
+    /// kills inside).
+    pub stopless_across_kills: Vec<(String, i64, usize)>,
+    /// Wall time of every kill, ms since the epoch.
+    pub kill_ms: Vec<i64>,
     /// The guard interval checked against, ms.
     pub guard_ms: i64,
     /// Engine and exchange at the end.
@@ -216,11 +224,15 @@ impl ChaosReport {
         )?;
         writeln!(
             out,
-            "  longest stop-less time: {} ms (guard {} ms); over the guard: {}",
+            "  longest stop-less time: {} ms (guard {} ms); over the guard: {}; over the guard across 2+ kills in a row: {}",
             self.longest_stopless_ms,
             self.guard_ms,
-            self.stopless_over.len()
+            self.stopless_over.len(),
+            self.stopless_across_kills.len()
         )?;
+        for (side, ms, kills) in &self.stopless_across_kills {
+            writeln!(out, "    {side}: {ms} ms across {kills} kills")?;
+        }
         writeln!(out, "  end: {}", self.end)?;
         writeln!(
             out,
