@@ -143,3 +143,23 @@ impl ExitReason {
         }
     }
 }
+
+/// The fills of one order the journal already fed to the core.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Booked {
+    /// Quantity booked.
+    pub qty: Qty,
+    /// Quantity × price booked, USDT.
+    pub notional: Money,
+    /// Fees booked.
+    pub fee: Money,
+}
+
+impl Booked {
+    /// Adds a fill of `qty` at `price` with `fee`.
+    pub fn add(&mut self, qty: Qty, price: Price, fee: Money) {
+        self.qty = Qty(self.qty.0.saturating_add(qty.0));
+        self.notional = Money::from_f64(self.notional.to_f64() + qty.to_f64() * price.to_f64());
+        self.fee = Money::from_f64(self.fee.to_f64() + fee.to_f64());
+    }
+}

@@ -116,6 +116,7 @@ fn stop_order(order: u64, id: &str, stop: &str, exchange: Option<u64>) -> CoreOr
         client_order_id: cid(id),
         exchange_order_id: exchange,
         cancel_requested: false,
+        booked: Default::default(),
     }
 }
 
@@ -131,6 +132,7 @@ fn entry_order(order: u64, id: &str) -> CoreOrder {
         client_order_id: cid(id),
         exchange_order_id: None,
         cancel_requested: false,
+        booked: Default::default(),
     }
 }
 
@@ -333,6 +335,77 @@ fn stop_filled_while_down_is_reported_as_its_fill() {
     let events = got[0].core_events(TimestampNs(3));
     assert_eq!(events[0], None);
     assert!(matches!(events[1], Some(Event::Fill(f)) if f.order == OrderId(2)));
+}
+
+#[test]
+fn a_fill_an_earlier_life_already_booked_is_not_booked_again() {
+    // Life 1's reconciliation booked the stop's fill of 0.0100 and was
+    // killed before the position was settled; life 2 looks the same stop
+    // up again: nothing more filled, nothing is reported twice.
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    let stop = send(
+        &mut rest,
+        "te-2",
+        OrderKind::StopMarket,
+        Side::Sell,
+        "59000.0",
+    );
+    sim.inject_trade("58900.0", "0.0500", true).unwrap();
+    let info = rest
+        .query_order(BTC, OrderRef::OrderId(stop.order_id))
+        .unwrap();
+    let mut booked = trading_engine::orders::Booked::default();
+    booked.add(
+        info.executed_qty,
+        info.avg_price,
+        trading_engine::money::Money::from_f64(info.commission.to_f64().abs()),
+    );
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0100")],
+        orders: vec![CoreOrder {
+            booked,
+            ..stop_order(2, "te-2", "59000.0", Some(stop.order_id))
+        }],
+        ..CoreView::default()
+    };
+    let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
+    assert!(
+        !got.iter().any(|c| matches!(c, Correction::Filled { .. })),
+        "{got:?}"
+    );
+    // Half booked: only the other half is reported, at the price that
+    // makes the two halves add up to the exchange's average.
+    let mut half = trading_engine::orders::Booked::default();
+    half.add(
+        qty("0.0050"),
+        info.avg_price,
+        trading_engine::money::Money::ZERO,
+    );
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0050")],
+        orders: vec![CoreOrder {
+            booked: half,
+            ..stop_order(2, "te-2", "59000.0", Some(stop.order_id))
+        }],
+        ..CoreView::default()
+    };
+    let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
+    let filled: Vec<_> = got
+        .iter()
+        .filter_map(|c| match *c {
+            Correction::Filled { qty: q, price, .. } => Some((q, price)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(filled.len(), 1, "{got:?}");
+    assert!((filled[0].0.to_f64() - 0.005).abs() < 1e-8, "{got:?}");
+    assert!(
+        (filled[0].1.to_f64() - info.avg_price.to_f64()).abs() < 1e-6,
+        "{got:?}"
+    );
+    assert_eq!(got.len(), 1, "the position then agrees: {got:?}");
 }
 
 #[test]

@@ -271,6 +271,9 @@ pub struct Rebuilt {
     /// for them (any more), so a close they made is found by looking them
     /// up (see [`RecoveryStop`]).
     pub recovery_stops: Vec<RecoveryStop>,
+    /// Fills fed to the core, per engine order id (a restart's lookups
+    /// report only what the exchange filled beyond them).
+    pub booked: BTreeMap<OrderId, crate::orders::Booked>,
 }
 
 /// A stop a start-up reconciliation placed (journaled as a `stop_placed`
@@ -387,6 +390,7 @@ pub fn rebuild_with(
         intents: pass.intents,
         last_operator: pass.last_operator,
         recovery_stops: pass.recovery_stops,
+        booked: pass.booked,
     })
 }
 

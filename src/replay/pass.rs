@@ -61,6 +61,8 @@ pub(super) struct Pass {
     /// stop was gone, or replacing one): symbol, exchange order id and the
     /// time journaled.
     pub recovery_stops: Vec<super::RecoveryStop>,
+    /// Fills fed to the core, per engine order id.
+    pub booked: BTreeMap<OrderId, crate::orders::Booked>,
 }
 
 impl Pass {
@@ -88,6 +90,7 @@ impl Pass {
             intents: BTreeMap::new(),
             last_operator: None,
             recovery_stops: Vec::new(),
+            booked: BTreeMap::new(),
         }
     }
 
@@ -353,6 +356,10 @@ impl Pass {
             Event::Fill(f) => {
                 self.in_flight.remove(&f.order);
                 self.pending_cancels.remove(&f.order);
+                self.booked
+                    .entry(f.order)
+                    .or_default()
+                    .add(f.qty, f.price, f.fee);
             }
             Event::Rejected { order, .. } | Event::Cancelled { order, .. } => {
                 self.in_flight.remove(&order);

@@ -274,6 +274,7 @@ pub fn resume(core: &Core, symbols: u16, rebuilt: &Rebuilt, prefix: &str) -> Res
         let mut o = CoreOrder::from_intent(intent, client);
         o.exchange_order_id = exchange_id;
         o.cancel_requested = rebuilt.pending_cancels.iter().any(|c| c.order == id);
+        o.booked = rebuilt.booked.get(&id).copied().unwrap_or_default();
         out.view.orders.push(o);
         out.tracked.push(Tracked {
             intent: *intent,

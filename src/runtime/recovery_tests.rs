@@ -27,6 +27,7 @@ fn rebuilt(config: Option<Config>) -> Rebuilt {
         intents: Default::default(),
         last_operator: None,
         recovery_stops: Vec::new(),
+        booked: Default::default(),
     }
 }
 
@@ -48,6 +49,7 @@ fn order(id: u64, role: OrderRole, exchange: Option<u64>) -> CoreOrder {
         client_order_id: ClientOrderId::from_sequence("te-", id).unwrap(),
         exchange_order_id: exchange,
         cancel_requested: false,
+        booked: Default::default(),
     }
 }
 

@@ -34,7 +34,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Durability as CfgDurability, FeedSource, Mode};
+use crate::config::{Config, Durability as CfgDurability, FeedSource, Mode, UnknownPosition};
 use crate::control::{ControlServer, ControlServerHandle, SharedMetrics};
 use crate::core::Core;
 use crate::feed::{BinanceDecoder, BingxDecoder, MarketEvent, SymbolTable as FeedSymbols};
@@ -790,7 +790,10 @@ fn start_corrections(
             let rc = ReconcileConfig {
                 client_prefix: prefix.to_owned(),
                 recovery_prefix: replay::recovery_prefix(prefix, session),
-                unknown_position: UnknownPositionPolicy::Leave,
+                unknown_position: match opts.config.reconcile.unknown_position {
+                    UnknownPosition::Leave => UnknownPositionPolicy::Leave,
+                    UnknownPosition::Close => UnknownPositionPolicy::Flatten,
+                },
             };
             reconcile_with(rest, &plan.view, &rc, sink).map_err(RecoveryError::Reconcile)
         }

@@ -46,7 +46,11 @@ pub fn finish(opts: &ChaosOptions, sim: &SimHandle, journal: &Path, report: &mut
     report.orders = guard.orders_placed;
     report.duplicates = guard.duplicate_client_ids.clone();
     report.longest_stopless_ms = guard.longest().map_or(0, |i| i.len_ms());
-    for i in guard.stopless.iter().filter(|i| i.len_ms() > report.guard_ms) {
+    for i in guard
+        .stopless
+        .iter()
+        .filter(|i| i.len_ms() > report.guard_ms)
+    {
         let state = if i.open { ", still open" } else { "" };
         let side = format!("{}{state}", i.pos_side.as_str());
         let kills = report
@@ -55,9 +59,7 @@ pub fn finish(opts: &ChaosOptions, sim: &SimHandle, journal: &Path, report: &mut
             .filter(|k| (i.from_ms..=i.to_ms).contains(*k))
             .count();
         if kills >= 2 {
-            report
-                .stopless_across_kills
-                .push((side, i.len_ms(), kills));
+            report.stopless_across_kills.push((side, i.len_ms(), kills));
         } else {
             report.stopless_over.push((side, i.len_ms()));
         }

@@ -375,14 +375,25 @@ impl<'a, C: IoClock> Run<'a, C> {
             }
             return cancelled;
         }
-        if info.executed_qty.is_positive() {
+        // Only what the journal has not booked yet (an earlier life's
+        // reconciliation may have booked part or all of this order).
+        let new_qty = Qty(info.executed_qty.0.saturating_sub(o.booked.qty.0));
+        if new_qty.to_f64() >= crate::runtime::route::QTY_EPSILON {
+            let price = if o.booked.qty.is_positive() {
+                let rest = info.avg_price.to_f64() * info.executed_qty.to_f64()
+                    - o.booked.notional.to_f64();
+                Price::from_f64(rest / new_qty.to_f64()).unwrap_or(info.avg_price)
+            } else {
+                info.avg_price
+            };
+            let fee = (info.commission.to_f64().abs() - o.booked.fee.to_f64()).max(0.0);
             self.push(Correction::Filled {
                 order: o.order,
                 symbol: o.symbol,
                 exchange_order_id: info.order_id,
-                qty: info.executed_qty,
-                price: info.avg_price,
-                fee: Money::from_f64(info.commission.to_f64().abs()),
+                qty: new_qty,
+                price,
+                fee: Money::from_f64(fee),
                 unacked: o.exchange_order_id.is_none(),
                 at: exchange_time(info.update_time_ms),
             });

@@ -40,7 +40,7 @@ use crate::io::error::{AccountError, MarketDataError, OrderError};
 use crate::io::order::{ClientOrderId, OrderKind};
 use crate::journal_schema::{self, CorrectionKind};
 use crate::money::Money;
-use crate::orders::{self, Fill, OrderId, OrderIntent, OrderPurpose};
+use crate::orders::{self, Booked, Fill, OrderId, OrderIntent, OrderPurpose};
 use crate::types::{Price, Qty, Side, SymbolId, TimestampNs};
 
 /// What an order the core sent is for.
@@ -89,6 +89,9 @@ pub struct CoreOrder {
     pub exchange_order_id: Option<u64>,
     /// True when the core asked to cancel it and the result was not seen.
     pub cancel_requested: bool,
+    /// What of it the journal already booked (fills fed to the core): a
+    /// lookup reports only what the exchange filled beyond this.
+    pub booked: Booked,
 }
 
 impl CoreOrder {
@@ -114,6 +117,7 @@ impl CoreOrder {
             client_order_id,
             exchange_order_id: None,
             cancel_requested: false,
+            booked: Booked::default(),
         }
     }
 }
