@@ -137,3 +137,13 @@ impl ExitReason {
         }
     }
 }
+
+crate::checkpoint::state_enum!(ExitReason {
+    Stop,
+    TrailingStop,
+    Target,
+    Partial,
+    Shutdown,
+    Emergency,
+    Manual
+});
