@@ -769,7 +769,9 @@ impl crate::checkpoint::Restore for Core {
         }
         let eval = r.blob("strategies evaluated")?;
         if eval.len() > self.eval.capacity()
-            || eval.iter().any(|&k| usize::from(k) >= self.strategies.len())
+            || eval
+                .iter()
+                .any(|&k| usize::from(k) >= self.strategies.len())
         {
             return Err(r.invalid("strategies evaluated", eval.len() as u64));
         }

@@ -53,6 +53,7 @@
 //! [`Rebuilt::in_flight`], to be looked up by client order id before
 //! anything is resent.
 
+pub mod checkpoint;
 mod error;
 pub mod journaling;
 mod pass;
@@ -267,6 +268,14 @@ pub struct Rebuilt {
     /// The last operator record (command, source): how the previous life
     /// was stopped, when it was stopped cleanly.
     pub last_operator: Option<(crate::core::Command, crate::journal_schema::OperatorSource)>,
+    /// Sequence number of the checkpoint the rebuild started from (`None`:
+    /// it read the journal from its first record).
+    pub started_at: Option<u64>,
+    /// The state after the journal's last record, as a checkpoint holds it
+    /// (`None` without a session, or after a torn tail): a restarting
+    /// engine journals it ([`checkpoint::write_checkpoint`]) before its
+    /// first new record, so the next rebuild starts there.
+    pub checkpoint: Option<Vec<u8>>,
 }
 
 /// Returns the client order id prefix of the journal whose first session
@@ -313,6 +322,11 @@ pub struct ReplayReport {
     pub session_changes: Vec<SessionChange>,
     /// Wall time of the pass.
     pub elapsed: Duration,
+    /// Sequence number of the checkpoint the replay started from: retention
+    /// removed the records before it, so the replay restored the state
+    /// there and checked the records from it on (`None`: every record from
+    /// the first).
+    pub started_at: Option<u64>,
 }
 
 impl ReplayReport {
@@ -352,7 +366,13 @@ pub fn rebuild_with(
     dir: &Path,
     strategies: Option<StrategyFactory>,
 ) -> Result<Rebuilt, ReplayError> {
-    let (pass, _) = pass::Pass::run(dir, StopAt::End, strategies, &mut |_| {})?;
+    let (pass, _) = pass::Pass::run(
+        dir,
+        StopAt::End,
+        strategies,
+        pass::From::NewestCheckpoint,
+        &mut |_| {},
+    )?;
     Ok(Rebuilt {
         core: pass.core,
         config: pass.config,
@@ -369,6 +389,8 @@ pub fn rebuild_with(
         last_market_ts: pass.last_market_ts,
         intents: pass.intents,
         last_operator: pass.last_operator,
+        started_at: pass.started_at,
+        checkpoint: pass.end_state,
     })
 }
 
@@ -397,7 +419,13 @@ pub fn replay_with(
     strategies: Option<StrategyFactory>,
     progress: &mut dyn FnMut(&ReplayCounts),
 ) -> Result<ReplayReport, ReplayError> {
-    let (pass, elapsed) = pass::Pass::run(dir, StopAt::FirstMismatch, strategies, progress)?;
+    let (pass, elapsed) = pass::Pass::run(
+        dir,
+        StopAt::FirstMismatch,
+        strategies,
+        pass::From::First,
+        progress,
+    )?;
     Ok(ReplayReport {
         counts: pass.counts,
         first_mismatch: pass.first_mismatch,
@@ -405,6 +433,7 @@ pub fn replay_with(
         next_seq: pass.next_seq,
         session_changes: pass.session_changes,
         elapsed,
+        started_at: pass.started_at,
     })
 }
 
