@@ -25,6 +25,8 @@ fn rebuilt(config: Option<Config>) -> Rebuilt {
         last_market_ts: None,
         intents: Default::default(),
         last_operator: None,
+        started_at: None,
+        checkpoint: None,
     }
 }
 
