@@ -10,9 +10,13 @@
 //! records after it gives the state a pass from the first record gives,
 //! byte for byte (the tests compare the encodings).
 //!
-//! The state covers every record before `state_seq`, the sequence number
-//! of its first part; the parts follow one another, and a checkpoint is used
-//! only when every part is present and the CRC-32 of the whole matches.
+//! The state covers every record before `state_seq`: the sequence number
+//! of its first part when the state is taken where the writer continues
+//! (start-up, shutdown), an earlier one when a running engine journals a
+//! state its checkpointer took while records kept arriving. The parts
+//! follow one another, and a checkpoint is used only when every part is
+//! present and the CRC-32 of the whole matches. A pass that starts from it
+//! feeds every record from `state_seq` on.
 //! Checkpoint records are system records: a pass counts them and goes on.
 //!
 //! Must never: write anything but checkpoint records, or trust a part
@@ -437,10 +441,10 @@ pub(super) fn restore(
 /// A complete checkpoint found in a journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// The state covers every record before this sequence number (its
-    /// first part's).
+    /// The state covers every record before this sequence number.
     pub state_seq: u64,
-    /// First sequence number of the segment holding the first part.
+    /// First sequence number of the segment holding record `state_seq`
+    /// (where a pass starting from the checkpoint opens the journal).
     pub segment_first_seq: u64,
     /// The state bytes (checksum verified).
     pub state: Vec<u8>,
@@ -482,9 +486,15 @@ pub fn find(dir: &Path, which: Which) -> Result<Option<Found>, journal::JournalI
         let first_seq = segments[i].0;
         let end_seq = segments.get(i + 1).map_or(u64::MAX, |(s, _)| *s);
         let found = scan_segment(dir, first_seq, end_seq);
+        let mut usable = found.into_iter().filter_map(|mut f| {
+            // The segment holding `state_seq`, when retention left it.
+            let (holding, _) = segments.iter().rev().find(|(s, _)| *s <= f.state_seq)?;
+            f.segment_first_seq = *holding;
+            Some(f)
+        });
         let pick = match which {
-            Which::Newest => found.into_iter().last(),
-            Which::Oldest => found.into_iter().next(),
+            Which::Newest => usable.last(),
+            Which::Oldest => usable.next(),
         };
         if pick.is_some() {
             return Ok(pick);
@@ -523,7 +533,7 @@ fn scan_segment(dir: &Path, first_seq: u64, end_seq: u64) -> Vec<Found> {
             open = None;
             continue;
         };
-        if part == 0 && state_seq == rec.seq && rec.seq < end_seq {
+        if part == 0 && state_seq <= rec.seq && rec.seq < end_seq {
             open = Some(Assembly {
                 state_seq,
                 parts,
@@ -560,16 +570,17 @@ fn scan_segment(dir: &Path, first_seq: u64, end_seq: u64) -> Vec<Found> {
     out
 }
 
-/// Appends `state` as checkpoint parts (each fitting a segment of
-/// `writer`), stamped `ts`; returns the checkpoint's `state_seq` (its first
-/// part's sequence number). The caller took the state after every record
-/// before the writer's next sequence number.
+/// Appends `state`, the engine state after every record before
+/// `state_seq` (at most the writer's next sequence number), as checkpoint
+/// parts each fitting a segment of `writer`, stamped `ts`; returns the
+/// sequence number of the first part.
 ///
 /// # Errors
 /// The journal's [`journal::AppendError`].
 pub fn write_checkpoint(
     writer: &mut journal::Writer,
     state: &[u8],
+    state_seq: u64,
     ts: TimestampNs,
 ) -> Result<u64, journal::AppendError> {
     let chunk = writer
@@ -577,7 +588,8 @@ pub fn write_checkpoint(
         .saturating_sub(PART_OVERHEAD)
         .max(1);
     let parts = u32::try_from(state.len().div_ceil(chunk).max(1)).unwrap_or(u32::MAX);
-    let state_seq = writer.next_seq();
+    let first_part_seq = writer.next_seq();
+    let state_seq = state_seq.min(first_part_seq);
     let crc32 = crc32fast::hash(state);
     let mut chunks = state.chunks(chunk);
     for part in 0..parts {
@@ -593,5 +605,5 @@ pub fn write_checkpoint(
         };
         schema::write(writer, ts, &rec)?;
     }
-    Ok(state_seq)
+    Ok(first_part_seq)
 }

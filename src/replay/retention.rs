@@ -83,7 +83,8 @@ pub fn checkpoint_and_trim(
     ts: TimestampNs,
     now: SystemTime,
 ) -> Result<Trimmed, RetentionError> {
-    let checkpoint_seq = write_checkpoint(writer, state, ts).map_err(RetentionError::Append)?;
+    let checkpoint_seq = writer.next_seq();
+    write_checkpoint(writer, state, checkpoint_seq, ts).map_err(RetentionError::Append)?;
     let mut trimmed = Trimmed {
         checkpoint_seq,
         state_bytes: state.len(),

@@ -674,6 +674,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         engine.resume(last);
     }
     drop(warm);
+    let checkpointer = start_checkpointer(&mut engine, &journal_dir, cfg, opts.strategies);
     let (control, control_rx, metrics) = start_control(control_bound)?;
     if let (Some(h), Some(cell)) = (control.as_ref(), opts.control_bound.as_ref()) {
         let _ = cell.set(h.local_addr());
@@ -730,6 +731,9 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     .map_err(RuntimeError::Os)?;
     let (service, collector) = service.run(&mut || handle.is_finished(), out);
     let mut hot = handle.join().map_err(|_| RuntimeError::HotPanicked)?;
+    if let Some(c) = checkpointer {
+        c.shutdown();
+    }
     if let Some(mut w) = hot.journal.take() {
         // A checkpoint of the state at the end of this life: the next start
         // reads only the records after it.
@@ -822,6 +826,34 @@ fn start_corrections(
                 sink(c);
             }
             Ok(out)
+        }
+    }
+}
+
+/// Starts the checkpointer thread when a retention limit is set (its
+/// checkpoints at segment rotations let retention free disk while the
+/// engine runs); `None` otherwise or when it cannot start (logged).
+fn start_checkpointer(
+    engine: &mut Engine,
+    dir: &std::path::Path,
+    cfg: &Config,
+    strategies: Option<StrategyFactory>,
+) -> Option<super::checkpointer::Checkpointer> {
+    if cfg.journal.retention().is_off() {
+        return None;
+    }
+    match super::checkpointer::Checkpointer::spawn(
+        dir.to_path_buf(),
+        cfg.journal.clone(),
+        strategies,
+    ) {
+        Ok((c, end)) => {
+            engine.set_checkpoints(end);
+            Some(c)
+        }
+        Err(e) => {
+            log::warn!("No checkpoints while running (retention waits for a restart): {e}");
+            None
         }
     }
 }
