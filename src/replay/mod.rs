@@ -438,6 +438,8 @@ pub fn replay_with(
 }
 
 #[cfg(test)]
+mod checkpoint_tests;
+#[cfg(test)]
 mod crash_tests;
 #[cfg(test)]
 mod recovery_tests;

@@ -174,6 +174,12 @@ impl Worker {
             if let Err(e) = self.checkpoint() {
                 log::warn!("Checkpoint after a segment rotation failed: {e}");
             }
+            // A checkpoint larger than what is left of a segment rotates
+            // the journal itself: only the next rotation by new records
+            // calls for another one.
+            if let Ok(s) = journal::list_segments(&self.dir) {
+                self.newest_segment = s.last().map(|(first, _)| *first).or(newest);
+            }
         }
     }
 
