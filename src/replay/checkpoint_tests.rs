@@ -202,7 +202,10 @@ fn retention_removes_only_segments_before_the_checkpoint_and_replay_starts_at_it
         .unwrap()
         .0;
     let kept_first = after.first().unwrap().0;
-    assert!(kept_first > 0 && kept_first <= holder, "{kept_first} {holder}");
+    assert!(
+        kept_first > 0 && kept_first <= holder,
+        "{kept_first} {holder}"
+    );
     // Nothing from the checkpoint's segment on is removed; what is removed
     // is the oldest, and only while the journal was over the limit.
     for (first, path) in &before {

@@ -373,7 +373,11 @@ pub fn rebuild_with(
         pass::From::NewestCheckpoint,
         &mut |_| {},
     )?;
-    Ok(Rebuilt {
+    Ok(rebuilt_of(pass))
+}
+
+fn rebuilt_of(pass: pass::Pass) -> Rebuilt {
+    Rebuilt {
         core: pass.core,
         config: pass.config,
         next_seq: pass.next_seq,
@@ -391,7 +395,33 @@ pub fn rebuild_with(
         last_operator: pass.last_operator,
         started_at: pass.started_at,
         checkpoint: pass.end_state,
-    })
+    }
+}
+
+/// As [`rebuild_with`], but reading every record from the journal's first
+/// one and ignoring its checkpoints: what a checkpoint rebuild must equal
+/// (tests, audits). Fails on a journal retention trimmed.
+///
+/// # Errors
+/// As [`rebuild`]; [`ReplayError::Trimmed`] when the first segments are
+/// gone.
+pub fn rebuild_from_first_with(
+    dir: &Path,
+    strategies: Option<StrategyFactory>,
+) -> Result<Rebuilt, ReplayError> {
+    if let Some((first_seq, _)) = journal::list_segments(dir)
+        .map_err(|e| ReplayError::Open(journal::OpenError::Io(e)))?
+        .first()
+    {
+        if *first_seq > 0 {
+            return Err(ReplayError::Trimmed {
+                dir: dir.to_path_buf(),
+                first_seq: *first_seq,
+            });
+        }
+    }
+    let (pass, _) = pass::Pass::run(dir, StopAt::End, strategies, pass::From::First, &mut |_| {})?;
+    Ok(rebuilt_of(pass))
 }
 
 /// Replays the journal in `dir`: feeds the inputs like [`rebuild`] and
