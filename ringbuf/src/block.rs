@@ -510,4 +510,39 @@ mod tests {
             "BlockMin { window: 3, len: 1, min: Some(7) }"
         );
     }
+
+    #[test]
+    fn a_restored_state_continues_exactly_like_the_original() {
+        let values: Vec<i64> = (0..40).map(|k| (k * 37 % 11) - 5).collect();
+        for cut in [0, 1, 4, 5, 6, 13, 39] {
+            let mut a = BlockMax::new(5);
+            let mut lo = BlockMin::new(5);
+            for &v in &values[..cut] {
+                a.push(v);
+                lo.push(v);
+            }
+            let mut b = BlockMax::new(5);
+            b.push(99);
+            b.restore(&a.state()).unwrap();
+            let mut lo2 = BlockMin::new(5);
+            lo2.restore(&lo.state()).unwrap();
+            assert_eq!(b.state(), a.state());
+            for &v in &values[cut..] {
+                a.push(v);
+                b.push(v);
+                lo.push(v);
+                lo2.push(v);
+                assert_eq!((a.max(), a.max_age()), (b.max(), b.max_age()), "cut {cut}");
+                assert_eq!((lo.min(), lo.min_age()), (lo2.min(), lo2.min_age()));
+                assert_eq!(a.len(), b.len());
+            }
+        }
+        let mut a = BlockMax::new(5);
+        a.push(1);
+        let mut wider = BlockMax::<i64>::new(6);
+        assert_eq!(
+            wider.restore(&a.state()),
+            Err(BlockStateError { window: 6 })
+        );
+    }
 }
