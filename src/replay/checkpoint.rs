@@ -493,7 +493,7 @@ pub fn find(dir: &Path, which: Which) -> Result<Option<Found>, journal::JournalI
             Some(f)
         });
         let pick = match which {
-            Which::Newest => usable.last(),
+            Which::Newest => usable.next_back(),
             Which::Oldest => usable.next(),
         };
         if pick.is_some() {

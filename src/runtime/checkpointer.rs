@@ -48,8 +48,44 @@ pub enum CheckpointRequest {
         /// Record time.
         ts: TimestampNs,
     },
-    /// Journal this `journal_retention` record.
-    Retention(JournalRecord<'static>),
+    /// Journal a `journal_retention` record of these facts.
+    Retention(RetentionFacts),
+}
+
+/// What one retention pass removed (the fields of a `journal_retention`
+/// record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionFacts {
+    /// Segments removed.
+    pub segments_removed: u32,
+    /// Bytes they held.
+    pub bytes_removed: u64,
+    /// Sequence number of the oldest record left.
+    pub first_seq_kept: u64,
+    /// The checkpoint's `state_seq`.
+    pub checkpoint_seq: u64,
+    /// Segments left.
+    pub segments_left: u32,
+    /// Bytes they hold.
+    pub bytes_left: u64,
+    /// Record time.
+    pub ts: TimestampNs,
+}
+
+impl RetentionFacts {
+    /// Returns the journal record of these facts.
+    #[must_use]
+    pub fn record(&self) -> JournalRecord<'static> {
+        JournalRecord::JournalRetention {
+            segments_removed: self.segments_removed,
+            bytes_removed: self.bytes_removed,
+            first_seq_kept: self.first_seq_kept,
+            checkpoint_seq: self.checkpoint_seq,
+            segments_left: self.segments_left,
+            bytes_left: self.bytes_left,
+            ts: self.ts,
+        }
+    }
 }
 
 /// The hot thread's answer to [`CheckpointRequest::State`].
@@ -212,7 +248,7 @@ impl Worker {
                 .map_err(|e| e.to_string())?
                 .first()
                 .map_or(state_seq, |(s, _)| *s);
-            let record = JournalRecord::JournalRetention {
+            let record = RetentionFacts {
                 segments_removed: u32::try_from(report.removed.len()).unwrap_or(u32::MAX),
                 bytes_removed: report.removed_bytes,
                 first_seq_kept,

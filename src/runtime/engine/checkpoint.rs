@@ -9,7 +9,6 @@
 //! the sequence number its first part got.
 
 use super::Engine;
-use crate::journal_schema::JournalRecord;
 use crate::replay::checkpoint::write_checkpoint;
 use crate::runtime::checkpointer::{CheckpointRequest, HotEnd, Journaled};
 
@@ -46,12 +45,8 @@ impl Engine {
                         state,
                     });
                 }
-                CheckpointRequest::Retention(record) => {
-                    let ts = match record {
-                        JournalRecord::JournalRetention { ts, .. } => ts,
-                        _ => continue,
-                    };
-                    self.journal(ts, &record);
+                CheckpointRequest::Retention(facts) => {
+                    self.journal(facts.ts, &facts.record());
                 }
             }
         }
