@@ -189,7 +189,8 @@ fn issue_20_replay_of_a_journal_trimmed_by_retention_starts_at_its_checkpoint_an
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("journal trimmed by retention: replay starts at the checkpoint at sequence"),
+        stdout
+            .contains("journal trimmed by retention: replay starts at the checkpoint at sequence"),
         "{stdout}"
     );
     assert!(stdout.contains("0 mismatches"), "{stdout}");
