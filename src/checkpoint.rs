@@ -12,8 +12,8 @@
 //! [`StateError`]. Floats are stored as their bits, so a restored indicator
 //! continues exactly as the original would have.
 //!
-//! Each stage declares its own fields beside its type ([`state_struct!`],
-//! [`state_enum!`]): private fields never leave their module. Cold path
+//! Each stage declares its own fields beside its type (`state_struct!`,
+//! `state_enum!`): private fields never leave their module. Cold path
 //! (checkpoints are written at start-up, at shutdown and at a segment
 //! rotation, never per event); it allocates freely and never panics on its
 //! input.

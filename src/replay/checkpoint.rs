@@ -3,10 +3,10 @@
 //! rebuild starts from the newest checkpoint instead of the first record,
 //! and retention may remove the segments before it.
 //!
-//! Consumes a [`Pass`] at a record boundary; produces the state bytes
-//! ([`encode`]), the `checkpoint` records that carry them
+//! Consumes a rebuild pass at a record boundary; produces the state bytes
+//! (`encode`), the `checkpoint` records that carry them
 //! ([`write_checkpoint`], split into parts that fit a segment), and reads
-//! them back ([`find`], [`restore`]). A checkpoint restored and fed the
+//! them back ([`find`], `restore`). A checkpoint restored and fed the
 //! records after it gives the state a pass from the first record gives,
 //! byte for byte (the tests compare the encodings).
 //!

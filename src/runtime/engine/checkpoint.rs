@@ -31,13 +31,16 @@ impl Engine {
                     state,
                     ts,
                 } => {
+                    let mut parts = 0;
                     let first_part_seq = match self.journal.as_mut() {
-                        Some(w) => write_checkpoint(w, &state, state_seq, ts).ok(),
+                        Some(w) => {
+                            let first = write_checkpoint(w, &state, state_seq, ts).ok();
+                            parts = first.map_or(0, |f| w.next_seq().saturating_sub(f));
+                            first
+                        }
                         None => None,
                     };
-                    if first_part_seq.is_some() {
-                        self.counters.journal_records += 1;
-                    }
+                    self.counters.journal_records += parts;
                     // The checkpointer waits for this answer (bounded: one
                     // request in flight at a time).
                     let _ = end.journaled.try_send(Journaled {
