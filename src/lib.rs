@@ -12,6 +12,7 @@
 
 pub mod backtest;
 pub mod candles;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod config;

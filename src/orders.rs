@@ -163,3 +163,13 @@ impl Booked {
         self.fee = Money::from_f64(self.fee.to_f64() + fee.to_f64());
     }
 }
+crate::checkpoint::state_enum!(ExitReason {
+    Stop,
+    TrailingStop,
+    Target,
+    Partial,
+    Shutdown,
+    Emergency,
+    Manual,
+    Reconciled
+});

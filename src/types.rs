@@ -547,6 +547,18 @@ pub struct Candle {
     pub trade_count: u32,
 }
 
+crate::checkpoint::state_struct!(Candle {
+    symbol,
+    open_time,
+    open,
+    high,
+    low,
+    close,
+    volume,
+    trade_count
+});
+crate::checkpoint::state_enum!(Side { Buy, Sell });
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,9 +15,9 @@ use trading_engine::journal_schema::{tags, JournalRecord, Mode};
 use trading_engine::replay::record::SimSession;
 use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, SymbolId};
 
-fn options() -> journal::WriterOptions {
+fn options(segment_bytes: usize) -> journal::WriterOptions {
     journal::WriterOptions {
-        segment_bytes: 1 << 20,
+        segment_bytes,
         durability: journal::Durability::None,
         prefault: false,
         precreate_next: false,
@@ -32,6 +32,11 @@ fn paper_journal(dir: &Path) {
 /// Writes a paper journal over three synthetic days into `dir` with `cfg`
 /// (a restart when `dir` already holds one).
 fn paper_journal_with(dir: &Path, cfg: &Config) {
+    paper_journal_in(dir, cfg, 1 << 20);
+}
+
+/// As [`paper_journal_with`], in segments of `segment_bytes`.
+fn paper_journal_in(dir: &Path, cfg: &Config, segment_bytes: usize) {
     let data = tempfile::tempdir().unwrap();
     let path = data.path().join("k.csv");
     let mut f = std::fs::File::create(&path).unwrap();
@@ -51,7 +56,16 @@ fn paper_journal_with(dir: &Path, cfg: &Config) {
     }
     let first = rows[0].timestamp();
     let last = rows[rows.len() - 1].timestamp();
-    let mut s = SimSession::open(dir, cfg, &[rules], sim, Mode::Paper, first, options()).unwrap();
+    let mut s = SimSession::open(
+        dir,
+        cfg,
+        &[rules],
+        sim,
+        Mode::Paper,
+        first,
+        options(segment_bytes),
+    )
+    .unwrap();
     for row in &rows {
         s.on_row(row).unwrap();
     }
@@ -90,7 +104,7 @@ fn replay_of_a_tampered_journal_prints_the_first_mismatch_and_exits_non_zero() {
     paper_journal(dir.path());
     let tampered = tempfile::tempdir().unwrap();
     let mut reader = journal::Reader::open(dir.path()).unwrap();
-    let mut writer = journal::Writer::open(tampered.path(), options()).unwrap();
+    let mut writer = journal::Writer::open(tampered.path(), options(1 << 20)).unwrap();
     let mut changed_seq = None;
     while let Some(r) = reader.next() {
         let r = r.unwrap();
@@ -149,6 +163,34 @@ fn replay_of_a_restart_with_another_config_prints_the_change_applied() {
     assert!(stdout.contains("sessions 2"), "{stdout}");
     assert!(
         stdout.contains("reloadable change applied: risk.cooldown_minutes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 mismatches"), "{stdout}");
+}
+
+#[test]
+fn issue_20_replay_of_a_journal_trimmed_by_retention_starts_at_its_checkpoint_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let seg = 16 << 10;
+    let mut cfg = Config::default();
+    cfg.journal.segment_size_bytes = seg as u64;
+    paper_journal_in(dir.path(), &cfg, seg);
+    // The restart journals a checkpoint; retention then removes the
+    // segments before it down to three segments.
+    cfg.journal.max_total_bytes = 3 * seg as u64;
+    paper_journal_in(dir.path(), &cfg, seg);
+    let segments = journal::list_segments(dir.path()).unwrap();
+    assert!(segments[0].0 > 0, "nothing removed");
+    let out = run_replay(dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout
+            .contains("journal trimmed by retention: replay starts at the checkpoint at sequence"),
         "{stdout}"
     );
     assert!(stdout.contains("0 mismatches"), "{stdout}");

@@ -169,7 +169,7 @@ pub use format::{
     MARKER_LEN, MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
     SEGMENT_MAGIC,
 };
-pub use reader::{verify, Reader, Record, VerifySummary};
+pub use reader::{list_segments, verify, Reader, Record, VerifySummary};
 pub use recovery::{Recovery, TornTail};
 pub use repair::{repair, RepairError, RepairReport};
 pub use retention::{apply_retention, RetentionPolicy, RetentionReport};

@@ -101,6 +101,38 @@ impl Reader {
         }
     }
 
+    /// Opens the journal in `dir` for reading from the segment whose first record is
+    /// `first_seq` (a name [`list_segments`] returned): a reader that skips the older
+    /// segments, e.g. to start at a state checkpoint.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Io`] if that segment cannot be mapped (or does not exist);
+    /// [`OpenError::Corrupt`] if its header is damaged.
+    pub fn open_at(dir: impl AsRef<Path>, first_seq: u64) -> Result<Self, OpenError> {
+        let dir = dir.as_ref().to_path_buf();
+        let path = dir.join(segment_file_name(first_seq));
+        let mut reader = Self {
+            dir,
+            current: None,
+            offset: 0,
+            next_seq: first_seq,
+        };
+        match reader.enter_segment(path, first_seq) {
+            Ok(()) => Ok(reader),
+            Err(ReadError::Io(e)) => Err(OpenError::Io(e)),
+            Err(ReadError::Corrupt {
+                segment,
+                offset,
+                reason,
+            }) => Err(OpenError::Corrupt {
+                segment,
+                offset,
+                reason,
+            }),
+        }
+    }
+
     /// Returns the journal directory.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -333,7 +365,7 @@ pub fn verify(dir: impl AsRef<Path>) -> Result<VerifySummary, ReadError> {
 
 /// Lists the segment files of `dir` as `(first_seq, path)`, sorted by sequence number. A
 /// missing directory is an empty journal.
-pub(crate) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, JournalIoError> {
+pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, JournalIoError> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

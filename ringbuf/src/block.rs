@@ -50,7 +50,77 @@ struct Blocks<T> {
     pushed: u64,
 }
 
+/// The internal state of a [`BlockMax`] or [`BlockMin`] (see their
+/// `state` and `restore`): enough to continue exactly where it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockState<T> {
+    /// Values of the current block (empty before the first push, else
+    /// `window` long; positions at or above `filled` are stale).
+    pub current: Vec<T>,
+    /// Suffix extremes of the previous block with their positions (same
+    /// length rule as `current`).
+    pub suffix: Vec<(T, usize)>,
+    /// Position of the current block's running extreme.
+    pub running: usize,
+    /// Values in the current block, below the window length.
+    pub filled: usize,
+    /// A whole block was completed.
+    pub has_previous: bool,
+    /// Values pushed since construction or the last `clear`.
+    pub pushed: u64,
+}
+
+/// A [`BlockState`] that does not fit the window it is restored into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockStateError {
+    /// Window length of the instance.
+    pub window: usize,
+}
+
+impl fmt::Display for BlockStateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "block state does not fit a window of {}", self.window)
+    }
+}
+
+impl std::error::Error for BlockStateError {}
+
 impl<T: Copy> Blocks<T> {
+    fn state(&self) -> BlockState<T> {
+        BlockState {
+            current: self.current.clone(),
+            suffix: self.suffix.clone(),
+            running: self.running,
+            filled: self.filled,
+            has_previous: self.has_previous,
+            pushed: self.pushed,
+        }
+    }
+
+    fn restore(&mut self, s: &BlockState<T>) -> Result<(), BlockStateError> {
+        let sized = |n: usize| n == 0 || n == self.window;
+        let fits = sized(s.current.len())
+            && s.suffix.len() == s.current.len()
+            && s.filled < self.window
+            && s.running < self.window
+            && s.suffix.iter().all(|(_, p)| *p < self.window);
+        if !fits {
+            return Err(BlockStateError {
+                window: self.window,
+            });
+        }
+        // Within the capacity reserved in `try_new`: no reallocation.
+        self.current.clear();
+        self.current.extend_from_slice(&s.current);
+        self.suffix.clear();
+        self.suffix.extend_from_slice(&s.suffix);
+        self.running = s.running;
+        self.filled = s.filled;
+        self.has_previous = s.has_previous;
+        self.pushed = s.pushed;
+        Ok(())
+    }
+
     fn try_new(window: usize) -> Result<Self, CapacityError> {
         check_capacity::<(T, usize)>(window)?;
         check_capacity::<T>(window)?;
@@ -254,6 +324,24 @@ macro_rules! block_extreme {
             pub fn clear(&mut self) {
                 self.inner.clear();
             }
+
+            /// Returns a copy of the internal state, for a checkpoint of
+            /// the window (cold path: allocates the copy).
+            #[must_use]
+            pub fn state(&self) -> BlockState<T> {
+                self.inner.state()
+            }
+
+            /// Overwrites the state with one [`state`](Self::state) returned
+            /// for a window of the same length; the blocks reserved in `new`
+            /// are reused, never grown.
+            ///
+            /// # Errors
+            /// [`BlockStateError`] when `state` does not describe a window of
+            /// this length (sizes, positions out of range).
+            pub fn restore(&mut self, state: &BlockState<T>) -> Result<(), BlockStateError> {
+                self.inner.restore(state)
+            }
         }
 
         impl<T: Copy + PartialOrd + fmt::Debug> fmt::Debug for $name<T> {
@@ -420,6 +508,41 @@ mod tests {
         assert_eq!(
             format!("{min:?}"),
             "BlockMin { window: 3, len: 1, min: Some(7) }"
+        );
+    }
+
+    #[test]
+    fn a_restored_state_continues_exactly_like_the_original() {
+        let values: Vec<i64> = (0..40).map(|k| (k * 37 % 11) - 5).collect();
+        for cut in [0, 1, 4, 5, 6, 13, 39] {
+            let mut a = BlockMax::new(5);
+            let mut lo = BlockMin::new(5);
+            for &v in &values[..cut] {
+                a.push(v);
+                lo.push(v);
+            }
+            let mut b = BlockMax::new(5);
+            b.push(99);
+            b.restore(&a.state()).unwrap();
+            let mut lo2 = BlockMin::new(5);
+            lo2.restore(&lo.state()).unwrap();
+            assert_eq!(b.state(), a.state());
+            for &v in &values[cut..] {
+                a.push(v);
+                b.push(v);
+                lo.push(v);
+                lo2.push(v);
+                assert_eq!((a.max(), a.max_age()), (b.max(), b.max_age()), "cut {cut}");
+                assert_eq!((lo.min(), lo.min_age()), (lo2.min(), lo2.min_age()));
+                assert_eq!(a.len(), b.len());
+            }
+        }
+        let mut a = BlockMax::new(5);
+        a.push(1);
+        let mut wider = BlockMax::<i64>::new(6);
+        assert_eq!(
+            wider.restore(&a.state()),
+            Err(BlockStateError { window: 6 })
         );
     }
 }

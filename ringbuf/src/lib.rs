@@ -59,7 +59,7 @@ mod history;
 mod rolling;
 pub mod spsc;
 
-pub use block::{BlockMax, BlockMin};
+pub use block::{BlockMax, BlockMin, BlockState, BlockStateError};
 pub use cache_padded::CachePadded;
 pub use error::CapacityError;
 pub use history::{HistoryIter, HistoryRing};

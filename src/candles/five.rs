@@ -114,3 +114,9 @@ impl FiveMinuteAggregator {
         }
     }
 }
+
+crate::checkpoint::state_struct!(FiveMinuteAggregator {
+    open,
+    last_1m,
+    late
+});

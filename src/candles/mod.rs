@@ -231,5 +231,16 @@ impl CandleBuilder {
     }
 }
 
+crate::checkpoint::state_struct!(CandleBuilder {
+    symbol,
+    grace_ns,
+    open,
+    last_bucket,
+    five,
+    late_trades,
+    late_candles,
+    gaps
+});
+
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,8 @@
 //! it, the expected and the actual action). Exits non-zero unless every
 //! record was checked: a mismatch, and a journal that cannot be read to its
 //! end (a torn or damaged tail, named by segment and offset), are errors.
-//! Never writes to the journal.
+//! A journal whose first segments retention removed replays from its
+//! oldest checkpoint, and says so. Never writes to the journal.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -155,6 +156,12 @@ fn summary(dir: &std::path::Path, r: &ReplayReport) -> String {
         c.market_trades,
         c.closed_trades,
     );
+    if let Some(from) = r.started_at {
+        s.push_str(&format!(
+            "journal trimmed by retention: replay starts at the checkpoint at sequence {from} (the state of the records before it is restored from the checkpoint; the {} records from it on are checked; the counts include those before it)\n",
+            r.next_seq.saturating_sub(from)
+        ));
+    }
     if c.unjournaled > 0 {
         s.push_str(&format!(
             "actions lost to a crash between an input and its outputs: {}\n",

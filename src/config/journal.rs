@@ -59,13 +59,14 @@ pub struct JournalConfig {
     /// Period of state snapshot records, seconds; in [1, 86400], default
     /// 300.
     pub snapshot_interval_secs: u64,
-    /// Retention size limit, bytes: at start-up, whole old segments the
-    /// rebuild no longer needs are removed while the segments hold more;
-    /// 0 = off (default), else at least two segments, at most 1 PiB.
+    /// Retention size limit, bytes: after each state checkpoint (start-up,
+    /// segment rotations, shutdown), whole old segments before it are
+    /// removed while the segments hold more; 0 = off (default), else at
+    /// least two segments, at most 1 PiB.
     pub max_total_bytes: u64,
-    /// Retention age limit, days: at start-up, whole old segments the
-    /// rebuild no longer needs and last written longer ago are removed;
-    /// 0 = off (default), at most 3650.
+    /// Retention age limit, days: after each state checkpoint, whole old
+    /// segments before it last written longer ago are removed; 0 = off
+    /// (default), at most 3650.
     pub retain_days: u32,
 }
 

@@ -710,3 +710,91 @@ impl Core {
         }
     }
 }
+
+crate::checkpoint::state_struct!(CoreStats {
+    events,
+    candles_1m,
+    candles_5m,
+    signals,
+    entries,
+    gaps,
+    dropped_actions
+});
+
+impl crate::checkpoint::Restore for SymbolState {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        w.put(&self.builder);
+        crate::checkpoint::Restore::save(&self.ind1, w);
+        crate::checkpoint::Restore::save(&self.ind5, w);
+        w.put(&(self.last5, self.last_price, self.last_data_ts));
+        w.put(&self.position);
+        w.put(&self.retired);
+        w.put(&(self.retired_next, self.stop_failures));
+        w.put(&(self.close_failures, self.close_retry_at));
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        self.builder = r.take()?;
+        crate::checkpoint::Restore::restore(&mut self.ind1, r)?;
+        crate::checkpoint::Restore::restore(&mut self.ind5, r)?;
+        (self.last5, self.last_price, self.last_data_ts) = r.take()?;
+        self.position = r.take()?;
+        self.retired = r.take()?;
+        (self.retired_next, self.stop_failures) = r.take()?;
+        (self.close_failures, self.close_retry_at) = r.take()?;
+        if self.retired_next >= RETIRED_ORDERS {
+            return Err(r.invalid("retired order slot", self.retired_next as u64));
+        }
+        Ok(())
+    }
+}
+
+/// The core's state between two events: per symbol the candle builders,
+/// indicator windows, last prices and position with its orders; the
+/// strategies evaluated, the risk state, cash, the order and position id
+/// counters, the shutdown flag and the counters. Everything else (rules,
+/// layout, strategies, limits) is configuration: the core a checkpoint is
+/// restored into is built from the journal's first session config and
+/// reloaded to the running one, as the rebuild built it.
+impl crate::checkpoint::Restore for Core {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        w.len(self.symbols.len());
+        for s in &self.symbols {
+            crate::checkpoint::Restore::save(s, w);
+        }
+        w.blob(&self.eval);
+        crate::checkpoint::Restore::save(&self.risk, w);
+        w.put(&(self.cash, self.next_order, self.next_position));
+        w.put(&self.shutdown);
+        w.put(&self.stats);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        crate::checkpoint::expect_count(r, "symbols", self.symbols.len())?;
+        for s in &mut self.symbols {
+            crate::checkpoint::Restore::restore(s, r)?;
+        }
+        let eval = r.blob("strategies evaluated")?;
+        if eval.len() > self.eval.capacity()
+            || eval
+                .iter()
+                .any(|&k| usize::from(k) >= self.strategies.len())
+        {
+            return Err(r.invalid("strategies evaluated", eval.len() as u64));
+        }
+        self.eval.clear();
+        self.eval.extend_from_slice(eval);
+        crate::checkpoint::Restore::restore(&mut self.risk, r)?;
+        (self.cash, self.next_order, self.next_position) = r.take()?;
+        self.shutdown = r.take()?;
+        self.stats = r.take()?;
+        self.actions.clear();
+        Ok(())
+    }
+}

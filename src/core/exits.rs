@@ -18,6 +18,32 @@ pub(crate) enum Slot {
     Close,
 }
 
+impl crate::checkpoint::Value for Slot {
+    fn put(&self, w: &mut crate::checkpoint::StateWriter) {
+        match *self {
+            Self::Entry => w.u8(0),
+            Self::Stop => w.u8(1),
+            Self::Close => w.u8(2),
+            Self::Tp(k) => {
+                w.u8(3);
+                w.put(&k);
+            }
+        }
+    }
+
+    fn take(
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<Self, crate::checkpoint::StateError> {
+        match r.u8("order slot")? {
+            0 => Ok(Self::Entry),
+            1 => Ok(Self::Stop),
+            2 => Ok(Self::Close),
+            3 => Ok(Self::Tp(r.take()?)),
+            v => Err(r.invalid("order slot", u64::from(v))),
+        }
+    }
+}
+
 impl Core {
     /// Finds the symbol index and slot of a live order.
     pub(super) fn find_order(&self, order: OrderId) -> Option<(usize, Slot)> {

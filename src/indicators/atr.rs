@@ -151,6 +151,17 @@ impl Indicator for Atr {
     }
 }
 
+crate::checkpoint::state_struct!(Atr {
+    period_f64,
+    inv_period,
+    decay,
+    period,
+    prev_close,
+    ranges_seen,
+    avg,
+    current
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

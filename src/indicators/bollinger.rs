@@ -152,6 +152,22 @@ impl Indicator for Bollinger {
     }
 }
 
+impl crate::checkpoint::Restore for Bollinger {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        crate::checkpoint::Restore::save(&self.window, w);
+        w.put(&self.k);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        crate::checkpoint::Restore::restore(&mut self.window, r)?;
+        self.k = r.take()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

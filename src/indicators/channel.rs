@@ -174,6 +174,29 @@ macro_rules! prior_extreme {
                 self.newest = None;
             }
         }
+
+        impl crate::checkpoint::Restore for $name {
+            fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+                crate::checkpoint::save_block(&self.window.state(), w);
+                w.put(&self.newest);
+            }
+
+            fn restore(
+                &mut self,
+                r: &mut crate::checkpoint::StateReader<'_>,
+            ) -> Result<(), crate::checkpoint::StateError> {
+                let state = crate::checkpoint::take_block(r)?;
+                self.window
+                    .restore(&state)
+                    .map_err(|e| crate::checkpoint::StateError::Shape {
+                        what: "channel window",
+                        expected: e.window as u64,
+                        found: state.current.len() as u64,
+                    })?;
+                self.newest = r.take()?;
+                Ok(())
+            }
+        }
     };
 }
 

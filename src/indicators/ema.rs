@@ -150,6 +150,16 @@ impl Indicator for Ema {
     }
 }
 
+crate::checkpoint::state_struct!(Ema {
+    k,
+    period_f64,
+    period,
+    seeded,
+    seed_sum,
+    current,
+    previous
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

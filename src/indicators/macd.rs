@@ -160,6 +160,21 @@ impl Indicator for Macd {
     }
 }
 
+crate::checkpoint::state_struct!(MacdValue {
+    macd,
+    signal,
+    histogram,
+    previous_histogram
+});
+crate::checkpoint::state_struct!(Macd {
+    fast_delay,
+    seen,
+    fast,
+    slow,
+    signal,
+    current
+});
+
 #[cfg(test)]
 #[path = "macd_tests.rs"]
 mod tests;

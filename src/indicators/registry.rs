@@ -125,6 +125,35 @@ macro_rules! indicator_kinds {
             }
         }
 
+        impl crate::checkpoint::Restore for Slot {
+            fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+                match self {
+                    $(Self::$variant(x) => {
+                        w.blob(<$ty as Indicator>::KIND.as_bytes());
+                        crate::checkpoint::Restore::save(x, w);
+                    })*
+                }
+            }
+
+            fn restore(
+                &mut self,
+                r: &mut crate::checkpoint::StateReader<'_>,
+            ) -> Result<(), crate::checkpoint::StateError> {
+                let kind = r.text("indicator kind")?;
+                match self {
+                    $(Self::$variant(x) => {
+                        if kind != <$ty as Indicator>::KIND {
+                            return Err(crate::checkpoint::StateError::Kind {
+                                expected: <$ty as Indicator>::KIND,
+                                found: kind.to_owned(),
+                            });
+                        }
+                        crate::checkpoint::Restore::restore(x, r)
+                    })*
+                }
+            }
+        }
+
         $(
             impl Registered for $ty {
                 fn spec(params: Self::Params) -> IndicatorSpec {
@@ -168,6 +197,8 @@ indicator_kinds! {
     /// MACD line, signal line and histogram of closes.
     Macd(super::Macd),
 }
+
+crate::checkpoint::restore_by_value!(super::Ema, super::Atr, super::Rsi, super::Macd);
 
 impl IndicatorSpec {
     /// Returns true when `other` is the same kind (any parameters).

@@ -159,6 +159,18 @@ impl Indicator for Rsi {
     }
 }
 
+crate::checkpoint::state_struct!(Rsi {
+    period_f64,
+    inv_period,
+    decay,
+    period,
+    prev_close,
+    changes_seen,
+    avg_gain,
+    avg_loss,
+    warm
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

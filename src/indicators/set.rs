@@ -115,3 +115,28 @@ impl IndicatorSet {
         }
     }
 }
+
+impl crate::checkpoint::Restore for IndicatorSet {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        w.len(self.slots.len());
+        for slot in &self.slots {
+            crate::checkpoint::Restore::save(slot, w);
+        }
+    }
+
+    /// Restores every instance, then refreshes the values from them (as
+    /// [`update`](Self::update) leaves them).
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        crate::checkpoint::expect_count(r, "indicator instances", self.slots.len())?;
+        for slot in &mut self.slots {
+            crate::checkpoint::Restore::restore(slot, r)?;
+        }
+        for (slot, value) in self.slots.iter().zip(self.values.values.iter_mut()) {
+            *value = slot.output();
+        }
+        Ok(())
+    }
+}

@@ -130,6 +130,32 @@ impl Indicator for VolumeSma {
     }
 }
 
+impl crate::checkpoint::Restore for Sma {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        crate::checkpoint::Restore::save(&self.window, w);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        crate::checkpoint::Restore::restore(&mut self.window, r)
+    }
+}
+
+impl crate::checkpoint::Restore for VolumeSma {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        crate::checkpoint::Restore::save(&self.0, w);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        crate::checkpoint::Restore::restore(&mut self.0, r)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

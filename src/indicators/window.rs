@@ -151,6 +151,24 @@ impl<const SQUARES: bool> WindowSums<SQUARES> {
     }
 }
 
+impl<const SQUARES: bool> crate::checkpoint::Restore for WindowSums<SQUARES> {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        crate::checkpoint::save_history(&self.ring, w);
+        w.put(&(self.inv_period, self.anchor, self.sum));
+        w.put(&(self.sum_sq, self.until_resync, self.resync_every));
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        crate::checkpoint::restore_history(&mut self.ring, r)?;
+        (self.inv_period, self.anchor, self.sum) = r.take()?;
+        (self.sum_sq, self.until_resync, self.resync_every) = r.take()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -494,6 +494,8 @@ impl JournalRecord<'_> {
             Self::OrderRefused { .. } => tags::ORDER_REFUSED,
             Self::StopSettled { .. } => tags::STOP_SETTLED,
             Self::CandleReplaced { .. } => tags::CANDLE_REPLACED,
+            Self::Checkpoint { .. } => tags::CHECKPOINT,
+            Self::JournalRetention { .. } => tags::JOURNAL_RETENTION,
         }
     }
 
@@ -769,6 +771,40 @@ impl JournalRecord<'_> {
                 e.u8(code_of(&ReplaceCause::ALL, cause));
                 enc_candle(e, local);
                 enc_candle(e, rest);
+                e.ts(*ts);
+            }
+            Self::Checkpoint {
+                state_seq,
+                part,
+                parts,
+                state_bytes,
+                crc32,
+                data,
+                ts,
+            } => {
+                e.u64(*state_seq);
+                e.u32(*part);
+                e.u32(*parts);
+                e.u64(*state_bytes);
+                e.u32(*crc32);
+                e.blob(data);
+                e.ts(*ts);
+            }
+            Self::JournalRetention {
+                segments_removed,
+                bytes_removed,
+                first_seq_kept,
+                checkpoint_seq,
+                segments_left,
+                bytes_left,
+                ts,
+            } => {
+                e.u32(*segments_removed);
+                e.u64(*bytes_removed);
+                e.u64(*first_seq_kept);
+                e.u64(*checkpoint_seq);
+                e.u32(*segments_left);
+                e.u64(*bytes_left);
                 e.ts(*ts);
             }
         }
@@ -1225,6 +1261,24 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             cause: d.code("cause", &ReplaceCause::ALL)?,
             local: dec_candle(d)?,
             rest: dec_candle(d)?,
+            ts: d.ts()?,
+        },
+        tags::CHECKPOINT => J::Checkpoint {
+            state_seq: d.u64()?,
+            part: d.u32()?,
+            parts: d.u32()?,
+            state_bytes: d.u64()?,
+            crc32: d.u32()?,
+            data: d.blob()?,
+            ts: d.ts()?,
+        },
+        tags::JOURNAL_RETENTION => J::JournalRetention {
+            segments_removed: d.u32()?,
+            bytes_removed: d.u64()?,
+            first_seq_kept: d.u64()?,
+            checkpoint_seq: d.u64()?,
+            segments_left: d.u32()?,
+            bytes_left: d.u64()?,
             ts: d.ts()?,
         },
         other => return Err(DecodeError::UnknownTag(other)),

@@ -511,6 +511,40 @@ impl<'a> JournalRecord<'a> {
                 f("rest_volume", Q(rest.volume)),
                 f("at", Ts(ts)),
             ]),
+            Self::Checkpoint {
+                state_seq,
+                part,
+                parts,
+                state_bytes,
+                crc32,
+                data,
+                ts,
+            } => out.extend([
+                f("state_seq", U64(state_seq)),
+                f("part", U64(u64::from(part))),
+                f("parts", U64(u64::from(parts))),
+                f("state_bytes", U64(state_bytes)),
+                f("crc32", U64(u64::from(crc32))),
+                f("part_bytes", U64(data.len() as u64)),
+                f("at", Ts(ts)),
+            ]),
+            Self::JournalRetention {
+                segments_removed,
+                bytes_removed,
+                first_seq_kept,
+                checkpoint_seq,
+                segments_left,
+                bytes_left,
+                ts,
+            } => out.extend([
+                f("segments_removed", U64(u64::from(segments_removed))),
+                f("bytes_removed", U64(bytes_removed)),
+                f("first_seq_kept", U64(first_seq_kept)),
+                f("checkpoint_seq", U64(checkpoint_seq)),
+                f("segments_left", U64(u64::from(segments_left))),
+                f("bytes_left", U64(bytes_left)),
+                f("at", Ts(ts)),
+            ]),
         }
     }
 }

@@ -139,13 +139,18 @@ pub mod tags {
     /// System: a protective stop the core no longer holds was settled by
     /// the stop router (coalesced away, or its cancel confirmed).
     pub const STOP_SETTLED: u16 = 82;
+    /// System: one part of a state checkpoint (the rebuild starts from the
+    /// newest complete one instead of the first record).
+    pub const CHECKPOINT: u16 = 84;
+    /// System: journal retention removed whole old segments.
+    pub const JOURNAL_RETENTION: u16 = 85;
     /// System: a minute's candle built from trades replaced by the
     /// exchange's REST candle (both recorded).
     pub const CANDLE_REPLACED: u16 = 90;
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 44] = [
+pub const TYPE_NAMES: [(u16, &str); 46] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -190,6 +195,8 @@ pub const TYPE_NAMES: [(u16, &str); 44] = [
     (tags::JOURNAL_REPAIRED, "journal_repaired"),
     (tags::STOP_SETTLED, "stop_settled"),
     (tags::CANDLE_REPLACED, "candle_replaced"),
+    (tags::CHECKPOINT, "checkpoint"),
+    (tags::JOURNAL_RETENTION, "journal_retention"),
 ];
 
 /// Returns the name of `tag` (`None` for an unknown tag).
@@ -400,6 +407,48 @@ pub enum JournalRecord<'a> {
         /// Why the minute was distrusted.
         cause: ReplaceCause,
         /// When (market time).
+        ts: TimestampNs,
+    },
+    /// One part of a state checkpoint: the engine state after every record
+    /// before `state_seq` (the first part's own sequence number), split in
+    /// parts that fit a segment. A rebuild restores the newest checkpoint
+    /// whose parts are all present and whose checksum matches, and feeds
+    /// only the records from `state_seq` on; retention may then remove the
+    /// segments before it.
+    Checkpoint {
+        /// Sequence number of the first part: the state covers every record
+        /// before it.
+        state_seq: u64,
+        /// This part's index, from 0.
+        part: u32,
+        /// Number of parts.
+        parts: u32,
+        /// Bytes of the whole state.
+        state_bytes: u64,
+        /// CRC-32 of the whole state.
+        crc32: u32,
+        /// This part's bytes of the state.
+        data: &'a [u8],
+        /// When.
+        ts: TimestampNs,
+    },
+    /// Journal retention removed whole old segments (oldest first) that no
+    /// rebuild needs any more: every record they held comes before the
+    /// checkpoint a rebuild starts from.
+    JournalRetention {
+        /// Segments removed.
+        segments_removed: u32,
+        /// Bytes they held.
+        bytes_removed: u64,
+        /// Sequence number of the oldest record left.
+        first_seq_kept: u64,
+        /// Sequence number of the checkpoint the rebuild starts from.
+        checkpoint_seq: u64,
+        /// Segments left.
+        segments_left: u32,
+        /// Bytes the segments left hold.
+        bytes_left: u64,
+        /// When.
         ts: TimestampNs,
     },
     /// The engine shut down.

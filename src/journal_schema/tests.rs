@@ -366,6 +366,24 @@ pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             cause: ReplaceCause::Malformed,
             ts,
         },
+        JournalRecord::Checkpoint {
+            state_seq: 1234,
+            part: 1,
+            parts: 3,
+            state_bytes: 9000,
+            crc32: 0xdead_beef,
+            data: &[1, 2, 3, 0, 255],
+            ts,
+        },
+        JournalRecord::JournalRetention {
+            segments_removed: 2,
+            bytes_removed: 8192,
+            first_seq_kept: 1200,
+            checkpoint_seq: 1234,
+            segments_left: 3,
+            bytes_left: 12288,
+            ts,
+        },
     ]
 }
 

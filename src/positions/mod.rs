@@ -433,5 +433,46 @@ fn price_or_zero(v: f64) -> Price {
     Price::from_f64(v).unwrap_or(Price::ZERO)
 }
 
+crate::checkpoint::state_enum!(PositionState {
+    Pending,
+    Open,
+    Closing,
+    Closed
+});
+crate::checkpoint::state_struct!(Position {
+    id,
+    symbol,
+    strategy,
+    side,
+    state,
+    requested_qty,
+    entry_qty,
+    open_qty,
+    entry_price,
+    r,
+    target_distance,
+    initial_stop,
+    stop,
+    target,
+    best,
+    trailed,
+    partial1_done,
+    partial2_done,
+    entry_ts,
+    signal_ts,
+    fees,
+    slippage,
+    pnl,
+    exit_notional,
+    exit_qty,
+    exits,
+    last_exit,
+    last_exit_ts,
+    entry_order,
+    stop_order,
+    tp_orders,
+    close_order
+});
+
 #[cfg(test)]
 mod tests;

@@ -74,6 +74,22 @@ pub enum ReplayError {
         /// Why.
         error: CoreReloadError,
     },
+    /// A checkpoint the pass must start from cannot be restored (the
+    /// journal was trimmed by retention, so the records before it are gone).
+    Checkpoint {
+        /// Sequence number of the checkpoint.
+        seq: u64,
+        /// Why.
+        error: super::checkpoint::CheckpointError,
+    },
+    /// Retention removed the journal's first segments and no complete
+    /// checkpoint is left to start from.
+    Trimmed {
+        /// Journal directory.
+        dir: PathBuf,
+        /// Sequence number of the oldest record left.
+        first_seq: u64,
+    },
     /// A later session trades other symbols than the first: symbol ids in
     /// its records would mean other instruments.
     SymbolsChanged {
@@ -127,6 +143,15 @@ impl fmt::Display for ReplayError {
                 f,
                 "the core refuses the reload of record {seq}, which the engine applied: {error}"
             ),
+            Self::Checkpoint { seq, error } => write!(
+                f,
+                "the checkpoint at sequence {seq} cannot be restored and the records before it were removed by retention: {error}"
+            ),
+            Self::Trimmed { dir, first_seq } => write!(
+                f,
+                "journal {} starts at sequence {first_seq} (retention removed the records before it) but holds no complete checkpoint to start from",
+                dir.display()
+            ),
             Self::SymbolsChanged { seq, first, now } => write!(
                 f,
                 "session record {seq} trades symbols [{now}] but the journal started with [{first}]; use a new journal directory"
@@ -141,6 +166,7 @@ impl std::error::Error for ReplayError {
             Self::Open(e) => Some(e),
             Self::Read(e) => Some(e),
             Self::Decode { error, .. } => Some(error),
+            Self::Checkpoint { error, .. } => Some(error),
             Self::SessionConfig { error, .. } => Some(error),
             Self::Core { error, .. } => Some(error),
             Self::ReloadConfig { error, .. } => Some(error),
@@ -148,6 +174,7 @@ impl std::error::Error for ReplayError {
             Self::Corrupt { .. }
             | Self::InputBeforeSession { .. }
             | Self::SessionRules { .. }
+            | Self::Trimmed { .. }
             | Self::SymbolsChanged { .. } => None,
         }
     }

@@ -53,6 +53,7 @@
 //! [`Rebuilt::in_flight`], to be looked up by client order id before
 //! anything is resent.
 
+pub mod checkpoint;
 mod error;
 pub mod journaling;
 mod pass;
@@ -274,6 +275,14 @@ pub struct Rebuilt {
     /// Fills fed to the core, per engine order id (a restart's lookups
     /// report only what the exchange filled beyond them).
     pub booked: BTreeMap<OrderId, crate::orders::Booked>,
+    /// Sequence number of the checkpoint the rebuild started from (`None`:
+    /// it read the journal from its first record).
+    pub started_at: Option<u64>,
+    /// The state after the journal's last record, as a checkpoint holds it
+    /// (`None` without a session, or after a torn tail): a restarting
+    /// engine journals it ([`checkpoint::write_checkpoint`]) before its
+    /// first new record, so the next rebuild starts there.
+    pub checkpoint: Option<Vec<u8>>,
 }
 
 /// A stop a start-up reconciliation placed (journaled as a `stop_placed`
@@ -333,6 +342,11 @@ pub struct ReplayReport {
     pub session_changes: Vec<SessionChange>,
     /// Wall time of the pass.
     pub elapsed: Duration,
+    /// Sequence number of the checkpoint the replay started from: retention
+    /// removed the records before it, so the replay restored the state
+    /// there and checked the records from it on (`None`: every record from
+    /// the first).
+    pub started_at: Option<u64>,
 }
 
 impl ReplayReport {
@@ -372,8 +386,18 @@ pub fn rebuild_with(
     dir: &Path,
     strategies: Option<StrategyFactory>,
 ) -> Result<Rebuilt, ReplayError> {
-    let (pass, _) = pass::Pass::run(dir, StopAt::End, strategies, &mut |_| {})?;
-    Ok(Rebuilt {
+    let (pass, _) = pass::Pass::run(
+        dir,
+        StopAt::End,
+        strategies,
+        pass::From::NewestCheckpoint,
+        &mut |_| {},
+    )?;
+    Ok(rebuilt_of(pass))
+}
+
+fn rebuilt_of(pass: pass::Pass) -> Rebuilt {
+    Rebuilt {
         core: pass.core,
         config: pass.config,
         next_seq: pass.next_seq,
@@ -391,7 +415,35 @@ pub fn rebuild_with(
         last_operator: pass.last_operator,
         recovery_stops: pass.recovery_stops,
         booked: pass.booked,
-    })
+        started_at: pass.started_at,
+        checkpoint: pass.end_state,
+    }
+}
+
+/// As [`rebuild_with`], but reading every record from the journal's first
+/// one and ignoring its checkpoints: what a checkpoint rebuild must equal
+/// (tests, audits). Fails on a journal retention trimmed.
+///
+/// # Errors
+/// As [`rebuild`]; [`ReplayError::Trimmed`] when the first segments are
+/// gone.
+pub fn rebuild_from_first_with(
+    dir: &Path,
+    strategies: Option<StrategyFactory>,
+) -> Result<Rebuilt, ReplayError> {
+    if let Some((first_seq, _)) = journal::list_segments(dir)
+        .map_err(|e| ReplayError::Open(journal::OpenError::Io(e)))?
+        .first()
+    {
+        if *first_seq > 0 {
+            return Err(ReplayError::Trimmed {
+                dir: dir.to_path_buf(),
+                first_seq: *first_seq,
+            });
+        }
+    }
+    let (pass, _) = pass::Pass::run(dir, StopAt::End, strategies, pass::From::First, &mut |_| {})?;
+    Ok(rebuilt_of(pass))
 }
 
 /// Replays the journal in `dir`: feeds the inputs like [`rebuild`] and
@@ -419,7 +471,13 @@ pub fn replay_with(
     strategies: Option<StrategyFactory>,
     progress: &mut dyn FnMut(&ReplayCounts),
 ) -> Result<ReplayReport, ReplayError> {
-    let (pass, elapsed) = pass::Pass::run(dir, StopAt::FirstMismatch, strategies, progress)?;
+    let (pass, elapsed) = pass::Pass::run(
+        dir,
+        StopAt::FirstMismatch,
+        strategies,
+        pass::From::First,
+        progress,
+    )?;
     Ok(ReplayReport {
         counts: pass.counts,
         first_mismatch: pass.first_mismatch,
@@ -427,9 +485,12 @@ pub fn replay_with(
         next_seq: pass.next_seq,
         session_changes: pass.session_changes,
         elapsed,
+        started_at: pass.started_at,
     })
 }
 
+#[cfg(test)]
+mod checkpoint_tests;
 #[cfg(test)]
 mod crash_tests;
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::Path;
 use std::time::Instant;
 
+use super::checkpoint::{self, Which};
 use super::{
     InFlight, Mismatch, OrderRoute, PendingCancel, ReplayCounts, ReplayError, SessionChange, StopAt,
 };
@@ -26,12 +27,15 @@ pub(super) const PROGRESS_EVERY: u64 = 1 << 16;
 pub(super) struct Pass {
     pub core: Option<Core>,
     pub config: Option<Config>,
-    symbols: String,
-    rules: Vec<InstrumentRules>,
+    /// The first session's configuration as journaled: what the core is
+    /// built from (a checkpoint builds its core from it too).
+    pub build_toml: String,
+    pub symbols: String,
+    pub rules: Vec<InstrumentRules>,
     /// Actions of the last input not yet matched with an output record.
-    produced: VecDeque<Action>,
+    pub produced: VecDeque<Action>,
     /// The last input: (seq, event).
-    last_input: Option<(u64, Event)>,
+    pub last_input: Option<(u64, Event)>,
     /// Encoding scratch for the comparison.
     scratch: Vec<u8>,
     pub orders: BTreeMap<OrderId, OrderRoute>,
@@ -63,13 +67,32 @@ pub(super) struct Pass {
     pub recovery_stops: Vec<super::RecoveryStop>,
     /// Fills fed to the core, per engine order id.
     pub booked: BTreeMap<OrderId, crate::orders::Booked>,
+    /// Sequence number of the checkpoint the pass started from (`None`:
+    /// from the journal's first record).
+    pub started_at: Option<u64>,
+    /// The state at the end of the journal, before the end of the last
+    /// life was taken into account: what a checkpoint written after the
+    /// journal's last record holds (a pass to the end without a torn tail).
+    pub end_state: Option<Vec<u8>>,
+}
+
+/// Where a pass starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum From {
+    /// At the newest complete checkpoint (a rebuild), else the first record.
+    NewestCheckpoint,
+    /// At the first record; at the oldest complete checkpoint when
+    /// retention removed the first segments (a replay checks every record
+    /// it can).
+    First,
 }
 
 impl Pass {
-    fn new(strategies: Option<StrategyFactory>) -> Self {
+    pub(super) fn new(strategies: Option<StrategyFactory>) -> Self {
         Self {
             core: None,
             config: None,
+            build_toml: String::new(),
             symbols: String::new(),
             rules: Vec::new(),
             produced: VecDeque::with_capacity(crate::core::ACTION_CAPACITY),
@@ -91,7 +114,61 @@ impl Pass {
             last_operator: None,
             recovery_stops: Vec::new(),
             booked: BTreeMap::new(),
+            started_at: None,
+            end_state: None,
         }
+    }
+
+    /// Returns the pass to start with, the reader positioned for it and the
+    /// first sequence number to feed (records before it are in the
+    /// restored state).
+    fn start(
+        dir: &Path,
+        strategies: Option<StrategyFactory>,
+        from: From,
+    ) -> Result<(Self, journal::Reader, u64), ReplayError> {
+        let segments = journal::list_segments(dir)
+            .map_err(|e| ReplayError::Open(journal::OpenError::Io(e)))?;
+        let first_seq = segments.first().map_or(0, |(s, _)| *s);
+        let trimmed = first_seq > 0;
+        let which = match from {
+            From::NewestCheckpoint => Some(Which::Newest),
+            From::First => trimmed.then_some(Which::Oldest),
+        };
+        if let Some(which) = which {
+            let found = checkpoint::find(dir, which)
+                .map_err(|e| ReplayError::Open(journal::OpenError::Io(e)))?;
+            match found {
+                Some(found) => match checkpoint::restore(&found.state, strategies) {
+                    Ok(mut pass) => {
+                        pass.started_at = Some(found.state_seq);
+                        let reader = journal::Reader::open_at(dir, found.segment_first_seq)
+                            .map_err(ReplayError::Open)?;
+                        return Ok((pass, reader, found.state_seq));
+                    }
+                    Err(error) if trimmed => {
+                        return Err(ReplayError::Checkpoint {
+                            seq: found.state_seq,
+                            error,
+                        })
+                    }
+                    Err(error) => log::warn!(
+                        "Checkpoint at sequence {} of {} unusable ({error}); reading the journal from its first record",
+                        found.state_seq,
+                        dir.display()
+                    ),
+                },
+                None if trimmed => {
+                    return Err(ReplayError::Trimmed {
+                        dir: dir.to_path_buf(),
+                        first_seq,
+                    })
+                }
+                None => {}
+            }
+        }
+        let reader = journal::Reader::open(dir).map_err(ReplayError::Open)?;
+        Ok((Self::new(strategies), reader, 0))
     }
 
     /// Runs the pass over the journal in `dir`, stopping at the end, at a
@@ -100,11 +177,11 @@ impl Pass {
         dir: &Path,
         stop: StopAt,
         strategies: Option<StrategyFactory>,
+        from: From,
         progress: &mut dyn FnMut(&ReplayCounts),
     ) -> Result<(Self, std::time::Duration), ReplayError> {
         let started = Instant::now();
-        let mut pass = Self::new(strategies);
-        let mut reader = journal::Reader::open(dir).map_err(ReplayError::Open)?;
+        let (mut pass, mut reader, feed_from) = Self::start(dir, strategies, from)?;
         loop {
             match reader.next() {
                 None => {
@@ -122,6 +199,7 @@ impl Pass {
                     }
                     break;
                 }
+                Some(Ok(rec)) if rec.seq < feed_from => {}
                 Some(Ok(rec)) => {
                     pass.counts.records += 1;
                     pass.on_record(rec.seq, rec.type_tag, rec.payload)?;
@@ -156,6 +234,13 @@ impl Pass {
             }
         }
         pass.next_seq = reader.next_seq();
+        if stop == StopAt::End && pass.torn.is_none() {
+            pass.end_state =
+                checkpoint::encode(&pass).map_err(|error| ReplayError::Checkpoint {
+                    seq: pass.next_seq,
+                    error,
+                })?;
+        }
         if pass.first_mismatch.is_none() || stop == StopAt::End {
             pass.end_of_life();
         }
@@ -263,6 +348,7 @@ impl Pass {
             .map_err(|error| ReplayError::Core { seq, error })?;
             self.core = Some(core);
             self.first_session_ts = Some(s.ts);
+            self.build_toml = s.config_toml.to_owned();
             self.symbols = s.symbols.to_owned();
             self.rules = rules;
             self.config = Some(config);

@@ -122,6 +122,8 @@ impl SimSession {
         // rebuild reads exactly the records the writer continues after.
         let mut writer = journal::Writer::open(dir, options).map_err(RecordError::Open)?;
         let rebuilt = rebuild(dir).map_err(RecordError::Rebuild)?;
+        // The rebuilt state as a checkpoint first, as a run journals it.
+        super::retention::journal_rebuilt_state(&mut writer, &rebuilt, &cfg.journal, ts);
         let in_flight = rebuilt.in_flight;
         for action in &rebuilt.unjournaled {
             schema::write(&mut writer, ts, &JournalRecord::Output(*action))

@@ -1,38 +1,161 @@
-//! Journal retention for a restarting engine: which segments the rebuild
-//! still needs, and the configured limits applied to the rest.
+//! Journal retention for a running engine: a state checkpoint journaled and
+//! made durable, then the configured limits applied to the segments before
+//! it.
 //!
-//! Consumes a journal directory and its `[journal]` config; produces the
-//! journal crate's [`RetentionReport`] after removing whole old segments
-//! the rebuild no longer needs. The rebuild ([`super::rebuild`]) feeds every
-//! input from the journal's first session record into one core (there is
-//! no state snapshot it could start from), so it needs every record from
-//! the oldest segment's first one: no segment of a journal is ever removed
-//! here, and a limit the journal exceeds is logged at WARN with what to do.
-//! Never removes a `*.seg.damaged` or `*.seg.orphaned` file. Cold path
-//! (start-up).
+//! Consumes a journal writer, the state a rebuild ended with
+//! ([`super::Rebuilt::checkpoint`]) and the `[journal]` config; produces the
+//! checkpoint's sequence number and the journal crate's
+//! [`RetentionReport`] after removing whole old segments, oldest first,
+//! while the journal is over `max_total_bytes` or its oldest segment older
+//! than `retain_days`. A rebuild starts from the newest complete checkpoint
+//! ([`super::checkpoint`]), so only segments whose records all come before
+//! the checkpoint just written are removable: never the segment holding it,
+//! nothing after it, never the newest segment, never a `*.seg.damaged` or
+//! `*.seg.orphaned` file. What was removed is journaled (a
+//! `journal_retention` record) and logged. Cold path (start-up, shutdown).
 
+use core::fmt;
 use std::path::Path;
 use std::time::SystemTime;
 
 use journal::{JournalIoError, RetentionReport};
 
+use super::checkpoint::write_checkpoint;
 use crate::config::JournalConfig;
+use crate::journal_schema::{self as schema, JournalRecord};
+use crate::types::TimestampNs;
 
-/// Returns the first sequence number the rebuild of the journal in `dir`
-/// reads: the first record of its oldest segment (0 for a journal that
-/// starts empty).
+/// Why a checkpoint could not be journaled or retention applied.
+#[derive(Debug)]
+pub enum RetentionError {
+    /// A checkpoint or retention record could not be appended.
+    Append(journal::AppendError),
+    /// The checkpoint could not be made durable before old segments go.
+    Sync(journal::SyncError),
+    /// The directory could not be read or a segment not removed.
+    Io(JournalIoError),
+}
+
+impl fmt::Display for RetentionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Append(e) => write!(f, "cannot journal the checkpoint: {e}"),
+            Self::Sync(e) => write!(f, "cannot make the checkpoint durable: {e}"),
+            Self::Io(e) => write!(f, "cannot apply journal retention: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RetentionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Append(e) => Some(e),
+            Self::Sync(e) => Some(e),
+            Self::Io(e) => Some(e),
+        }
+    }
+}
+
+/// What [`checkpoint_and_trim`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trimmed {
+    /// Sequence number of the checkpoint written (its first part).
+    pub checkpoint_seq: u64,
+    /// Bytes of the checkpoint's state.
+    pub state_bytes: usize,
+    /// What retention removed (empty when the limits are off or met).
+    pub report: RetentionReport,
+}
+
+/// Journals `state` (the engine state after every record before the
+/// writer's next sequence number) as a checkpoint stamped `ts`, makes it
+/// durable, then applies `cfg`'s retention limits at `now` to the segments
+/// before it and journals a `journal_retention` record when any was
+/// removed. Logs what was removed and, at WARN, a limit still exceeded.
 ///
 /// # Errors
-/// [`journal::OpenError`] when the directory cannot be listed or the oldest
-/// segment mapped.
-pub fn rebuild_start_seq(dir: &Path) -> Result<u64, journal::OpenError> {
-    journal::Reader::open(dir).map(|r| r.next_seq())
+/// [`RetentionError`] when a record cannot be appended, the checkpoint not
+/// made durable, or a segment not removed.
+pub fn checkpoint_and_trim(
+    writer: &mut journal::Writer,
+    state: &[u8],
+    cfg: &JournalConfig,
+    ts: TimestampNs,
+    now: SystemTime,
+) -> Result<Trimmed, RetentionError> {
+    let checkpoint_seq = writer.next_seq();
+    write_checkpoint(writer, state, checkpoint_seq, ts).map_err(RetentionError::Append)?;
+    let mut trimmed = Trimmed {
+        checkpoint_seq,
+        state_bytes: state.len(),
+        report: RetentionReport::default(),
+    };
+    let policy = cfg.retention();
+    if policy.is_off() {
+        return Ok(trimmed);
+    }
+    // The checkpoint must be on disk before the records it replaces go.
+    writer.sync().map_err(RetentionError::Sync)?;
+    let dir = writer.dir().to_path_buf();
+    let report = enforce(&dir, cfg, checkpoint_seq, now).map_err(RetentionError::Io)?;
+    if !report.removed.is_empty() {
+        let first_seq_kept = journal::list_segments(&dir)
+            .map_err(RetentionError::Io)?
+            .first()
+            .map_or(checkpoint_seq, |(s, _)| *s);
+        let record = JournalRecord::JournalRetention {
+            segments_removed: u32::try_from(report.removed.len()).unwrap_or(u32::MAX),
+            bytes_removed: report.removed_bytes,
+            first_seq_kept,
+            checkpoint_seq,
+            segments_left: u32::try_from(report.segments_left).unwrap_or(u32::MAX),
+            bytes_left: report.total_bytes,
+            ts,
+        };
+        schema::write(writer, ts, &record).map_err(RetentionError::Append)?;
+    }
+    trimmed.report = report;
+    Ok(trimmed)
+}
+
+/// Journals the state `rebuilt` ended with as a checkpoint (when it ended
+/// exactly where `writer` continues) and applies the retention limits of
+/// `cfg` to the segments before it. A failure is logged, not fatal: the
+/// journal stays complete and the next rebuild reads more of it.
+pub fn journal_rebuilt_state(
+    writer: &mut journal::Writer,
+    rebuilt: &super::Rebuilt,
+    cfg: &JournalConfig,
+    ts: TimestampNs,
+) {
+    let Some(state) = rebuilt.checkpoint.as_deref() else {
+        return;
+    };
+    if rebuilt.next_seq != writer.next_seq() {
+        log::warn!(
+            "No checkpoint: the rebuild ended at sequence {} but the journal continues at {}",
+            rebuilt.next_seq,
+            writer.next_seq()
+        );
+        return;
+    }
+    let now = std::time::SystemTime::now();
+    match checkpoint_and_trim(writer, state, cfg, ts, now) {
+        Ok(t) => log::info!(
+            "Journal checkpoint at sequence {} ({} bytes of state); retention removed {} segments",
+            t.checkpoint_seq,
+            t.state_bytes,
+            t.report.removed.len()
+        ),
+        Err(e) => log::warn!("Journal checkpoint or retention failed: {e}"),
+    }
 }
 
 /// Applies `cfg`'s retention limits (`max_total_bytes`, `retain_days`) to
-/// the journal in `dir` at `now`, keeping every segment from the one the
-/// rebuild starts in ([`rebuild_start_seq`]); logs what was removed and,
-/// at WARN, a limit still exceeded. Does nothing when both limits are off.
+/// the journal in `dir` at `now`, keeping every segment from the one
+/// holding `keep_from_seq` (a durable checkpoint's first part); logs what
+/// was removed and, at WARN, a limit still exceeded. Does nothing when both
+/// limits are off.
 ///
 /// # Errors
 /// [`JournalIoError`] when the directory cannot be read or a segment not
@@ -40,20 +163,17 @@ pub fn rebuild_start_seq(dir: &Path) -> Result<u64, journal::OpenError> {
 pub fn enforce(
     dir: &Path,
     cfg: &JournalConfig,
+    keep_from_seq: u64,
     now: SystemTime,
 ) -> Result<RetentionReport, JournalIoError> {
     let policy = cfg.retention();
     if policy.is_off() {
         return Ok(RetentionReport::default());
     }
-    let keep_from = rebuild_start_seq(dir).map_err(|e| match e {
-        journal::OpenError::Io(e) => e,
-        other => JournalIoError::new(dir, "open reader", std::io::Error::other(other.to_string())),
-    })?;
-    let report = journal::apply_retention(dir, &policy, keep_from, now)?;
+    let report = journal::apply_retention(dir, &policy, keep_from_seq, now)?;
     if !report.removed.is_empty() {
         log::info!(
-            "Journal retention removed {} old segments ({} bytes) from {}",
+            "Journal retention removed {} old segments ({} bytes) from {}: the rebuild starts at the checkpoint at sequence {keep_from_seq}",
             report.removed.len(),
             report.removed_bytes,
             dir.display()
@@ -61,7 +181,7 @@ pub fn enforce(
     }
     if report.limit_exceeded {
         log::warn!(
-            "Journal {} holds {} bytes in {} segments, over journal.max_total_bytes = {} or journal.retain_days = {}, but every segment is needed: the crash-recovery rebuild replays every record from sequence {keep_from}; archive the directory and start a new journal directory while flat",
+            "Journal {} holds {} bytes in {} segments, over journal.max_total_bytes = {} or journal.retain_days = {}, but the segments left are needed: they hold the checkpoint at sequence {keep_from_seq} the rebuild starts from, or the records after it",
             dir.display(),
             report.total_bytes,
             report.segments_left,
@@ -70,30 +190,4 @@ pub fn enforce(
         );
     }
     Ok(report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn no_segment_is_removed_because_the_rebuild_needs_every_record() {
-        let (dir, _core, _rows) = super::super::tests::journal_fixture();
-        let before = journal::verify(dir.path()).unwrap();
-        assert!(before.segments >= 2, "{before:?}");
-        let mut cfg = crate::config::Config::default().journal;
-        cfg.max_total_bytes = 1;
-        cfg.retain_days = 1;
-        let later = SystemTime::now() + Duration::from_secs(10 * 86_400);
-        let report = enforce(dir.path(), &cfg, later).unwrap();
-        assert!(report.removed.is_empty());
-        assert!(report.limit_exceeded);
-        assert_eq!(report.segments_left, before.segments);
-        assert_eq!(rebuild_start_seq(dir.path()).unwrap(), 0);
-        assert_eq!(journal::verify(dir.path()).unwrap(), before);
-        // Off: nothing looked at.
-        let off = enforce(dir.path(), &crate::config::Config::default().journal, later).unwrap();
-        assert_eq!(off, RetentionReport::default());
-    }
 }

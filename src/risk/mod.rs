@@ -390,5 +390,34 @@ fn minutes_ns(minutes: u64) -> i64 {
         .saturating_mul(NS_PER_MIN)
 }
 
+crate::checkpoint::state_enum!(HaltReason {
+    KillSwitch,
+    StopFile,
+    Command
+});
+
+/// The state a checkpoint keeps: halt, equity peak, cooldown and lock ends,
+/// streaks and rejection counts. The limits and sizing are configuration
+/// (the restored core is built from the same configuration and reloads).
+impl crate::checkpoint::Restore for RiskManager {
+    fn save(&self, w: &mut crate::checkpoint::StateWriter) {
+        w.put(&(self.halted, self.peak_equity));
+        w.put(&(self.cooldown_until, self.lock_until));
+        w.put(&(self.consecutive_losses, self.consecutive_wins));
+        w.put(&self.rejections);
+    }
+
+    fn restore(
+        &mut self,
+        r: &mut crate::checkpoint::StateReader<'_>,
+    ) -> Result<(), crate::checkpoint::StateError> {
+        (self.halted, self.peak_equity) = r.take()?;
+        (self.cooldown_until, self.lock_until) = r.take()?;
+        (self.consecutive_losses, self.consecutive_wins) = r.take()?;
+        self.rejections = r.take()?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -154,11 +154,14 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
         {
             t.status = mono;
             self.engine.publish(self.market.stats());
+            // Checkpoint requests ride the status timer (cold path).
+            self.engine.poll_checkpoints();
         }
         if mono.saturating_sub(t.snapshot) >= self.timers.snapshot_every_ns {
             t.snapshot = mono;
             self.engine.snapshot();
         }
+
         let (_, since) = self.engine.stop?;
         self.flatten_on_stop |= self.engine.flattening();
         let drained =

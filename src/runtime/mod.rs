@@ -17,6 +17,7 @@
 //! start-up. Pre-flight checks, warm-up and backfill fetchers, reconcile
 //! and dashboard rendering live in [`startup`].
 
+pub mod checkpointer;
 pub mod demo;
 pub mod engine;
 pub mod hot;

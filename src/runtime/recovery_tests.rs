@@ -28,6 +28,8 @@ fn rebuilt(config: Option<Config>) -> Rebuilt {
         last_operator: None,
         recovery_stops: Vec::new(),
         booked: Default::default(),
+        started_at: None,
+        checkpoint: None,
     }
 }
 

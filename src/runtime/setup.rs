@@ -453,11 +453,6 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     if rebuilt.torn.is_none() {
         rebuilt.torn = writer.recovery().torn.clone();
     }
-    if let Err(e) =
-        replay::retention::enforce(&journal_dir, &cfg.journal, std::time::SystemTime::now())
-    {
-        log::warn!("Journal retention failed: {e}");
-    }
     let resumed = rebuilt.core.is_some();
     if resumed {
         log::info!("{}", recovery::summary(&rebuilt, symbols));
@@ -495,6 +490,10 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         recovery::Resume::default()
     };
     let recovery_ts = rebuilt.last_market_ts.unwrap_or(session_ts);
+    // The rebuilt state as a checkpoint, before anything else is written:
+    // the next rebuild starts there, and retention may remove the segments
+    // before it.
+    replay::retention::journal_rebuilt_state(&mut writer, &rebuilt, &cfg.journal, recovery_ts);
     // What the previous life produced for its last input but never
     // journaled comes before the new session record, so replay matches it;
     // its orders are among the in-flight ones reconciled below.
@@ -675,6 +674,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         engine.resume(last);
     }
     drop(warm);
+    let checkpointer = start_checkpointer(&mut engine, &journal_dir, cfg, opts.strategies);
     let (control, control_rx, metrics) = start_control(control_bound)?;
     if let (Some(h), Some(cell)) = (control.as_ref(), opts.control_bound.as_ref()) {
         let _ = cell.set(h.local_addr());
@@ -731,7 +731,24 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     .map_err(RuntimeError::Os)?;
     let (service, collector) = service.run(&mut || handle.is_finished(), out);
     let mut hot = handle.join().map_err(|_| RuntimeError::HotPanicked)?;
-    if let Some(w) = hot.journal.take() {
+    if let Some(c) = checkpointer {
+        c.shutdown();
+    }
+    if let Some(mut w) = hot.journal.take() {
+        // A checkpoint of the state at the end of this life: the next start
+        // reads only the records after it.
+        match w.flush() {
+            Ok(()) => match replay::rebuild_with(&journal_dir, opts.strategies) {
+                Ok(end) => {
+                    let ts = end.last_market_ts.unwrap_or(session_ts);
+                    replay::retention::journal_rebuilt_state(&mut w, &end, &cfg.journal, ts);
+                }
+                Err(e) => {
+                    log::warn!("No checkpoint at shutdown: the journal does not rebuild: {e}")
+                }
+            },
+            Err(e) => log::warn!("No checkpoint at shutdown: the journal cannot be flushed: {e}"),
+        }
         if let Err(e) = w.close() {
             log::error!("Closing the journal failed: {e}");
         }
@@ -812,6 +829,34 @@ fn start_corrections(
                 sink(c);
             }
             Ok(out)
+        }
+    }
+}
+
+/// Starts the checkpointer thread when a retention limit is set (its
+/// checkpoints at segment rotations let retention free disk while the
+/// engine runs); `None` otherwise or when it cannot start (logged).
+fn start_checkpointer(
+    engine: &mut Engine,
+    dir: &std::path::Path,
+    cfg: &Config,
+    strategies: Option<StrategyFactory>,
+) -> Option<super::checkpointer::Checkpointer> {
+    if cfg.journal.retention().is_off() {
+        return None;
+    }
+    match super::checkpointer::Checkpointer::spawn(
+        dir.to_path_buf(),
+        cfg.journal.clone(),
+        strategies,
+    ) {
+        Ok((c, end)) => {
+            engine.set_checkpoints(end);
+            Some(c)
+        }
+        Err(e) => {
+            log::warn!("No checkpoints while running (retention waits for a restart): {e}");
+            None
         }
     }
 }

@@ -26,6 +26,7 @@ use crate::metrics::handoff::LatencyRecorder;
 use crate::metrics::latency::Stage;
 use crate::types::{SymbolId, TimestampNs, Trade, NS_PER_MIN};
 
+mod checkpoint;
 mod frame;
 mod gap;
 mod live;
@@ -236,6 +237,9 @@ pub struct Engine {
     stop_halted: bool,
     /// Running reconciliation with the exchange (live mode).
     sync: sync::SyncState,
+    /// The checkpointer's requests (journal a state, a retention), when
+    /// one runs.
+    checkpoints: Option<crate::runtime::checkpointer::HotEnd>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -347,6 +351,7 @@ impl Engine {
                 &p.prefix,
                 u64::try_from(p.clock.now_ns().0 / 1_000_000).unwrap_or(0),
             ),
+            checkpoints: None,
         }
     }
 

@@ -453,6 +453,24 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             cause: ReplaceCause::Malformed,
             ts,
         },
+        JournalRecord::Checkpoint {
+            state_seq: 7,
+            part: 0,
+            parts: 1,
+            state_bytes: 3,
+            crc32: 1,
+            data: &[1, 2, 3],
+            ts,
+        },
+        JournalRecord::JournalRetention {
+            segments_removed: 1,
+            bytes_removed: 4096,
+            first_seq_kept: 7,
+            checkpoint_seq: 7,
+            segments_left: 2,
+            bytes_left: 8192,
+            ts,
+        },
     ];
     for r in &body {
         let at = tick(&mut t);
