@@ -133,7 +133,13 @@ impl ChartCollector {
     }
 
     /// A position opened on `symbol` with its first stop.
-    pub(crate) fn on_stop(&mut self, position: PositionId, symbol: SymbolId, ts: TimestampNs, stop: f64) {
+    pub(crate) fn on_stop(
+        &mut self,
+        position: PositionId,
+        symbol: SymbolId,
+        ts: TimestampNs,
+        stop: f64,
+    ) {
         let i = usize::from(symbol.0);
         if let Some(chart) = self.charts.get_mut(i) {
             chart.stops.push(vec![(ts.as_ms(), stop)]);
@@ -328,9 +334,21 @@ mod tests {
                 stops: vec![vec![(0, 0.9), (300_000, 1.1)]],
             }],
         };
-        let page = chart_html(&data, &["ETH-USDT".into()], &[(0, 10_000.0), (60_000, 9_990.0)]);
-        assert_eq!(page.matches("</script>").count(), 2, "data must not end its script");
-        assert!(!page.contains("http://") && !page.contains("https://"), "no network");
+        let page = chart_html(
+            &data,
+            &["ETH-USDT".into()],
+            &[(0, 10_000.0), (60_000, 9_990.0)],
+        );
+        // The error hook, the data and the drawing code: three script elements.
+        assert_eq!(
+            page.matches("</script>").count(),
+            3,
+            "data must not end its script"
+        );
+        assert!(
+            !page.contains("http://") && !page.contains("https://"),
+            "no network"
+        );
         assert!(page.contains("\"ETH-USDT\"") && page.contains("[0,1,2,0.5,1.5]"));
         assert!(page.contains("[0,10000],[60000,9990]") || page.contains("[60000,9990]"));
     }

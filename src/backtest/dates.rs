@@ -108,8 +108,14 @@ mod tests {
         }
         assert_eq!(parse_date_ms("2025-13-01"), None);
         assert_eq!(parse_date_ms("2025-01"), None);
-        assert_eq!(format_utc_ms(1_746_316_800_000 + 3_723_000), "2025-05-04 01:02:03");
-        assert_eq!(format_duration_ms(3 * MS_PER_DAY + 4 * 3_600_000 + 5 * 60_000), "3d 04:05");
+        assert_eq!(
+            format_utc_ms(1_746_316_800_000 + 3_723_000),
+            "2025-05-04 01:02:03"
+        );
+        assert_eq!(
+            format_duration_ms(3 * MS_PER_DAY + 4 * 3_600_000 + 5 * 60_000),
+            "3d 04:05"
+        );
         assert_eq!(format_duration_ms(59 * 60_000), "00:59");
     }
 }

@@ -13,6 +13,8 @@
 mod chart;
 pub mod dates;
 mod portfolio;
+#[cfg(test)]
+mod portfolio_tests;
 mod report;
 pub mod stats;
 mod svg;

@@ -388,3 +388,52 @@ fn drive(
         chart: d.chart.map(ChartCollector::finish),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{DecimalStep, Price, Qty};
+
+    fn rules() -> InstrumentRules {
+        let step = DecimalStep::from_precision(3);
+        InstrumentRules {
+            tick: DecimalStep::from_precision(2),
+            step,
+            min_qty: Qty(step.to_fixed()),
+            min_notional: Price::from_f64(5.0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn queued_events_reach_the_core_in_the_order_they_were_queued() {
+        let cfg = Config::default();
+        let core = Core::try_new(&cfg, &[rules()]).unwrap();
+        let mut d = Driver {
+            core,
+            sim: FillModel::new(&cfg.simulator, 1, MarketFill::NextTrade),
+            events: VecDeque::new(),
+            exits: HashMap::new(),
+            trades: Vec::new(),
+            rejections: BTreeMap::new(),
+            exit_reasons: BTreeMap::new(),
+            symbols: Vec::new(),
+            halts: Vec::new(),
+            chart: None,
+        };
+        let ts = TimestampNs(1_700_000_000_000_000_000);
+        // Two answers queued at once (as a final flush of the simulated
+        // exchange yields them): halt, then resume. Fed out of order the core
+        // would end halted.
+        d.events.push_back(Event::Control {
+            command: Command::Halt,
+            ts,
+        });
+        d.events.push_back(Event::Control {
+            command: Command::Resume,
+            ts,
+        });
+        d.drain();
+        assert!(d.events.is_empty());
+        assert_eq!(d.core.halted(), None);
+    }
+}

@@ -158,10 +158,7 @@ impl DataSet {
     fn check_overlap(&mut self, i: usize, ts: i64) -> Result<(), DataFileError> {
         let symbol = self.symbols[i];
         let other = (0..self.files.len()).find(|&j| {
-            j != i
-                && self.symbols[j] == symbol
-                && self.heads[j].is_some()
-                && self.first_ns[j] <= ts
+            j != i && self.symbols[j] == symbol && self.heads[j].is_some() && self.first_ns[j] <= ts
         });
         let Some(j) = other else {
             return Ok(());

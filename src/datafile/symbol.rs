@@ -217,8 +217,14 @@ mod tests {
             sym("BTCFDUSD-aggTrades-2024-01-01.zip").as_deref(),
             Some("BTC-FDUSD")
         );
-        assert_eq!(sym("BTC-USDT-1m-2024-01-30.csv").as_deref(), Some("BTC-USDT"));
-        assert_eq!(sym("1000PEPEUSDT-5m-2024-01.zip").as_deref(), Some("1000PEPE-USDT"));
+        assert_eq!(
+            sym("BTC-USDT-1m-2024-01-30.csv").as_deref(),
+            Some("BTC-USDT")
+        );
+        assert_eq!(
+            sym("1000PEPEUSDT-5m-2024-01.zip").as_deref(),
+            Some("1000PEPE-USDT")
+        );
         assert_eq!(sym("synthetic-klines.csv"), None);
         assert_eq!(sym("trades.csv"), None);
         assert_eq!(sym("my-data-1m.csv"), None);
@@ -260,6 +266,9 @@ mod tests {
         assert_eq!(group_by_symbol(&free, "BTC-USDT").unwrap()[0].0, "BTC-USDT");
         let mixed = [args[0].clone(), free[0].clone()];
         let err = group_by_symbol(&mixed, "BTC-USDT").unwrap_err().to_string();
-        assert!(err.contains("synthetic-klines.csv") && err.contains("SOL-USDT"), "{err}");
+        assert!(
+            err.contains("synthetic-klines.csv") && err.contains("SOL-USDT"),
+            "{err}"
+        );
     }
 }
