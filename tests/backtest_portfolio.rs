@@ -3,6 +3,8 @@
 //! contracts response, the per-symbol table, refusals naming the files, and
 //! `chart.html` rendered in headless Chromium without a script error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "integration tests")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

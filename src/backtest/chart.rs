@@ -24,11 +24,14 @@ use crate::types::{Side, SymbolId, TimestampNs};
 /// Milliseconds per chart candle.
 const BUCKET_MS: i64 = 5 * 60_000;
 
+/// One chart candle: open time ms, open, high, low, close.
+pub type ChartCandle = (i64, f64, f64, f64, f64);
+
 /// One symbol's chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SymbolChart {
     /// 5m candles: open time ms, open, high, low, close.
-    pub candles: Vec<(i64, f64, f64, f64, f64)>,
+    pub candles: Vec<ChartCandle>,
     /// Indicator lines (name, value per candle).
     pub lines: Vec<(String, Vec<Option<f64>>)>,
     /// Entries and exits: time ms, price, kind (`long`, `short`, `exit`), label.
@@ -47,7 +50,7 @@ pub struct ChartData {
 /// Gathers the chart while a run goes.
 #[derive(Debug)]
 pub(crate) struct ChartCollector {
-    building: Vec<Option<(i64, f64, f64, f64, f64)>>,
+    building: Vec<Option<ChartCandle>>,
     indicators: Vec<TimeframeIndicators>,
     charts: Vec<SymbolChart>,
     /// Open positions: symbol and index into that symbol's `stops`.
@@ -115,7 +118,7 @@ impl ChartCollector {
         }
     }
 
-    fn close(&mut self, i: usize, b: (i64, f64, f64, f64, f64)) {
+    fn close(&mut self, i: usize, b: ChartCandle) {
         let (Some(ind), Some(chart)) = (self.indicators.get_mut(i), self.charts.get_mut(i)) else {
             return;
         };

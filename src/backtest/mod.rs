@@ -1,11 +1,12 @@
-//! Backtests: Binance klines or aggTrades files driven through the engine
-//! [`Core`] against the [`FillModel`], and the report files.
+//! Backtests: Binance klines or aggTrades files of one or several symbols
+//! driven through the engine [`Core`](crate::core::Core) against the
+//! [`FillModel`](crate::fill_model::FillModel), and the report files.
 //!
 //! Consumes a [`Config`], data files (auto-detected, merged in time order)
 //! and an optional date range; produces a [`BacktestResult`] (closed trades,
 //! an equity curve sampled once per minute, rejection and exit-reason
-//! counts) and writes `report.json`, `trades.csv`, `equity.csv` and
-//! `equity.svg`. The driver is the only place that knows it is a backtest:
+//! counts, per-symbol spans and gaps, halts) and writes `report.json`,
+//! `trades.csv`, `equity.csv`, `equity.svg` and optionally `chart.html`. The driver is the only place that knows it is a backtest:
 //! the core sees the same events as live. Deterministic: two runs on the
 //! same input give byte-identical reports. Cold-path allocation (trade rows,
 //! the equity curve) happens here, never in the core.

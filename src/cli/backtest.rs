@@ -2,9 +2,10 @@
 //! aggTrades files against the simulated exchange and writes the report.
 //!
 //! Consumes the command-line arguments, an optional config file and data
-//! files; produces `report.json`, `trades.csv`, `equity.csv` and
-//! `equity.svg` in `--out`, a summary table and the throughput on stdout,
-//! and a progress indicator on stderr (terminal only). Cold path.
+//! files of one or several symbols; produces `report.json`, `trades.csv`,
+//! `equity.csv`, `equity.svg` and optionally `chart.html` in `--out`, the
+//! summary tables and the throughput on stdout, and a progress indicator on
+//! stderr (terminal only). Cold path.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -27,8 +28,10 @@ use crate::types::{DecimalStep, InstrumentRules, Price, Qty};
     long_about = "Runs the engine core (candles, indicators, strategies, signals, risk, positions) over \
 Binance klines or aggTrades CSV files (auto-detected) against the simulated exchange. Market orders fill \
 at the next trade (trades data) or the candle close (klines) with config slippage; stops and targets \
-trigger on every trade or on candle high/low with the stop first. Writes DIR/report.json, trades.csv, \
-equity.csv and equity.svg, and prints a summary per strategy beside the seed's figures."
+trigger on every trade or on candle high/low with the stop first. Files of several symbols (named by \
+their Binance file names or SYMBOL=FILE) run as one portfolio through one core with one equity. Writes \
+DIR/report.json, trades.csv, equity.csv and equity.svg (and chart.html with --chart), and prints a \
+summary per strategy, combined and per symbol."
 )]
 pub struct BacktestArgs {
     /// Data files (klines or aggTrades, all of one kind), merged in
