@@ -26,6 +26,7 @@ fn backtest_writes_the_four_outputs_and_prints_summary_and_throughput() {
             "2025-05-30",
             "--strategy",
             "mtf_long",
+            "--compare-seed",
         ])
         .output()
         .unwrap();

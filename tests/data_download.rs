@@ -597,3 +597,45 @@ fn a_server_error_status_is_a_download_error_naming_the_url() {
         "{text}"
     );
 }
+
+#[test]
+fn bingx_contracts_are_saved_in_the_reply_shape_that_backtest_reads() {
+    let Some(body) = util::fixture("rest_contracts.json") else {
+        return;
+    };
+    let server = TestServer::start("unused", move |req| {
+        assert_eq!(req.path, "/openApi/swap/v2/quote/contracts");
+        Reply::json(&body)
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trading-engine"))
+        .args(["data", "contracts", "--dir"])
+        .arg(tmp.path())
+        .args(["--base-url", &server.url()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("bingx-contracts.json\t2 contracts"),
+        "{stdout}"
+    );
+    let saved = std::fs::read(tmp.path().join("bingx-contracts.json")).unwrap();
+    let contracts: Vec<trading_engine::io::dto::Contract> =
+        trading_engine::io::dto::parse_data("saved", &saved).unwrap();
+    assert_eq!(contracts.len(), 2);
+    assert_eq!(contracts[1].symbol, "ETH-USDT");
+    let rules = contracts[1].rules().unwrap();
+    assert_eq!(
+        rules.step,
+        trading_engine::types::DecimalStep::from_precision(2)
+    );
+    assert_eq!(
+        rules.tick,
+        trading_engine::types::DecimalStep::from_precision(2)
+    );
+}

@@ -284,7 +284,8 @@ fn files_are_merged_in_time_order_whatever_order_they_are_given_in() {
         merged == expected,
         "merged stream differs from the original"
     );
-    // Interleaved rows (row i in file i % 3): same records, timestamps non-decreasing.
+    // Interleaved rows (row i in file i % 3) of one symbol overlap in time:
+    // refused, naming two of the files (issue 15: rows must not count twice).
     let parts: Vec<PathBuf> = (0..3)
         .map(|k| {
             let part: Vec<String> = lines.iter().skip(k).step_by(3).cloned().collect();
@@ -295,7 +296,21 @@ fn files_are_merged_in_time_order_whatever_order_they_are_given_in() {
             )
         })
         .collect();
-    let merged: Vec<Record> = DataSet::open(&parts, SYM)
+    let err = DataSet::open(&parts, SYM)
+        .unwrap()
+        .find_map(Result::err)
+        .expect("overlapping files of one symbol are refused");
+    assert!(
+        matches!(&err, DataFileError::Overlap { first, other, .. } if parts.contains(first) && parts.contains(other) && first != other),
+        "{err}"
+    );
+    // As three symbols (a portfolio) they merge: same records, timestamps non-decreasing.
+    let tagged: Vec<(&PathBuf, SymbolId)> = parts
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (p, SymbolId(k as u16)))
+        .collect();
+    let merged: Vec<Record> = DataSet::open_symbols(&tagged)
         .unwrap()
         .map(Result::unwrap)
         .collect();

@@ -79,10 +79,10 @@ fn spiked_rows() -> Vec<String> {
 }
 
 /// Returns `trades` as `trades.csv` text.
-fn trades_csv(trades: &[ClosedTrade], strategy: &str) -> String {
+fn trades_csv(trades: &[ClosedTrade], symbol: &str, strategy: &str) -> String {
     let mut s = format!("{TRADES_CSV_HEADER}\n");
     for t in trades {
-        backtest::push_trade_csv_row(&mut s, t, strategy, t.exits as usize);
+        backtest::push_trade_csv_row(&mut s, t, symbol, strategy, t.exits as usize);
     }
     s
 }
@@ -173,7 +173,11 @@ fn a_paper_run_and_a_backtest_over_the_same_data_close_the_same_trades() {
         report.service.trades
     );
     assert_eq!(
-        trades_csv(&report.service.trades, "scripted_atr_breakout"),
+        trades_csv(
+            &report.service.trades,
+            &cfg.market.symbols[0],
+            "scripted_atr_breakout"
+        ),
         backtest::trades_csv(&bt.trades),
         "trades.csv rows differ"
     );

@@ -66,6 +66,33 @@ pub fn format_month(ms: i64) -> String {
     format!("{y:04}-{m:02}")
 }
 
+/// Formats Unix milliseconds as `YYYY-MM-DD HH:MM:SS` (UTC), the readable
+/// column beside every `_ms` column of the reports.
+#[must_use]
+pub fn format_utc_ms(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(ms.div_euclid(MS_PER_DAY));
+    let secs = ms.rem_euclid(MS_PER_DAY) / 1000;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Formats a duration in milliseconds as `Dd HH:MM` (`3d 04:05`), or
+/// `HH:MM` under a day.
+#[must_use]
+pub fn format_duration_ms(ms: i64) -> String {
+    let mins = ms.max(0) / 60_000;
+    let (d, h, m) = (mins / 1440, mins / 60 % 24, mins % 60);
+    if d > 0 {
+        format!("{d}d {h:02}:{m:02}")
+    } else {
+        format!("{h:02}:{m:02}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +108,14 @@ mod tests {
         }
         assert_eq!(parse_date_ms("2025-13-01"), None);
         assert_eq!(parse_date_ms("2025-01"), None);
+        assert_eq!(
+            format_utc_ms(1_746_316_800_000 + 3_723_000),
+            "2025-05-04 01:02:03"
+        );
+        assert_eq!(
+            format_duration_ms(3 * MS_PER_DAY + 4 * 3_600_000 + 5 * 60_000),
+            "3d 04:05"
+        );
+        assert_eq!(format_duration_ms(59 * 60_000), "00:59");
     }
 }

@@ -1,38 +1,43 @@
-//! Backtests: Binance klines or aggTrades files driven through the engine
-//! [`Core`] against the [`FillModel`], and the report files.
+//! Backtests: Binance klines or aggTrades files of one or several symbols
+//! driven through the engine [`Core`](crate::core::Core) against the
+//! [`FillModel`](crate::fill_model::FillModel), and the report files.
 //!
 //! Consumes a [`Config`], data files (auto-detected, merged in time order)
 //! and an optional date range; produces a [`BacktestResult`] (closed trades,
 //! an equity curve sampled once per minute, rejection and exit-reason
-//! counts) and writes `report.json`, `trades.csv`, `equity.csv` and
-//! `equity.svg`. The driver is the only place that knows it is a backtest:
+//! counts, per-symbol spans and gaps, halts) and writes `report.json`,
+//! `trades.csv`, `equity.csv`, `equity.svg` and optionally `chart.html`. The driver is the only place that knows it is a backtest:
 //! the core sees the same events as live. Deterministic: two runs on the
 //! same input give byte-identical reports. Cold-path allocation (trade rows,
 //! the equity curve) happens here, never in the core.
 
+mod chart;
 pub mod dates;
+mod portfolio;
+#[cfg(test)]
+mod portfolio_tests;
 mod report;
 pub mod stats;
 mod svg;
+
+pub use chart::ChartData;
+pub use portfolio::{run_parsed, run_portfolio, Instrument, ParsedData, PortfolioOptions};
 
 pub use report::{
     push_trade_csv_row, trades_csv, write_outputs, Report, ReportInput, SeedFigures, SEED_FIGURES,
     TRADES_CSV_HEADER,
 };
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::core::{Action, Command, Core, CoreError, Event, Record};
-use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
-use crate::fill_model::{FillModel, MarketFill};
+use crate::core::CoreError;
+use crate::datafile::{DataFileError, FileKind};
 use crate::money::Money;
-use crate::orders::PositionId;
 use crate::positions::ClosedTrade;
-use crate::risk::RejectReason;
-use crate::types::{InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
+use crate::types::{InstrumentRules, TimestampNs};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -49,11 +54,13 @@ pub struct BacktestOptions {
     pub progress_every: u64,
 }
 
-/// A closed trade with its strategy name and exit legs.
+/// A closed trade with its symbol and strategy names and exit legs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TradeRow {
     /// The core's record.
     pub trade: ClosedTrade,
+    /// Symbol name (BingX form).
+    pub symbol: String,
     /// Strategy name.
     pub strategy: &'static str,
     /// Exit legs, `reason qty@price` joined by `;`.
@@ -87,6 +94,94 @@ pub struct BacktestResult {
     pub exit_reasons: BTreeMap<&'static str, u64>,
     /// Enabled strategy names in config order.
     pub strategies: Vec<&'static str>,
+    /// Per symbol, in `SymbolId` order.
+    pub symbols: Vec<SymbolResult>,
+    /// Every time the engine halted (kill switch, STOP file), in order.
+    pub halts: Vec<HaltRow>,
+    /// What `chart.html` shows, when it was asked for.
+    pub chart: Option<ChartData>,
+}
+
+/// One symbol's data in a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymbolResult {
+    /// BingX symbol name.
+    pub symbol: String,
+    /// Its files, as given.
+    pub files: Vec<PathBuf>,
+    /// Rows used.
+    pub rows: u64,
+    /// First row time, ms (0 without rows).
+    pub from_ms: i64,
+    /// End of its data, ms (one minute after the last kline's open).
+    pub to_ms: i64,
+    /// Price at the start: first kline's open or first trade's price.
+    pub first_price: f64,
+    /// Price at the end: last kline's close or last trade's price.
+    pub last_price: f64,
+    /// Runs of minutes without data.
+    pub gaps: u64,
+    /// Minutes without data, summed over the gaps.
+    pub gap_minutes: u64,
+}
+
+impl SymbolResult {
+    fn new(symbol: &str, files: &[PathBuf]) -> Self {
+        Self {
+            symbol: symbol.to_owned(),
+            files: files.to_vec(),
+            rows: 0,
+            from_ms: 0,
+            to_ms: 0,
+            first_price: 0.0,
+            last_price: 0.0,
+            gaps: 0,
+            gap_minutes: 0,
+        }
+    }
+
+    fn on_row(&mut self, ts: TimestampNs, open: f64, close: f64) {
+        if self.rows == 0 {
+            self.from_ms = ts.as_ms();
+            self.first_price = open;
+        }
+        self.rows += 1;
+        self.to_ms = ts.as_ms();
+        self.last_price = close;
+    }
+
+    /// Returns the buy-and-hold return over its data, percent.
+    #[must_use]
+    pub fn buy_and_hold_pct(&self) -> f64 {
+        if self.first_price > 0.0 {
+            (self.last_price / self.first_price - 1.0) * 100.0
+        } else {
+            0.0
+        }
+    }
+
+    /// Returns the files joined for messages.
+    #[must_use]
+    pub fn files_text(&self) -> String {
+        self.files
+            .iter()
+            .map(|p: &PathBuf| Path::display(p).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The engine entered HALTED during a run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HaltRow {
+    /// When, Unix ms.
+    pub time_ms: i64,
+    /// Why: `kill_switch`, `stop_file` or `command`.
+    pub reason: &'static str,
+    /// Mark-to-market equity at that moment.
+    pub equity: f64,
+    /// For the kill switch: `risk.max_drawdown_pct` that was reached.
+    pub drawdown_limit_pct: Option<f64>,
 }
 
 /// Why a backtest failed.
@@ -98,6 +193,8 @@ pub enum BacktestError {
     Core(CoreError),
     /// No row fell inside the date range.
     NoData,
+    /// More symbols than a `SymbolId` can number.
+    TooManySymbols,
 }
 
 impl fmt::Display for BacktestError {
@@ -106,6 +203,7 @@ impl fmt::Display for BacktestError {
             Self::Data(e) => write!(f, "Cannot read data: {e}"),
             Self::Core(e) => write!(f, "Cannot build the engine: {e}"),
             Self::NoData => write!(f, "No data rows inside the date range"),
+            Self::TooManySymbols => write!(f, "More than 65536 symbols"),
         }
     }
 }
@@ -115,80 +213,7 @@ impl std::error::Error for BacktestError {
         match self {
             Self::Data(e) => Some(e),
             Self::Core(e) => Some(e),
-            Self::NoData => None,
-        }
-    }
-}
-
-/// The driver state between rows.
-struct Driver {
-    core: Core,
-    sim: FillModel,
-    events: VecDeque<Event>,
-    exits: HashMap<PositionId, String>,
-    trades: Vec<TradeRow>,
-    rejections: BTreeMap<&'static str, u64>,
-    exit_reasons: BTreeMap<&'static str, u64>,
-}
-
-impl Driver {
-    /// Feeds `event` to the core, then runs every action through the
-    /// simulated exchange and its answers back into the core until quiet.
-    fn dispatch(&mut self, event: Event) {
-        self.events.push_back(event);
-        self.drain();
-    }
-
-    /// Feeds the queued events, in order, and everything they cause.
-    fn drain(&mut self) {
-        while let Some(e) = self.events.pop_front() {
-            self.core.on_event(&e);
-            while let Some(a) = self.core.next_action() {
-                match a {
-                    Action::Place(o) => self.sim.submit(&o, &mut |e| self.events.push_back(e)),
-                    Action::Cancel { order, .. } => {
-                        self.sim.cancel(order, &mut |e| self.events.push_back(e));
-                    }
-                    Action::Record(r) => self.on_record(&r),
-                    Action::Log(l) => log::debug!("Core: {l:?}"),
-                }
-            }
-        }
-    }
-
-    fn on_record(&mut self, r: &Record) {
-        match r {
-            Record::RiskRejected { reason, .. } => {
-                *self.rejections.entry(reason.as_str()).or_default() += 1;
-            }
-            Record::Exit {
-                position,
-                reason,
-                qty,
-                price,
-                ..
-            } => {
-                *self.exit_reasons.entry(reason.as_str()).or_default() += 1;
-                let legs = self.exits.entry(*position).or_default();
-                if !legs.is_empty() {
-                    legs.push(';');
-                }
-                legs.push_str(&format!(
-                    "{} {}@{}",
-                    reason.as_str(),
-                    report::decimal8(qty.to_f64()),
-                    report::decimal8(price.to_f64())
-                ));
-            }
-            Record::TradeClosed(t) => {
-                let exits = self.exits.remove(&t.position).unwrap_or_default();
-                self.trades.push(TradeRow {
-                    trade: *t,
-                    strategy: self.core.strategy_name(t.strategy),
-                    exits,
-                });
-            }
-            _ => {}
+            Self::NoData | Self::TooManySymbols => None,
         }
     }
 }
@@ -211,6 +236,7 @@ pub fn run(
 /// configured ones (a strategy outside the registry, or the scripted
 /// strategy a paper run uses, see
 /// [`RunOptions::strategies`](crate::runtime::RunOptions::strategies)).
+/// All files are one symbol: the config's first (`BTC-USDT` by default).
 ///
 /// # Errors
 /// As [`run`].
@@ -220,103 +246,24 @@ pub fn run_with_strategies(
     strategies: Vec<Box<dyn crate::strategy::Strategy>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BacktestResult, BacktestError> {
-    let symbol = SymbolId(0);
-    let mut cfg = cfg.clone();
-    cfg.market.symbols.truncate(1);
-    if cfg.market.symbols.is_empty() {
-        cfg.market.symbols.push("BTC-USDT".into());
-    }
-    let mut data = DataSet::open(&opts.data, symbol).map_err(BacktestError::Data)?;
-    let kind = data.kind();
-    let core =
-        Core::try_with_strategies(&cfg, &[opts.rules], strategies).map_err(BacktestError::Core)?;
-    let fill = match kind {
-        FileKind::Klines => MarketFill::LastClose,
-        FileKind::AggTrades => MarketFill::NextTrade,
+    let symbol = cfg
+        .market
+        .symbols
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "BTC-USDT".into());
+    let portfolio = PortfolioOptions {
+        instruments: vec![Instrument {
+            symbol,
+            files: opts.data.clone(),
+            rules: opts.rules,
+        }],
+        from_ms: opts.from_ms,
+        to_ms: opts.to_ms,
+        progress_every: opts.progress_every,
+        chart: false,
     };
-    let strategies = (0..core.enabled_strategy_count())
-        .map(|k| {
-            core.strategy_name(crate::strategy::StrategyId(
-                u8::try_from(k).unwrap_or(u8::MAX),
-            ))
-        })
-        .collect();
-    let initial_equity = core.initial_equity();
-    let mut d = Driver {
-        core,
-        sim: FillModel::new(&cfg.simulator, 1, fill),
-        events: VecDeque::with_capacity(1024),
-        exits: HashMap::new(),
-        trades: Vec::new(),
-        rejections: BTreeMap::new(),
-        exit_reasons: BTreeMap::new(),
-    };
-    let from_ns = opts.from_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
-    let to_ns = opts.to_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
-    let (mut rows, mut first, mut last) = (0u64, None, TimestampNs(0));
-    let mut equity = Vec::new();
-    let mut minute = i64::MIN;
-    let every = opts.progress_every.max(1);
-    while let Some(row) = data.next_record().map_err(BacktestError::Data)? {
-        let ts = row.timestamp();
-        if from_ns.is_some_and(|f| ts.0 < f) || to_ns.is_some_and(|t| ts.0 >= t) {
-            continue;
-        }
-        rows += 1;
-        if rows % every == 0 {
-            progress(rows);
-        }
-        first.get_or_insert(ts);
-        last = ts;
-        let m = ts.0.div_euclid(NS_PER_MIN);
-        if m != minute && minute != i64::MIN {
-            equity.push((minute * 60_000, d.core.equity()));
-        }
-        minute = m;
-        match row {
-            Row::Trade(t) => {
-                d.sim.on_trade(&t, &mut |e| d.events.push_back(e));
-                d.dispatch(Event::Trade(t));
-            }
-            Row::Candle(c) => {
-                d.sim.on_candle(&c, &mut |e| d.events.push_back(e));
-                d.dispatch(Event::Candle(c));
-            }
-        }
-    }
-    let Some(first) = first else {
-        return Err(BacktestError::NoData);
-    };
-    let end = match kind {
-        FileKind::Klines => last.add_ns(NS_PER_MIN),
-        FileKind::AggTrades => last,
-    };
-    d.dispatch(Event::Control {
-        command: Command::Shutdown,
-        ts: end,
-    });
-    let events = &mut d.events;
-    d.sim.flush(&mut |e| events.push_back(e));
-    d.drain();
-    equity.push((minute * 60_000, d.core.equity()));
-    let mut risk_rejections = d.rejections;
-    for reason in RejectReason::ALL {
-        risk_rejections.entry(reason.as_str()).or_insert(0);
-    }
-    Ok(BacktestResult {
-        files: opts.data.clone(),
-        kind,
-        rows,
-        from_ms: first.as_ms(),
-        to_ms: end.as_ms(),
-        initial_equity,
-        final_equity: d.core.cash(),
-        trades: d.trades,
-        equity,
-        risk_rejections,
-        exit_reasons: d.exit_reasons,
-        strategies,
-    })
+    run_portfolio(cfg, &portfolio, strategies, progress)
 }
 
 #[cfg(test)]

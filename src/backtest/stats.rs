@@ -16,7 +16,14 @@
 //! - `sharpe`/`sortino`: mean / standard deviation (sortino: downside
 //!   deviation) of daily returns of the realized curve × sqrt(365).
 //! - `calmar`: annualized return (compounded over the span) / max drawdown.
-//! - `signals_per_month`: trades / (span days / 30.4375).
+//! - `signals_per_month`: trades / (span days / 30.4375); `null` for a span
+//!   under 7 days (a month is not extrapolated from less than a week).
+//! - `max_drawdown_duration_ms`: longest time the realized curve stayed
+//!   below a previous peak (until a new peak, or the end of the span).
+//! - `best_trade_pct`/`worst_trade_pct`: largest and smallest trade PnL as a
+//!   percent of the realized equity before it closed.
+//! - `best_day_pct`/`worst_day_pct`: best and worst daily realized return.
+//! - `avg_winner_hours`/`avg_loser_hours`: mean time held by wins/losses.
 //! - `exposure_pct`: time with a position open / span × 100.
 //! - `fees`: all fees paid.
 //!
@@ -78,13 +85,30 @@ pub struct Stats {
     pub calmar: Option<f64>,
     /// Longest run of losing trades.
     pub max_consecutive_losses: u64,
-    /// Trades per 30.4375 days.
-    pub signals_per_month: f64,
+    /// Trades per 30.4375 days; `None` for a span under 7 days.
+    pub signals_per_month: Option<f64>,
     /// Time in a position, percent of the span.
     pub exposure_pct: f64,
     /// Fees paid, quote.
     pub fees: f64,
+    /// Longest time below a previous equity peak, ms.
+    pub max_drawdown_duration_ms: i64,
+    /// Best trade, percent of equity before it.
+    pub best_trade_pct: Option<f64>,
+    /// Worst trade, percent of equity before it.
+    pub worst_trade_pct: Option<f64>,
+    /// Best daily realized return, percent.
+    pub best_day_pct: Option<f64>,
+    /// Worst daily realized return, percent.
+    pub worst_day_pct: Option<f64>,
+    /// Mean hours held by winning trades.
+    pub avg_winner_hours: Option<f64>,
+    /// Mean hours held by losing trades.
+    pub avg_loser_hours: Option<f64>,
 }
+
+/// Days of data below which `signals_per_month` is not extrapolated.
+pub const MIN_DAYS_FOR_MONTHLY_RATE: f64 = 7.0;
 
 /// Computes [`Stats`] of `trades` (in exit order) over `[from_ms, to_ms]`.
 #[must_use]
@@ -100,6 +124,8 @@ pub fn compute(trades: &[TradeResult], initial: f64, from_ms: i64, to_ms: i64) -
     let (mut gross_win, mut gross_loss) = (0.0, 0.0);
     let (mut win_pct, mut loss_pct) = (0.0, 0.0);
     let (mut run, mut held_ms, mut r_sum) = (0u64, 0i64, 0.0);
+    let (mut win_ms, mut loss_ms) = (0i64, 0i64);
+    let mut under_since: Option<i64> = None;
     for t in trades {
         let before = equity;
         equity += t.pnl;
@@ -111,6 +137,13 @@ pub fn compute(trades: &[TradeResult], initial: f64, from_ms: i64, to_ms: i64) -
         } else {
             0.0
         };
+        s.best_trade_pct = Some(s.best_trade_pct.map_or(pct, |b| b.max(pct)));
+        s.worst_trade_pct = Some(s.worst_trade_pct.map_or(pct, |w| w.min(pct)));
+        if t.pnl > 0.0 {
+            win_ms += (t.exit_ms - t.entry_ms).max(0);
+        } else {
+            loss_ms += (t.exit_ms - t.entry_ms).max(0);
+        }
         if t.pnl > 0.0 {
             s.wins += 1;
             gross_win += t.pnl;
@@ -124,9 +157,13 @@ pub fn compute(trades: &[TradeResult], initial: f64, from_ms: i64, to_ms: i64) -
             s.max_consecutive_losses = s.max_consecutive_losses.max(run);
         }
         if equity > peak {
+            if let Some(since) = under_since.take() {
+                s.max_drawdown_duration_ms = s.max_drawdown_duration_ms.max(t.exit_ms - since);
+            }
             peak = equity;
             peak_ms = t.exit_ms;
         } else if peak > 0.0 {
+            under_since.get_or_insert(peak_ms);
             let dd = (peak - equity) / peak * 100.0;
             if dd > s.max_drawdown_pct {
                 s.max_drawdown_pct = dd;
@@ -135,6 +172,12 @@ pub fn compute(trades: &[TradeResult], initial: f64, from_ms: i64, to_ms: i64) -
             }
         }
     }
+    if let Some(since) = under_since {
+        s.max_drawdown_duration_ms = s.max_drawdown_duration_ms.max(to_ms - since);
+    }
+    let hours = |ms: i64, n: u64| (n > 0).then(|| ms as f64 / 3_600_000.0 / n as f64);
+    s.avg_winner_hours = hours(win_ms, s.wins);
+    s.avg_loser_hours = hours(loss_ms, s.losses);
     let n = trades.len() as f64;
     if n > 0.0 {
         s.win_rate_pct = s.wins as f64 / n * 100.0;
@@ -154,11 +197,13 @@ pub fn compute(trades: &[TradeResult], initial: f64, from_ms: i64, to_ms: i64) -
         0.0
     };
     let days = span_ms as f64 / MS_PER_DAY as f64;
-    s.signals_per_month = n / (days / 30.4375);
+    s.signals_per_month = (days >= MIN_DAYS_FOR_MONTHLY_RATE).then(|| n / (days / 30.4375));
     s.exposure_pct = held_ms as f64 / span_ms as f64 * 100.0;
-    let (sharpe, sortino) = daily_ratios(trades, initial, from_ms, to_ms);
+    let (sharpe, sortino, best_day, worst_day) = daily_ratios(trades, initial, from_ms, to_ms);
     s.sharpe = sharpe;
     s.sortino = sortino;
+    s.best_day_pct = best_day;
+    s.worst_day_pct = worst_day;
     if s.max_drawdown_pct > 0.0 && initial > 0.0 && equity > 0.0 {
         let annual = ((equity / initial).powf(365.0 / days) - 1.0) * 100.0;
         s.calmar = Some(annual / s.max_drawdown_pct);
@@ -190,7 +235,7 @@ fn daily_ratios(
     initial: f64,
     from_ms: i64,
     to_ms: i64,
-) -> (Option<f64>, Option<f64>) {
+) -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>) {
     let eq = daily_equity(trades, initial, from_ms, to_ms);
     let mut prev = initial;
     let mut returns = Vec::with_capacity(eq.len());
@@ -200,8 +245,10 @@ fn daily_ratios(
         }
         prev = e;
     }
+    let best = returns.iter().copied().reduce(f64::max).map(|r| r * 100.0);
+    let worst = returns.iter().copied().reduce(f64::min).map(|r| r * 100.0);
     if returns.len() < 2 {
-        return (None, None);
+        return (None, None, best, worst);
     }
     let n = returns.len() as f64;
     let mean = returns.iter().sum::<f64>() / n;
@@ -210,7 +257,7 @@ fn daily_ratios(
     let annual = 365f64.sqrt();
     let sharpe = (var > 0.0).then(|| mean / var.sqrt() * annual);
     let sortino = (down > 0.0).then(|| mean / down.sqrt() * annual);
-    (sharpe, sortino)
+    (sharpe, sortino, best, worst)
 }
 
 #[cfg(test)]
@@ -248,7 +295,15 @@ mod tests {
         assert!((s.expectancy_r - 1.25).abs() < 1e-9);
         assert_eq!(s.fees, 4.0);
         assert!((s.exposure_pct - 4.0 / 240.0 * 100.0).abs() < 1e-5);
-        assert!((s.signals_per_month - 4.0 / (10.0 / 30.4375)).abs() < 1e-9);
+        assert!((s.signals_per_month.unwrap() - 4.0 / (10.0 / 30.4375)).abs() < 1e-9);
+        // Under water from day 1 (peak 10300) until day 4 (10500).
+        assert_eq!(s.max_drawdown_duration_ms, 3 * MS_PER_DAY);
+        assert!((s.best_trade_pct.unwrap() - 500.0 / 10_000.0 * 100.0).abs() < 1e-9);
+        assert!((s.worst_trade_pct.unwrap() + 200.0 / 10_200.0 * 100.0).abs() < 1e-9);
+        assert!((s.best_day_pct.unwrap() - 5.0).abs() < 1e-9);
+        assert!((s.worst_day_pct.unwrap() + 200.0 / 10_200.0 * 100.0).abs() < 1e-9);
+        assert!((s.avg_winner_hours.unwrap() - 1.0).abs() < 1e-6);
+        assert!((s.avg_loser_hours.unwrap() - 1.0).abs() < 1e-6);
         assert!(s.sharpe.unwrap() > 0.0 && s.sortino.unwrap() > 0.0 && s.calmar.unwrap() > 0.0);
         assert!((s.avg_win_pct - (3.0 + 500.0 / 10_000.0 * 100.0) / 2.0).abs() < 1e-9);
     }
@@ -260,5 +315,10 @@ mod tests {
         assert_eq!(s.profit_factor, None);
         assert_eq!(s.sharpe, None);
         assert_eq!(s.calmar, None);
+        assert_eq!(
+            s.signals_per_month, None,
+            "one day is not extrapolated to a month"
+        );
+        assert_eq!(s.best_trade_pct, None);
     }
 }

@@ -63,11 +63,15 @@ fn check(result: &BacktestResult) {
             "combined",
             "exit_reasons",
             "final_equity",
+            "halts",
             "initial_equity",
             "input",
+            "market_change_pct",
             "monthly_returns_pct",
+            "profit_by_exit_reason",
             "risk_rejections",
-            "strategies"
+            "strategies",
+            "symbols"
         ]
     );
     let stats_keys: Vec<_> = json["combined"]
@@ -76,7 +80,7 @@ fn check(result: &BacktestResult) {
         .keys()
         .cloned()
         .collect();
-    assert_eq!(stats_keys.len(), 20);
+    assert_eq!(stats_keys.len(), 27);
     assert_eq!(json["strategies"].as_object().unwrap().len(), 2);
 }
 
@@ -117,20 +121,21 @@ fn two_runs_write_byte_identical_report_and_trades() {
             .contains("</svg>"));
         assert!(std::fs::read_to_string(out.join("equity.csv"))
             .unwrap()
-            .starts_with("time_ms,equity,drawdown_pct"));
+            .starts_with("time_ms,time_utc,equity,drawdown_pct"));
         outputs.push((report, trades));
     }
     assert_eq!(outputs[0], outputs[1]);
     let header = String::from_utf8(outputs[0].1.clone()).unwrap();
     assert!(header.starts_with(
-        "id,strategy,side,entry_time_ms,exit_time_ms,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits\n"
+        "id,symbol,strategy,side,entry_time_ms,entry_time_utc,exit_time_ms,exit_time_utc,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits\n"
     ));
-    // Every row has 14 cells and `exits` is the number of exit fills (>= 1).
+    // Every row has 17 cells and `exits` is the number of exit fills (>= 1).
     let mut rows = 0;
     for line in header.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
-        assert_eq!(cells.len(), 14, "{line}");
-        let exits: usize = cells[13]
+        assert_eq!(cells.len(), 17, "{line}");
+        assert_eq!(cells[1], "BTC-USDT", "{line}");
+        let exits: usize = cells[16]
             .parse()
             .unwrap_or_else(|_| panic!("exits not a count: {line}"));
         assert!(exits >= 1, "{line}");
@@ -166,34 +171,4 @@ fn date_range_limits_rows_and_an_empty_range_is_an_error() {
         run(&Config::default(), &o, &mut |_| {}),
         Err(BacktestError::NoData)
     ));
-}
-
-#[test]
-fn queued_events_reach_the_core_in_the_order_they_were_queued() {
-    let cfg = Config::default();
-    let core = Core::try_new(&cfg, &[rules()]).unwrap();
-    let mut d = Driver {
-        core,
-        sim: FillModel::new(&cfg.simulator, 1, MarketFill::NextTrade),
-        events: VecDeque::new(),
-        exits: HashMap::new(),
-        trades: Vec::new(),
-        rejections: BTreeMap::new(),
-        exit_reasons: BTreeMap::new(),
-    };
-    let ts = TimestampNs(1_700_000_000_000_000_000);
-    // Two answers queued at once (as a final flush of the simulated
-    // exchange yields them): halt, then resume. Fed out of order the core
-    // would end halted.
-    d.events.push_back(Event::Control {
-        command: Command::Halt,
-        ts,
-    });
-    d.events.push_back(Event::Control {
-        command: Command::Resume,
-        ts,
-    });
-    d.drain();
-    assert!(d.events.is_empty());
-    assert_eq!(d.core.halted(), None);
 }

@@ -2,18 +2,23 @@
 //! aggTrades files against the simulated exchange and writes the report.
 //!
 //! Consumes the command-line arguments, an optional config file and data
-//! files; produces `report.json`, `trades.csv`, `equity.csv` and
-//! `equity.svg` in `--out`, a summary table and the throughput on stdout,
-//! and a progress indicator on stderr (terminal only). Cold path.
+//! files of one or several symbols; produces `report.json`, `trades.csv`,
+//! `equity.csv`, `equity.svg` and optionally `chart.html` in `--out`, the
+//! summary tables and the throughput on stdout, and a progress indicator on
+//! stderr (terminal only). Cold path.
 
 use std::fmt;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::backtest::{self, dates::parse_date_ms, BacktestError, BacktestOptions};
+use crate::backtest::{
+    self, dates::parse_date_ms, BacktestError, BacktestOptions, Instrument, PortfolioOptions,
+};
 use crate::config::{Config, ConfigError, StrategyName};
+use crate::datafile::symbol::{group_by_symbol, DataArg, SymbolError};
 use crate::datafile::synthetic;
+use crate::io::dto::{parse_bare, parse_data, Contract};
 use crate::types::{DecimalStep, InstrumentRules, Price, Qty};
 
 /// Arguments of `trading-engine backtest`.
@@ -23,11 +28,16 @@ use crate::types::{DecimalStep, InstrumentRules, Price, Qty};
     long_about = "Runs the engine core (candles, indicators, strategies, signals, risk, positions) over \
 Binance klines or aggTrades CSV files (auto-detected) against the simulated exchange. Market orders fill \
 at the next trade (trades data) or the candle close (klines) with config slippage; stops and targets \
-trigger on every trade or on candle high/low with the stop first. Writes DIR/report.json, trades.csv, \
-equity.csv and equity.svg, and prints a summary per strategy beside the seed's figures."
+trigger on every trade or on candle high/low with the stop first. Files of several symbols (named by \
+their Binance file names or SYMBOL=FILE) run as one portfolio through one core with one equity. Writes \
+DIR/report.json, trades.csv, equity.csv and equity.svg (and chart.html with --chart), and prints a \
+summary per strategy, combined and per symbol."
 )]
 pub struct BacktestArgs {
-    /// Data files (klines or aggTrades, all of one kind), merged in time order.
+    /// Data files (klines or aggTrades, all of one kind), merged in
+    /// exchange-time order. The symbol comes from a Binance public-data file
+    /// name (ETHUSDT-1m-2023-07.zip, binance-futures-ETHUSDT-1m-….csv) or
+    /// from SYMBOL=FILE; several symbols make a portfolio backtest.
     #[arg(
         long = "data",
         value_name = "FILE",
@@ -69,6 +79,18 @@ pub struct BacktestArgs {
     /// Smallest order notional, quote currency.
     #[arg(long, value_name = "QUOTE", default_value_t = 5.0)]
     pub min_notional: f64,
+    /// A saved BingX contracts response (GET /openApi/swap/v2/quote/contracts,
+    /// `data download --source bingx --kind contracts`): the tick, step and
+    /// minimum notional of every symbol. Required with several symbols.
+    #[arg(long, value_name = "FILE")]
+    pub contracts: Option<PathBuf>,
+    /// Also write DIR/chart.html: candles, indicators, entries, exits and
+    /// stops per symbol, equity and drawdown (self-contained, zoomable).
+    #[arg(long)]
+    pub chart: bool,
+    /// Print the seed's reported figures under the summary table.
+    #[arg(long)]
+    pub compare_seed: bool,
 }
 
 /// Errors of `trading-engine backtest`.
@@ -78,6 +100,8 @@ pub enum BacktestCliError {
     Argument(String),
     /// The config file was rejected.
     Config(ConfigError),
+    /// The data arguments name no usable symbol layout.
+    Symbol(SymbolError),
     /// The run failed.
     Run(BacktestError),
     /// Writing the outputs failed.
@@ -89,6 +113,7 @@ impl fmt::Display for BacktestCliError {
         match self {
             Self::Argument(m) => write!(f, "Bad argument: {m}"),
             Self::Config(e) => write!(f, "Configuration rejected: {e}"),
+            Self::Symbol(e) => write!(f, "Bad argument: {e}"),
             Self::Run(e) => write!(f, "Backtest failed: {e}"),
             Self::Write(e) => write!(f, "Cannot write the report: {e}"),
         }
@@ -100,6 +125,7 @@ impl std::error::Error for BacktestCliError {
         match self {
             Self::Argument(_) => None,
             Self::Config(e) => Some(e),
+            Self::Symbol(e) => Some(e),
             Self::Run(e) => Some(e),
             Self::Write(e) => Some(e),
         }
@@ -213,27 +239,134 @@ fn synthesize(args: &BacktestArgs, days: u32) -> Result<PathBuf, BacktestCliErro
     Ok(path)
 }
 
+/// Builds the portfolio from the arguments: files grouped by symbol, each
+/// symbol with its rules (from `--contracts`, or the single-symbol flags
+/// when there is one symbol and no contracts file).
+///
+/// # Errors
+/// [`BacktestCliError`] naming the file or symbol that is wrong.
+pub fn prepare_portfolio(
+    args: &BacktestArgs,
+) -> Result<(Config, PortfolioOptions), BacktestCliError> {
+    let (cfg, opts) = prepare(args)?;
+    let parsed = opts
+        .data
+        .iter()
+        .map(|p| DataArg::parse(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(BacktestCliError::Symbol)?;
+    let default_symbol = cfg
+        .market
+        .symbols
+        .first()
+        .map_or("BTC-USDT", String::as_str);
+    let groups = group_by_symbol(&parsed, default_symbol).map_err(BacktestCliError::Symbol)?;
+    let contracts = args.contracts.as_deref().map(load_contracts).transpose()?;
+    let mut instruments = Vec::with_capacity(groups.len());
+    for (symbol, files) in groups {
+        let rules = match &contracts {
+            Some(list) => {
+                let c = list.iter().find(|c| c.symbol == symbol).ok_or_else(|| {
+                    BacktestCliError::Argument(format!(
+                        "--contracts {}: no contract {symbol} (needed for {})",
+                        shown(args.contracts.as_deref()),
+                        files
+                            .first()
+                            .map_or(String::new(), |p| p.display().to_string())
+                    ))
+                })?;
+                c.rules().ok_or_else(|| {
+                    BacktestCliError::Argument(format!(
+                        "--contracts {}: contract {symbol} has out-of-range precisions",
+                        shown(args.contracts.as_deref())
+                    ))
+                })?
+            }
+            None => opts.rules,
+        };
+        instruments.push(Instrument {
+            symbol,
+            files,
+            rules,
+        });
+    }
+    if instruments.len() > 1 && contracts.is_none() {
+        let names: Vec<&str> = instruments.iter().map(|i| i.symbol.as_str()).collect();
+        return Err(BacktestCliError::Argument(format!(
+            "--data holds {} symbols ({}): give their tick, step and minimum notional with --contracts FILE (a saved BingX contracts response); --qty-decimals/--price-decimals/--min-notional describe one symbol",
+            names.len(),
+            names.join(", ")
+        )));
+    }
+    Ok((
+        cfg,
+        PortfolioOptions {
+            instruments,
+            from_ms: opts.from_ms,
+            to_ms: opts.to_ms,
+            progress_every: opts.progress_every,
+            chart: args.chart,
+        },
+    ))
+}
+
+fn shown(p: Option<&std::path::Path>) -> String {
+    p.map_or(String::new(), |p| p.display().to_string())
+}
+
+/// Reads a saved BingX contracts response: the whole reply
+/// (`{"code":0,"data":[…]}`) or just its `data` array.
+fn load_contracts(path: &std::path::Path) -> Result<Vec<Contract>, BacktestCliError> {
+    let body = std::fs::read(path)
+        .map_err(|e| BacktestCliError::Argument(format!("--contracts {}: {e}", path.display())))?;
+    const WHAT: &str = "contracts file";
+    parse_data::<Vec<Contract>>(WHAT, &body)
+        .or_else(|_| parse_bare::<Vec<Contract>>(WHAT, &body))
+        .map_err(|e| {
+            BacktestCliError::Argument(format!(
+                "--contracts {}: not a BingX contracts response: {e}",
+                path.display()
+            ))
+        })
+}
+
 /// Runs the backtest and prints the summary and throughput to `out`.
 ///
 /// # Errors
 /// [`BacktestCliError`].
 pub fn run(args: &BacktestArgs, out: &mut dyn Write) -> Result<(), BacktestCliError> {
-    let (cfg, opts) = prepare(args)?;
+    let (cfg, opts) = prepare_portfolio(args)?;
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
     let started = Instant::now();
-    let result = backtest::run(&cfg, &opts, &mut |rows| {
-        bar.set_message(format!("{rows} rows"));
-        bar.tick();
-    })
+    let result = backtest::run_portfolio(
+        &cfg,
+        &opts,
+        crate::strategy::build(&cfg.strategies),
+        &mut |rows| {
+            bar.set_message(format!("{rows} rows"));
+            bar.tick();
+        },
+    )
     .map_err(BacktestCliError::Run)?;
     let elapsed = started.elapsed();
     bar.finish_and_clear();
+    for s in &result.symbols {
+        if s.gaps > 0 {
+            log::warn!(
+                "Input {} ({}) has {} gaps ({} minutes without data)",
+                s.symbol,
+                s.files_text(),
+                s.gaps,
+                s.gap_minutes
+            );
+        }
+    }
     let report = backtest::write_outputs(&result, &args.out).map_err(BacktestCliError::Write)?;
     let secs = elapsed.as_secs_f64().max(1e-9);
     let text = format!(
         "{}rows {} ({}) in {:.3} s: {:.0} rows/s\nreport: {}\n",
-        report.summary(),
+        report.summary(args.compare_seed),
         result.rows,
         report.input.kind,
         secs,

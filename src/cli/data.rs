@@ -20,6 +20,23 @@ pub enum DataCommand {
     /// SHA-256 CHECKSUM files) or BingX 1m klines into a directory that
     /// `backtest` and `indicators` read. Re-running skips verified files.
     Download(DownloadArgs),
+    /// Save BingX's contracts list (tick, step and minimum notional of every
+    /// symbol) as DIR/bingx-contracts.json, for `backtest --contracts`.
+    Contracts(ContractsArgs),
+}
+
+/// Arguments of `data contracts`.
+#[derive(Debug, Args)]
+pub struct ContractsArgs {
+    /// Target directory (created when missing).
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Server base URL (default https://open-api.bingx.com).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Extra trusted CA certificate (PEM) for an https base URL.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Arguments of `data download`.
@@ -65,6 +82,15 @@ impl DataCommand {
     pub fn run(self, out: &mut dyn Write) -> Result<(), CliError> {
         match self {
             Self::Download(args) => args.run(out),
+            Self::Contracts(args) => {
+                let (file, count) = history::download_contracts(
+                    &args.dir,
+                    args.base_url.as_deref(),
+                    args.ca_file.as_ref(),
+                )?;
+                writeln!(out, "{}\t{count} contracts", file.path.display())?;
+                Ok(())
+            }
         }
     }
 }

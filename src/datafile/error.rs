@@ -193,6 +193,22 @@ pub enum DataFileError {
         /// Kind of `other`.
         other_kind: FileKind,
     },
+    /// The same file was given twice.
+    Repeated {
+        /// The file (as first given).
+        path: PathBuf,
+        /// The second mention, as given.
+        again: PathBuf,
+    },
+    /// Two files of one symbol cover the same time: rows would be counted twice.
+    Overlap {
+        /// The file that started first.
+        first: PathBuf,
+        /// The file whose rows fall inside `first`'s span.
+        other: PathBuf,
+        /// A time both files cover, ms.
+        at_ms: i64,
+    },
 }
 
 impl fmt::Display for DataFileError {
@@ -250,6 +266,22 @@ impl fmt::Display for DataFileError {
                 "cannot read {} ({other_kind}) together with {} ({first_kind})",
                 other.display(),
                 first.display()
+            ),
+            Self::Repeated { path, again } => write!(
+                f,
+                "{} is given twice (also as {}): its rows would count twice",
+                path.display(),
+                again.display()
+            ),
+            Self::Overlap {
+                first,
+                other,
+                at_ms,
+            } => write!(
+                f,
+                "{} and {} hold the same symbol over the same time (both cover Unix ms {at_ms}): give each period once",
+                first.display(),
+                other.display()
             ),
         }
     }

@@ -31,6 +31,7 @@ mod error;
 mod parse;
 mod reader;
 mod source;
+pub mod symbol;
 pub mod synthetic;
 
 pub use dataset::DataSet;

@@ -80,6 +80,8 @@ pub enum HistoryError {
     },
     /// The BingX REST client could not be set up.
     BingxSetup(RestSetupError),
+    /// The BingX contracts request failed.
+    BingxContracts(MarketDataError),
     /// A BingX klines request failed.
     Bingx {
         /// The day being fetched.
@@ -129,6 +131,7 @@ impl fmt::Display for HistoryError {
             ),
             Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Self::BingxSetup(e) => write!(f, "cannot set up the BingX client: {e}"),
+            Self::BingxContracts(e) => write!(f, "BingX contracts request failed: {e}"),
             Self::Bingx { day, source } => write!(f, "BingX klines for {day} failed: {source}"),
             Self::DayNotOver(day) => write!(
                 f,
@@ -148,6 +151,7 @@ impl std::error::Error for HistoryError {
             Self::Io { source, .. } => Some(source),
             Self::BingxSetup(e) => Some(e),
             Self::Bingx { source, .. } => Some(source),
+            Self::BingxContracts(e) => Some(e),
             Self::BadSymbol(_)
             | Self::Unsupported(_)
             | Self::NotPublished { .. }

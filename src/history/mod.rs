@@ -17,6 +17,7 @@
 pub mod binance;
 pub mod bingx;
 pub mod checksum;
+pub mod contracts;
 pub mod date;
 pub mod error;
 pub mod plan;
@@ -189,4 +190,22 @@ pub fn download(request: &DownloadRequest) -> Result<Summary, HistoryError> {
         }
     };
     Ok(Summary { files })
+}
+
+/// Saves the BingX contracts list to `dir/bingx-contracts.json` (see
+/// [`contracts`]) and returns the file and the number of contracts.
+///
+/// # Errors
+/// [`HistoryError`] when the directory, the client, the request or the
+/// write fails.
+pub fn download_contracts(
+    dir: &std::path::Path,
+    base_url: Option<&str>,
+    ca_file: Option<&PathBuf>,
+) -> Result<(FileReport, usize), HistoryError> {
+    let dir = binance::ensure_dir(dir)?;
+    let mut config = RestConfig::new(base_url.unwrap_or(LIVE_BASE_URL), "", "");
+    config.http.tls = tls_options(ca_file);
+    let mut client = RestClient::try_new(config).map_err(HistoryError::BingxSetup)?;
+    contracts::fetch_contracts(&mut client, &dir)
 }

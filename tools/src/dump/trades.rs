@@ -152,7 +152,7 @@ pub fn to_csv(rows: &[TradeRow]) -> String {
     s.push('\n');
     for r in rows {
         let exits = usize::try_from(r.trade.exits).unwrap_or(usize::MAX);
-        push_trade_csv_row(&mut s, &r.trade, &r.strategy, exits);
+        push_trade_csv_row(&mut s, &r.trade, &r.symbol, &r.strategy, exits);
     }
     s
 }

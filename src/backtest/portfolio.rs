@@ -1,0 +1,439 @@
+//! The backtest driver: one engine [`Core`] over the rows of one or several
+//! symbols in exchange-time order, with one equity and the portfolio risk
+//! rules (`max_positions`, `max_portfolio_risk_pct`, margin cap) acting
+//! across the symbols.
+//!
+//! Consumes [`Instrument`]s (a symbol, its files and its rules) either as
+//! files streamed once ([`run_portfolio`]) or as rows already parsed into
+//! memory ([`ParsedData`], [`run_parsed`]: a parameter sweep reads the data
+//! once and runs it many times); produces a [`BacktestResult`]. Cold-path
+//! allocation (trade rows, the equity curve, the optional chart) happens
+//! here, never in the core.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+
+use super::chart::ChartCollector;
+use super::{report, BacktestError, BacktestResult, HaltRow, SymbolResult, TradeRow};
+use crate::config::Config;
+use crate::core::{Action, Command, Core, Event, Record};
+use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
+use crate::fill_model::{FillModel, MarketFill};
+use crate::orders::PositionId;
+use crate::positions::PositionState;
+use crate::risk::RejectReason;
+use crate::strategy::Strategy;
+use crate::types::{InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
+
+/// One traded symbol of a backtest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instrument {
+    /// BingX symbol, e.g. `ETH-USDT`.
+    pub symbol: String,
+    /// Its data files, all of the run's kind, not overlapping in time.
+    pub files: Vec<PathBuf>,
+    /// Tick, step and minimum notional.
+    pub rules: InstrumentRules,
+}
+
+/// What a portfolio backtest runs.
+#[derive(Debug, Clone)]
+pub struct PortfolioOptions {
+    /// The symbols (`SymbolId(i)` is `instruments[i]`), at least one.
+    pub instruments: Vec<Instrument>,
+    /// Rows before this Unix ms are skipped.
+    pub from_ms: Option<i64>,
+    /// Rows at or after this Unix ms are skipped.
+    pub to_ms: Option<i64>,
+    /// Called every this many rows with the rows read so far.
+    pub progress_every: u64,
+    /// Collect the candles, indicators, trades and stops of `chart.html`.
+    pub chart: bool,
+}
+
+/// Rows of every instrument read into memory once, merged in time order,
+/// ready for many runs ([`run_parsed`]) with different configurations.
+#[derive(Debug, Clone)]
+pub struct ParsedData {
+    /// The symbols, as given.
+    pub instruments: Vec<Instrument>,
+    /// Kind of all files.
+    pub kind: FileKind,
+    /// Every row, symbol ids set, in exchange-time order.
+    pub rows: Vec<Row>,
+}
+
+impl ParsedData {
+    /// Reads every file of `instruments` (checks as [`run_portfolio`]).
+    ///
+    /// # Errors
+    /// [`BacktestError::Data`] when a file cannot be read, files mix kinds,
+    /// or files of one symbol repeat or overlap.
+    pub fn load(instruments: &[Instrument]) -> Result<Self, BacktestError> {
+        let mut set = open(instruments)?;
+        let kind = set.kind();
+        let mut rows = Vec::new();
+        while let Some(row) = set.next_record().map_err(BacktestError::Data)? {
+            rows.push(row);
+        }
+        Ok(Self {
+            instruments: instruments.to_vec(),
+            kind,
+            rows,
+        })
+    }
+}
+
+fn open(instruments: &[Instrument]) -> Result<DataSet, BacktestError> {
+    let mut tagged = Vec::new();
+    for (i, inst) in instruments.iter().enumerate() {
+        let id = SymbolId(u16::try_from(i).map_err(|_| BacktestError::TooManySymbols)?);
+        tagged.extend(inst.files.iter().map(|p| (p.as_path(), id)));
+    }
+    if tagged.is_empty() {
+        return Err(BacktestError::Data(DataFileError::NoFiles));
+    }
+    DataSet::open_symbols(&tagged).map_err(BacktestError::Data)
+}
+
+/// Runs `strategies` over the files of `opts.instruments`, streamed once.
+///
+/// # Errors
+/// [`BacktestError`] when the data cannot be read (repeated or overlapping
+/// files of one symbol included), the configuration is unusable for the
+/// core, or no row is inside the range.
+pub fn run_portfolio(
+    cfg: &Config,
+    opts: &PortfolioOptions,
+    strategies: Vec<Box<dyn Strategy>>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BacktestResult, BacktestError> {
+    let mut set = open(&opts.instruments)?;
+    let kind = set.kind();
+    drive(cfg, opts, kind, strategies, progress, &mut || {
+        set.next_record().map_err(BacktestError::Data)
+    })
+}
+
+/// Runs `strategies` over rows already in memory (no file is read): the
+/// entry point of parameter sweeps. `opts.instruments` must be the
+/// instruments `data` was loaded from (their rules may differ).
+///
+/// # Errors
+/// [`BacktestError::Core`] for a configuration the core refuses,
+/// [`BacktestError::NoData`] when no row is inside the range.
+pub fn run_parsed(
+    cfg: &Config,
+    data: &ParsedData,
+    opts: &PortfolioOptions,
+    strategies: Vec<Box<dyn Strategy>>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BacktestResult, BacktestError> {
+    let mut rows = data.rows.iter();
+    drive(cfg, opts, data.kind, strategies, progress, &mut || {
+        Ok(rows.next().copied())
+    })
+}
+
+/// The driver state between rows.
+struct Driver {
+    core: Core,
+    sim: FillModel,
+    events: VecDeque<Event>,
+    exits: HashMap<PositionId, String>,
+    trades: Vec<TradeRow>,
+    rejections: BTreeMap<&'static str, u64>,
+    exit_reasons: BTreeMap<&'static str, u64>,
+    symbols: Vec<SymbolResult>,
+    halts: Vec<HaltRow>,
+    chart: Option<ChartCollector>,
+}
+
+impl Driver {
+    /// Feeds `event` to the core, then runs every action through the
+    /// simulated exchange and its answers back into the core until quiet.
+    fn dispatch(&mut self, event: Event) {
+        self.events.push_back(event);
+        self.drain();
+    }
+
+    /// Feeds the queued events, in order, and everything they cause.
+    fn drain(&mut self) {
+        while let Some(e) = self.events.pop_front() {
+            self.core.on_event(&e);
+            while let Some(a) = self.core.next_action() {
+                match a {
+                    Action::Place(o) => self.sim.submit(&o, &mut |e| self.events.push_back(e)),
+                    Action::Cancel { order, .. } => {
+                        self.sim.cancel(order, &mut |e| self.events.push_back(e));
+                    }
+                    Action::Record(r) => self.on_record(&r),
+                    Action::Log(l) => log::debug!("Core: {l:?}"),
+                }
+            }
+        }
+    }
+
+    fn on_record(&mut self, r: &Record) {
+        match r {
+            Record::RiskRejected { reason, .. } => {
+                *self.rejections.entry(reason.as_str()).or_default() += 1;
+            }
+            Record::Exit {
+                position,
+                reason,
+                qty,
+                price,
+                ..
+            } => {
+                *self.exit_reasons.entry(reason.as_str()).or_default() += 1;
+                let legs = self.exits.entry(*position).or_default();
+                if !legs.is_empty() {
+                    legs.push(';');
+                }
+                legs.push_str(&format!(
+                    "{} {}@{}",
+                    reason.as_str(),
+                    report::decimal8(qty.to_f64()),
+                    report::decimal8(price.to_f64())
+                ));
+            }
+            Record::TradeClosed(t) => {
+                let exits = self.exits.remove(&t.position).unwrap_or_default();
+                let symbol = self
+                    .symbols
+                    .get(usize::from(t.symbol.0))
+                    .map_or_else(String::new, |s| s.symbol.clone());
+                if let Some(chart) = &mut self.chart {
+                    chart.on_trade_closed(t, &exits);
+                }
+                self.trades.push(TradeRow {
+                    trade: *t,
+                    symbol,
+                    strategy: self.core.strategy_name(t.strategy),
+                    exits,
+                });
+            }
+            Record::Transition {
+                position,
+                symbol,
+                from,
+                to: PositionState::Open,
+                ts,
+            } if *from != Some(PositionState::Open) => {
+                if let (Some(chart), Some(p)) = (&mut self.chart, self.core.position(*symbol)) {
+                    chart.on_stop(*position, *symbol, *ts, p.stop.to_f64());
+                }
+            }
+            Record::StopMoved {
+                position, to, ts, ..
+            } => {
+                if let Some(chart) = &mut self.chart {
+                    chart.on_stop_moved(*position, *ts, to.to_f64());
+                }
+            }
+            Record::Halted { reason, ts } => self.halts.push(HaltRow {
+                time_ms: ts.as_ms(),
+                reason: reason.as_str(),
+                equity: self.core.equity(),
+                drawdown_limit_pct: None,
+            }),
+            Record::Gap { symbol, from, to } => {
+                if let Some(s) = self.symbols.get_mut(usize::from(symbol.0)) {
+                    s.gaps += 1;
+                    s.gap_minutes += u64::try_from((to.0 - from.0) / NS_PER_MIN).unwrap_or(0);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The run itself, over rows from `next`.
+fn drive(
+    cfg: &Config,
+    opts: &PortfolioOptions,
+    kind: FileKind,
+    strategies: Vec<Box<dyn Strategy>>,
+    progress: &mut dyn FnMut(u64),
+    next: &mut dyn FnMut() -> Result<Option<Row>, BacktestError>,
+) -> Result<BacktestResult, BacktestError> {
+    let mut cfg = cfg.clone();
+    cfg.market.symbols = opts.instruments.iter().map(|i| i.symbol.clone()).collect();
+    let rules: Vec<InstrumentRules> = opts.instruments.iter().map(|i| i.rules).collect();
+    let core = Core::try_with_strategies(&cfg, &rules, strategies).map_err(BacktestError::Core)?;
+    let fill = match kind {
+        FileKind::Klines => MarketFill::LastClose,
+        FileKind::AggTrades => MarketFill::NextTrade,
+    };
+    let strategy_names = (0..core.enabled_strategy_count())
+        .map(|k| {
+            core.strategy_name(crate::strategy::StrategyId(
+                u8::try_from(k).unwrap_or(u8::MAX),
+            ))
+        })
+        .collect();
+    let initial_equity = core.initial_equity();
+    let symbols = opts
+        .instruments
+        .iter()
+        .map(|i| SymbolResult::new(&i.symbol, &i.files))
+        .collect();
+    let mut d = Driver {
+        core,
+        sim: FillModel::new(&cfg.simulator, opts.instruments.len(), fill),
+        events: VecDeque::with_capacity(1024),
+        exits: HashMap::new(),
+        trades: Vec::new(),
+        rejections: BTreeMap::new(),
+        exit_reasons: BTreeMap::new(),
+        symbols,
+        halts: Vec::new(),
+        chart: opts
+            .chart
+            .then(|| ChartCollector::new(opts.instruments.len())),
+    };
+    let from_ns = opts.from_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
+    let to_ns = opts.to_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
+    let (mut rows, mut first, mut last) = (0u64, None, TimestampNs(0));
+    let mut equity = Vec::new();
+    let mut minute = i64::MIN;
+    let every = opts.progress_every.max(1);
+    while let Some(row) = next()? {
+        let ts = row.timestamp();
+        if from_ns.is_some_and(|f| ts.0 < f) || to_ns.is_some_and(|t| ts.0 >= t) {
+            continue;
+        }
+        rows += 1;
+        if rows % every == 0 {
+            progress(rows);
+        }
+        first.get_or_insert(ts);
+        last = ts;
+        let m = ts.0.div_euclid(NS_PER_MIN);
+        if m != minute && minute != i64::MIN {
+            equity.push((minute * 60_000, d.core.equity()));
+        }
+        minute = m;
+        if let Some(chart) = &mut d.chart {
+            chart.on_row(&row);
+        }
+        match row {
+            Row::Trade(t) => {
+                if let Some(s) = d.symbols.get_mut(usize::from(t.symbol.0)) {
+                    s.on_row(ts, t.price.to_f64(), t.price.to_f64());
+                }
+                d.sim.on_trade(&t, &mut |e| d.events.push_back(e));
+                d.dispatch(Event::Trade(t));
+            }
+            Row::Candle(c) => {
+                if let Some(s) = d.symbols.get_mut(usize::from(c.symbol.0)) {
+                    s.on_row(ts, c.open.to_f64(), c.close.to_f64());
+                }
+                d.sim.on_candle(&c, &mut |e| d.events.push_back(e));
+                d.dispatch(Event::Candle(c));
+            }
+        }
+    }
+    let Some(first) = first else {
+        return Err(BacktestError::NoData);
+    };
+    let end = match kind {
+        FileKind::Klines => last.add_ns(NS_PER_MIN),
+        FileKind::AggTrades => last,
+    };
+    d.dispatch(Event::Control {
+        command: Command::Shutdown,
+        ts: end,
+    });
+    let events = &mut d.events;
+    d.sim.flush(&mut |e| events.push_back(e));
+    d.drain();
+    equity.push((minute * 60_000, d.core.equity()));
+    let mut risk_rejections = d.rejections;
+    for reason in RejectReason::ALL {
+        risk_rejections.entry(reason.as_str()).or_insert(0);
+    }
+    let limit = cfg.risk.max_drawdown_pct;
+    let mut halts = d.halts;
+    for h in &mut halts {
+        if h.reason == crate::risk::HaltReason::KillSwitch.as_str() {
+            h.drawdown_limit_pct = Some(limit);
+        }
+    }
+    if kind == FileKind::Klines {
+        for s in &mut d.symbols {
+            s.to_ms = s.to_ms.saturating_add(60_000);
+        }
+    }
+    Ok(BacktestResult {
+        files: opts
+            .instruments
+            .iter()
+            .flat_map(|i| i.files.iter().cloned())
+            .collect(),
+        kind,
+        rows,
+        from_ms: first.as_ms(),
+        to_ms: end.as_ms(),
+        initial_equity,
+        final_equity: d.core.cash(),
+        trades: d.trades,
+        equity,
+        risk_rejections,
+        exit_reasons: d.exit_reasons,
+        strategies: strategy_names,
+        symbols: d.symbols,
+        halts,
+        chart: d.chart.map(ChartCollector::finish),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{DecimalStep, Price, Qty};
+
+    fn rules() -> InstrumentRules {
+        let step = DecimalStep::from_precision(3);
+        InstrumentRules {
+            tick: DecimalStep::from_precision(2),
+            step,
+            min_qty: Qty(step.to_fixed()),
+            min_notional: Price::from_f64(5.0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn queued_events_reach_the_core_in_the_order_they_were_queued() {
+        let cfg = Config::default();
+        let core = Core::try_new(&cfg, &[rules()]).unwrap();
+        let mut d = Driver {
+            core,
+            sim: FillModel::new(&cfg.simulator, 1, MarketFill::NextTrade),
+            events: VecDeque::new(),
+            exits: HashMap::new(),
+            trades: Vec::new(),
+            rejections: BTreeMap::new(),
+            exit_reasons: BTreeMap::new(),
+            symbols: Vec::new(),
+            halts: Vec::new(),
+            chart: None,
+        };
+        let ts = TimestampNs(1_700_000_000_000_000_000);
+        // Two answers queued at once (as a final flush of the simulated
+        // exchange yields them): halt, then resume. Fed out of order the core
+        // would end halted.
+        d.events.push_back(Event::Control {
+            command: Command::Halt,
+            ts,
+        });
+        d.events.push_back(Event::Control {
+            command: Command::Resume,
+            ts,
+        });
+        d.drain();
+        assert!(d.events.is_empty());
+        assert_eq!(d.core.halted(), None);
+    }
+}
