@@ -11,10 +11,12 @@
 //! the equity curve) happens here, never in the core.
 
 pub mod dates;
+mod loaded;
 mod report;
 pub mod stats;
 mod svg;
 
+pub use loaded::{run_loaded, LoadedData, LoadedRange};
 pub use report::{
     push_trade_csv_row, trades_csv, write_outputs, Report, ReportInput, SeedFigures, SEED_FIGURES,
     TRADES_CSV_HEADER,
@@ -129,6 +131,9 @@ struct Driver {
     trades: Vec<TradeRow>,
     rejections: BTreeMap<&'static str, u64>,
     exit_reasons: BTreeMap<&'static str, u64>,
+    /// Orders decided before this time are refused (the warm-up of a
+    /// walk-forward test span): indicators warm, no position opens.
+    refuse_before: TimestampNs,
 }
 
 impl Driver {
@@ -145,6 +150,12 @@ impl Driver {
             self.core.on_event(&e);
             while let Some(a) = self.core.next_action() {
                 match a {
+                    Action::Place(o) if o.ts < self.refuse_before => {
+                        self.events.push_back(Event::Rejected {
+                            order: o.id,
+                            ts: o.ts,
+                        });
+                    }
                     Action::Place(o) => self.sim.submit(&o, &mut |e| self.events.push_back(e)),
                     Action::Cancel { order, .. } => {
                         self.sim.cancel(order, &mut |e| self.events.push_back(e));
@@ -220,14 +231,35 @@ pub fn run_with_strategies(
     strategies: Vec<Box<dyn crate::strategy::Strategy>>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<BacktestResult, BacktestError> {
-    let symbol = SymbolId(0);
+    let mut data = DataSet::open(&opts.data, SymbolId(0)).map_err(BacktestError::Data)?;
+    let kind = data.kind();
+    run_source(
+        cfg,
+        opts,
+        kind,
+        &mut || data.next_record(),
+        None,
+        strategies,
+        progress,
+    )
+}
+
+/// The driver loop over any row source in time order (files read as they
+/// go, or rows already in memory, see [`run_loaded`]).
+fn run_source(
+    cfg: &Config,
+    opts: &BacktestOptions,
+    kind: FileKind,
+    next_row: &mut dyn FnMut() -> Result<Option<Row>, DataFileError>,
+    refuse_before_ms: Option<i64>,
+    strategies: Vec<Box<dyn crate::strategy::Strategy>>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<BacktestResult, BacktestError> {
     let mut cfg = cfg.clone();
     cfg.market.symbols.truncate(1);
     if cfg.market.symbols.is_empty() {
         cfg.market.symbols.push("BTC-USDT".into());
     }
-    let mut data = DataSet::open(&opts.data, symbol).map_err(BacktestError::Data)?;
-    let kind = data.kind();
     let core =
         Core::try_with_strategies(&cfg, &[opts.rules], strategies).map_err(BacktestError::Core)?;
     let fill = match kind {
@@ -250,6 +282,9 @@ pub fn run_with_strategies(
         trades: Vec::new(),
         rejections: BTreeMap::new(),
         exit_reasons: BTreeMap::new(),
+        refuse_before: TimestampNs(refuse_before_ms.map_or(i64::MIN, |ms| {
+            ms.saturating_mul(NS_PER_MS)
+        })),
     };
     let from_ns = opts.from_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
     let to_ns = opts.to_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
@@ -257,7 +292,7 @@ pub fn run_with_strategies(
     let mut equity = Vec::new();
     let mut minute = i64::MIN;
     let every = opts.progress_every.max(1);
-    while let Some(row) = data.next_record().map_err(BacktestError::Data)? {
+    while let Some(row) = next_row().map_err(BacktestError::Data)? {
         let ts = row.timestamp();
         if from_ns.is_some_and(|f| ts.0 < f) || to_ns.is_some_and(|t| ts.0 >= t) {
             continue;
