@@ -18,9 +18,10 @@ mod svg;
 
 pub use loaded::{run_loaded, LoadedData, LoadedRange};
 pub use report::{
-    push_trade_csv_row, trades_csv, write_outputs, Report, ReportInput, SeedFigures, SEED_FIGURES,
-    TRADES_CSV_HEADER,
+    equity_csv, exit_fill_count, push_trade_csv_row, trades_csv, write_outputs, Report,
+    ReportInput, SeedFigures, SEED_FIGURES, TRADES_CSV_HEADER,
 };
+pub use svg::equity_svg;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
@@ -282,9 +283,9 @@ fn run_source(
         trades: Vec::new(),
         rejections: BTreeMap::new(),
         exit_reasons: BTreeMap::new(),
-        refuse_before: TimestampNs(refuse_before_ms.map_or(i64::MIN, |ms| {
-            ms.saturating_mul(NS_PER_MS)
-        })),
+        refuse_before: TimestampNs(
+            refuse_before_ms.map_or(i64::MIN, |ms| ms.saturating_mul(NS_PER_MS)),
+        ),
     };
     let from_ns = opts.from_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
     let to_ns = opts.to_ms.map(|ms| ms.saturating_mul(NS_PER_MS));

@@ -24,7 +24,8 @@ use super::objective::Objective;
 use crate::config::{Config, ConfigError};
 
 /// Config sections a backtest reads: the only ones a grid may sweep.
-pub const SWEEPABLE_SECTIONS: [&str; 5] = ["strategies", "management", "sizing", "risk", "simulator"];
+pub const SWEEPABLE_SECTIONS: [&str; 5] =
+    ["strategies", "management", "sizing", "risk", "simulator"];
 
 /// Largest number of values one key may take.
 pub const MAX_VALUES_PER_KEY: usize = 100_000;
@@ -112,7 +113,10 @@ impl fmt::Display for GridError {
             Self::Syntax(m) => write!(f, "grid is not valid: {m}"),
             Self::Key { key, message } => write!(f, "grid key {key}: {message}"),
             Self::Set { assignment, source } => {
-                write!(f, "grid parameter set {{{assignment}}} is rejected: {source}")
+                write!(
+                    f,
+                    "grid parameter set {{{assignment}}} is rejected: {source}"
+                )
             }
         }
     }
@@ -248,10 +252,24 @@ impl Grid {
         };
         grid.read_sweep(sweep)?;
         let Some(Node::Table(params)) = params_node else {
-            return Err(key_err("params", "missing table: it lists the keys to sweep"));
+            return Err(key_err(
+                "params",
+                "missing table: it lists the keys to sweep",
+            ));
         };
         let mut flat = Vec::new();
         flatten("", params, &mut flat)?;
+        // The toml crate's tables are sorted: put the keys back in file order.
+        let mut positions = std::collections::BTreeMap::new();
+        if let Ok(doc) = toml::de::DeTable::parse(text) {
+            key_positions("", doc.get_ref(), &mut positions);
+        }
+        flat.sort_by_key(|(key, _)| {
+            positions
+                .get(&format!("params.{key}"))
+                .copied()
+                .unwrap_or(usize::MAX)
+        });
         if flat.is_empty() {
             return Err(key_err("params", "no key to sweep"));
         }
@@ -361,9 +379,8 @@ impl Grid {
                 ),
             ));
         }
-        let current = lookup(&self.base, key).ok_or_else(|| {
-            key_err(&shown, format!("unknown config key path \"{key}\""))
-        })?;
+        let current = lookup(&self.base, key)
+            .ok_or_else(|| key_err(&shown, format!("unknown config key path \"{key}\"")))?;
         let kind = match current {
             Value::Integer(_) => Kind::Int,
             Value::Float(_) => Kind::Float,
@@ -531,7 +548,11 @@ fn positive(key: &str, v: &Value) -> Result<u64, GridError> {
 
 /// Flattens nested `[params.section]` tables into dotted key paths; a table
 /// whose keys are only `from`, `to` and `step` is a range, not a section.
-fn flatten(prefix: &str, entries: Vec<(String, Node)>, out: &mut Vec<(String, Node)>) -> Result<(), GridError> {
+fn flatten(
+    prefix: &str,
+    entries: Vec<(String, Node)>,
+    out: &mut Vec<(String, Node)>,
+) -> Result<(), GridError> {
     for (k, v) in entries {
         let path = if prefix.is_empty() {
             k
@@ -546,11 +567,30 @@ fn flatten(prefix: &str, entries: Vec<(String, Node)>, out: &mut Vec<(String, No
     Ok(())
 }
 
+/// Records where each dotted key path is defined in the text.
+fn key_positions(
+    prefix: &str,
+    table: &toml::de::DeTable<'_>,
+    out: &mut std::collections::BTreeMap<String, usize>,
+) {
+    for (k, v) in table {
+        let path = if prefix.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{prefix}.{}", k.get_ref())
+        };
+        out.insert(path.clone(), k.span().start);
+        if let toml::de::DeValue::Table(inner) = v.get_ref() {
+            key_positions(&path, inner, out);
+        }
+    }
+}
+
 fn is_range(entries: &[(String, Node)]) -> bool {
     !entries.is_empty()
-        && entries
-            .iter()
-            .all(|(k, v)| matches!(k.as_str(), "from" | "to" | "step") && matches!(v, Node::Leaf(_)))
+        && entries.iter().all(|(k, v)| {
+            matches!(k.as_str(), "from" | "to" | "step") && matches!(v, Node::Leaf(_))
+        })
 }
 
 fn typed(key: &str, kind: Kind, v: &Value) -> Result<ParamValue, GridError> {
@@ -568,7 +608,11 @@ fn typed(key: &str, kind: Kind, v: &Value) -> Result<ParamValue, GridError> {
     }
 }
 
-fn expand_range(key: &str, kind: Kind, entries: Vec<(String, Node)>) -> Result<Vec<ParamValue>, GridError> {
+fn expand_range(
+    key: &str,
+    kind: Kind,
+    entries: Vec<(String, Node)>,
+) -> Result<Vec<ParamValue>, GridError> {
     if kind == Kind::Bool {
         return Err(key_err(key, "a boolean key takes a list, not a range"));
     }
@@ -580,26 +624,43 @@ fn expand_range(key: &str, kind: Kind, entries: Vec<(String, Node)>) -> Result<V
                 Node::Leaf(l) => Some(l.clone()),
                 _ => None,
             })
-            .ok_or_else(|| key_err(format!("{key}.{name}"), "missing (a range is { from, to, step })"))
+            .ok_or_else(|| {
+                key_err(
+                    format!("{key}.{name}"),
+                    "missing (a range is { from, to, step })",
+                )
+            })
     };
     let (from, to, step) = (get("from")?, get("to")?, get("step")?);
     let num = |name: &str, v: &Value| -> Result<f64, GridError> {
         match v {
             Value::Integer(i) => Ok(*i as f64),
             Value::Float(f) if f.is_finite() => Ok(*f),
-            _ => Err(key_err(format!("{key}.{name}"), format!("expected a number, got {v}"))),
+            _ => Err(key_err(
+                format!("{key}.{name}"),
+                format!("expected a number, got {v}"),
+            )),
         }
     };
     let (f, t, s) = (num("from", &from)?, num("to", &to)?, num("step", &step)?);
     if s <= 0.0 {
-        return Err(key_err(format!("{key}.step"), format!("must be > 0, got {s}")));
+        return Err(key_err(
+            format!("{key}.step"),
+            format!("must be > 0, got {s}"),
+        ));
     }
     if t < f {
-        return Err(key_err(format!("{key}.to"), format!("must be >= from ({f}), got {t}")));
+        return Err(key_err(
+            format!("{key}.to"),
+            format!("must be >= from ({f}), got {t}"),
+        ));
     }
     let count = ((t - f) / s + 1e-9).floor() + 1.0;
     if count > MAX_VALUES_PER_KEY as f64 {
-        return Err(key_err(key, format!("{count} values, at most {MAX_VALUES_PER_KEY}")));
+        return Err(key_err(
+            key,
+            format!("{count} values, at most {MAX_VALUES_PER_KEY}"),
+        ));
     }
     let count = count as u64;
     let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
@@ -613,16 +674,15 @@ fn expand_range(key: &str, kind: Kind, entries: Vec<(String, Node)>) -> Result<V
                 out.push(ParamValue::Int(v.round() as i64));
             }
             // Ten decimals: 0.1 + 2 × 0.1 is 0.3, not 0.30000000000000004.
-            _ => out.push(ParamValue::Float(
-                format!("{v:.10}").parse().unwrap_or(v),
-            )),
+            _ => out.push(ParamValue::Float(format!("{v:.10}").parse().unwrap_or(v))),
         }
     }
     Ok(out)
 }
 
 fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |node, part| node.as_table()?.get(part))
+    path.split('.')
+        .try_fold(v, |node, part| node.as_table()?.get(part))
 }
 
 fn lookup_mut<'a>(v: &'a mut Value, path: &str) -> Option<&'a mut Value> {

@@ -51,9 +51,15 @@ impl Manifest {
     #[must_use]
     pub fn difference(&self, other: &Self) -> Option<&'static str> {
         [
-            ("engine_version", self.engine_version == other.engine_version),
+            (
+                "engine_version",
+                self.engine_version == other.engine_version,
+            ),
             ("data_sha256", self.data_sha256 == other.data_sha256),
-            ("from/to range", self.from_ms == other.from_ms && self.to_ms == other.to_ms),
+            (
+                "from/to range",
+                self.from_ms == other.from_ms && self.to_ms == other.to_ms,
+            ),
             ("instrument rules", self.rules == other.rules),
             ("config", self.config == other.config),
             ("grid", self.grid == other.grid),

@@ -126,7 +126,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeOutcome, ResearchError
         manifest.get_or_insert(m);
     }
     let Some(manifest) = manifest else {
-        return Err(ResearchError::Argument("sweep merge: no directories".into()));
+        return Err(ResearchError::Argument(
+            "sweep merge: no directories".into(),
+        ));
     };
     let count = shards[0].shard.count;
     let mut seen = vec![false; count as usize];
@@ -134,7 +136,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeOutcome, ResearchError
         if s.shard.count != count {
             return Err(ResearchError::Mismatch {
                 path: s.dir.clone(),
-                message: format!("shard {} is of a {}-way split, the others {count}-way", s.shard, s.shard.count),
+                message: format!(
+                    "shard {} is of a {}-way split, the others {count}-way",
+                    s.shard, s.shard.count
+                ),
             });
         }
         let slot = &mut seen[s.shard.index as usize];
@@ -156,13 +161,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeOutcome, ResearchError
             message: format!("shards missing from the merge: {}", missing.join(", ")),
         });
     }
-    let base = Config::from_toml_str_with_cores(&manifest.config, None).map_err(ResearchError::Config)?;
+    let base =
+        Config::from_toml_str_with_cores(&manifest.config, None).map_err(ResearchError::Config)?;
     let grid = Grid::parse(&manifest.grid, &base)?;
     let header = table::header(&grid.params);
     for s in &mut shards {
         let mut line = String::new();
         let path = s.dir.join("results.csv");
-        s.reader.read_line(&mut line).map_err(ResearchError::io(&path))?;
+        s.reader
+            .read_line(&mut line)
+            .map_err(ResearchError::io(&path))?;
         if line.trim_end() != header {
             return Err(ResearchError::Mismatch {
                 path,
@@ -192,17 +200,20 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeOutcome, ResearchError
         let Some(k) = next else { break };
         let line = shards[k].head.take().unwrap_or_default();
         let path = shards[k].dir.join("results.csv");
-        let rank = ranker.rank(line.trim_end()).ok_or_else(|| ResearchError::Corrupt {
-            path: path.clone(),
-            message: format!("row {} has the wrong number of fields", runs + 1),
-        })?;
+        let rank = ranker
+            .rank(line.trim_end())
+            .ok_or_else(|| ResearchError::Corrupt {
+                path: path.clone(),
+                message: format!("row {} has the wrong number of fields", runs + 1),
+            })?;
         if last_id.as_deref() >= Some(rank.id.as_str()) {
             return Err(ResearchError::Corrupt {
                 path,
                 message: format!("row {} is out of order or repeated across shards", rank.id),
             });
         }
-        w.write_all(line.as_bytes()).map_err(ResearchError::io(&tmp))?;
+        w.write_all(line.as_bytes())
+            .map_err(ResearchError::io(&tmp))?;
         rows_per_shard[shards[k].shard.index as usize] += 1;
         runs += 1;
         leaders.offer(rank.clone(), &line, grid.min_trades);
@@ -233,7 +244,16 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<MergeOutcome, ResearchError
     merged.write(out)?;
     let top = leaders.into_rows();
     let seconds = shards.iter().map(|s| s.seconds).sum();
-    sweep::finish(out, &grid, Shard::ALL, &top, &manifest.data_sha256, runs, 0, seconds)?;
+    sweep::finish(
+        out,
+        &grid,
+        Shard::ALL,
+        &top,
+        &manifest.data_sha256,
+        runs,
+        0,
+        seconds,
+    )?;
     Ok(MergeOutcome {
         runs,
         shards: count,

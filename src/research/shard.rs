@@ -92,13 +92,12 @@ impl Shard {
                 .transpose()
         };
         if let Some(id) = num(SLURM_TASK_ID)? {
-            let count = num(SLURM_TASK_COUNT)?.ok_or_else(|| {
-                format!("{SLURM_TASK_ID} is set but {SLURM_TASK_COUNT} is not")
-            })?;
+            let count = num(SLURM_TASK_COUNT)?
+                .ok_or_else(|| format!("{SLURM_TASK_ID} is set but {SLURM_TASK_COUNT} is not"))?;
             let min = num(SLURM_TASK_MIN)?.unwrap_or(0);
-            let index = id.checked_sub(min).ok_or_else(|| {
-                format!("{SLURM_TASK_ID}={id} is below {SLURM_TASK_MIN}={min}")
-            })?;
+            let index = id
+                .checked_sub(min)
+                .ok_or_else(|| format!("{SLURM_TASK_ID}={id} is below {SLURM_TASK_MIN}={min}"))?;
             return Self::checked(index, count, SLURM_TASK_ID);
         }
         if let Some(index) = num(K8S_COMPLETION_INDEX)? {

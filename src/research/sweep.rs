@@ -116,7 +116,8 @@ impl Leaders {
             return;
         }
         self.rows.push((rank, line.trim_end().to_owned()));
-        self.rows.sort_by(|a, b| Rank::better(&a.0, &b.0, min_trades));
+        self.rows
+            .sort_by(|a, b| Rank::better(&a.0, &b.0, min_trades));
         self.rows.truncate(TOP);
     }
 
@@ -187,7 +188,11 @@ pub fn run(input: &SweepInput, opts: &SweepOptions) -> Result<SweepOutcome, Rese
             path: part_path.clone(),
             message: format!("row at byte {offset} has the wrong number of fields"),
         })?;
-        index.push((rank.id.clone(), offset, u32::try_from(line.len() + 1).unwrap_or(0)));
+        index.push((
+            rank.id.clone(),
+            offset,
+            u32::try_from(line.len() + 1).unwrap_or(0),
+        ));
         leaders.offer(rank, line, min_trades);
         Ok(())
     })?;
@@ -229,7 +234,11 @@ pub fn run(input: &SweepInput, opts: &SweepOptions) -> Result<SweepOutcome, Rese
         let (rank, line) = item?;
         part.write_all(line.as_bytes())
             .map_err(ResearchError::io(&part_path))?;
-        index.push((rank.id.clone(), offset, u32::try_from(line.len()).unwrap_or(0)));
+        index.push((
+            rank.id.clone(),
+            offset,
+            u32::try_from(line.len()).unwrap_or(0),
+        ));
         offset += line.len() as u64;
         leaders.offer(rank, &line, min_trades);
         progress.step();
@@ -261,7 +270,10 @@ pub fn run(input: &SweepInput, opts: &SweepOptions) -> Result<SweepOutcome, Rese
 }
 
 /// Writes `best.toml` and `summary.json` of a finished directory.
-#[allow(clippy::too_many_arguments, reason = "one call site per command, all inputs named")]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site per command, all inputs named"
+)]
 pub(crate) fn finish(
     out: &Path,
     grid: &Grid,
@@ -321,7 +333,11 @@ fn open_part(
         f.write_all(format!("{header}\n").as_bytes()).map_err(io)?;
         return Ok(f);
     }
-    let file = OpenOptions::new().read(true).write(true).open(path).map_err(io)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(io)?;
     let mut reader = BufReader::new(&file);
     let mut line = String::new();
     let mut offset = 0u64;
@@ -403,7 +419,10 @@ pub fn top_table(header: &str, top: &[(Rank, String)], params: usize, objective:
     use std::fmt::Write as _;
     let cols = table::split(header);
     let keys = cols.get(1..=params).unwrap_or(&[]).join("  ");
-    let mut s = format!("{:>4}  {:<16}  {:>6}  {:>12}  {keys}\n", "rank", "id", "trades", objective);
+    let mut s = format!(
+        "{:>4}  {:<16}  {:>6}  {:>12}  {keys}\n",
+        "rank", "id", "trades", objective
+    );
     for (k, (rank, line)) in top.iter().enumerate() {
         let fields = table::split(line);
         let values = fields.get(1..=params).unwrap_or(&[]).join("  ");

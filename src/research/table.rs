@@ -183,7 +183,10 @@ mod tests {
             values: vec![ParamValue::Int(5)],
         }];
         let h = header(&params);
-        assert!(h.starts_with("id,risk.cooldown_minutes,trades,wins,losses,"), "{h}");
+        assert!(
+            h.starts_with("id,risk.cooldown_minutes,trades,wins,losses,"),
+            "{h}"
+        );
         assert!(h.contains(",sharpe,sortino,calmar,"), "{h}");
     }
 
