@@ -86,7 +86,10 @@ fn results_are_byte_identical_across_jobs_and_after_a_shard_merge() {
     let three = dir.path().join("three");
     let o = sweep(&data, &config, &grid, &one, &["--jobs", "1"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("rank") && stdout.contains("12 parameter sets"), "{stdout}");
+    assert!(
+        stdout.contains("rank") && stdout.contains("12 parameter sets"),
+        "{stdout}"
+    );
     sweep(&data, &config, &grid, &three, &["--jobs", "3"]);
     let a = read(&one.join("results.csv"));
     assert_eq!(a, read(&three.join("results.csv")));
@@ -99,12 +102,21 @@ fn results_are_byte_identical_across_jobs_and_after_a_shard_merge() {
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     assert_eq!(ids, sorted, "rows sorted by id");
-    assert!(lines[1..].iter().any(|l| !l.contains(",0,0,0,")), "some set trades: {a}");
+    assert!(
+        lines[1..].iter().any(|l| !l.contains(",0,0,0,")),
+        "some set trades: {a}"
+    );
 
     let mut shard_dirs = Vec::new();
     for k in 0..3 {
         let d = dir.path().join(format!("shard-{k}"));
-        sweep(&data, &config, &grid, &d, &["--shard", &format!("{k}/3"), "--jobs", "1"]);
+        sweep(
+            &data,
+            &config,
+            &grid,
+            &d,
+            &["--shard", &format!("{k}/3"), "--jobs", "1"],
+        );
         shard_dirs.push(d);
     }
     let merged = dir.path().join("merged");
@@ -118,7 +130,8 @@ fn results_are_byte_identical_across_jobs_and_after_a_shard_merge() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(a, read(&merged.join("results.csv")));
 
-    let summary: serde_json::Value = serde_json::from_str(&read(&one.join("summary.json"))).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&one.join("summary.json"))).unwrap();
     let merged_summary: serde_json::Value =
         serde_json::from_str(&read(&merged.join("summary.json"))).unwrap();
     assert_eq!(summary["runs"], 12);
@@ -136,7 +149,10 @@ fn results_are_byte_identical_across_jobs_and_after_a_shard_merge() {
         .unwrap();
     let fields: Vec<&str> = best_row.split(',').collect();
     assert_eq!(best.risk.cooldown_minutes.to_string(), fields[1]);
-    assert_eq!(best.strategies.mtf_long.breakout_lookback.to_string(), fields[2]);
+    assert_eq!(
+        best.strategies.mtf_long.breakout_lookback.to_string(),
+        fields[2]
+    );
 
     // A merge with a shard missing is refused, naming it.
     let o = Command::new(ENGINE)
@@ -169,7 +185,8 @@ fn a_rerun_resumes_a_preempted_sweep_and_skips_the_sets_done() {
     sweep(&data, &config, &grid, &cut, &["--jobs", "2"]);
     assert_eq!(expected, read(&cut.join("results.csv")));
     assert!(!cut.join("results.part").exists());
-    let summary: serde_json::Value = serde_json::from_str(&read(&cut.join("summary.json"))).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&cut.join("summary.json"))).unwrap();
     assert_eq!(summary["resumed"], 4);
     // Rerunning a finished directory runs nothing and keeps the bytes.
     let o = sweep(&data, &config, &grid, &cut, &["--jobs", "2"]);
@@ -198,13 +215,22 @@ fn bad_grids_are_rejected_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let (data, config, _) = inputs(dir.path(), 1);
     let cases = [
-        ("[params]\nrisk.no_such_key = [1]\n", "params.risk.no_such_key"),
-        ("[params]\nsizing.base_risk_pct = [0.5, 200.0]\n", "sizing.base_risk_pct"),
+        (
+            "[params]\nrisk.no_such_key = [1]\n",
+            "params.risk.no_such_key",
+        ),
+        (
+            "[params]\nsizing.base_risk_pct = [0.5, 200.0]\n",
+            "sizing.base_risk_pct",
+        ),
         (
             "[params]\n\"strategies.trend_distance_short.stop_atr_mult\" = [3.0, 20.0]\n",
             "strategies.trend_distance_short.stop_atr_mult",
         ),
-        ("[sweep]\nobjective = \"vibes\"\n[params]\nrisk.cooldown_minutes = [1]\n", "sweep.objective"),
+        (
+            "[sweep]\nobjective = \"vibes\"\n[params]\nrisk.cooldown_minutes = [1]\n",
+            "sweep.objective",
+        ),
     ];
     for (k, (text, key)) in cases.iter().enumerate() {
         let grid = dir.path().join(format!("bad-{k}.toml"));
@@ -244,7 +270,15 @@ fn walkforward_writes_windows_trades_equity_and_efficiency() {
         .arg(&config)
         .arg("--grid")
         .arg(&grid)
-        .args(["--train-days", "2", "--test-days", "1", "--jobs", "2", "--out"])
+        .args([
+            "--train-days",
+            "2",
+            "--test-days",
+            "1",
+            "--jobs",
+            "2",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -254,7 +288,10 @@ fn walkforward_writes_windows_trades_equity_and_efficiency() {
     let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
     assert_eq!(report["windows"], 3);
     assert!(report.get("walk_forward_efficiency").is_some());
-    assert!(report["oos_combined"]["trades"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        report["oos_combined"]["trades"].as_u64().unwrap() > 0,
+        "{report}"
+    );
     let trades = read(&out.join("oos_trades.csv"));
     let day = 86_400_000;
     for line in trades.lines().skip(1) {
