@@ -86,12 +86,16 @@ fn tail(path: &Path) -> String {
 fn start_slurm(dir: &Path) -> Result<(Daemons, PathBuf), String> {
     for tool in ["munged", "slurmctld", "slurmd", "sbatch", "sinfo"] {
         if !have(tool) {
-            return Err(format!("{tool} is not installed (Debian packages munge, slurm-wlm)"));
+            return Err(format!(
+                "{tool} is not installed (Debian packages munge, slurm-wlm)"
+            ));
         }
     }
     let munge = dir.join("munge");
     std::fs::create_dir_all(&munge).unwrap();
-    let key: Vec<u8> = (0..1024u32).map(|k| (k.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let key: Vec<u8> = (0..1024u32)
+        .map(|k| (k.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let key_path = munge.join("munge.key");
     std::fs::write(&key_path, key).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -194,7 +198,10 @@ fn the_shipped_job_array_merges_to_the_unsharded_results() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/deploy/slurm/sweep.sbatch");
     match start_slurm(&dir.join("slurm")) {
         Ok((_daemons, conf)) => {
-            println!("sweep_slurm: REAL Slurm (single node on 127.0.0.1), sbatch {}", script.display());
+            println!(
+                "sweep_slurm: REAL Slurm (single node on 127.0.0.1), sbatch {}",
+                script.display()
+            );
             let exports = format!(
                 "ALL,SLURM_CONF={},TE_BIN={ENGINE},TE_DATA={},TE_GRID={},TE_OUT={},TE_CONFIG={},TE_JOBS=1",
                 conf.display(),
@@ -213,15 +220,24 @@ fn the_shipped_job_array_merges_to_the_unsharded_results() {
                 .env("SLURM_CONF", &conf)
                 .output()
                 .unwrap();
-            assert!(o.status.success(), "sbatch: {}", String::from_utf8_lossy(&o.stderr));
-            let done = wait_for("the merge job's results.csv", Duration::from_secs(240), || {
-                out.join("merged/summary.json").exists()
-            });
+            assert!(
+                o.status.success(),
+                "sbatch: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let done = wait_for(
+                "the merge job's results.csv",
+                Duration::from_secs(240),
+                || out.join("merged/summary.json").exists(),
+            );
             if let Err(e) = done {
                 let logs: Vec<String> = (0..SHARDS)
                     .map(|k| tail(&dir.join(format!("task-{k}.log"))))
                     .collect();
-                panic!("{e}; tasks: {logs:?}; merge: {}", tail(&out.join("merge.log")));
+                panic!(
+                    "{e}; tasks: {logs:?}; merge: {}",
+                    tail(&out.join("merge.log"))
+                );
             }
         }
         Err(why) => {

@@ -222,8 +222,11 @@ impl SweepArgs {
         )
         .map_err(CliError::Research)?;
         let ran = r.runs - r.resumed;
+        let memory = peak_resident_mib().map_or_else(String::new, |m| {
+            format!("; peak resident memory {m:.1} MiB")
+        });
         let text = format!(
-            "{}{} parameter sets ({} run now, {} resumed) in {:.2} s: {:.1} backtests/s\nresults: {}\n",
+            "{}{} parameter sets ({} run now, {} resumed) in {:.2} s: {:.1} backtests/s{memory}\nresults: {}\n",
             sweep::top_table(&r.header, &r.top, input.grid.params.len(), input.grid.objective.as_str()),
             r.runs,
             ran,
@@ -234,4 +237,13 @@ impl SweepArgs {
         );
         out.write_all(text.as_bytes()).map_err(CliError::Output)
     }
+}
+
+/// Returns the process's peak resident memory in MiB (`VmHWM` of
+/// `/proc/self/status`), `None` off Linux.
+fn peak_resident_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

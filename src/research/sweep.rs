@@ -7,7 +7,7 @@
 //! output directory; produces the files and a [`SweepOutcome`]. Rows are
 //! appended to `DIR/results.part` as they finish (one write per row, so a
 //! preempted run loses at most the rows in flight) and sorted by id into
-//! `results.csv` at the end, read back by offset: memory holds 40 bytes per
+//! `results.csv` at the end, read back by offset: memory holds ~64 bytes per
 //! set, never the rows. Deterministic: `results.csv` is byte-identical
 //! whatever `--jobs`, sharding (after `sweep merge`) or resumption.
 

@@ -140,7 +140,8 @@ pub struct WalkReport {
     pub is_objective_mean: Option<f64>,
     /// Mean out-of-sample objective (windows where defined).
     pub oos_objective_mean: Option<f64>,
-    /// Walk-forward efficiency: mean OOS objective / mean IS objective.
+    /// Walk-forward efficiency: mean OOS objective / mean IS objective,
+    /// `None` unless the in-sample mean is positive.
     pub walk_forward_efficiency: Option<f64>,
     /// Mean in-sample return of the chosen sets, percent.
     pub is_return_pct_mean: f64,
@@ -344,7 +345,9 @@ fn summarize(
     let is_mean = mean(results.iter().filter_map(|r| r.is_objective));
     let oos_mean = mean(results.iter().filter_map(|r| r.oos_objective));
     let efficiency = match (is_mean, oos_mean) {
-        (Some(i), Some(o)) if i != 0.0 => Some(o / i),
+        // A ratio of two losses is not an efficiency: defined only when the
+        // in-sample objective is positive.
+        (Some(i), Some(o)) if i > 0.0 => Some(o / i),
         _ => None,
     };
     WalkReport {
