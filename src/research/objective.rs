@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn too_few_trades_rank_last_then_undefined_then_by_score_then_id() {
-        let mut v = vec![
+        let mut v = [
             r("a", 1, Some(9.0)),
             r("b", 10, None),
             r("c", 10, Some(1.0)),

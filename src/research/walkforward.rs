@@ -280,6 +280,9 @@ pub fn run(
 
 type WindowTrades = Vec<(crate::positions::ClosedTrade, &'static str, String)>;
 
+/// A test span's statistics, trades and equity curve.
+type OutOfSample = (Stats, WindowTrades, Vec<(i64, f64)>);
+
 /// Runs the chosen set on the window's test span after a warm-up without
 /// orders; returns its statistics over the test span, its trades and its
 /// equity curve inside the span.
@@ -289,7 +292,7 @@ fn out_of_sample(
     w: &Window,
     set: &[super::grid::ParamValue],
     grid: &Grid,
-) -> Result<(Stats, WindowTrades, Vec<(i64, f64)>), ResearchError> {
+) -> Result<OutOfSample, ResearchError> {
     let warm_minutes = i64::try_from(crate::strategy::warmup_minutes(&cfg.strategies)).unwrap_or(0);
     // Twice the declared warm-up plus a day: EMAs settle, 5m candles align.
     let warm_ms = warm_minutes * 2 * 60_000 + MS_PER_DAY;
