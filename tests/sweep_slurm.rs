@@ -84,7 +84,7 @@ fn tail(path: &Path) -> String {
 
 /// Starts munge and Slurm in `dir`; returns the daemons and the slurm.conf.
 fn start_slurm(dir: &Path) -> Result<(Daemons, PathBuf), String> {
-    for tool in ["munged", "slurmctld", "slurmd", "sbatch", "sinfo"] {
+    for tool in ["munged", "slurmctld", "slurmd", "sbatch", "sinfo", "squeue"] {
         if !have(tool) {
             return Err(format!(
                 "{tool} is not installed (Debian packages munge, slurm-wlm)"
@@ -238,6 +238,18 @@ fn the_shipped_job_array_merges_to_the_unsharded_results() {
                     "{e}; tasks: {logs:?}; merge: {}",
                     tail(&out.join("merge.log"))
                 );
+            }
+            // Let the merge job's step finish before the daemons stop, so no
+            // slurmstepd outlives the test.
+            let drained = wait_for("an empty Slurm queue", Duration::from_secs(30), || {
+                Command::new("squeue")
+                    .arg("-h")
+                    .env("SLURM_CONF", &conf)
+                    .output()
+                    .is_ok_and(|o| o.status.success() && o.stdout.is_empty())
+            });
+            if let Err(e) = drained {
+                println!("sweep_slurm: {e} (the daemons are stopped anyway)");
             }
         }
         Err(why) => {
