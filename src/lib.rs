@@ -31,6 +31,7 @@ pub mod money;
 pub mod orders;
 pub mod positions;
 pub mod replay;
+pub mod research;
 pub mod risk;
 pub mod runtime;
 pub mod signals;

@@ -13,6 +13,7 @@
 
 mod chart;
 pub mod dates;
+mod loaded;
 mod portfolio;
 #[cfg(test)]
 mod portfolio_tests;
@@ -23,10 +24,12 @@ mod svg;
 pub use chart::ChartData;
 pub use portfolio::{run_parsed, run_portfolio, Instrument, ParsedData, PortfolioOptions};
 
+pub use loaded::{run_loaded, LoadedData, LoadedRange};
 pub use report::{
-    push_trade_csv_row, trades_csv, write_outputs, Report, ReportInput, SeedFigures, SEED_FIGURES,
-    TRADES_CSV_HEADER,
+    equity_csv, exit_fill_count, push_trade_csv_row, trades_csv, write_outputs, Report,
+    ReportInput, SeedFigures, SEED_FIGURES, TRADES_CSV_HEADER,
 };
+pub use svg::equity_svg;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -262,6 +265,7 @@ pub fn run_with_strategies(
         to_ms: opts.to_ms,
         progress_every: opts.progress_every,
         chart: false,
+        trade_from_ms: None,
     };
     run_portfolio(cfg, &portfolio, strategies, progress)
 }

@@ -49,6 +49,10 @@ pub struct PortfolioOptions {
     pub progress_every: u64,
     /// Collect the candles, indicators, trades and stops of `chart.html`.
     pub chart: bool,
+    /// Orders decided before this Unix ms are refused, as in the live
+    /// warm-up: earlier rows only warm the indicators (a walk-forward test
+    /// span). `None`: trade from the first row.
+    pub trade_from_ms: Option<i64>,
 }
 
 /// Rows of every instrument read into memory once, merged in time order,
@@ -147,6 +151,9 @@ struct Driver {
     symbols: Vec<SymbolResult>,
     halts: Vec<HaltRow>,
     chart: Option<ChartCollector>,
+    /// Orders decided before this time are refused (see
+    /// [`PortfolioOptions::trade_from_ms`]).
+    refuse_before: TimestampNs,
 }
 
 impl Driver {
@@ -163,6 +170,12 @@ impl Driver {
             self.core.on_event(&e);
             while let Some(a) = self.core.next_action() {
                 match a {
+                    Action::Place(o) if o.ts < self.refuse_before => {
+                        self.events.push_back(Event::Rejected {
+                            order: o.id,
+                            ts: o.ts,
+                        });
+                    }
                     Action::Place(o) => self.sim.submit(&o, &mut |e| self.events.push_back(e)),
                     Action::Cancel { order, .. } => {
                         self.sim.cancel(order, &mut |e| self.events.push_back(e));
@@ -250,7 +263,7 @@ impl Driver {
 }
 
 /// The run itself, over rows from `next`.
-fn drive(
+pub(super) fn drive(
     cfg: &Config,
     opts: &PortfolioOptions,
     kind: FileKind,
@@ -292,6 +305,10 @@ fn drive(
         chart: opts
             .chart
             .then(|| ChartCollector::new(opts.instruments.len())),
+        refuse_before: TimestampNs(
+            opts.trade_from_ms
+                .map_or(i64::MIN, |ms| ms.saturating_mul(NS_PER_MS)),
+        ),
     };
     let from_ns = opts.from_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
     let to_ns = opts.to_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
@@ -419,6 +436,7 @@ mod tests {
             symbols: Vec::new(),
             halts: Vec::new(),
             chart: None,
+            refuse_before: TimestampNs(i64::MIN),
         };
         let ts = TimestampNs(1_700_000_000_000_000_000);
         // Two answers queued at once (as a final flush of the simulated

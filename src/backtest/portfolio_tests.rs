@@ -34,6 +34,7 @@ fn options(instruments: Vec<Instrument>) -> PortfolioOptions {
         to_ms: None,
         progress_every: 1 << 20,
         chart: true,
+        trade_from_ms: None,
     }
 }
 

@@ -172,3 +172,83 @@ fn date_range_limits_rows_and_an_empty_range_is_an_error() {
         Err(BacktestError::NoData)
     ));
 }
+
+/// A config whose strategies warm up in minutes and trade often on the
+/// synthetic market.
+fn busy_config() -> Config {
+    let mut cfg = Config::default();
+    let l = &mut cfg.strategies.mtf_long;
+    l.body_atr_mult = 0.8;
+    l.volume_mult = 1.2;
+    l.breakout_lookback = 5;
+    l.ema_fast_period = 2;
+    l.ema_slow_period = 4;
+    l.rsi_max = 95.0;
+    let s = &mut cfg.strategies.trend_distance_short;
+    s.body_atr_mult = 0.8;
+    s.volume_mult = 1.2;
+    s.breakdown_lookback = 5;
+    s.sma_fast_period = 2;
+    s.sma_slow_period = 4;
+    s.min_distance_pct = 0.0;
+    cfg.risk.cooldown_minutes = 10;
+    cfg.risk.loss_streak_lock_minutes = 30;
+    cfg
+}
+
+fn synthetic_file(dir: &std::path::Path, days: u64) -> PathBuf {
+    let path = dir.join("synthetic.csv");
+    let mut f = std::fs::File::create(&path).unwrap();
+    crate::datafile::synthetic::write_klines_csv(
+        &mut f,
+        3,
+        crate::datafile::synthetic::DEFAULT_START_MS,
+        days * 1440,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_run_over_loaded_rows_equals_the_run_over_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = synthetic_file(dir.path(), 4);
+    let cfg = busy_config();
+    let day = crate::backtest::dates::MS_PER_DAY;
+    let start = crate::datafile::synthetic::DEFAULT_START_MS;
+    let mut o = options(path.clone());
+    o.from_ms = Some(start + day);
+    o.to_ms = Some(start + 3 * day);
+    let from_file = run(&cfg, &o, &mut |_| {}).unwrap();
+    let data = LoadedData::load(&[path]).unwrap();
+    let range = LoadedRange {
+        from_ms: o.from_ms,
+        trade_from_ms: None,
+        to_ms: o.to_ms,
+    };
+    let loaded = run_loaded(&cfg, &data, range, rules()).unwrap();
+    assert!(from_file.trades.len() > 3, "{}", from_file.trades.len());
+    assert_eq!(from_file.trades, loaded.trades);
+    assert_eq!(from_file.equity, loaded.equity);
+    assert_eq!(from_file.rows, loaded.rows);
+    assert_eq!(from_file.final_equity, loaded.final_equity);
+}
+
+#[test]
+fn no_position_opens_during_a_warm_up_with_orders_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = synthetic_file(dir.path(), 3);
+    let data = LoadedData::load(&[path]).unwrap();
+    let day = crate::backtest::dates::MS_PER_DAY;
+    let start = crate::datafile::synthetic::DEFAULT_START_MS;
+    let range = LoadedRange {
+        from_ms: None,
+        trade_from_ms: Some(start + 2 * day),
+        to_ms: None,
+    };
+    let r = run_loaded(&busy_config(), &data, range, rules()).unwrap();
+    assert!(!r.trades.is_empty());
+    for t in &r.trades {
+        assert!(t.trade.entry_ts.as_ms() >= start + 2 * day, "{t:?}");
+    }
+}

@@ -306,6 +306,7 @@ pub fn prepare_portfolio(
             to_ms: opts.to_ms,
             progress_every: opts.progress_every,
             chart: args.chart,
+            trade_from_ms: None,
         },
     ))
 }

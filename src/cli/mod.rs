@@ -20,6 +20,8 @@ pub mod journal;
 pub mod replay;
 pub mod run;
 pub mod shell;
+pub mod sweep;
+pub mod walkforward;
 
 pub use config::ConfigCommand;
 pub use config_check::CheckArgs;
@@ -94,6 +96,12 @@ pub enum Command {
     /// clock skew, credentials, balance, symbol rules, leverage, margin
     /// type) and print them as a checklist; exits non-zero on any failure.
     Check(check::PreflightArgs),
+    /// Backtest every parameter set of a grid on all cores (or one shard of
+    /// a cluster job) and rank them; `sweep merge` joins shard outputs.
+    Sweep(sweep::SweepArgs),
+    /// Walk-forward validation: sweep each training window, run its best
+    /// set on the following test window, stitch the out-of-sample results.
+    Walkforward(walkforward::WalkforwardArgs),
     /// Print a shell completion script (bash, zsh or fish).
     Completions(shell::CompletionsArgs),
     /// Print the man page (roff), or write one page per subcommand with --dir.
@@ -111,6 +119,8 @@ impl Command {
             Self::Ctl(args) => args.config.as_deref(),
             Self::Run(args) => args.config.as_deref(),
             Self::Check(args) => args.config.as_deref(),
+            Self::Sweep(args) => args.config.as_deref(),
+            Self::Walkforward(args) => args.config.as_deref(),
             Self::Indicators(_)
             | Self::Data(_)
             | Self::Demo(_)
@@ -138,6 +148,8 @@ impl Command {
             Self::Replay(args) => args.run(out).map_err(CliError::Replay),
             Self::Journal(command) => command.run(out),
             Self::Check(args) => args.run(out),
+            Self::Sweep(args) => args.run(out),
+            Self::Walkforward(args) => args.run(out),
             Self::Completions(args) => args.run(out),
             Self::Man(args) => args.run(out),
         }
@@ -169,6 +181,8 @@ pub enum CliError {
     Replay(replay::ReplayCliError),
     /// `journal verify` found damage or `journal repair` failed.
     Journal(journal::JournalCliError),
+    /// `sweep`, `sweep merge` or `walkforward` failed.
+    Research(crate::research::ResearchError),
     /// `check` found failing pre-flight checks.
     Preflight {
         /// How many checks failed.
@@ -190,6 +204,7 @@ impl fmt::Display for CliError {
             Self::Demo(e) => write!(f, "Demo failed: {e}"),
             Self::Replay(e) => write!(f, "{e}"),
             Self::Journal(e) => write!(f, "{e}"),
+            Self::Research(e) => write!(f, "Research run failed: {e}"),
             Self::Preflight { failed } => write!(f, "Pre-flight checks failed: {failed}"),
         }
     }
@@ -209,6 +224,7 @@ impl std::error::Error for CliError {
             Self::Demo(e) => Some(e),
             Self::Replay(e) => Some(e),
             Self::Journal(e) => Some(e),
+            Self::Research(e) => Some(e),
             Self::Preflight { .. } => None,
         }
     }
