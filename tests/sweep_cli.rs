@@ -300,6 +300,6 @@ fn walkforward_writes_windows_trades_equity_and_efficiency() {
         let test_from = synthetic::DEFAULT_START_MS + (2 + window) * day;
         assert!(entry >= test_from && entry < test_from + day, "{line}");
     }
-    assert!(read(&out.join("oos_equity.csv")).starts_with("time_ms,equity,drawdown_pct\n"));
+    assert!(read(&out.join("oos_equity.csv")).starts_with("time_ms,time_utc,equity,drawdown_pct\n"));
     assert!(read(&out.join("oos_equity.svg")).contains("<svg"));
 }
