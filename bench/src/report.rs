@@ -256,7 +256,9 @@ mod tests {
         assert_eq!(k, ["max_ns", "p50_ns", "p90_ns", "p999_ns", "p99_ns"]);
         assert_eq!(v["ratio"]["p50"], 3.0);
         assert_eq!(v["ratio"]["max"], 2.0);
-        assert!(report.table("tick_to_order").contains("tick_to_order / floor: p50 3.00×"));
+        assert!(report
+            .table("tick_to_order")
+            .contains("tick_to_order / floor: p50 3.00×"));
     }
 
     #[test]

@@ -118,12 +118,15 @@
 //! | 64 B append, `EveryRecord` | 3.5 ms | 6.9 ms | 12 ms | 17 ms | 19 ms |
 //!
 //! Each append was timed with an `Instant` pair, which alone costs 20–30 ns here. The maxima
-//! are rotations that waited for the preparer thread. Sustained 64-byte appends reached 2.95
-//! million records/s (0.28 GB/s) across rotations and 8.6 million records/s (0.82 GB/s) inside
-//! one pre-faulted segment; the appending thread was on a CPU only 13 % and 36 % of that time,
-//! which puts the append path itself at about 23 million records per CPU-second. Across
-//! rotations the limit is the kernel handing out fresh page-cache pages: creating,
-//! allocating and pre-faulting a 64 MiB segment took 72 ms.
+//! are rotations that waited for the preparer thread. Those figures are from format version 1
+//! (CRC-32). With version 2 (CRC-32C) and two segments prepared ahead, measured on 2026-12-07
+//! in one session against the version 1 code under a load average of 9–10 (bench/README.md):
+//! 64 B append p50 49 ns against 68 ns; sustained 64 B appends across 28 rotations 3.3–3.9
+//! million records/s against 2.4–2.6 (about 29 million per CPU-second of the appending thread
+//! against 10.5), and 15 million records/s inside one pre-faulted segment against 6.9. Across
+//! rotations the limit is the kernel handing out fresh page-cache pages: creating, allocating
+//! and pre-faulting a 64 MiB segment took 46 ms, and the writer's wait for it is reported in
+//! [`WriterStats::segment_wait_ns`].
 //!
 //! # Errors and panics
 //!
@@ -173,8 +176,8 @@ mod writer;
 pub use error::{AppendError, Corruption, JournalIoError, OpenError, ReadError, SyncError};
 pub use format::{
     max_payload_len, parse_segment_file_name, record_len, segment_file_name, FORMAT_VERSION,
-    MARKER_LEN, MIN_FORMAT_VERSION, MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
-    SEGMENT_MAGIC,
+    MARKER_LEN, MIN_FORMAT_VERSION, MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN,
+    SEGMENT_HEADER_LEN, SEGMENT_MAGIC,
 };
 pub use reader::{verify, Reader, Record, VerifySummary};
 pub use recovery::{Recovery, TornTail};

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use crate::decode::{count_valid_records, find_valid_record, trailing_garbage_len};
 use crate::error::{Corruption, JournalIoError, ReadError};
 use crate::format::{
-    encode_segment_header, Checksum, SegmentHeader, MIN_SEGMENT_BYTES, RECORD_ALIGN, SEGMENT_HEADER_LEN,
+    encode_segment_header, Checksum, SegmentHeader, MIN_SEGMENT_BYTES, RECORD_ALIGN,
+    SEGMENT_HEADER_LEN,
 };
 use crate::reader::{list_segments, Reader};
 use crate::recovery::ORPHAN_SUFFIX;

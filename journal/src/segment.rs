@@ -43,8 +43,8 @@ use memmap2::{MmapOptions, MmapRaw};
 use crate::error::JournalIoError;
 use crate::format::{
     commit_word, decode_segment_header, encode_record_tail, encode_segment_header,
-    segment_file_name_into, Checksum, SegmentHeader, KIND_END_OF_SEGMENT, MARKER_LEN,
-    RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_NAME_LEN,
+    segment_file_name_into, Checksum, SegmentHeader, KIND_END_OF_SEGMENT, MARKER_LEN, RECORD_ALIGN,
+    RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_NAME_LEN,
 };
 
 /// Counter making temporary segment names unique within the process.

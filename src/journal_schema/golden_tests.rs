@@ -124,13 +124,19 @@ fn the_golden_journal_verifies_and_a_writer_continues_it_in_the_new_format() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         versions.push(u32::from_le_bytes(bytes[8..12].try_into().unwrap()));
     }
-    assert!(versions.contains(&journal::MIN_FORMAT_VERSION), "{versions:?}");
+    assert!(
+        versions.contains(&journal::MIN_FORMAT_VERSION),
+        "{versions:?}"
+    );
     assert!(versions.contains(&journal::FORMAT_VERSION), "{versions:?}");
     let mixed = journal::verify(dir.path()).unwrap();
     assert_eq!(mixed.records, golden.records + 100, "{mixed:?}");
     let (text, raw) = render_all(dir.path());
     let expected = std::fs::read_to_string(golden_dir().join("expected.txt")).unwrap();
-    assert!(text.starts_with(&expected), "the old records read as recorded");
+    assert!(
+        text.starts_with(&expected),
+        "the old records read as recorded"
+    );
     assert_eq!(raw.len() as u64, first_new + 100);
 }
 
