@@ -22,8 +22,9 @@ pub(crate) enum Checksum {
     /// Version 1: CRC-32 (IEEE 802.3, `crc32fast`).
     Crc32,
     /// Version 2: CRC-32C (Castagnoli, `crc32c`: the SSE4.2 / ARMv8 CRC instruction where
-    /// present). The `record_checksum` group of the `journal` criterion bench measured it
-    /// against CRC-32 on a record's checksummed bytes before the switch (bench/README.md).
+    /// present). `journal_bench` measured 64 B appends at p50 49 ns against 68 ns with CRC-32
+    /// in one session (bench/README.md, where the caveats are); the `record_checksum` group of
+    /// the `journal` criterion bench compares the two checksums alone.
     Crc32c,
 }
 
