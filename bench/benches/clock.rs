@@ -1,5 +1,6 @@
 //! Criterion micro-benchmarks of the engine's time and latency recording:
 //! `SystemClock::now_ns` / `mono_ns` (one vDSO `clock_gettime` each),
+//! `SystemClock::cycle_counter().mono_ns` (the hot thread's: one `rdtsc`),
 //! `ManualClock` readings, `LatencyRecorder::record` (one hdrhistogram
 //! increment) and `LatencyRecorder::publish` (interval handoff; only the
 //! hot side is timed, and that includes one `Instant::now` pair).
@@ -26,6 +27,14 @@ fn clocks(c: &mut Criterion) {
     });
     group.bench_function("system_mono_ns", |b| {
         b.iter(|| black_box(black_box(&system).mono_ns()))
+    });
+    // The hot thread's clock: the cycle counter where the kernel trusts
+    // the TSC (its source is in the bench name).
+    let cycles = SystemClock::cycle_counter();
+    let first = cycles.mono_ns();
+    assert!(cycles.mono_ns() >= first, "monotonic");
+    group.bench_function(format!("cycle_counter_mono_ns_{}", cycles.source()), |b| {
+        b.iter(|| black_box(black_box(&cycles).mono_ns()))
     });
     group.bench_function("manual_now_ns", |b| {
         b.iter(|| black_box(black_box(&manual).now_ns()))

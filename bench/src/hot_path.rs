@@ -174,7 +174,9 @@ impl HotPath {
     /// followed by `extra`, the engine routing to an I/O command queue, a
     /// decoder for `symbols`, and — with `journal_dir` — the run's journal
     /// (session record first). `start_ts` is the market time the engine
-    /// starts from. Allocates every buffer here.
+    /// starts from; `clock` is the runtime's
+    /// ([`SystemClock::cycle_counter`]) or the OS clock
+    /// ([`SystemClock::new`]) for a comparison. Allocates every buffer here.
     ///
     /// # Errors
     /// [`HotPathError`] when the core, the journal or the histograms cannot
@@ -186,11 +188,11 @@ impl HotPath {
         extra: Vec<Box<dyn Strategy>>,
         journal_dir: Option<&Path>,
         start_ts: TimestampNs,
+        clock: SystemClock,
     ) -> Result<Self, HotPathError> {
         let mut strategies = strategy::build(&cfg.strategies);
         strategies.extend(extra);
         let core = Core::try_with_strategies(cfg, rules, strategies).map_err(HotPathError::Core)?;
-        let clock = SystemClock::new();
         let journal = match journal_dir {
             Some(dir) => Some(
                 open_journal(cfg, dir, Mode::Live, rules, &clock).map_err(HotPathError::Journal)?,
@@ -420,6 +422,8 @@ mod tests {
             vec![Box::new(EveryCandleEntry::default())],
             journal,
             TimestampNs(START_MS * 1_000_000),
+            // The runtime's clock: the allocation test covers its readings.
+            SystemClock::cycle_counter(),
         )
         .unwrap()
     }

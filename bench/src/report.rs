@@ -5,7 +5,9 @@
 //! Consumes [`Histogram`]s of nanosecond samples; produces a
 //! [`LatencyReport`] whose JSON has exactly the keys
 //! `{"frames", "allocations", "stages": {STAGE: {"p50_ns", "p90_ns",
-//! "p99_ns", "p999_ns", "max_ns"}}, "tick_to_order": {same keys}}`.
+//! "p99_ns", "p999_ns", "max_ns"}}, "tick_to_order": {same keys}}`, plus,
+//! when a floor was measured, `"floor": {same keys}` and `"ratio": {"p50",
+//! "p90", "p99", "p999", "max"}` (tick-to-order / floor).
 //! Never used while measuring: reports are built after the run.
 
 use std::io::{self, Write};
@@ -88,6 +90,9 @@ pub struct LatencyReport {
     pub stages: Vec<(String, Percentiles)>,
     /// End-to-end percentiles (tick to order, or wire to wire).
     pub tick_to_order: Percentiles,
+    /// The floor of the end-to-end path measured on the same frames
+    /// (inflate + decode only), if measured.
+    pub floor: Option<Percentiles>,
 }
 
 impl LatencyReport {
@@ -98,12 +103,37 @@ impl LatencyReport {
         for (name, p) in &self.stages {
             stages.insert(name.clone(), p.to_json());
         }
-        json!({
+        let mut out = json!({
             "frames": self.frames,
             "allocations": self.allocations,
             "stages": Value::Object(stages),
             "tick_to_order": self.tick_to_order.to_json(),
-        })
+        });
+        if let (Some(floor), Some(obj)) = (&self.floor, out.as_object_mut()) {
+            obj.insert("floor".to_owned(), floor.to_json());
+            let r = self.ratios().unwrap_or_default();
+            obj.insert(
+                "ratio".to_owned(),
+                json!({"p50": r[0], "p90": r[1], "p99": r[2], "p999": r[3], "max": r[4]}),
+            );
+        }
+        out
+    }
+
+    /// Returns end-to-end / floor for p50, p90, p99, p99.9 and max (`None`
+    /// without a floor; a zero floor percentile gives 0).
+    #[must_use]
+    pub fn ratios(&self) -> Option<[f64; 5]> {
+        let f = self.floor?;
+        let e = self.tick_to_order;
+        let r = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        Some([
+            r(e.p50_ns, f.p50_ns),
+            r(e.p90_ns, f.p90_ns),
+            r(e.p99_ns, f.p99_ns),
+            r(e.p999_ns, f.p999_ns),
+            r(e.max_ns, f.max_ns),
+        ])
     }
 
     /// Writes [`to_json`](Self::to_json), pretty-printed, to `path`.
@@ -127,6 +157,14 @@ impl LatencyReport {
         }
         out.push_str(&self.tick_to_order.row(end_to_end_name));
         out.push('\n');
+        if let (Some(floor), Some(r)) = (&self.floor, self.ratios()) {
+            out.push_str(&floor.row("floor"));
+            out.push('\n');
+            out.push_str(&format!(
+                "{end_to_end_name} / floor: p50 {:.2}×  p90 {:.2}×  p99 {:.2}×  p99.9 {:.2}×  max {:.2}×\n",
+                r[0], r[1], r[2], r[3], r[4]
+            ));
+        }
         out
     }
 }
@@ -167,6 +205,7 @@ mod tests {
             allocations: 0,
             stages: vec![("parse".to_owned(), p), ("enqueue".to_owned(), p)],
             tick_to_order: p,
+            floor: None,
         };
         let v = report.to_json();
         let obj = v.as_object().unwrap();
@@ -196,6 +235,33 @@ mod tests {
     }
 
     #[test]
+    fn a_floor_adds_its_percentiles_with_the_same_keys_and_the_ratios() {
+        let engine = Percentiles::of(&hist([300, 400]));
+        let floor = Percentiles::of(&hist([100, 200]));
+        let report = LatencyReport {
+            frames: 2,
+            allocations: 0,
+            stages: vec![],
+            tick_to_order: engine,
+            floor: Some(floor),
+        };
+        let v = report.to_json();
+        let mut k: Vec<&str> = v["floor"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        k.sort_unstable();
+        assert_eq!(k, ["max_ns", "p50_ns", "p90_ns", "p999_ns", "p99_ns"]);
+        assert_eq!(v["ratio"]["p50"], 3.0);
+        assert_eq!(v["ratio"]["max"], 2.0);
+        assert!(report
+            .table("tick_to_order")
+            .contains("tick_to_order / floor: p50 3.00×"));
+    }
+
+    #[test]
     fn write_json_round_trips_through_a_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.json");
@@ -204,6 +270,7 @@ mod tests {
             allocations: 3,
             stages: Vec::new(),
             tick_to_order: Percentiles::of(&hist([5])),
+            floor: None,
         };
         report.write_json(&path).unwrap();
         let back: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();

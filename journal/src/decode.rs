@@ -7,9 +7,9 @@
 
 use crate::error::Corruption;
 use crate::format::{
-    decode_commit_word, decode_segment_header, read_u32, read_u64, record_crc, CommitWord,
-    SegmentHeader, KIND_END_OF_SEGMENT, KIND_RECORD, MARKER_LEN, RECORD_ALIGN, RECORD_HEADER_LEN,
-    SEGMENT_HEADER_LEN,
+    decode_commit_word, decode_segment_header, read_u32, read_u64, record_crc, Checksum,
+    CommitWord, SegmentHeader, KIND_END_OF_SEGMENT, KIND_RECORD, MARKER_LEN, RECORD_ALIGN,
+    RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
 };
 use crate::segment::View;
 
@@ -146,8 +146,14 @@ pub(crate) fn decode_at(view: View<'_>, capacity: usize, offset: usize, expected
     let mut tail_arr = [0u8; RECORD_HEADER_LEN - 8];
     tail_arr.copy_from_slice(tail);
     let stored = read_u32(tail, 20);
-    let computed = record_crc(word, &tail_arr, payload);
-    if stored != computed {
+    // The segment's version names the checksum; a segment whose header is unreadable (only
+    // scanned, to tell a torn tail from corruption) accepts a record matching either.
+    let checksum = view.checksum().unwrap_or(Checksum::Crc32c);
+    let computed = record_crc(checksum, word, &tail_arr, payload);
+    if stored != computed
+        && (view.checksum().is_some()
+            || record_crc(Checksum::Crc32, word, &tail_arr, payload) != stored)
+    {
         return Step::Corrupt(Corruption::ChecksumMismatch { stored, computed });
     }
     if padding.iter().any(|&b| b != 0) {

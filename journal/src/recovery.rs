@@ -18,7 +18,9 @@ use std::sync::atomic::Ordering;
 
 use crate::decode::{decode_at, find_valid_record, trailing_garbage_len, validate_header, Step};
 use crate::error::{Corruption, JournalIoError, OpenError};
-use crate::format::{decode_segment_header, segment_file_name, MARKER_LEN, SEGMENT_HEADER_LEN};
+use crate::format::{
+    decode_segment_header, segment_file_name, Checksum, MARKER_LEN, SEGMENT_HEADER_LEN,
+};
 use crate::reader::list_segments;
 use crate::segment::{open_for_append, sync_dir, ReadMap, SegmentWriter, TMP_SUFFIX};
 use crate::writer::{create_segment, WriterOptions};
@@ -122,8 +124,8 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
     let mut i = start;
     loop {
         let path = &segments[i].1;
-        let capacity = match read_header(path, expected)? {
-            Ok(capacity) => capacity,
+        let (capacity, checksum) = match read_header(path, expected)? {
+            Ok(header) => header,
             Err(reason) => {
                 // A damaged header in front of intact records (here or in a later segment) is
                 // corruption; only an empty segment's header can be a torn tail.
@@ -146,7 +148,7 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
                 return fresh_segment(dir, options, expected, report);
             }
         };
-        let mut seg = open_for_append(path, capacity)?;
+        let mut seg = open_for_append(path, capacity, checksum)?;
         report.segments_scanned += 1;
         let end = scan(&seg, capacity, &mut expected, &mut report);
         let next_follows = segments
@@ -319,8 +321,11 @@ fn scan(
 }
 
 /// Reads and validates the header of `path`; the inner error is a corruption, the outer one an
-/// io failure. Returns the segment capacity.
-fn read_header(path: &Path, expected: u64) -> Result<Result<usize, Corruption>, JournalIoError> {
+/// io failure. Returns the segment capacity and the checksum of its records.
+fn read_header(
+    path: &Path,
+    expected: u64,
+) -> Result<Result<(usize, Checksum), Corruption>, JournalIoError> {
     let mut bytes = Vec::with_capacity(SEGMENT_HEADER_LEN);
     fs::File::open(path)
         .and_then(|f| f.take(SEGMENT_HEADER_LEN as u64).read_to_end(&mut bytes))
@@ -330,7 +335,7 @@ fn read_header(path: &Path, expected: u64) -> Result<Result<usize, Corruption>, 
             "segment shorter than its 64-byte header",
         )));
     }
-    Ok(validate_header(&bytes, expected).map(|h| h.capacity_bytes as usize))
+    Ok(validate_header(&bytes, expected).map(|h| (h.capacity_bytes as usize, h.checksum)))
 }
 
 /// Creates a new empty segment starting at `next_seq` and returns it as the writer's state.

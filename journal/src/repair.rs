@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use crate::decode::{count_valid_records, find_valid_record, trailing_garbage_len};
 use crate::error::{Corruption, JournalIoError, ReadError};
 use crate::format::{
-    encode_segment_header, SegmentHeader, MIN_SEGMENT_BYTES, RECORD_ALIGN, SEGMENT_HEADER_LEN,
+    encode_segment_header, Checksum, SegmentHeader, MIN_SEGMENT_BYTES, RECORD_ALIGN,
+    SEGMENT_HEADER_LEN,
 };
 use crate::reader::{list_segments, Reader};
 use crate::recovery::ORPHAN_SUFFIX;
@@ -280,6 +281,8 @@ fn write_repaired_copy(damage: &Damage, tmp: &Path) -> Result<u64, JournalIoErro
         let header = encode_segment_header(SegmentHeader {
             first_seq: damage.first_seq_of_segment,
             capacity_bytes: capacity,
+            // An empty segment: written in the current format version.
+            checksum: Checksum::Crc32c,
         });
         file.write_all(&header)
             .map_err(|e| JournalIoError::new(tmp, "write header", e))?;

@@ -42,9 +42,9 @@ use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::JournalIoError;
 use crate::format::{
-    commit_word, encode_record_tail, encode_segment_header, segment_file_name_into, SegmentHeader,
-    KIND_END_OF_SEGMENT, MARKER_LEN, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
-    SEGMENT_NAME_LEN,
+    commit_word, decode_segment_header, encode_record_tail, encode_segment_header,
+    segment_file_name_into, Checksum, SegmentHeader, KIND_END_OF_SEGMENT, MARKER_LEN, RECORD_ALIGN,
+    RECORD_HEADER_LEN, SEGMENT_HEADER_LEN, SEGMENT_NAME_LEN,
 };
 
 /// Counter making temporary segment names unique within the process.
@@ -129,6 +129,8 @@ pub(crate) struct SegmentWriter {
     base: *mut u8,
     /// Length of the map in bytes (the segment capacity).
     len: usize,
+    /// Checksum of this segment's records (from its header's format version).
+    checksum: Checksum,
     /// Map owner, shared with the flusher.
     shared: std::sync::Arc<SegmentShared>,
 }
@@ -148,6 +150,12 @@ impl SegmentWriter {
     /// Returns the shared part (msync and published offsets).
     pub(crate) fn shared(&self) -> &std::sync::Arc<SegmentShared> {
         &self.shared
+    }
+
+    /// Returns the checksum this segment's records carry.
+    #[inline]
+    pub(crate) fn checksum(&self) -> Checksum {
+        self.checksum
     }
 
     /// Returns a mutable view of `[offset, offset + len)`, a region no reader looks at because
@@ -192,7 +200,7 @@ impl SegmentWriter {
     /// Writes and publishes an end-of-segment marker announcing `next_seq` at `offset`.
     pub(crate) fn write_end_marker(&mut self, offset: usize, next_seq: u64) {
         let word = commit_word(0, 0, KIND_END_OF_SEGMENT);
-        let tail = encode_record_tail(word, next_seq, 0, &[]);
+        let tail = encode_record_tail(self.checksum, word, next_seq, 0, &[]);
         self.uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8)
             .copy_from_slice(&tail);
         self.publish(offset, word, offset + MARKER_LEN);
@@ -203,6 +211,7 @@ impl SegmentWriter {
         View {
             ptr: self.base,
             len: self.len,
+            checksum: Some(self.checksum),
             _map: PhantomData,
         }
     }
@@ -245,6 +254,9 @@ pub(crate) struct View<'a> {
     ptr: *const u8,
     /// Length of the map.
     len: usize,
+    /// Checksum of the segment's records, from its header; `None` when the header is damaged
+    /// (the decoder then accepts a record that matches either checksum).
+    checksum: Option<Checksum>,
     /// Ties the view to the borrow of the map owner.
     _map: PhantomData<&'a MmapRaw>,
 }
@@ -254,6 +266,12 @@ impl<'a> View<'a> {
     #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Returns the checksum of the segment's records, `None` if its header is unreadable.
+    #[inline]
+    pub(crate) fn checksum(&self) -> Option<Checksum> {
+        self.checksum
     }
 
     /// Loads the commit word at `offset` with acquire ordering, or `None` if fewer than 8 bytes
@@ -294,6 +312,8 @@ impl<'a> View<'a> {
 pub(crate) struct ReadMap {
     /// The read-only map; `None` for an empty file (which cannot be mapped).
     map: Option<MmapRaw>,
+    /// Checksum of the records, from the header; `None` if the header is damaged.
+    checksum: Option<Checksum>,
 }
 
 impl ReadMap {
@@ -305,13 +325,27 @@ impl ReadMap {
             .map_err(|e| JournalIoError::new(path, "stat", e))?
             .len();
         if len == 0 {
-            return Ok(Self { map: None });
+            return Ok(Self {
+                map: None,
+                checksum: None,
+            });
         }
         // Mapping is a safe call with MmapRaw; the access rules are in the module docs.
         let map = MmapOptions::new()
             .map_raw_read_only(&file)
             .map_err(|e| JournalIoError::new(path, "mmap", e))?;
-        Ok(Self { map: Some(map) })
+        let mut this = Self {
+            map: Some(map),
+            checksum: None,
+        };
+        let view = this.view();
+        // SAFETY: the header is written before the segment gets its visible name and never
+        // written again (module docs), so the bytes are immutable while mapped.
+        let header = unsafe { view.committed(0, SEGMENT_HEADER_LEN) };
+        this.checksum = header
+            .and_then(|h| decode_segment_header(h).ok())
+            .map(|h| h.checksum);
+        Ok(this)
     }
 
     /// Returns the decoder view of the whole map.
@@ -320,11 +354,13 @@ impl ReadMap {
             Some(m) => View {
                 ptr: m.as_ptr(),
                 len: m.len(),
+                checksum: self.checksum,
                 _map: PhantomData,
             },
             None => View {
                 ptr: std::ptr::NonNull::<u64>::dangling().as_ptr().cast(),
                 len: 0,
+                checksum: None,
                 _map: PhantomData,
             },
         }
@@ -373,7 +409,7 @@ impl PreparedSegment {
             .create_new(true)
             .open(&tmp_path)
             .map_err(|e| JournalIoError::new(&tmp_path, "create", e))?;
-        file.set_len(opts.capacity as u64)
+        preallocate(&file, opts.capacity as u64)
             .map_err(|e| JournalIoError::new(&tmp_path, "preallocate", e))?;
         let map = map_rw(&file, &tmp_path, opts.prefault)?;
         if opts.durable {
@@ -416,13 +452,17 @@ impl PreparedSegment {
             ));
         };
         let tmp_path = std::mem::replace(&mut shared.path, final_path);
+        // New segments are written in the current format version.
+        let checksum = Checksum::Crc32c;
         let header = encode_segment_header(SegmentHeader {
             first_seq,
             capacity_bytes: shared.map.len() as u64,
+            checksum,
         });
         let mut writer = SegmentWriter {
             base: shared.map.as_mut_ptr(),
             len: shared.map.len(),
+            checksum,
             shared: self.shared,
         };
         writer
@@ -496,10 +536,11 @@ pub(crate) fn finish_rename_shared(
 }
 
 /// Opens an existing segment read-write for recovery, growing it back to `capacity` if it was
-/// truncated (the new bytes are zero).
+/// truncated (the new bytes are zero). Appends keep the segment's `checksum` (its version).
 pub(crate) fn open_for_append(
     path: &Path,
     capacity: usize,
+    checksum: Checksum,
 ) -> Result<SegmentWriter, JournalIoError> {
     let file = OpenOptions::new()
         .read(true)
@@ -520,6 +561,7 @@ pub(crate) fn open_for_append(
     Ok(SegmentWriter {
         base: map.as_mut_ptr(),
         len: map.len().min(capacity),
+        checksum,
         shared: std::sync::Arc::new(SegmentShared {
             map,
             path: path.to_path_buf(),
@@ -527,6 +569,20 @@ pub(crate) fn open_for_append(
             synced: Padded(AtomicUsize::new(0)),
         }),
     })
+}
+
+/// Sizes a new, empty segment file to `len` bytes with its disk blocks allocated up front
+/// (Linux `fallocate`), so a full disk fails here, on the preparer thread, with `ENOSPC`,
+/// instead of as a SIGBUS on the writer's first store into a page the file system cannot
+/// back. File systems without `fallocate` get a sparse file (`set_len`).
+fn preallocate(file: &File, len: u64) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, len) {
+        Ok(()) => return Ok(()),
+        Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {}
+        Err(e) => return Err(e.into()),
+    }
+    file.set_len(len)
 }
 
 /// Maps `file` read-write and optionally pre-faults it writable.

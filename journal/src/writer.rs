@@ -57,12 +57,14 @@ pub struct WriterOptions {
     /// Pre-fault new segments writable (Linux `MADV_POPULATE_WRITE`, which also allocates the
     /// file's blocks) so appends take no page faults. Default true.
     pub prefault: bool,
-    /// Prepare the next segment on a background thread (created, sized, mapped, pre-faulted,
-    /// bookkeeping allocated) and complete rotations there (rename into place, end marker,
-    /// msync, unmap), so a rotation on the writer's thread allocates nothing and makes no
-    /// file-system call. Default true. A writer that fills segments faster than the thread
-    /// prepares them (about 1 GB/s on the development VM) creates the segment inline instead,
-    /// counted in [`WriterStats::inline_segment_creates`]. Side effect: the records of a new
+    /// Prepare the next segments on a background thread (two ahead: created, blocks
+    /// allocated, mapped, pre-faulted, bookkeeping allocated) and complete rotations there
+    /// (rename into place, end marker, msync, unmap), so a rotation on the writer's thread
+    /// allocates nothing and makes no file-system call. Default true. A writer that fills
+    /// segments faster than the thread prepares them waits for the thread's next segment,
+    /// counted in [`WriterStats::segment_waits`] and [`WriterStats::segment_wait_ns`] (and
+    /// creates one inline, counted in [`WriterStats::inline_segment_creates`], only if the
+    /// thread failed or did not deliver within a second). Side effect: the records of a new
     /// segment become visible to readers once the thread has renamed it and published the
     /// old segment's marker (microseconds normally; `sync` waits for it).
     pub precreate_next: bool,
@@ -189,11 +191,17 @@ pub struct Writer {
 pub struct WriterStats {
     /// Segment rotations since open.
     pub rotations: u64,
-    /// Rotations that found no prepared segment (the background thread was still creating
-    /// it, e.g. on a slow disk, or its preparation failed) and created the file on the
+    /// Rotations that got no prepared segment (its preparation failed, or the background
+    /// thread did not deliver one within a second of waiting) and created the file on the
     /// writer's thread: these allocate and make system calls. Always 0 without
     /// `precreate_next` (then every rotation is inline by design and not counted here).
     pub inline_segment_creates: u64,
+    /// Rotations that found no prepared segment ready and waited for the background thread
+    /// (the writer fills segments faster than the thread prepares them).
+    pub segment_waits: u64,
+    /// Total time the writer spent in those waits, in nanoseconds: the writer's stall time
+    /// waiting for a segment.
+    pub segment_wait_ns: u64,
     /// Rotations that found the hand-off queue to the background thread full and waited.
     pub handoff_stalls: u64,
     /// Rotations the background thread completed (rename, end marker, msync, unmap).
@@ -351,12 +359,13 @@ impl Writer {
         // `len <= max_payload <= u32::MAX` (checked above).
         let word = commit_word(len as u32, type_tag, KIND_RECORD);
         self.dirty_end = offset + rec_len;
+        let checksum = self.seg.checksum();
         let region = self
             .seg
             .uncommitted_mut(offset + 8, RECORD_HEADER_LEN - 8 + len);
         let (tail_slot, payload) = region.split_at_mut(RECORD_HEADER_LEN - 8);
         fill(payload);
-        let tail = encode_record_tail(word, seq, ts_ns, payload);
+        let tail = encode_record_tail(checksum, word, seq, ts_ns, payload);
         tail_slot.copy_from_slice(&tail);
         self.seg.publish(offset, word, offset + rec_len);
         self.pos = offset + rec_len;
@@ -395,7 +404,8 @@ impl Writer {
     /// header, swaps it in and hands the old segment to the thread, which renames the new file
     /// into place, and only then publishes the old segment's end marker (a reader that sees
     /// the marker always finds the next file), msyncs and unmaps it. If no prepared segment is
-    /// ready, one is created inline and `WriterStats::inline_segment_creates` counts it.
+    /// ready, it waits for the thread's next one (`WriterStats::segment_waits`); only if the
+    /// thread failed or is gone is one created inline (`WriterStats::inline_segment_creates`).
     ///
     /// Without the thread, everything happens here: create, rename, marker.
     #[cold]
@@ -479,9 +489,13 @@ impl Writer {
     pub fn stats(&self) -> WriterStats {
         let (inline_segment_creates, handoff_stalls, background_rotations) =
             self.preparer.as_ref().map_or((0, 0, 0), |p| p.stats());
+        let (segment_waits, segment_wait_ns) =
+            self.preparer.as_ref().map_or((0, 0), |p| p.wait_stats());
         WriterStats {
             rotations: self.rotations,
             inline_segment_creates,
+            segment_waits,
+            segment_wait_ns,
             handoff_stalls,
             background_rotations,
         }
@@ -545,11 +559,13 @@ impl Writer {
         };
         let stats = self.stats();
         log::info!(
-            "Journal {} closed at sequence {}: {} rotations, {} with an inline segment creation, {} hand-off stalls",
+            "Journal {} closed at sequence {}: {} rotations, {} with an inline segment creation, {} waited {} µs for a segment, {} hand-off stalls",
             self.dir.display(),
             self.next_seq,
             stats.rotations,
             stats.inline_segment_creates,
+            stats.segment_waits,
+            stats.segment_wait_ns / 1_000,
             stats.handoff_stalls
         );
         prepared.and(result).map_err(SyncError)

@@ -86,17 +86,22 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Writes fields into a buffer that is exactly large enough (a size
-/// pass with `buf = None` counts the bytes).
-struct Enc<'b> {
-    buf: Option<&'b mut [u8]>,
+/// Writes fields into a buffer that is large enough (`WRITE = true`), or
+/// only counts their bytes (`WRITE = false`: the size pass of
+/// [`JournalRecord::encoded_len`], which monomorphizes to length arithmetic
+/// with no field encoded, so a journaled record is encoded once).
+struct Enc<'b, const WRITE: bool> {
+    /// Destination (empty for the size pass).
+    buf: &'b mut [u8],
+    /// Bytes counted so far; only ever grows.
     at: usize,
 }
 
-impl Enc<'_> {
+impl<const WRITE: bool> Enc<'_, WRITE> {
+    #[inline(always)]
     fn bytes(&mut self, b: &[u8]) {
-        if let Some(buf) = self.buf.as_deref_mut() {
-            if let Some(dst) = buf.get_mut(self.at..self.at + b.len()) {
+        if WRITE {
+            if let Some(dst) = self.buf.get_mut(self.at..self.at + b.len()) {
                 dst.copy_from_slice(b);
             }
         }
@@ -281,7 +286,7 @@ const STATES: [PositionState; 4] = [
 const MOVES: [StopMove; 2] = [StopMove::BreakEven, StopMove::Trailing];
 const RELOADS: [ReloadOutcome; 2] = [ReloadOutcome::Accepted, ReloadOutcome::Refused];
 
-fn enc_trade(e: &mut Enc<'_>, t: &Trade) {
+fn enc_trade<const W: bool>(e: &mut Enc<'_, W>, t: &Trade) {
     e.sym(t.symbol);
     e.u64(t.trade_id);
     e.price(t.price);
@@ -290,7 +295,7 @@ fn enc_trade(e: &mut Enc<'_>, t: &Trade) {
     e.u8(code_of(&SIDES, &t.aggressor));
 }
 
-fn enc_candle(e: &mut Enc<'_>, c: &Candle) {
+fn enc_candle<const W: bool>(e: &mut Enc<'_, W>, c: &Candle) {
     e.sym(c.symbol);
     e.ts(c.open_time);
     e.price(c.open);
@@ -301,7 +306,7 @@ fn enc_candle(e: &mut Enc<'_>, c: &Candle) {
     e.u32(c.trade_count);
 }
 
-fn enc_signal(e: &mut Enc<'_>, s: &Signal) {
+fn enc_signal<const W: bool>(e: &mut Enc<'_, W>, s: &Signal) {
     e.u8(s.strategy.0);
     e.sym(s.symbol);
     e.u8(code_of(&SIDES, &s.side));
@@ -327,7 +332,7 @@ fn dec_signal(d: &mut Dec<'_>) -> Result<Signal, DecodeError> {
     })
 }
 
-fn enc_kind(e: &mut Enc<'_>, k: &OrderKind) {
+fn enc_kind<const W: bool>(e: &mut Enc<'_, W>, k: &OrderKind) {
     match *k {
         OrderKind::Market => {
             e.u8(0);
@@ -355,7 +360,7 @@ fn dec_kind(d: &mut Dec<'_>) -> Result<OrderKind, DecodeError> {
     }
 }
 
-fn enc_purpose(e: &mut Enc<'_>, p: &OrderPurpose) {
+fn enc_purpose<const W: bool>(e: &mut Enc<'_, W>, p: &OrderPurpose) {
     let (code, reason) = match *p {
         OrderPurpose::Entry => (0, ExitReason::Stop),
         OrderPurpose::Stop => (1, ExitReason::Stop),
@@ -382,7 +387,7 @@ fn dec_purpose(d: &mut Dec<'_>) -> Result<OrderPurpose, DecodeError> {
     }
 }
 
-fn enc_closed(e: &mut Enc<'_>, t: &ClosedTrade) {
+fn enc_closed<const W: bool>(e: &mut Enc<'_, W>, t: &ClosedTrade) {
     e.u64(t.position.0);
     e.sym(t.symbol);
     e.u8(t.strategy.0);
@@ -424,7 +429,7 @@ fn dec_closed(d: &mut Dec<'_>) -> Result<ClosedTrade, DecodeError> {
     })
 }
 
-fn enc_opt_state(e: &mut Enc<'_>, s: Option<PositionState>) {
+fn enc_opt_state<const W: bool>(e: &mut Enc<'_, W>, s: Option<PositionState>) {
     e.u8(s.map_or(u8::MAX, |s| code_of(&STATES, &s)));
 }
 
@@ -499,10 +504,16 @@ impl JournalRecord<'_> {
         }
     }
 
-    /// Returns the payload size [`encode`](Self::encode) writes.
+    /// Returns the payload size [`encode`](Self::encode) writes, without
+    /// encoding anything: the size pass only adds up field widths and blob
+    /// lengths (a constant per fixed-size record once monomorphized).
     #[must_use]
+    #[inline]
     pub fn encoded_len(&self) -> usize {
-        let mut e = Enc { buf: None, at: 0 };
+        let mut e = Enc::<false> {
+            buf: &mut [],
+            at: 0,
+        };
         self.encode_to(&mut e);
         e.at
     }
@@ -511,15 +522,12 @@ impl JournalRecord<'_> {
     /// [`encoded_len`](Self::encoded_len) bytes; extra bytes are left
     /// untouched); returns the bytes written. Allocates nothing.
     pub fn encode(&self, out: &mut [u8]) -> usize {
-        let mut e = Enc {
-            buf: Some(out),
-            at: 0,
-        };
+        let mut e = Enc::<true> { buf: out, at: 0 };
         self.encode_to(&mut e);
         e.at
     }
 
-    fn encode_to(&self, e: &mut Enc<'_>) {
+    fn encode_to<const W: bool>(&self, e: &mut Enc<'_, W>) {
         match self {
             Self::Input(ev) => match ev {
                 Event::Trade(t) => enc_trade(e, t),
@@ -811,7 +819,7 @@ impl JournalRecord<'_> {
     }
 }
 
-fn encode_action(e: &mut Enc<'_>, a: &Action) {
+fn encode_action<const W: bool>(e: &mut Enc<'_, W>, a: &Action) {
     match a {
         Action::Place(o) => {
             e.u64(o.id.0);

@@ -79,6 +79,67 @@ fn todays_encoder_writes_the_golden_bytes() {
     }
 }
 
+/// Copies the golden journal's segment files into `to`.
+fn copy_golden(to: &std::path::Path) {
+    for entry in std::fs::read_dir(golden_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "seg") {
+            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_golden_journal_verifies_and_a_writer_continues_it_in_the_new_format() {
+    // The golden segments are format version 1 (CRC-32); they verify as they are.
+    let golden = journal::verify(golden_dir()).unwrap();
+    assert!(golden.records >= 40, "{golden:?}");
+    // A writer of today continues the last version-1 segment with its own checksum,
+    // then rotates into version-2 (CRC-32C) segments: the mixed journal verifies and
+    // reads back completely, old records first, rendering as recorded.
+    let dir = tempfile::tempdir().unwrap();
+    copy_golden(dir.path());
+    let opts = journal::WriterOptions {
+        segment_bytes: GOLDEN_SEGMENT_BYTES,
+        durability: journal::Durability::None,
+        prefault: false,
+        precreate_next: false,
+    };
+    let mut w = journal::Writer::open(dir.path(), opts).unwrap();
+    assert_eq!(w.next_seq(), golden.records);
+    let rules = rules_raw();
+    let all = samples(&rules);
+    let first_new = w.next_seq();
+    let trade = all
+        .iter()
+        .find(|r| r.tag() == tags::TRADE)
+        .expect("a trade sample");
+    for i in 0..100 {
+        write(&mut w, TimestampNs(golden_ts(i)), trade).unwrap();
+    }
+    assert!(w.stats().rotations >= 3, "{:?}", w.stats());
+    w.close().unwrap();
+    let mut versions = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        versions.push(u32::from_le_bytes(bytes[8..12].try_into().unwrap()));
+    }
+    assert!(
+        versions.contains(&journal::MIN_FORMAT_VERSION),
+        "{versions:?}"
+    );
+    assert!(versions.contains(&journal::FORMAT_VERSION), "{versions:?}");
+    let mixed = journal::verify(dir.path()).unwrap();
+    assert_eq!(mixed.records, golden.records + 100, "{mixed:?}");
+    let (text, raw) = render_all(dir.path());
+    let expected = std::fs::read_to_string(golden_dir().join("expected.txt")).unwrap();
+    assert!(
+        text.starts_with(&expected),
+        "the old records read as recorded"
+    );
+    assert_eq!(raw.len() as u64, first_new + 100);
+}
+
 #[test]
 #[ignore = "wrote the golden journal once; refuses to overwrite it"]
 fn write_golden_journal() {

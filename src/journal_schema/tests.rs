@@ -405,6 +405,21 @@ fn every_tag_has_a_sample_and_round_trips_through_bytes() {
 }
 
 #[test]
+fn the_size_pass_counts_exactly_the_bytes_the_encoder_writes() {
+    let rules = rules_raw();
+    for r in &samples(&rules) {
+        let mut buf = vec![0xEEu8; r.encoded_len() + 64];
+        let written = r.encode(&mut buf);
+        assert_eq!(written, r.encoded_len(), "tag {}", r.tag());
+        assert!(
+            buf[written..].iter().all(|b| *b == 0xEE),
+            "tag {} wrote past its length",
+            r.tag()
+        );
+    }
+}
+
+#[test]
 fn session_rules_and_symbols_decode_back() {
     let rules = rules_raw();
     let all = samples(&rules);

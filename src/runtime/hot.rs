@@ -8,7 +8,7 @@
 //! logs inside the loop; start-up (pinning) and the final journal records
 //! happen outside it.
 
-use crate::clock::Clock;
+use crate::clock::{Clock, WallAnchor};
 use crate::feed::MarketEvent;
 use crate::io::ws::{WsClient, WsEvent, WsProtocol, WsStats};
 
@@ -19,6 +19,10 @@ use crate::journal_schema::JournalRecord;
 
 /// Longest wait for the user stream before the market is read anyway.
 const USER_STREAM_WAIT_NS: u64 = 10_000_000_000;
+
+/// How often the loop re-reads the OS wall clock; in between, wall time is
+/// derived from the one monotonic reading of each iteration.
+const WALL_RESYNC_NS: u64 = 100_000_000;
 
 /// Timers of the hot loop (wall-clock nanoseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +87,8 @@ pub struct HotLoop<P: WsProtocol<Event = MarketEvent>> {
     flatten_on_stop: bool,
     started: Option<u64>,
     last: Timers,
+    /// Wall time from the iteration's monotonic reading.
+    wall: WallAnchor,
 }
 
 /// When each timer last fired (monotonic ns).
@@ -105,6 +111,7 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
     /// Returns the loop around `market` and `engine`.
     #[must_use]
     pub fn new(market: WsClient<Timed<P>>, engine: Engine, timers: LoopTimers) -> Self {
+        let wall = WallAnchor::new(&engine.clock, WALL_RESYNC_NS);
         Self {
             market,
             engine,
@@ -112,6 +119,7 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
             flatten_on_stop: false,
             started: None,
             last: Timers::default(),
+            wall,
         }
     }
 
@@ -127,10 +135,14 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
     /// Runs one iteration of the loop: polls the market socket, the I/O
     /// reports and the inbox, then the timers. Returns `Some(settled)` when
     /// a stop request has drained (or timed out) and the loop should end.
+    ///
+    /// One clock reading per iteration: wall time is derived from it
+    /// ([`WallAnchor`]), and the timers use it too (they fire at 250 ms and
+    /// coarser, so the time the polls took does not matter to them).
     pub fn step(&mut self) -> Option<bool> {
         let clock = self.engine.clock;
-        let now_wall = clock.now_ns();
         let mono = clock.mono_ns();
+        let now_wall = self.wall.wall_at(&clock, mono);
         let started = *self.started.get_or_insert(mono);
         // Live: the market waits for the user stream (or 10 s), so no fill
         // can happen before it is watched.
@@ -139,7 +151,6 @@ impl<P: WsProtocol<Event = MarketEvent>> HotLoop<P> {
         }
         self.engine.poll_io();
         self.engine.poll_inbox();
-        let mono = clock.mono_ns();
         let t = &mut self.last;
         if mono.saturating_sub(t.clock) >= self.timers.clock_every_ns
             && self.engine.idle_ns(mono) >= self.timers.clock_quiet_ns

@@ -414,7 +414,9 @@ fn write_session(
 /// [`RuntimeError`] when the run cannot start.
 pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeError> {
     let cfg = &opts.config;
-    let clock = SystemClock::new();
+    // The hot thread's clock: the CPU's cycle counter where the kernel
+    // trusts it (a few ns a reading instead of a vDSO call).
+    let clock = SystemClock::cycle_counter();
     let live = opts.mode == Mode::Live;
     if live && opts.credentials.is_none() {
         return Err(RuntimeError::NoCredentials);

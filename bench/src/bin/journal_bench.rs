@@ -1,6 +1,13 @@
 //! Journal append benchmark: per-append latency percentiles (HdrHistogram) and sustained
 //! throughput for each durability policy, written into a temporary directory.
 //!
+//! The sustained cases append across segment rotations (the default 20 M records of 64 B
+//! fill 28 segments of 64 MiB) and report the rotations, the writer's stall time waiting for
+//! the preparer thread's next segment (`WriterStats::segment_wait_ns`), segments created
+//! inline, and the rate per second of the appending thread's CPU time beside the wall-clock
+//! rate (on a shared machine the thread is not on a CPU all the time).
+//! `--sustained-only` runs just the 64 B `none` case across rotations.
+//!
 //! Consumes command-line options; produces a table on stdout and optionally a JSON file. It
 //! checks that every journal it timed reads back completely before reporting it. Run with
 //! `cargo run --release -p bench --bin journal_bench [-- --json FILE]`.
@@ -41,6 +48,9 @@ struct Args {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Run only the sustained 64 B, durability `none` case across rotations.
+    #[arg(long)]
+    sustained_only: bool,
 }
 
 /// Latency percentiles of one case, in nanoseconds.
@@ -67,6 +77,16 @@ struct Throughput {
     /// Shares of the wall time the appending thread was on a CPU and runnable but waiting for
     /// one (Linux schedstat), if known; the rest it was blocked (preparer, msync, faults).
     sched: Option<(f64, f64)>,
+    /// The writer's rotation statistics at the end of the run.
+    stats: journal::WriterStats,
+}
+
+impl Throughput {
+    /// Records per second of the appending thread's CPU time, if known.
+    fn per_cpu_second(&self) -> Option<f64> {
+        let (cpu, _) = self.sched?;
+        (cpu > 0.0).then(|| self.records_per_sec / cpu)
+    }
 }
 
 fn main() -> ExitCode {
@@ -92,6 +112,15 @@ fn run(args: &Args) -> Result<(), BoxError> {
         ("every-record", Durability::EveryRecord),
     ];
     let timer = timer_overhead()?;
+    if args.sustained_only {
+        let t = throughput_case(args, "none", Durability::None, 64, args.records, false)?;
+        print_tables(&[], std::slice::from_ref(&t), &timer);
+        if let Some(path) = &args.json {
+            write_json(path, args, &[], std::slice::from_ref(&t), &timer, 0.0)?;
+            println!("\nJSON written to {}", path.display());
+        }
+        return Ok(());
+    }
     let mut latencies = Vec::new();
     for size in [64usize, 256] {
         for (name, durability) in policies {
@@ -240,6 +269,8 @@ fn throughput_case(
         case.push_str(", 1 segment");
     }
     let mut writer = Writer::open(dir.path(), opts)?;
+    // Start as a live engine does: with the next segment prepared.
+    writer.wait_next_segment_ready(Duration::from_secs(10));
     let payload = vec![0x5Au8; size];
     let cpu_before = thread_on_cpu_ns();
     let start = Instant::now();
@@ -251,6 +282,7 @@ fn throughput_case(
         let share = |a: u64, b: u64| a.saturating_sub(b) as f64 / 1e9 / seconds;
         (share(after.0, before.0), share(after.1, before.1))
     });
+    let stats = writer.stats();
     writer.close()?;
     let segments = std::fs::read_dir(dir.path())?.count();
     check_read_back(dir.path(), n, size)?;
@@ -263,6 +295,7 @@ fn throughput_case(
         gb_per_sec: bytes / seconds / 1e9,
         segments,
         sched,
+        stats,
     })
 }
 
@@ -327,18 +360,51 @@ fn print_tables(latencies: &[Latency], throughputs: &[Throughput], timer: &Laten
     println!("\nSustained append throughput (records/s, GB/s of on-disk record bytes). Scheduler");
     println!("shares of the wall time for the appending thread: cpu = running, rq = runnable but");
     println!("waiting for a CPU (a busy machine), the rest blocked (preparer thread, msync)");
+    println!("and, across rotations: rot = rotations, stall = the writer's total wait for the");
+    println!("preparer's next segment (waits), inl = segments created inline; rec/cpu-s = records");
+    println!("per second of the appending thread's CPU time");
     println!(
-        "{:<36} {:>10} {:>8} {:>12} {:>7} {:>5} {:>5} {:>5}",
-        "case", "records", "seconds", "records/s", "GB/s", "segs", "cpu", "rq"
+        "{:<36} {:>10} {:>8} {:>12} {:>7} {:>5} {:>5} {:>5} {:>4} {:>14} {:>4} {:>12}",
+        "case",
+        "records",
+        "seconds",
+        "records/s",
+        "GB/s",
+        "segs",
+        "cpu",
+        "rq",
+        "rot",
+        "stall ms (n)",
+        "inl",
+        "rec/cpu-s"
     );
     for t in throughputs {
         let pct = |v: f64| format!("{:.0}%", v * 100.0);
         let (cpu, rq) = t
             .sched
             .map_or(("n/a".into(), "n/a".into()), |(c, r)| (pct(c), pct(r)));
+        let stall = format!(
+            "{:.1} ({})",
+            t.stats.segment_wait_ns as f64 / 1e6,
+            t.stats.segment_waits
+        );
+        let per_cpu = t
+            .per_cpu_second()
+            .map_or_else(|| "n/a".to_owned(), |r| format!("{r:.0}"));
         println!(
-            "{:<36} {:>10} {:>8.3} {:>12.0} {:>7.3} {:>5} {:>5} {:>5}",
-            t.case, t.records, t.seconds, t.records_per_sec, t.gb_per_sec, t.segments, cpu, rq
+            "{:<36} {:>10} {:>8.3} {:>12.0} {:>7.3} {:>5} {:>5} {:>5} {:>4} {:>14} {:>4} {:>12}",
+            t.case,
+            t.records,
+            t.seconds,
+            t.records_per_sec,
+            t.gb_per_sec,
+            t.segments,
+            cpu,
+            rq,
+            t.stats.rotations,
+            stall,
+            t.stats.inline_segment_creates,
+            per_cpu
         );
     }
 }
@@ -369,6 +435,10 @@ fn write_json(
             "records_per_sec": t.records_per_sec, "gb_per_sec": t.gb_per_sec,
             "segments": t.segments,
             "on_cpu_share": t.sched.map(|s| s.0), "runqueue_wait_share": t.sched.map(|s| s.1),
+            "records_per_cpu_sec": t.per_cpu_second(),
+            "rotations": t.stats.rotations, "segment_waits": t.stats.segment_waits,
+            "segment_wait_ns": t.stats.segment_wait_ns,
+            "inline_segment_creates": t.stats.inline_segment_creates,
         })).collect::<Vec<_>>(),
     });
     std::fs::write(path, serde_json::to_string_pretty(&value)?)?;

@@ -30,17 +30,28 @@
 //! recording are outside the timed window. Allocations are counted with
 //! `allocation_counter` around each frame's pipeline call.
 //!
+//! The engine reads the runtime's clock (the CPU's cycle counter where the
+//! kernel trusts the TSC; `--os-clock` for `CLOCK_MONOTONIC`).
+//!
+//! `--floor` also measures, after the engine's pass and on the same frames
+//! (those that produced an order), the floor: the market protocol alone,
+//! inflate + decode, with the same clock (`bench::floor`). The report then
+//! has a `floor` row and the ratio tick-to-order / floor per percentile.
+//!
 //! Run: `cargo run --release -p bench --bin tick-to-order -- [--frames N]
 //! [--order-share 0.01] [--trades-per-frame 1] [--json FILE] [--hgrm DIR]
-//! [--journal DIR | --no-journal] [--evict-kib N]`
+//! [--journal DIR | --no-journal] [--evict-kib N] [--floor] [--os-clock]`
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 
+use bench::floor::Floor;
 use bench::hot_path::{warmup_candles, EveryCandleEntry, FrameError, HotPath};
 use bench::market_frames::{load_ticks, FrameBuilder, FramePlan, SYMBOL};
 use bench::report::{LatencyReport, Percentiles};
 use clap::Parser;
+use hdrhistogram::Histogram;
+use trading_engine::clock::SystemClock;
 use trading_engine::config::Config;
 use trading_engine::core::Stage;
 use trading_engine::feed::SymbolTable;
@@ -83,6 +94,15 @@ struct Args {
     /// caches as socket reads, TLS and other threads do in a real run.
     #[arg(long, default_value_t = 0)]
     evict_kib: usize,
+    /// Also measure the floor: the same frames (those with an order)
+    /// through inflate + decode only, with the same clock, after the
+    /// engine's pass; reported as `floor` with the ratio tick-to-order / floor.
+    #[arg(long)]
+    floor: bool,
+    /// Read `CLOCK_MONOTONIC` (vDSO) instead of the runtime's cycle-counter
+    /// clock, for a comparison.
+    #[arg(long)]
+    os_clock: bool,
 }
 
 /// 2020-02-22 00:00 UTC: the day of the shared aggTrades file.
@@ -126,6 +146,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, false) => Some(temp.path().join("journal")),
     };
     let start = TimestampNs(START_MS * 1_000_000);
+    let clock = if args.os_clock {
+        SystemClock::new()
+    } else {
+        SystemClock::cycle_counter()
+    };
+    let mut floor = args.floor.then(|| Floor::new(symbols.clone(), clock));
     let mut hot = HotPath::try_new(
         &Config::default(),
         &[rules],
@@ -133,6 +159,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![Box::new(EveryCandleEntry::default())],
         journal.as_deref(),
         start,
+        clock,
     )?;
     hot.warm_up(&warmup_candles(&ticks, SymbolId(0), start, 1_440));
     let mut hists = StageHistograms::try_new(MAX_NS, 3)?;
@@ -152,6 +179,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ends.push(arena.len());
     }
     let mut evict_buf = vec![0u8; args.evict_kib * 1024];
+    // Frames that produced an order, for the floor pass.
+    let mut order_frames = Vec::new();
     let mut start = 0;
     for (frame, &end) in (0..total).zip(&ends) {
         let gz = &arena[start..end];
@@ -170,6 +199,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if let Some(tto) = t.tick_to_order_ns {
                     hists.record(Stage::Enqueue, t.enqueue_ns);
                     hists.record(Stage::TickToOrder, tto);
+                    if floor.is_some() {
+                        order_frames.push(end - gz.len()..end);
+                    }
                 }
             }
             // A frame whose trades wait for a candle the engine asked for
@@ -179,6 +211,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         hot.answer_orders();
         evict(&mut evict_buf);
+    }
+    // The floor: the same order frames, inflate + decode only, the same
+    // clock, the same eviction between frames.
+    let mut floor_hist = Histogram::<u64>::new_with_bounds(1, MAX_NS, 3)?;
+    let mut floor_allocations = 0u64;
+    if let Some(floor) = floor.as_mut() {
+        // Warm up on the engine's warm-up frames: they are older than the
+        // measured ones, and the decoder refuses trades older than the
+        // last it saw (each frame is decoded once, in time order).
+        let mut from = 0;
+        for &end in ends.iter().take(usize::try_from(args.warmup).unwrap_or(0)) {
+            floor.time(&arena[from..end]);
+            from = end;
+        }
+        for range in &order_frames {
+            let mut timed = None;
+            let info = allocation_counter::measure(|| {
+                timed = floor.time(&arena[range.clone()]);
+            });
+            floor_allocations += info.count_total;
+            match timed {
+                Some((ns, _)) => floor_hist.saturating_record(ns.max(1)),
+                None => errors += 1,
+            }
+            evict(&mut evict_buf);
+        }
     }
     let stats = hot.stats();
     let report = LatencyReport {
@@ -194,6 +252,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| (s.name().to_owned(), Percentiles::of(hists.get(*s))))
         .collect(),
         tick_to_order: Percentiles::of(hists.get(Stage::TickToOrder)),
+        floor: floor.is_some().then(|| Percentiles::of(&floor_hist)),
     };
     println!(
         "tick-to-order: {} frames (+{} warm-up), {} trade(s)/frame, a candle close every {} frames; {} KiB evicted between frames; data: {}",
@@ -206,7 +265,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let counters = hot.engine().counters();
     println!(
-        "pinned to core: {}; journal: {}; frames with an order: {}; decode errors: {errors}; queue full: {}; journal records: {} ({} failed); allocations on the measured path: {allocations}",
+        "clock: {}; pinned to core: {}; journal: {}; frames with an order: {}; decode errors: {errors}; queue full: {}; journal records: {} ({} failed); allocations on the measured path: {allocations}",
+        clock.source(),
         pinned.map_or_else(|| "no".to_owned(), |c| c.to_string()),
         journal.as_ref().map_or_else(|| "none".to_owned(), |d| d.display().to_string()),
         report.tick_to_order.count,
@@ -215,6 +275,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         counters.journal_failures
     );
     print!("{}", report.table("tick_to_order"));
+    if floor.is_some() {
+        println!("floor (inflate + decode of the same order frames, after the engine's pass): {floor_allocations} allocations");
+    }
     if let Some(path) = &args.json {
         report.write_json(path)?;
         println!("JSON written to {}", path.display());

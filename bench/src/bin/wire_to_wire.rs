@@ -76,6 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(name, h)| ((*name).to_owned(), Percentiles::of(h)))
             .collect(),
         tick_to_order: Percentiles::of(&result.wire_to_wire),
+        floor: None,
     };
     println!(
         "wire-to-wire over loopback {}: {} orders (+{} warm-up), one every {} ms, I/O thread idle park {} µs, {} market frames written; allocations on the engine's hot thread: {}",
