@@ -5,7 +5,9 @@ use std::path::Path;
 
 use journal::{Durability, Writer, WriterOptions};
 use trading_engine::config::Config;
-use trading_engine::core::{Action, Command, Core, Event, LogEvent, Record, StopMove};
+use trading_engine::core::{
+    Action, Command, Core, Event, ExchangeClose, LogEvent, Record, StopMove,
+};
 use trading_engine::datafile::synthetic::DEFAULT_START_MS;
 use trading_engine::io::order::ClientOrderId;
 use trading_engine::journal_schema::{
@@ -232,6 +234,14 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             command: Command::Halt,
             ts,
         }),
+        JournalRecord::Input(Event::ExchangeClose(ExchangeClose {
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            qty: q(0.1),
+            price: p(99.0),
+            fee: Money(3_000),
+            ts,
+        })),
         JournalRecord::Output(Action::Place(OrderIntent {
             id: order,
             position: PositionId(3),
