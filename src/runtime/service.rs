@@ -123,6 +123,8 @@ pub struct ServiceReport {
     pub final_dashboard: Option<String>,
     /// Metrics snapshots published.
     pub metrics_published: u64,
+    /// Order round trips reported by the hot thread (live mode).
+    pub round_trips: crate::metrics::round_trip::RoundTripHistogram,
 }
 
 /// The service thread's state.
@@ -344,7 +346,9 @@ impl Service {
             .observe(Instant::now(), s.feed.messages, METRICS_RATE_WINDOW);
         let age = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let latency = self.p.latency.total().summary();
-        shared.publish(metrics_snapshot(s, rate, age, latency));
+        let mut snapshot = metrics_snapshot(s, rate, age, latency);
+        snapshot.round_trip = self.report.round_trips;
+        shared.publish(snapshot);
         self.report.metrics_published += 1;
     }
 
@@ -377,6 +381,7 @@ impl Service {
                 }
                 FromHot::TradeClosed(t) => self.report.trades.push(t),
                 FromHot::Backfill { symbol, from, to } => self.backfill(symbol, from, to),
+                FromHot::RoundTrip { kind, ns } => self.report.round_trips.record(kind, ns),
             }
         }
     }
