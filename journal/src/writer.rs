@@ -610,7 +610,11 @@ mod tests {
     fn unsynced_bytes_count_appends_until_a_sync() {
         let dir = tempfile::tempdir().unwrap();
         let mut writer = Writer::open(dir.path(), options(Durability::None)).unwrap();
-        assert_eq!(writer.unsynced_bytes(), 0, "a fresh segment has no record to lose");
+        assert_eq!(
+            writer.unsynced_bytes(),
+            0,
+            "a fresh segment has no record to lose"
+        );
         for i in 0..3 {
             writer.append(1, i, &[3; 40]).unwrap();
         }
@@ -628,7 +632,11 @@ mod tests {
             "records recovered at open count until the first sync"
         );
         every.append(1, 4, &[3; 40]).unwrap();
-        assert_eq!(every.unsynced_bytes(), 0, "every record is msynced before append returns");
+        assert_eq!(
+            every.unsynced_bytes(),
+            0,
+            "every record is msynced before append returns"
+        );
     }
 
     #[test]
