@@ -616,6 +616,36 @@ mod tests {
         (s, inbox, hot_reloads)
     }
 
+    #[test]
+    fn round_trips_from_the_hot_thread_reach_the_published_metrics() {
+        use crate::metrics::round_trip::RoundTripKind;
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _inbox, _hot) = service(&dir.path().join("config.toml"));
+        let (mut out, from_hot) = ringbuf::spsc::channel(16);
+        s.p.from_hot = from_hot;
+        let shared = SharedMetrics::new();
+        s.p.metrics = Some(shared.clone());
+        for (kind, ns) in [
+            (RoundTripKind::Entry, 4_000_000),
+            (RoundTripKind::Entry, 6_000_000),
+            (RoundTripKind::Cancel, 2_000_000),
+        ] {
+            out.push(FromHot::RoundTrip { kind, ns }).unwrap();
+        }
+        out.push(FromHot::Status(Status {
+            journal_unsynced_bytes: 512,
+            ..Status::default()
+        }))
+        .unwrap();
+        s.drain(&mut std::io::sink());
+        let m = shared.latest().unwrap();
+        assert_eq!(m.round_trip.count(RoundTripKind::Entry), 2);
+        assert_eq!(m.round_trip.sum_ns(RoundTripKind::Entry), 10_000_000);
+        assert_eq!(m.round_trip.count(RoundTripKind::Cancel), 1);
+        assert_eq!(m.journal_unsynced_bytes, 512);
+        assert_eq!(s.report.round_trips, m.round_trip);
+    }
+
     fn write(path: &std::path::Path, cfg: &Config) {
         std::fs::write(path, cfg.to_toml_string().unwrap()).unwrap();
     }
