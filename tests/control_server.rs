@@ -103,7 +103,15 @@ fn metrics_are_scraped_over_loopback_and_parse_back() {
         r.body.len().to_string()
     );
     let exp = prom_text::parse(&r.body);
-    assert_eq!(exp.families.len(), 17);
+    assert_eq!(exp.families.len(), 19);
+    assert_eq!(exp.value("te_journal_unsynced_bytes", &[]), Some(0.0));
+    assert_eq!(
+        exp.value(
+            "te_order_round_trip_seconds_bucket",
+            &[("kind", "entry"), ("le", "+Inf")]
+        ),
+        Some(0.0)
+    );
     assert_eq!(exp.value("te_equity_usdt", &[]), Some(10_000.0));
     assert_eq!(exp.value("te_orders_sent_total", &[]), Some(3.0));
     assert_eq!(

@@ -81,6 +81,21 @@ fn the_dashboard_is_a_valid_grafana_import_with_a_prometheus_query_per_panel() {
         panels.len() >= 12,
         "equity, drawdown, PnL, positions, risk, feed, latency, orders"
     );
+    // The list: every one of these series has a panel.
+    let named: BTreeSet<String> = queries(&d).iter().flat_map(|q| metric_names(q)).collect();
+    for series in [
+        "te_equity_usdt",
+        "te_drawdown_ratio",
+        "te_pnl_today_usdt",
+        "te_open_positions",
+        "te_halted",
+        "te_feed_reconnects_total",
+        "te_stage_latency_seconds",
+        "te_order_round_trip_seconds_bucket",
+        "te_journal_unsynced_bytes",
+    ] {
+        assert!(named.contains(series), "no panel shows {series}");
+    }
     let mut ids = BTreeSet::new();
     let mut boxes: Vec<(i64, i64, i64, i64)> = Vec::new();
     for p in panels {
@@ -223,6 +238,16 @@ fn prometheus_scrapes_a_running_engine_and_every_dashboard_query_names_an_export
         .map(|l| l.split(['{', ' ']).next().unwrap().to_owned())
         .collect();
     assert!(exported.contains("te_equity_usdt"), "{exposition}");
+    // Paper orders never leave the process, but the round-trip histogram
+    // exists from the start (zero counts) so its panels resolve.
+    for name in [
+        "te_order_round_trip_seconds_bucket",
+        "te_order_round_trip_seconds_sum",
+        "te_order_round_trip_seconds_count",
+        "te_journal_unsynced_bytes",
+    ] {
+        assert!(exported.contains(name), "{name} missing: {exposition}");
+    }
     // Prometheus with the shipped configuration, its target pointed at this engine.
     let shipped = std::fs::read_to_string(deploy("prometheus/prometheus.yml")).unwrap();
     assert!(shipped.contains("\"engine:9184\""));
@@ -258,6 +283,19 @@ fn prometheus_scrapes_a_running_engine_and_every_dashboard_query_names_an_export
         (code, bad["errorType"].as_str()),
         (400, Some("bad_data")),
         "{bad}"
+    );
+    // Prometheus stored the new families with their labels.
+    let (_, rt) = prom.query("te_order_round_trip_seconds_count{kind=\"entry\"}");
+    assert_eq!(
+        rt["data"]["result"].as_array().map(Vec::len),
+        Some(1),
+        "{rt}"
+    );
+    let (_, lag) = prom.query("te_journal_unsynced_bytes{job=\"trading-engine\"}");
+    assert_eq!(
+        lag["data"]["result"].as_array().map(Vec::len),
+        Some(1),
+        "{lag}"
     );
     let d = dashboard();
     for expr in queries(&d) {

@@ -5,10 +5,12 @@
 //! and `te_`-prefixed samples, label values escaped (`\\`, `\"`, `\n`).
 //! Money is in USDT, durations in seconds (Prometheus base units), counters
 //! end in `_total`, stage latencies are a `summary` with quantiles 0.5,
-//! 0.9, 0.99, 0.999 plus a separate max gauge. Runs on the I/O or server
+//! 0.9, 0.99, 0.999 plus a separate max gauge, the order round trip is a
+//! `histogram` with fixed buckets per kind. Runs on the I/O or server
 //! thread: it allocates and must never be called on the hot path.
 
 use crate::metrics::latency::Stage;
+use crate::metrics::round_trip::{RoundTripHistogram, RoundTripKind, ROUND_TRIP_BOUNDS_NS};
 use crate::metrics::summary::LatencySummary;
 use crate::types::TimestampNs;
 use std::fmt::Write as _;
@@ -70,6 +72,13 @@ pub struct MetricsSnapshot {
     pub feed: FeedHealth,
     /// Stage latency percentiles (cumulative since start).
     pub latency: LatencySummary,
+    /// Order round trips (command queued to the I/O thread until its REST
+    /// result is back on the hot thread) since start; live mode only.
+    pub round_trip: RoundTripHistogram,
+    /// Journal lag: bytes of records appended to the journal's current
+    /// segment and not yet forced to disk (see
+    /// `journal::Writer::unsynced_bytes`); 0 without a journal.
+    pub journal_unsynced_bytes: u64,
 }
 
 /// Escapes a label value: backslash, double quote and newline.
@@ -218,6 +227,49 @@ impl MetricsSnapshot {
         }
         self.render_feed(out);
         self.render_latency(out);
+        self.render_orders_journal(out);
+    }
+
+    /// Appends the order round-trip histogram and the journal lag.
+    fn render_orders_journal(&self, out: &mut String) {
+        family(
+            out,
+            "te_order_round_trip_seconds",
+            "histogram",
+            "Order command queued to the I/O thread until its REST result (ack, reject or transport failure) is back on the hot thread, seconds, by kind (entry, stop, exit, cancel, correction). Live mode only.",
+        );
+        for kind in RoundTripKind::ALL {
+            let name = kind.name();
+            let cumulative = self.round_trip.cumulative(kind);
+            for (le, n) in ROUND_TRIP_BOUNDS_NS.iter().zip(cumulative) {
+                let _ = writeln!(
+                    out,
+                    "te_order_round_trip_seconds_bucket{{kind=\"{name}\",le=\"{}\"}} {n}",
+                    value(secs(*le))
+                );
+            }
+            let total = self.round_trip.count(kind);
+            let _ = writeln!(
+                out,
+                "te_order_round_trip_seconds_bucket{{kind=\"{name}\",le=\"+Inf\"}} {total}"
+            );
+            let _ = writeln!(
+                out,
+                "te_order_round_trip_seconds_sum{{kind=\"{name}\"}} {}",
+                value(secs(self.round_trip.sum_ns(kind)))
+            );
+            let _ = writeln!(
+                out,
+                "te_order_round_trip_seconds_count{{kind=\"{name}\"}} {total}"
+            );
+        }
+        single(
+            out,
+            "te_journal_unsynced_bytes",
+            "gauge",
+            "Journal lag: bytes of records appended to the current journal segment and not yet forced to disk (msync); what a machine crash would lose.",
+            self.journal_unsynced_bytes as f64,
+        );
     }
 
     /// Appends the feed-health families.

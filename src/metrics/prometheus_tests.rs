@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::metrics::latency::StageHistograms;
+use crate::metrics::round_trip::ROUND_TRIP_BUCKETS;
 
 #[path = "../../tests/util/prom_text.rs"]
 mod prom_text;
@@ -14,6 +15,10 @@ pub(crate) fn sample_snapshot() -> MetricsSnapshot {
         h.record(Stage::Parse, v * 10);
         h.record(Stage::TickToOrder, v * 100);
     }
+    let mut round_trip = RoundTripHistogram::new();
+    round_trip.record(RoundTripKind::Entry, 3_000_000);
+    round_trip.record(RoundTripKind::Entry, 40_000_000);
+    round_trip.record(RoundTripKind::Cancel, 20_000_000_000);
     MetricsSnapshot {
         taken_at: TimestampNs(1_764_000_000_500_000_000),
         halted: true,
@@ -46,11 +51,13 @@ pub(crate) fn sample_snapshot() -> MetricsSnapshot {
             gaps: 5,
         },
         latency: h.summary(),
+        round_trip,
+        journal_unsynced_bytes: 4_096,
     }
 }
 
 /// Every family the renderer must produce, with its type.
-const FAMILIES: [(&str, &str); 17] = [
+const FAMILIES: [(&str, &str); 19] = [
     ("te_snapshot_timestamp_seconds", "gauge"),
     ("te_halted", "gauge"),
     ("te_equity_usdt", "gauge"),
@@ -68,6 +75,8 @@ const FAMILIES: [(&str, &str); 17] = [
     ("te_feed_gaps_total", "counter"),
     ("te_stage_latency_seconds", "summary"),
     ("te_stage_latency_max_seconds", "gauge"),
+    ("te_order_round_trip_seconds", "histogram"),
+    ("te_journal_unsynced_bytes", "gauge"),
 ];
 
 #[test]
@@ -96,6 +105,35 @@ fn every_metric_is_present_with_help_type_and_value() {
     assert_eq!(v("te_feed_last_message_age_seconds"), 1.5);
     assert_eq!(v("te_feed_reconnects_total"), 4.0);
     assert_eq!(v("te_feed_gaps_total"), 5.0);
+    assert_eq!(v("te_journal_unsynced_bytes"), 4_096.0);
+}
+
+#[test]
+fn order_round_trips_are_a_cumulative_histogram_per_kind() {
+    let snap = sample_snapshot();
+    let exp = prom_text::parse(&snap.to_prometheus());
+    let bucket = |kind: &str, le: &str| {
+        exp.value(
+            "te_order_round_trip_seconds_bucket",
+            &[("kind", kind), ("le", le)],
+        )
+        .unwrap_or_else(|| panic!("{kind} {le}"))
+    };
+    assert_eq!(bucket("entry", "0.001"), 0.0);
+    assert_eq!(bucket("entry", "0.005"), 1.0);
+    assert_eq!(bucket("entry", "0.05"), 2.0);
+    assert_eq!(bucket("entry", "10"), 2.0);
+    assert_eq!(bucket("entry", "+Inf"), 2.0);
+    assert_eq!(bucket("cancel", "10"), 0.0, "20 s is past the last bound");
+    assert_eq!(bucket("cancel", "+Inf"), 1.0);
+    let one = |name: &str, kind: &str| exp.value(name, &[("kind", kind)]).unwrap();
+    assert_eq!(one("te_order_round_trip_seconds_count", "entry"), 2.0);
+    assert!((one("te_order_round_trip_seconds_sum", "entry") - 0.043).abs() < 1e-12);
+    assert_eq!(one("te_order_round_trip_seconds_count", "stop"), 0.0);
+    assert_eq!(
+        exp.named("te_order_round_trip_seconds_bucket").len(),
+        ROUND_TRIP_BUCKETS * RoundTripKind::COUNT
+    );
 }
 
 #[test]

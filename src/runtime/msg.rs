@@ -296,6 +296,9 @@ pub struct Status {
     pub rejected: u64,
     /// Pre-trade risk rejections, indexed like [`RejectReason::ALL`].
     pub risk_rejects: [u64; RejectReason::ALL.len()],
+    /// Bytes appended to the journal's current segment and not yet forced
+    /// to disk (0 without a journal).
+    pub journal_unsynced_bytes: u64,
 }
 
 /// A message from the hot thread to the service thread.
@@ -319,6 +322,15 @@ pub enum FromHot {
         from: TimestampNs,
         /// Last minute to fetch (open time, inclusive).
         to: TimestampNs,
+    },
+    /// An order command's REST result came back (live mode): it took `ns`
+    /// from entering the I/O thread's queue (the service thread keeps the
+    /// histogram; orders are rare, so one message each is cheap).
+    RoundTrip {
+        /// What the command was for.
+        kind: crate::metrics::round_trip::RoundTripKind,
+        /// Monotonic nanoseconds from queued to result handled.
+        ns: u64,
     },
 }
 

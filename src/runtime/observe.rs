@@ -162,6 +162,8 @@ pub fn metrics_snapshot(
             gaps: s.feed.gaps,
         },
         latency,
+        round_trip: crate::metrics::round_trip::RoundTripHistogram::new(),
+        journal_unsynced_bytes: s.journal_unsynced_bytes,
     }
 }
 

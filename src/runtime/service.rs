@@ -123,6 +123,8 @@ pub struct ServiceReport {
     pub final_dashboard: Option<String>,
     /// Metrics snapshots published.
     pub metrics_published: u64,
+    /// Order round trips reported by the hot thread (live mode).
+    pub round_trips: crate::metrics::round_trip::RoundTripHistogram,
 }
 
 /// The service thread's state.
@@ -344,7 +346,9 @@ impl Service {
             .observe(Instant::now(), s.feed.messages, METRICS_RATE_WINDOW);
         let age = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         let latency = self.p.latency.total().summary();
-        shared.publish(metrics_snapshot(s, rate, age, latency));
+        let mut snapshot = metrics_snapshot(s, rate, age, latency);
+        snapshot.round_trip = self.report.round_trips;
+        shared.publish(snapshot);
         self.report.metrics_published += 1;
     }
 
@@ -377,6 +381,7 @@ impl Service {
                 }
                 FromHot::TradeClosed(t) => self.report.trades.push(t),
                 FromHot::Backfill { symbol, from, to } => self.backfill(symbol, from, to),
+                FromHot::RoundTrip { kind, ns } => self.report.round_trips.record(kind, ns),
             }
         }
     }
@@ -609,6 +614,36 @@ mod tests {
         )
         .unwrap();
         (s, inbox, hot_reloads)
+    }
+
+    #[test]
+    fn round_trips_from_the_hot_thread_reach_the_published_metrics() {
+        use crate::metrics::round_trip::RoundTripKind;
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _inbox, _hot) = service(&dir.path().join("config.toml"));
+        let (mut out, from_hot) = ringbuf::spsc::channel(16);
+        s.p.from_hot = from_hot;
+        let shared = SharedMetrics::new();
+        s.p.metrics = Some(shared.clone());
+        for (kind, ns) in [
+            (RoundTripKind::Entry, 4_000_000),
+            (RoundTripKind::Entry, 6_000_000),
+            (RoundTripKind::Cancel, 2_000_000),
+        ] {
+            out.push(FromHot::RoundTrip { kind, ns }).unwrap();
+        }
+        out.push(FromHot::Status(Status {
+            journal_unsynced_bytes: 512,
+            ..Status::default()
+        }))
+        .unwrap();
+        s.drain(&mut std::io::sink());
+        let m = shared.latest().unwrap();
+        assert_eq!(m.round_trip.count(RoundTripKind::Entry), 2);
+        assert_eq!(m.round_trip.sum_ns(RoundTripKind::Entry), 10_000_000);
+        assert_eq!(m.round_trip.count(RoundTripKind::Cancel), 1);
+        assert_eq!(m.journal_unsynced_bytes, 512);
+        assert_eq!(s.report.round_trips, m.round_trip);
     }
 
     fn write(path: &std::path::Path, cfg: &Config) {

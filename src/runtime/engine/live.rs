@@ -14,14 +14,27 @@ use crate::io::order::{IoCommand, OrderRef};
 use crate::journal_schema::{
     self as js, ExchangeError, ExchangeErrorKind, JournalRecord, StreamKind, StreamState,
 };
+use crate::metrics::round_trip::RoundTripKind;
 use crate::money::Money;
 use crate::orders::OrderId;
 use crate::types::{SymbolId, TimestampNs};
 
-use super::super::msg::HotLog;
+use super::super::msg::{FromHot, HotLog};
 use super::super::route::{self, ResultEffect};
 use super::super::stops::StopOut;
 use super::{Engine, Venue};
+
+/// A command in flight to the I/O thread, awaiting its REST result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct InFlight {
+    /// The engine order of a placement; `None` for a cancel or a
+    /// placement the engine's core did not decide (a correction).
+    pub(super) order: Option<OrderId>,
+    /// What the command is for (the round-trip histogram's label).
+    pub(super) kind: RoundTripKind,
+    /// Monotonic reading taken right after the command entered the queue.
+    pub(super) sent_mono: u64,
+}
 
 impl Engine {
     /// Queues a placement for the I/O thread and journals it; a full queue
@@ -43,8 +56,12 @@ impl Engine {
         self.orders.sent(o);
         let queued = io.send(IoCommand::Place(req)).is_ok();
         let queued_mono = queued.then(|| self.clock.mono_ns());
-        if queued {
-            self.inflight.push_back(Some(o.id));
+        if let Some(sent_mono) = queued_mono {
+            self.inflight.push_back(InFlight {
+                order: Some(o.id),
+                kind: RoundTripKind::of_purpose(o.purpose),
+                sent_mono,
+            });
         }
         self.journal(
             ts,
@@ -77,7 +94,12 @@ impl Engine {
             order: OrderRef::Client(cid),
         };
         if io.send(cmd).is_ok() {
-            self.inflight.push_back(None);
+            let sent_mono = self.clock.mono_ns();
+            self.inflight.push_back(InFlight {
+                order: None,
+                kind: RoundTripKind::Cancel,
+                sent_mono,
+            });
         } else {
             self.log(HotLog::QueueFull(order));
         }
@@ -221,7 +243,7 @@ impl Engine {
             let ts = self.market_now();
             match report {
                 IoReport::Cancel(r) => {
-                    self.settle_inflight(None);
+                    self.settle_inflight(None, RoundTripKind::Cancel);
                     if let Some(order) =
                         route::engine_order(self.orders.prefix(), &r.client_order_id)
                     {
@@ -231,7 +253,7 @@ impl Engine {
                 IoReport::Sync(item) => self.on_sync(item, ts),
                 IoReport::Order(r) => {
                     let kind = route::engine_order(self.orders.prefix(), &r.client_order_id);
-                    self.settle_inflight(kind);
+                    self.settle_inflight(kind, RoundTripKind::Correction);
                     if kind.is_none() {
                         continue;
                     }
@@ -315,15 +337,20 @@ impl Engine {
     }
 
     /// Removes the in-flight entry a result answers (a placement of
-    /// `order`, or a cancel / non-engine placement for `None`).
-    fn settle_inflight(&mut self, order: Option<OrderId>) {
+    /// `order`, or for `None` a command of `other` kind, else any command
+    /// without an engine order) and sends its round trip to the service
+    /// thread.
+    fn settle_inflight(&mut self, order: Option<OrderId>, other: RoundTripKind) {
         let at = self
             .inflight
             .iter()
-            .position(|x| *x == order)
-            .or_else(|| self.inflight.iter().position(Option::is_none));
-        if let Some(k) = at {
-            let _ = self.inflight.remove(k);
+            .position(|x| x.order == order && (order.is_some() || x.kind == other))
+            .or_else(|| self.inflight.iter().position(|x| x.order.is_none()));
+        if let Some(x) = at.and_then(|k| self.inflight.remove(k)) {
+            let ns = self.clock.mono_ns().saturating_sub(x.sent_mono);
+            // A full queue to the service thread drops the sample (the
+            // status and log notes share that queue and matter more).
+            let _ = self.out.push(FromHot::RoundTrip { kind: x.kind, ns });
         }
     }
 

@@ -47,7 +47,7 @@ use super::route::OrderTable;
 use super::startup::daily::DailyTracker;
 use super::stops::StopCoalescer;
 use super::timed::Stamped;
-use crate::orders::{OrderId, OrderPurpose};
+use crate::orders::OrderPurpose;
 
 /// Capacity of the internal event queue (simulator answers, exchange
 /// answers); one market event produces a handful.
@@ -167,11 +167,10 @@ pub struct Engine {
     stops: StopCoalescer,
     /// The actions of the event being handled (reserved at the core's queue size).
     batch: Vec<Action>,
-    /// Commands in flight to the I/O thread: `Some(order)` for a placement
-    /// of an engine order, `None` for a cancel or another placement.
+    /// Commands in flight to the I/O thread, with when they were queued.
     /// Protective commands overtake entries on the I/O thread, so results
     /// are matched by order, not by position.
-    inflight: VecDeque<Option<OrderId>>,
+    inflight: VecDeque<live::InFlight>,
     events: VecDeque<Event>,
     held: VecDeque<Trade>,
     /// Trades held (and released) since the held queue was last empty:

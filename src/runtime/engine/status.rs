@@ -108,6 +108,10 @@ impl Engine {
                 gaps: self.counters.outages,
             },
             rejected: self.counters.rejected,
+            journal_unsynced_bytes: self
+                .journal
+                .as_ref()
+                .map_or(0, journal::Writer::unsynced_bytes),
             risk_rejects,
         };
         let _ = self.out.push(FromHot::Status(status));

@@ -352,7 +352,12 @@ impl Engine {
                     client_order_id: cid,
                 };
                 if self.send_io(IoCommand::Place(req)) {
-                    self.inflight.push_back(None);
+                    let sent_mono = crate::clock::Clock::mono_ns(&self.clock);
+                    self.inflight.push_back(super::live::InFlight {
+                        order: None,
+                        kind: crate::metrics::round_trip::RoundTripKind::Correction,
+                        sent_mono,
+                    });
                 }
                 Correction::Flattened {
                     symbol,

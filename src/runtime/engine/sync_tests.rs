@@ -17,8 +17,10 @@ use crate::io::order::{
 };
 use crate::io::sync::{SyncCause, SyncItem};
 use crate::io::ws::user::{ExecType, OrderUpdate, UserEvent};
+use crate::io::ws::WsStats;
 use crate::journal_schema::JournalRecord;
 use crate::metrics::handoff::{latency_channel, LatencyCollector};
+use crate::metrics::round_trip::RoundTripKind;
 use crate::runtime::msg::{FromHot, HotLog};
 use crate::strategy::{MarketView, Signal, Strategy, StrategyId};
 use crate::types::{
@@ -350,4 +352,71 @@ fn a_pass_that_finds_every_working_order_on_the_book_looks_nothing_up() {
     assert_eq!(extra, []);
     assert_eq!(h.engine.sync_counts(), (1, 0));
     assert!(h.engine.core.position(SymbolId(0)).is_some());
+}
+
+/// Takes the round trips the engine reported to the service thread.
+fn round_trips(from_hot: &mut Consumer<FromHot>) -> Vec<(RoundTripKind, u64)> {
+    let mut out = Vec::new();
+    while let Some(m) = from_hot.pop() {
+        if let FromHot::RoundTrip { kind, ns } = m {
+            out.push((kind, ns));
+        }
+    }
+    out
+}
+
+#[test]
+fn each_order_result_reports_its_round_trip_by_kind_and_the_journal_lag_shows_in_the_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    assert_eq!(round_trips(&mut h.from_hot), [], "nothing answered yet");
+    let entry = h.answer(&mut |_| unreachable!());
+    let got = round_trips(&mut h.from_hot);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, RoundTripKind::Entry);
+    assert!(got[0].1 < 60 * NS_PER_SEC as u64, "{got:?}");
+    let qty = entry[0].qty;
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    let protection = h.answer(&mut |_| unreachable!());
+    let kinds: Vec<_> = round_trips(&mut h.from_hot)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(kinds.len(), protection.len(), "{kinds:?}");
+    assert!(kinds.contains(&RoundTripKind::Stop), "{kinds:?}");
+    h.engine
+        .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
+    h.answer(&mut |_| unreachable!());
+    let kinds: Vec<_> = round_trips(&mut h.from_hot)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert!(kinds.contains(&RoundTripKind::Exit), "{kinds:?}");
+    assert!(
+        h.engine.inflight.is_empty(),
+        "every result settled its entry"
+    );
+
+    // Durability none: everything journaled is still waiting for an msync.
+    h.engine.publish(&WsStats::default());
+    let lag = std::iter::from_fn(|| h.from_hot.pop())
+        .find_map(|m| match m {
+            FromHot::Status(s) => Some(s.journal_unsynced_bytes),
+            _ => None,
+        })
+        .unwrap();
+    assert!(lag > 0, "{lag}");
+    let mut journal = h.engine.take_journal().unwrap();
+    assert_eq!(journal.unsynced_bytes(), lag);
+    journal.sync().unwrap();
+    assert_eq!(journal.unsynced_bytes(), 0);
 }
