@@ -214,7 +214,9 @@ pub struct Journal {
     pub backfilled: u32,
     /// Whether the last shutdown record says clean.
     pub shutdown: Option<bool>,
-    /// Whether a shutdown record ends the journal.
+    /// Whether a shutdown record ends the journal (the checkpoint of the
+    /// state at the end, written after it, does not count: it is state,
+    /// not an event).
     pub last_is_shutdown: bool,
     /// Market time of the equity samples.
     pub equity: Vec<TimestampNs>,
@@ -241,6 +243,9 @@ pub fn read_journal(dir: &Path) -> Journal {
     let mut r = journal::Reader::open(dir).unwrap();
     while let Some(rec) = r.next() {
         let rec = rec.unwrap();
+        if rec.type_tag == trading_engine::journal_schema::tags::CHECKPOINT {
+            continue;
+        }
         let decoded = JournalRecord::decode(rec.type_tag, rec.payload).unwrap();
         j.last_is_shutdown = false;
         match decoded {
