@@ -221,7 +221,7 @@ impl Lives {
                 LifeEnd::Killed(t) => {
                     // SIGKILL; an engine that exited meanwhile is reaped the same way.
                     let _ = child.kill();
-                    report.kill_ms.push(wall_ms());
+                    report.kill_ms.push(bingx_sim::now_ms());
                     child.wait().map_err(ChaosError::Spawn)?;
                     kills[KillTarget::ALL.iter().position(|x| *x == t).unwrap_or(0)] += 1;
                     done += 1;
@@ -451,11 +451,4 @@ pub fn sibling_engine() -> Option<PathBuf> {
     ]
     .into_iter()
     .find(|p| p.is_file())
-}
-
-/// Wall time now, ms since the epoch (the simulator's stop watch clock).
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

@@ -422,18 +422,8 @@ impl Correction {
                 fee,
                 at,
                 ..
-            } => [
-                Some(Event::ExchangeClose(ExchangeClose {
-                    symbol,
-                    side,
-                    qty,
-                    price,
-                    fee,
-                    ts: at.unwrap_or(ts),
-                })),
-                None,
-            ],
-            Self::PositionClosedOnExchange {
+            }
+            | Self::PositionClosedOnExchange {
                 symbol,
                 side,
                 qty,
