@@ -431,7 +431,8 @@ fn issue_19_a_kill_during_reconciliation_keeps_the_stop_it_placed_and_the_next_s
     );
     assert!(w.max_stops <= 1, "never two stops: {w:?}");
     assert!(sim_position(&mut rest).abs() < 1e-9, "exchange not flat");
-    assert!(rest.open_orders(None).unwrap().is_empty(), "orders left");
+    let left = rest.open_orders(None).unwrap();
+    assert!(left.is_empty(), "orders left: {left:?}");
     let report = replay(&journal);
     assert_eq!(report.counts.sessions, 3);
 }

@@ -517,6 +517,54 @@ fn position_closed_by_a_recovery_stop_is_booked_at_that_stops_fill_without_an_or
     );
 }
 
+/// Found by the chaos harness: a start placed its stop for the position
+/// (`te-r3-s2`) and was killed before journaling it; the stop fired while
+/// the engine was down. A later start finds the position gone and books
+/// the close at that stop's fill, looked up by the id that start gave it.
+#[test]
+fn position_closed_by_an_unjournaled_recovery_stop_of_an_earlier_start_is_booked_at_its_fill() {
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    let recovery = send(
+        &mut rest,
+        "te-r3-s2",
+        OrderKind::StopMarket,
+        Side::Sell,
+        "59000.0",
+    );
+    sim.inject_trade("58900.0", "0.0500", true).unwrap();
+    assert_eq!(long_qty(&mut rest), Qty::ZERO, "the stop closed it");
+    let filled = rest
+        .query_order(BTC, OrderRef::OrderId(recovery.order_id))
+        .unwrap();
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0100")],
+        orders: vec![stop_order(2, "te-2", "59000.0", None)],
+        recovery_stops: Vec::new(),
+    };
+    let cfg = ReconcileConfig {
+        recovery_prefix: "te-r5-".into(),
+        ..cfg(UnknownPositionPolicy::Leave)
+    };
+    let got = reconcile(&mut rest, &view, &cfg).unwrap();
+    let closed = got
+        .iter()
+        .find_map(|c| match *c {
+            Correction::PositionClosedOnExchange {
+                booked_on,
+                price,
+                fee,
+                ..
+            } => Some((booked_on, price, fee)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{got:?}"));
+    assert_eq!(closed.0, Some(OrderId(2)));
+    assert_eq!(closed.1, filled.avg_price, "booked at the stop's fill");
+    assert!(closed.2.to_f64() > 0.0, "with its fee");
+}
+
 #[test]
 fn interrupted_stop_tightening_places_the_new_stop_before_cancelling_the_old() {
     let sim = sim();

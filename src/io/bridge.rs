@@ -512,9 +512,11 @@ impl Worker {
                 stats.user_events += 1;
                 pending.push_back(IoReport::User(e));
             }
-            WsEvent::Connected { reconnect, .. } => {
-                // After a reconnect, fills may have happened unseen.
-                *sync_due |= reconnect;
+            WsEvent::Connected { .. } => {
+                // Fills may have happened unseen: after a reconnect, and
+                // on the first connect between the start-up
+                // reconciliation's reads and the stream's start.
+                *sync_due = true;
                 pending.push_back(IoReport::Stream(StreamStatus::Connected));
             }
             WsEvent::Disconnected { reason, .. } => {

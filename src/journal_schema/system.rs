@@ -574,15 +574,20 @@ pub enum StopSettleKind {
     /// Our cancel of a replaced stop found it already finished (filled or
     /// cancelled): its fill, if any, reached the core as the current stop's.
     AlreadyFinished,
+    /// A replaced stop (or one whose replacement was in flight) filled on
+    /// the exchange: its fill reached the core as the current stop's, so a
+    /// restart neither looks it up nor books that fill again.
+    FilledAsCurrent,
 }
 
 impl StopSettleKind {
     /// Every kind, in code order.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Coalesced,
         Self::CancelConfirmed,
         Self::GoneOnExchange,
         Self::AlreadyFinished,
+        Self::FilledAsCurrent,
     ];
 
     /// Returns the snake_case name.
@@ -593,6 +598,7 @@ impl StopSettleKind {
             Self::CancelConfirmed => "cancel_confirmed",
             Self::GoneOnExchange => "gone_on_exchange",
             Self::AlreadyFinished => "already_finished",
+            Self::FilledAsCurrent => "filled_as_current",
         }
     }
 }

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::core::{Command, Core};
+use crate::io::order::ClientOrderId;
 use crate::journal_schema::OperatorSource;
 use crate::money::Money;
 use crate::orders::{OrderId, OrderIntent};
@@ -204,6 +205,9 @@ pub struct Tracked {
     pub intent: OrderIntent,
     /// The exchange's order id when its acknowledgement was journaled.
     pub exchange_id: Option<u64>,
+    /// The client order id it carries on the exchange (the journaled one:
+    /// a recovery id for a stop an earlier start-up put back).
+    pub client_id: ClientOrderId,
 }
 
 /// What a restart continues with besides the core.
@@ -279,6 +283,7 @@ pub fn resume(core: &Core, symbols: u16, rebuilt: &Rebuilt, prefix: &str) -> Res
         out.tracked.push(Tracked {
             intent: *intent,
             exchange_id,
+            client_id: client,
         });
     }
     out

@@ -107,9 +107,33 @@ struct Slot {
     /// Cumulative filled notional (avg price × filled), quote units.
     notional: f64,
     exchange_id: u64,
+    /// The client order id the order carries on the exchange: the engine
+    /// id (`prefix` + order id), or for a stop put back by a start-up
+    /// reconciliation its recovery id. Cancels and lookups name this one.
+    wire: ClientOrderId,
     /// Set for a working order at the start of a reconciliation pass,
     /// cleared when the pass finds it on the book: still set at the end,
     /// it is looked up (filled or cancelled unseen).
+    check: bool,
+}
+
+/// Position stops tracked at once (see [`OrderTable::apply`]).
+pub const POSITION_STOP_SLOTS: usize = 16;
+
+/// A stop a start-up reconciliation placed for a position that had no
+/// stop order of the core (client id `{recovery_prefix}p{symbol}`): no core
+/// order stands for it, so its fill reaches the core as an
+/// [`Event::ExchangeClose`] at the fill's price and fee.
+#[derive(Debug, Clone, Copy)]
+struct PositionStop {
+    symbol: crate::types::SymbolId,
+    /// The stop's side (opposite to the position's).
+    side: Side,
+    exchange_id: u64,
+    wire: ClientOrderId,
+    filled: Qty,
+    notional: f64,
+    done: bool,
     check: bool,
 }
 
@@ -142,6 +166,7 @@ pub struct OrderTable {
     prefix: String,
     slots: [Option<Slot>; ORDER_SLOTS],
     next: usize,
+    position_stops: [Option<PositionStop>; POSITION_STOP_SLOTS],
 }
 
 impl OrderTable {
@@ -152,6 +177,7 @@ impl OrderTable {
             prefix: prefix.to_owned(),
             slots: [None; ORDER_SLOTS],
             next: 0,
+            position_stops: [None; POSITION_STOP_SLOTS],
         }
     }
 
@@ -168,6 +194,11 @@ impl OrderTable {
     /// Starts tracking order `o` (just sent). The oldest finished order's
     /// slot is reused; with every slot working the oldest slot is overwritten.
     pub fn sent(&mut self, o: &OrderIntent) {
+        let wire = client_id(&self.prefix, o.id).unwrap_or(ClientOrderId::EMPTY);
+        self.sent_as(o, wire);
+    }
+
+    fn sent_as(&mut self, o: &OrderIntent, wire: ClientOrderId) {
         let slot = Slot {
             order: o.id,
             symbol: o.symbol,
@@ -177,6 +208,7 @@ impl OrderTable {
             filled: Qty::ZERO,
             notional: 0.0,
             exchange_id: 0,
+            wire,
             check: false,
         };
         self.track(slot);
@@ -196,9 +228,14 @@ impl OrderTable {
 
     /// Tracks order `o` of an earlier life of the engine (restart): working
     /// under `exchange_id` when its acknowledgement was journaled, else
-    /// sent and not yet answered.
-    pub fn seed(&mut self, o: &OrderIntent, exchange_id: Option<u64>) {
-        self.sent(o);
+    /// sent and not yet answered. `wire` is the client order id it carries
+    /// on the exchange (a recovery id for a stop an earlier start-up put
+    /// back); `None` means the engine id.
+    pub fn seed(&mut self, o: &OrderIntent, exchange_id: Option<u64>, wire: Option<ClientOrderId>) {
+        match wire {
+            Some(w) if !w.is_empty() => self.sent_as(o, w),
+            _ => self.sent(o),
+        }
         if let (Some(id), Some(slot)) = (exchange_id, self.find(o.id)) {
             slot.phase = Phase::Working;
             slot.exchange_id = id;
@@ -246,6 +283,7 @@ impl OrderTable {
                 symbol,
                 qty,
                 exchange_order_id,
+                client_order_id,
                 ..
             } => {
                 if self.find(order).is_none() {
@@ -258,15 +296,42 @@ impl OrderTable {
                         filled: Qty::ZERO,
                         notional: 0.0,
                         exchange_id: 0,
+                        wire: client_order_id,
                         check: false,
                     });
                 }
                 if let Some(slot) = self.find(order) {
                     slot.phase = Phase::Working;
                     slot.exchange_id = exchange_order_id;
+                    slot.wire = client_order_id;
                     slot.filled = Qty::ZERO;
                     slot.notional = 0.0;
                 }
+            }
+            Correction::StopPlaced {
+                replaces: None,
+                symbol,
+                side,
+                exchange_order_id,
+                client_order_id,
+                ..
+            } => {
+                let stop = PositionStop {
+                    symbol,
+                    side,
+                    exchange_id: exchange_order_id,
+                    wire: client_order_id,
+                    filled: Qty::ZERO,
+                    notional: 0.0,
+                    done: false,
+                    check: false,
+                };
+                let free = self
+                    .position_stops
+                    .iter()
+                    .position(|s| s.is_none_or(|s| s.done))
+                    .unwrap_or(0);
+                self.position_stops[free] = Some(stop);
             }
             Correction::Cancelled { order, .. }
             | Correction::NotPlaced { order, .. }
@@ -286,6 +351,36 @@ impl OrderTable {
         }
     }
 
+    /// Returns the client order id `order` carries on the exchange: the
+    /// recovery id of a stop a start-up reconciliation put back, else the
+    /// engine id. `None` when the prefix makes no valid id.
+    #[must_use]
+    pub fn wire_id(&self, order: OrderId) -> Option<ClientOrderId> {
+        self.slots
+            .iter()
+            .flatten()
+            .find(|s| s.order == order && !s.wire.is_empty())
+            .map(|s| s.wire)
+            .or_else(|| client_id(&self.prefix, order))
+    }
+
+    /// Returns the engine order a REST result's client order id names:
+    /// an engine id, or the recovery id of a tracked stop.
+    #[must_use]
+    pub fn order_of_client(&self, id: &ClientOrderId) -> Option<OrderId> {
+        if let Some(order) = engine_order(&self.prefix, id) {
+            return Some(order);
+        }
+        if id.is_empty() || !id.as_str().starts_with(&self.prefix) {
+            return None;
+        }
+        self.slots
+            .iter()
+            .flatten()
+            .find(|s| s.wire == *id)
+            .map(|s| s.order)
+    }
+
     /// Returns the quantity order `order` asked for, when tracked.
     #[must_use]
     pub fn qty_of(&self, order: OrderId) -> Option<Qty> {
@@ -298,8 +393,8 @@ impl OrderTable {
 
     /// Returns the engine order of an update: by our client order id, or
     /// else, for an id that carries our prefix without being an engine id
-    /// (a replacement stop placed at start-up under a recovery id), by the
-    /// exchange order id of a working order.
+    /// (a replacement stop placed at start-up under a recovery id), by that
+    /// recovery id or by the exchange order id of a working order.
     fn order_of_update(&self, u: &OrderUpdate) -> Option<OrderId> {
         if let Some(order) = engine_order(&self.prefix, &u.client_order_id) {
             return Some(order);
@@ -310,7 +405,11 @@ impl OrderTable {
         self.slots
             .iter()
             .flatten()
-            .find(|s| s.phase != Phase::Done && s.exchange_id != 0 && s.exchange_id == u.order_id)
+            .find(|s| {
+                s.phase != Phase::Done
+                    && ((s.exchange_id != 0 && s.exchange_id == u.order_id)
+                        || s.wire == u.client_order_id)
+            })
             .map(|s| s.order)
     }
 
@@ -335,6 +434,9 @@ impl OrderTable {
         for s in self.slots.iter_mut().flatten() {
             s.check = s.phase == Phase::Working;
         }
+        for s in self.position_stops.iter_mut().flatten() {
+            s.check = !s.done;
+        }
     }
 
     /// The pass found an open order with `client_order_id` / `exchange_id`
@@ -342,15 +444,83 @@ impl OrderTable {
     pub fn on_book(&mut self, client_order_id: &ClientOrderId, exchange_id: u64) -> bool {
         let by_id = engine_order(&self.prefix, client_order_id);
         let slot = self.slots.iter_mut().flatten().find(|s| {
-            by_id == Some(s.order) || (s.exchange_id != 0 && s.exchange_id == exchange_id)
+            by_id == Some(s.order)
+                || (s.exchange_id != 0 && s.exchange_id == exchange_id)
+                || (!s.wire.is_empty() && s.wire == *client_order_id)
         });
         match slot {
             Some(s) => {
                 s.check = false;
                 true
             }
-            None => false,
+            None => match self.position_stops.iter_mut().flatten().find(|s| {
+                (s.exchange_id != 0 && s.exchange_id == exchange_id)
+                    || (!s.wire.is_empty() && s.wire == *client_order_id)
+            }) {
+                Some(s) => {
+                    s.check = false;
+                    true
+                }
+                None => false,
+            },
         }
+    }
+
+    /// Calls `f` with the symbol and client order id of every position
+    /// stop (see [`OrderTable::apply`]) the pass did not find on the book,
+    /// and clears their marks: each is looked up, its fill booked.
+    pub fn missing_position_stops(
+        &mut self,
+        f: &mut impl FnMut(crate::types::SymbolId, ClientOrderId),
+    ) {
+        for s in self.position_stops.iter_mut().flatten() {
+            if s.check && !s.done {
+                f(s.symbol, s.wire);
+            }
+            s.check = false;
+        }
+    }
+
+    /// A position stop's update (by exchange id or client id): the newly
+    /// filled part becomes an [`Event::ExchangeClose`] of the position;
+    /// returns false when the update is not one of them.
+    fn on_position_stop_update(
+        &mut self,
+        u: &OrderUpdate,
+        ts: TimestampNs,
+        out: &mut impl FnMut(Event),
+    ) -> bool {
+        let Some(s) = self.position_stops.iter_mut().flatten().find(|s| {
+            !s.done
+                && ((s.exchange_id != 0 && s.exchange_id == u.order_id)
+                    || (!s.wire.is_empty() && s.wire == u.client_order_id))
+        }) else {
+            return false;
+        };
+        if u.filled_qty > s.filled {
+            let total_notional = u.avg_price.to_f64() * u.filled_qty.to_f64();
+            let qty = Qty::from_bits(u.filled_qty.to_bits() - s.filled.to_bits());
+            let leg = total_notional - s.notional;
+            let price = if qty.to_f64() > 0.0 {
+                Price::from_f64(leg / qty.to_f64()).unwrap_or(u.avg_price)
+            } else {
+                u.avg_price
+            };
+            s.filled = u.filled_qty;
+            s.notional = total_notional;
+            out(Event::ExchangeClose(crate::core::ExchangeClose {
+                symbol: s.symbol,
+                side: s.side.opposite(),
+                qty,
+                price,
+                fee: Money::from_f64(u.fee.to_f64().abs()),
+                ts,
+            }));
+        }
+        if u.status.is_final() {
+            s.done = true;
+        }
+        true
     }
 
     /// Calls `f` with every working order the pass did not find on the
@@ -432,6 +602,9 @@ impl OrderTable {
     /// fill for the newly filled quantity, a cancel).
     pub fn on_update(&mut self, u: &OrderUpdate, ts: TimestampNs, out: &mut impl FnMut(Event)) {
         let Some(order) = self.order_of_update(u) else {
+            if u.client_order_id.as_str().starts_with(&self.prefix) {
+                self.on_position_stop_update(u, ts, out);
+            }
             return;
         };
         let Some(slot) = self.find(order) else {

@@ -297,7 +297,7 @@ fn collect(t: &mut OrderTable, u: &OrderUpdate) -> Vec<Event> {
 #[test]
 fn a_seeded_acknowledged_order_of_an_earlier_life_fills_without_a_second_ack() {
     let mut t = OrderTable::new("te-");
-    t.seed(&stop(12), Some(99));
+    t.seed(&stop(12), Some(99), None);
     let got = collect(
         &mut t,
         &update("te-12", ExecType::Trade, OrderStatus::Filled, 0.01, 95.0),
@@ -311,7 +311,7 @@ fn a_seeded_acknowledged_order_of_an_earlier_life_fills_without_a_second_ack() {
 #[test]
 fn a_seeded_unacknowledged_order_is_acknowledged_by_its_first_update() {
     let mut t = OrderTable::new("te-");
-    t.seed(&entry(3), None);
+    t.seed(&entry(3), None, None);
     let got = collect(
         &mut t,
         &update("te-3", ExecType::New, OrderStatus::New, 0.0, 0.0),
@@ -328,7 +328,7 @@ fn a_seeded_unacknowledged_order_is_acknowledged_by_its_first_update() {
 #[test]
 fn a_replacement_stop_under_a_recovery_id_routes_to_the_stop_it_stands_for() {
     let mut t = OrderTable::new("te-");
-    t.seed(&stop(12), None);
+    t.seed(&stop(12), None, None);
     t.apply(&Correction::StopPlaced {
         replaces: Some(OrderId(12)),
         symbol: SymbolId(0),
@@ -367,11 +367,71 @@ fn a_replacement_stop_under_a_recovery_id_routes_to_the_stop_it_stands_for() {
 }
 
 #[test]
+fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id() {
+    // Same life: the correction names the recovery id.
+    let mut t = OrderTable::new("te-");
+    t.seed(&stop(12), Some(98), None);
+    assert_eq!(t.wire_id(OrderId(12)).unwrap().as_str(), "te-12");
+    t.apply(&Correction::StopPlaced {
+        replaces: Some(OrderId(12)),
+        symbol: SymbolId(0),
+        side: Side::Sell,
+        qty: q(0.01),
+        stop_price: px(90.0),
+        client_order_id: ClientOrderId::try_new("te-r2-s12").unwrap(),
+        exchange_order_id: 99,
+    });
+    assert_eq!(t.wire_id(OrderId(12)).unwrap().as_str(), "te-r2-s12");
+    // A later life: the journaled route carries the recovery id.
+    let mut t = OrderTable::new("te-");
+    let recovery = ClientOrderId::try_new("te-r2-s12").unwrap();
+    t.seed(&stop(12), Some(99), Some(recovery));
+    assert_eq!(t.wire_id(OrderId(12)), Some(recovery));
+    assert_eq!(t.order_of_client(&recovery), Some(OrderId(12)));
+    assert_eq!(
+        t.order_of_client(&ClientOrderId::try_new("te-12").unwrap()),
+        Some(OrderId(12))
+    );
+    assert_eq!(
+        t.order_of_client(&ClientOrderId::try_new("te-r3-s12").unwrap()),
+        None,
+        "another recovery id is nobody's"
+    );
+    assert_eq!(
+        t.order_of_client(&ClientOrderId::try_new("xx-12").unwrap()),
+        None
+    );
+    assert_eq!(t.wire_id(OrderId(13)).unwrap().as_str(), "te-13");
+    // The pass finds it on the book under its recovery id.
+    t.begin_check();
+    assert!(t.on_book(&recovery, 0));
+    let mut missing = Vec::new();
+    t.missing(&mut |o, _| missing.push(o));
+    assert!(missing.is_empty(), "{missing:?}");
+    // Its lookup answer (the user-stream update it would have been)
+    // reaches the core as a fill of stop 12.
+    let got = collect(
+        &mut t,
+        &update(
+            "te-r2-s12",
+            ExecType::Trade,
+            OrderStatus::Filled,
+            0.01,
+            90.0,
+        ),
+    );
+    assert!(
+        matches!(got.as_slice(), [Event::Fill(f)] if f.order == OrderId(12) && f.price == px(90.0)),
+        "{got:?}"
+    );
+}
+
+#[test]
 fn corrections_finish_or_adopt_tracked_orders() {
     let mut t = OrderTable::new("te-");
-    t.seed(&entry(3), None);
-    t.seed(&entry(4), None);
-    t.seed(&entry(5), None);
+    t.seed(&entry(3), None, None);
+    t.seed(&entry(4), None, None);
+    t.seed(&entry(5), None, None);
     t.apply(&Correction::NotPlaced {
         order: OrderId(3),
         symbol: SymbolId(0),
@@ -411,7 +471,71 @@ fn corrections_finish_or_adopt_tracked_orders() {
 #[test]
 fn an_update_without_our_prefix_is_never_routed_by_exchange_id() {
     let mut t = OrderTable::new("te-");
-    t.seed(&stop(12), Some(99));
+    t.seed(&stop(12), Some(99), None);
     let foreign = update("manual-1", ExecType::Trade, OrderStatus::Filled, 0.01, 90.0);
     assert!(collect(&mut t, &foreign).is_empty());
+}
+
+/// Issue 19: a stop a start-up reconciliation placed for a position with
+/// no stop order of the core (`…r{n}-p{symbol}`) fills while the life
+/// runs: the core books that close at the fill's price and fee, from the
+/// user stream or from the lookup a pass makes when it is gone.
+#[test]
+fn a_position_stop_of_a_start_up_fills_as_an_exchange_close_at_its_price() {
+    let mut t = OrderTable::new("te-");
+    let cid = ClientOrderId::try_new("te-r2-p0").unwrap();
+    t.apply(&Correction::StopPlaced {
+        replaces: None,
+        symbol: SymbolId(0),
+        side: Side::Sell,
+        qty: q(0.02),
+        stop_price: px(90.0),
+        client_order_id: cid,
+        exchange_order_id: 500,
+    });
+    // On the book: nothing to look up.
+    t.begin_check();
+    assert!(t.on_book(&cid, 500));
+    let mut gone = Vec::new();
+    t.missing_position_stops(&mut |s, c| gone.push((s, c)));
+    assert!(gone.is_empty());
+    // The next pass misses it: it is looked up under its client id.
+    t.begin_check();
+    t.missing_position_stops(&mut |s, c| gone.push((s, c)));
+    assert_eq!(gone, [(SymbolId(0), cid)]);
+    // Half fills, then the rest: two closes at each leg's own price.
+    let mut u = update(
+        "te-r2-p0",
+        ExecType::Trade,
+        OrderStatus::PartiallyFilled,
+        0.01,
+        90.0,
+    );
+    u.order_id = 500;
+    u.side = Side::Sell;
+    let got = collect(&mut t, &u);
+    assert_eq!(
+        got,
+        [Event::ExchangeClose(crate::core::ExchangeClose {
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            qty: q(0.01),
+            price: px(90.0),
+            fee: Money::from_f64(0.5),
+            ts: TimestampNs(5),
+        })]
+    );
+    let mut u = update("te-r2-p0", ExecType::Trade, OrderStatus::Filled, 0.02, 89.0);
+    u.order_id = 500;
+    let got = collect(&mut t, &u);
+    assert!(
+        matches!(got.as_slice(), [Event::ExchangeClose(c)] if c.qty == q(0.01) && c.price == px(88.0)),
+        "{got:?}"
+    );
+    // Finished: a repeated update books nothing more.
+    assert!(collect(&mut t, &u).is_empty());
+    // Another client's order with the same exchange id is not it.
+    let mut other = update("xx-1", ExecType::Trade, OrderStatus::Filled, 0.02, 89.0);
+    other.order_id = 500;
+    assert!(collect(&mut t, &other).is_empty());
 }

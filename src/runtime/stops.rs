@@ -443,6 +443,10 @@ impl StopCoalescer {
                 let to = s.core.unwrap_or(id);
                 let mut out = StopOut {
                     to_core: Some(with_order(e, to)),
+                    // Booked on another order of the core: the journal
+                    // says this one is settled, or a restart would look it
+                    // up, find it filled and book the fill a second time.
+                    settled: (to != id).then_some((id, SymbolId(0), Settled::FilledAsCurrent)),
                     ..StopOut::default()
                 };
                 s.pending = None;

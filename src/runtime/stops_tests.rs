@@ -174,6 +174,22 @@ fn a_fill_of_the_old_stop_after_the_replacement_cancels_the_acknowledged_new_one
     assert!(matches!(out.to_core, Some(Event::Fill(f)) if f.order == OrderId(2)));
     assert_eq!(out.cancel, cancels(&[2]));
     assert_eq!(c.live_stops(S0), 0);
+    // Booked on order 2: the journal says order 1 is settled, so a restart
+    // does not look it up and book its fill again (found by chaos).
+    assert_eq!(
+        out.settled,
+        Some((OrderId(1), S0, Settled::FilledAsCurrent))
+    );
+}
+
+#[test]
+fn a_fill_of_the_current_stop_settles_nothing_else() {
+    let mut c = StopCoalescer::new(1);
+    c.on_place(&stop(1));
+    c.on_exchange(&ack(1));
+    let out = c.on_exchange(&fill(1));
+    assert!(matches!(out.to_core, Some(Event::Fill(f)) if f.order == OrderId(1)));
+    assert_eq!(out.settled, None, "booked on its own id");
 }
 
 #[test]

@@ -86,7 +86,7 @@ impl Engine {
         let Venue::Live { io, .. } = &mut self.venue else {
             return;
         };
-        let Some(cid) = route::client_id(self.orders.prefix(), order) else {
+        let Some(cid) = self.orders.wire_id(order) else {
             return;
         };
         let cmd = IoCommand::Cancel {
@@ -139,7 +139,7 @@ impl Engine {
     /// Asks the I/O thread to look `order` up; its answer comes back as
     /// the order update the user stream would have carried.
     fn send_live_query(&mut self, order: OrderId, symbol: SymbolId) {
-        let Some(cid) = route::client_id(self.orders.prefix(), order) else {
+        let Some(cid) = self.orders.wire_id(order) else {
             return;
         };
         let cmd = IoCommand::Query {
@@ -244,9 +244,7 @@ impl Engine {
             match report {
                 IoReport::Cancel(r) => {
                     self.settle_inflight(None, RoundTripKind::Cancel);
-                    if let Some(order) =
-                        route::engine_order(self.orders.prefix(), &r.client_order_id)
-                    {
+                    if let Some(order) = self.orders.order_of_client(&r.client_order_id) {
                         self.on_cancel_result(order, &r);
                     }
                 }
@@ -296,6 +294,14 @@ impl Engine {
                                     }),
                                 );
                                 self.log(HotLog::OrderRejected { order, code });
+                                if crate::io::error::ExchangeCode::from_code(code)
+                                    == crate::io::error::ExchangeCode::NoPositionToClose
+                                {
+                                    // The exchange holds no position the
+                                    // core thinks open: a fill was missed.
+                                    // A pass now finds and books it.
+                                    self.send_io(IoCommand::Sync);
+                                }
                             }
                             self.exchange_event(event, ts);
                             self.drain_events();

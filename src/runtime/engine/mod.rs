@@ -396,9 +396,12 @@ impl Engine {
         self.journal.take()
     }
 
-    /// Feeds the warm-up candles (journaled, untimed). Orders the core
+    /// Feeds the warm-up candles (journaled, untimed). Entries the core
     /// decides on this history are answered as refused, never sent (the
     /// moment has passed), each with an `order_refused` journal record.
+    /// What protects or exits a rebuilt position (a stop moved on these
+    /// candles, a close) is sent: refusing the new stop while the old
+    /// one's cancel went out left the position without a stop.
     pub fn warm_up(&mut self, candles: &[crate::types::Candle]) {
         for c in candles {
             self.refuse = Some((RefusalReason::WarmUp, c.open_time.add_ns(NS_PER_MIN)));
@@ -571,7 +574,7 @@ impl Engine {
 
     fn place(&mut self, o: &crate::orders::OrderIntent, ts: TimestampNs) {
         if let Some((reason, data_ts)) = self.refuse {
-            if reason == RefusalReason::WarmUp || o.purpose == OrderPurpose::Entry {
+            if o.purpose == OrderPurpose::Entry {
                 self.refuse_order(o, reason, data_ts, ts);
                 return;
             }

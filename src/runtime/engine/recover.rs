@@ -24,7 +24,8 @@ impl Engine {
     pub fn adopt_orders(&mut self, orders: &[Tracked]) {
         let live = matches!(self.venue, Venue::Live { .. });
         for t in orders {
-            self.orders.seed(&t.intent, t.exchange_id);
+            self.orders
+                .seed(&t.intent, t.exchange_id, Some(t.client_id));
             if live && t.exchange_id.is_some() {
                 self.adopt_stop(t.intent.id);
             }

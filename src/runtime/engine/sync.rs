@@ -6,7 +6,14 @@
 //!   ([`IoCommand::Query`]); the I/O thread reports what it finds as the
 //!   user-stream update that was missed, so a fill or cancel during a
 //!   stream gap reaches the core as the journaled input it would have been
-//!   (a vanished protective stop is then placed again by the core).
+//!   (a vanished protective stop is then placed again by the core). A
+//!   stop put back by a start-up reconciliation is looked up under the
+//!   recovery id it carries; one placed for a position without a stop
+//!   order of the core (`…p{symbol}`) is looked up too, and its fill is
+//!   booked as an `exchange_close` at its price and fee.
+//! - A pass runs when the user stream connects (the first time too: the
+//!   start-up reconciliation read the exchange before the stream was up)
+//!   and at once when a close is refused with 101205 (no position).
 //! - A position mismatch seen in two passes in a row, with nothing left to
 //!   look up and nothing in flight, is corrected: a position the exchange
 //!   no longer has is booked closed on the core's stop (journaled
@@ -181,13 +188,30 @@ impl Engine {
                 },
             );
             for (order, symbol) in wanted.into_iter().flatten() {
-                if let Some(cid) = route::client_id(self.orders.prefix(), order) {
+                if let Some(cid) = self.orders.wire_id(order) {
                     if self.send_io(IoCommand::Query {
                         symbol,
                         order: OrderRef::Client(cid),
                     }) {
                         lookups += 1;
                     }
+                }
+            }
+            let mut stops = [None; 8];
+            self.orders
+                .missing_position_stops(&mut |symbol, cid| match stops
+                    .iter_mut()
+                    .find(|w| w.is_none())
+                {
+                    Some(w) => *w = Some((symbol, cid)),
+                    None => overflow = true,
+                });
+            for (symbol, cid) in stops.into_iter().flatten() {
+                if self.send_io(IoCommand::Query {
+                    symbol,
+                    order: OrderRef::Client(cid),
+                }) {
+                    lookups += 1;
                 }
             }
             !overflow

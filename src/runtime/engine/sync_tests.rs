@@ -420,3 +420,220 @@ fn each_order_result_reports_its_round_trip_by_kind_and_the_journal_lag_shows_in
     journal.sync().unwrap();
     assert_eq!(journal.unsynced_bytes(), 0);
 }
+
+/// Issue 19 (found by the runtime_stops kill test): a stop a start-up
+/// reconciliation put back carries a recovery client id. Its cancel and
+/// its lookup must name that id; naming the engine id reached the earlier
+/// life's stop (already cancelled by the exchange's dead-man switch), so
+/// the cancel was "confirmed" while the real stop stayed on the book, and
+/// its fill went unbooked.
+#[test]
+fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id() {
+    use crate::runtime::recovery_journal::ResumeStep;
+    use crate::runtime::startup::reconcile::Correction;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h.answer(&mut |_| unreachable!());
+    let qty = entry[0].qty;
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    let protection = h.answer(&mut |_| unreachable!());
+    let stop = protection
+        .iter()
+        .find(|r| r.kind == crate::io::order::OrderKind::StopMarket)
+        .unwrap();
+    let stop_order = crate::runtime::route::engine_order("te-", &stop.client_order_id).unwrap();
+    let recovery = ClientOrderId::try_new(&format!("te-r2-s{}", stop_order.0)).unwrap();
+    h.engine.resume_steps(
+        &[ResumeStep::Track(Correction::StopPlaced {
+            replaces: Some(stop_order),
+            symbol: SymbolId(0),
+            side: Side::Sell,
+            qty,
+            stop_price: stop.stop_price,
+            client_order_id: recovery,
+            exchange_order_id: 7_777,
+        })],
+        TimestampNs(T0 + 21 * NS_PER_MIN),
+    );
+
+    // A pass that misses it looks it up under the recovery id; the
+    // exchange says it filled: the core books that fill on its stop.
+    h.report(IoReport::Sync(SyncItem::Begin {
+        cause: SyncCause::StreamGap,
+    }));
+    h.report(IoReport::Sync(SyncItem::End { complete: true }));
+    let mut looked_up = Vec::new();
+    h.answer(&mut |cid| {
+        looked_up.push(cid);
+        let mut u = update(cid, OrderStatus::Cancelled, Qty::ZERO, 0.0);
+        if cid == recovery {
+            u = update(cid, OrderStatus::Filled, qty, 60_000.0);
+            u.order_id = 7_777;
+        }
+        u
+    });
+    assert!(looked_up.contains(&recovery), "{looked_up:?}");
+    assert!(
+        !looked_up.contains(&stop.client_order_id),
+        "the earlier life's id is not the stop on the book: {looked_up:?}"
+    );
+    assert!(
+        h.engine.core.position(SymbolId(0)).is_none(),
+        "the stop's fill closed the position"
+    );
+
+    // And a cancel of such a stop names the recovery id too.
+    let mut h = Harness::new(dir.path().join("b").as_path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h.answer(&mut |_| unreachable!());
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    let protection = h.answer(&mut |_| unreachable!());
+    let stop = protection
+        .iter()
+        .find(|r| r.kind == crate::io::order::OrderKind::StopMarket)
+        .unwrap();
+    let stop_order = crate::runtime::route::engine_order("te-", &stop.client_order_id).unwrap();
+    let recovery = ClientOrderId::try_new(&format!("te-r2-s{}", stop_order.0)).unwrap();
+    h.engine.resume_steps(
+        &[ResumeStep::Track(Correction::StopPlaced {
+            replaces: Some(stop_order),
+            symbol: SymbolId(0),
+            side: Side::Sell,
+            qty,
+            stop_price: stop.stop_price,
+            client_order_id: recovery,
+            exchange_order_id: 7_777,
+        })],
+        TimestampNs(T0 + 21 * NS_PER_MIN),
+    );
+    h.engine
+        .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
+    let mut cancels = Vec::new();
+    while let Some(cmd) = h.io.next_command() {
+        if let IoCommand::Cancel {
+            order: OrderRef::Client(cid),
+            ..
+        } = cmd
+        {
+            cancels.push(cid);
+        }
+    }
+    assert!(cancels.contains(&recovery), "{cancels:?}");
+    assert!(!cancels.contains(&stop.client_order_id), "{cancels:?}");
+}
+
+/// Issue 19: a close the exchange refuses with 101205 ("no position to
+/// close") means a fill was missed; the engine asks for a pass at once
+/// instead of waiting for the timer (which a short life may never reach).
+#[test]
+fn a_close_refused_for_no_position_asks_for_a_pass_at_once() {
+    use crate::io::error::ExchangeCode;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h.answer(&mut |_| unreachable!());
+    let qty = entry[0].qty;
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    h.answer(&mut |_| unreachable!());
+    let refuse = |h: &mut Harness, code: i64| -> bool {
+        h.engine
+            .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
+        let mut close = None;
+        while let Some(cmd) = h.io.next_command() {
+            if let IoCommand::Place(r) = cmd {
+                if r.kind == crate::io::order::OrderKind::Market {
+                    close = Some(r);
+                }
+            }
+        }
+        let close = close.expect("a close");
+        h.report(IoReport::Order(OrderResult {
+            symbol: close.symbol,
+            client_order_id: close.client_order_id,
+            outcome: OrderOutcome::Rejected {
+                code,
+                kind: ExchangeCode::from_code(code),
+            },
+        }));
+        std::iter::from_fn(|| h.io.next_command()).any(|c| c == IoCommand::Sync)
+    };
+    assert!(
+        !refuse(&mut h, 101_204),
+        "another refusal waits for the timer"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut h2 = Harness::new(dir.path());
+    for m in 0..20 {
+        h2.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h2.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h2.answer(&mut |_| unreachable!());
+    h2.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    h2.answer(&mut |_| unreachable!());
+    assert!(refuse(&mut h2, 101_205), "no position to close: a pass now");
+}
+
+/// Found by the chaos harness: during the warm-up of a restart every
+/// placement was refused, stops and closes included, while cancels went
+/// out; a stop moved on the warm-up candles had its old order cancelled
+/// and its new one refused, leaving the position without a stop. Only
+/// entries are refused now.
+#[test]
+fn during_the_warm_up_a_rebuilt_positions_exits_are_sent_and_only_entries_refused() {
+    use crate::journal_schema::RefusalReason;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h.answer(&mut |_| unreachable!());
+    let qty = entry[0].qty;
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    h.answer(&mut |_| unreachable!());
+    h.engine.refuse = Some((RefusalReason::WarmUp, TimestampNs(T0 + 21 * NS_PER_MIN)));
+    h.engine
+        .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
+    let sent: Vec<_> = std::iter::from_fn(|| h.io.next_command()).collect();
+    assert!(
+        sent.iter().any(|c| matches!(c, IoCommand::Place(r)
+            if r.kind == crate::io::order::OrderKind::Market)),
+        "the close goes out: {sent:?}"
+    );
+    h.engine.refuse = None;
+}

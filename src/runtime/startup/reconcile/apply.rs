@@ -53,6 +53,10 @@ fn row_side(position_side: &str, amount: Qty) -> Side {
 
 /// Returns the exchange time `ms` (ms since the epoch) as a timestamp,
 /// `None` when the exchange gave none.
+/// Earlier starts whose unjournaled recovery stops a position closed on
+/// the exchange is looked up among (see `recovery_stop_fill`).
+const EARLIER_SESSIONS: u64 = 8;
+
 fn exchange_time(ms: i64) -> Option<TimestampNs> {
     (ms > 0).then(|| TimestampNs(ms.saturating_mul(1_000_000)))
 }
@@ -490,11 +494,7 @@ impl<'a, C: IoClock> Run<'a, C> {
         pos: Option<CorePosition>,
     ) -> Result<(), ReconcileError> {
         let booked_on = pos.and_then(|p| p.stop_order);
-        let found = if booked_on.is_none() {
-            self.recovery_stop_fill(symbol)
-        } else {
-            None
-        };
+        let found = self.recovery_stop_fill(symbol, booked_on);
         let (price, fee, at) = match found {
             Some(fill) => fill,
             None => (self.last_price(symbol)?, Money::ZERO, None),
@@ -516,22 +516,31 @@ impl<'a, C: IoClock> Run<'a, C> {
 
     /// The fill (price, fee, time) of the newest stop an earlier
     /// reconciliation placed for `symbol`'s position that filled: the core
-    /// holds no order for it, so it is looked up by its exchange id. `None`
-    /// when none filled or a lookup failed (the close is then booked at
-    /// the last price).
+    /// holds no order for it. The journaled ones are looked up by exchange
+    /// id; then the ids the last [`EARLIER_SESSIONS`] starts would have
+    /// given one (`{prefix}r{k}-s{stop}` and `{prefix}r{k}-p{symbol}`),
+    /// because a start killed between placing its stop and journaling it
+    /// left no record of it. `None` when none filled or every lookup failed
+    /// (the close is then booked at the last price).
     fn recovery_stop_fill(
         &mut self,
         symbol: SymbolId,
+        stop: Option<OrderId>,
     ) -> Option<(Price, Money, Option<TimestampNs>)> {
         let view = self.view;
-        for &(s, exchange_id) in view.recovery_stops.iter().rev() {
-            if s != symbol {
-                continue;
-            }
-            match self
-                .rest
-                .query_order(symbol, OrderRef::OrderId(exchange_id))
-            {
+        let journaled = view
+            .recovery_stops
+            .iter()
+            .rev()
+            .filter(|(s, _)| *s == symbol)
+            .map(|&(_, id)| OrderRef::OrderId(id));
+        let unjournaled = self
+            .earlier_recovery_ids(symbol, stop)
+            .into_iter()
+            .map(OrderRef::Client);
+        let wanted: Vec<OrderRef> = journaled.chain(unjournaled).collect();
+        for order in wanted {
+            match self.rest.query_order(symbol, order) {
                 Ok(info) if info.executed_qty.is_positive() && info.avg_price.is_positive() => {
                     return Some((
                         info.avg_price,
@@ -540,15 +549,45 @@ impl<'a, C: IoClock> Run<'a, C> {
                     ));
                 }
                 Ok(_) => {}
+                Err(e) if is_not_found(&e) => {}
                 Err(e) => {
                     log::warn!(
-                        "Looking up the recovery stop {exchange_id} of symbol {}: {e}",
+                        "Looking up the recovery stop {order:?} of symbol {}: {e}",
                         symbol.0
                     );
                 }
             }
         }
         None
+    }
+
+    /// The client ids the stops of `symbol`'s position placed by the last
+    /// [`EARLIER_SESSIONS`] starts would carry, newest first (none when
+    /// the recovery prefix does not name its session).
+    fn earlier_recovery_ids(&self, symbol: SymbolId, stop: Option<OrderId>) -> Vec<ClientOrderId> {
+        let session = self
+            .cfg
+            .recovery_prefix
+            .strip_prefix(self.cfg.client_prefix.as_str())
+            .and_then(|r| r.strip_prefix('r'))
+            .and_then(|r| r.strip_suffix('-'))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        let mut out = Vec::new();
+        for k in (session.saturating_sub(EARLIER_SESSIONS)..session).rev() {
+            if k == 0 {
+                continue;
+            }
+            let prefix = format!("{}r{k}-", self.cfg.client_prefix);
+            if let Some(stop) = stop {
+                out.extend(ClientOrderId::from_sequence(&format!("{prefix}s"), stop.0));
+            }
+            out.extend(ClientOrderId::from_sequence(
+                &format!("{prefix}p"),
+                u64::from(symbol.0),
+            ));
+        }
+        out
     }
 
     fn last_price(&mut self, symbol: SymbolId) -> Result<Price, ReconcileError> {
