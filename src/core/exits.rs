@@ -83,6 +83,13 @@ impl Core {
         })
     }
 
+    /// Returns true when `order` is an order of an open position or one of
+    /// the last retired ones: its events are the core's.
+    #[must_use]
+    pub fn knows_order(&self, order: OrderId) -> bool {
+        self.find_order(order).is_some() || self.find_retired(order).is_some()
+    }
+
     /// An order was acknowledged: a stop's ack is fine, a retired order's
     /// late ack is expected; anything else is unknown.
     pub(super) fn on_ack(&mut self, order: OrderId) {

@@ -10,9 +10,11 @@
 //! engine carries out once it runs (the core's orders to route, stops to
 //! adopt). Runs at start-up only (cold); never sends anything itself.
 
-use crate::core::{Action, Core, Event};
+use std::collections::BTreeMap;
+
+use crate::core::{Action, Core, Event, ExchangeClose};
 use crate::journal_schema::{self as js, JournalRecord};
-use crate::orders::OrderId;
+use crate::orders::{OrderId, OrderIntent, OrderPurpose};
 use crate::types::{SymbolId, TimestampNs};
 
 use super::route;
@@ -43,6 +45,9 @@ pub struct CorrectionJournal<'a> {
     core: &'a mut Core,
     view: &'a CoreView,
     ts: TimestampNs,
+    /// The journaled intents of the rebuilt core's orders (see
+    /// [`CorrectionJournal::with_intents`]).
+    intents: Option<&'a BTreeMap<OrderId, OrderIntent>>,
     /// What the engine does once it runs.
     pub steps: Vec<ResumeStep>,
     /// The first journal failure, if any (later records are still tried).
@@ -63,9 +68,48 @@ impl<'a> CorrectionJournal<'a> {
             core,
             view,
             ts,
+            intents: None,
             steps: Vec::new(),
             failed: None,
         }
+    }
+
+    /// Names the journaled intents of the rebuilt core's orders: a fill
+    /// found for an exit order of the open position that the core no
+    /// longer remembers (a stop replaced more than
+    /// `RETIRED_ORDERS` (32) times since) is then
+    /// booked as an `exchange_close` at its price and fee instead of being
+    /// dropped as an unknown order.
+    #[must_use]
+    pub fn with_intents(mut self, intents: &'a BTreeMap<OrderId, OrderIntent>) -> Self {
+        self.intents = Some(intents);
+        self
+    }
+
+    /// A fill of an exit order of `f.symbol`'s open position that the core
+    /// no longer knows becomes the close of that position it is.
+    fn forgotten_exit(&self, e: Event) -> Event {
+        let Event::Fill(f) = e else { return e };
+        if self.core.knows_order(f.order) {
+            return e;
+        }
+        let Some(intent) = self.intents.and_then(|m| m.get(&f.order)) else {
+            return e;
+        };
+        let Some(p) = self.core.position(f.symbol) else {
+            return e;
+        };
+        if intent.purpose == OrderPurpose::Entry || intent.position != p.id {
+            return e;
+        }
+        Event::ExchangeClose(ExchangeClose {
+            symbol: f.symbol,
+            side: p.side,
+            qty: f.qty,
+            price: f.price,
+            fee: f.fee,
+            ts: f.ts,
+        })
     }
 
     /// Journals `c`, feeds the events it implies to the core (their outputs
@@ -81,7 +125,7 @@ impl<'a> CorrectionJournal<'a> {
         }
         self.steps.push(ResumeStep::Track(*c));
         for e in c.core_events(ts).into_iter().flatten() {
-            let e = self.exact_qty(e);
+            let e = self.forgotten_exit(self.exact_qty(e));
             let steps = &mut self.steps;
             let r = crate::replay::journal_event(self.writer, self.core, &e, ts, |a| {
                 if matches!(a, Action::Place(_) | Action::Cancel { .. }) {

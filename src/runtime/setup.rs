@@ -534,7 +534,8 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     // it is applied) runs before anything else that needs the exchange.
     let mut steps = Vec::new();
     let corrections = if resumed {
-        let mut sink = CorrectionJournal::new(&mut writer, &mut core, &plan.view, recovery_ts);
+        let mut sink = CorrectionJournal::new(&mut writer, &mut core, &plan.view, recovery_ts)
+            .with_intents(&rebuilt.intents);
         let result = start_corrections(
             &opts,
             &mut rest,

@@ -637,3 +637,90 @@ fn during_the_warm_up_a_rebuilt_positions_exits_are_sent_and_only_entries_refuse
     );
     h.engine.refuse = None;
 }
+
+/// Found by the chaos harness: a restart found an old stop of the open
+/// position filled (its cancel never reached the exchange), but the core
+/// had replaced that stop more often than it remembers retired orders, so
+/// the fill was dropped as an unknown order and the position booked later
+/// at the last price. With the journaled intents it is booked as the
+/// position's close at the fill's price and fee.
+#[test]
+fn a_start_up_fill_of_a_stop_the_core_forgot_closes_its_position_at_that_fill() {
+    use std::collections::BTreeMap;
+
+    use crate::orders::{OrderIntent, OrderKind, OrderPurpose};
+    use crate::runtime::recovery_journal::CorrectionJournal;
+    use crate::runtime::startup::reconcile::{CoreView, Correction};
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 60_000.0));
+    }
+    h.engine.feed_candle(candle(20, 60_100.0));
+    let entry = h.answer(&mut |_| unreachable!());
+    let qty = entry[0].qty;
+    h.report(IoReport::User(UserEvent::Order(update(
+        entry[0].client_order_id,
+        OrderStatus::Filled,
+        qty,
+        60_100.0,
+    ))));
+    h.answer(&mut |_| unreachable!());
+    let p = *h.engine.core.position(SymbolId(0)).unwrap();
+    let forgotten = crate::orders::OrderId(9_999);
+    assert!(!h.engine.core.knows_order(forgotten));
+    let stop_intent = |position| OrderIntent {
+        id: forgotten,
+        position,
+        symbol: SymbolId(0),
+        side: Side::Sell,
+        qty,
+        kind: OrderKind::StopMarket {
+            trigger: Price::from_f64(60_000.0).unwrap(),
+        },
+        reduce_only: true,
+        purpose: OrderPurpose::Stop,
+        ts: TimestampNs(T0),
+    };
+    let filled = Correction::Filled {
+        order: forgotten,
+        symbol: SymbolId(0),
+        exchange_order_id: 1,
+        qty,
+        price: Price::from_f64(59_990.0).unwrap(),
+        fee: crate::money::Money::from_f64(2.5),
+        unacked: false,
+        at: Some(TimestampNs(T0 + 22 * NS_PER_MIN)),
+    };
+    let view = CoreView::default();
+    let jdir = tempfile::tempdir().unwrap();
+    let mut writer = journal::Writer::open(jdir.path(), journal::WriterOptions::default()).unwrap();
+    let ts = TimestampNs(T0 + 23 * NS_PER_MIN);
+
+    // An intent of another position: still dropped (not this position's).
+    let other: BTreeMap<_, _> = [(
+        forgotten,
+        stop_intent(crate::orders::PositionId(p.id.0 + 1)),
+    )]
+    .into();
+    CorrectionJournal::new(&mut writer, &mut h.engine.core, &view, ts)
+        .with_intents(&other)
+        .apply(&filled);
+    assert!(h.engine.core.position(SymbolId(0)).is_some());
+
+    let cash = h.engine.core.cash().to_f64();
+    let intents: BTreeMap<_, _> = [(forgotten, stop_intent(p.id))].into();
+    CorrectionJournal::new(&mut writer, &mut h.engine.core, &view, ts)
+        .with_intents(&intents)
+        .apply(&filled);
+    assert!(
+        h.engine.core.position(SymbolId(0)).is_none(),
+        "closed like the exchange"
+    );
+    let expected = cash + (59_990.0 - p.entry_price) * qty.to_f64() - 2.5;
+    assert!(
+        (h.engine.core.cash().to_f64() - expected).abs() < 1e-6,
+        "booked at the fill: {} vs {expected}",
+        h.engine.core.cash().to_f64()
+    );
+}
