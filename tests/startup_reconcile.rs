@@ -609,6 +609,49 @@ fn interrupted_stop_tightening_places_the_new_stop_before_cancelling_the_old() {
 }
 
 #[test]
+fn unknown_position_is_adopted_at_the_exchanges_entry_price_by_policy() {
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "manual-3", OrderKind::Market, Side::Buy, "");
+    let entry = rest
+        .positions(None)
+        .unwrap()
+        .into_iter()
+        .find(|p| !p.position_amt.is_zero())
+        .unwrap()
+        .avg_price;
+    assert!(entry.is_positive());
+    let got = reconcile(
+        &mut rest,
+        &CoreView::default(),
+        &cfg(UnknownPositionPolicy::Adopt),
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        vec![Correction::PositionAdopted {
+            symbol: BTC,
+            side: Side::Buy,
+            qty: qty("0.0100"),
+            price: entry,
+        }]
+    );
+    assert_eq!(long_qty(&mut rest), qty("0.0100"), "nothing traded");
+    let events = got[0].core_events(TimestampNs(7));
+    assert!(
+        matches!(events[0], Some(Event::AdoptPosition(a))
+            if a.price == entry && a.qty == qty("0.0100") && a.side == Side::Buy),
+        "{events:?}"
+    );
+    let j = got[0].to_journal(TimestampNs(7));
+    assert_eq!(
+        j.kind,
+        trading_engine::journal_schema::CorrectionKind::AdoptedPosition
+    );
+    assert_eq!(j.price, entry);
+}
+
+#[test]
 fn unknown_position_is_flattened_or_left_by_policy() {
     let sim = sim();
     let mut rest = client(&sim);

@@ -4,7 +4,7 @@
 //! Consumes the `[reconcile]` TOML table; produces [`ReconcileSettings`].
 //! Never talks to the exchange itself.
 
-use super::validate::Issues;
+use super::validate::{Bound, Issues};
 use serde::{Deserialize, Serialize};
 
 /// Longest reconciliation interval accepted, seconds: a position must not
@@ -21,6 +21,12 @@ pub enum UnknownPosition {
     Leave,
     /// Close it with a reduce-only market order (journaled).
     Close,
+    /// Take it over: the core books it as a position of its own (strategy
+    /// `adopted`, entry at the exchange's entry price), protects it with a
+    /// stop `adopt_stop_pct` away from that price and manages its exits
+    /// like any other (target `adopt_target_r` × the stop distance,
+    /// partials, break-even, trailing), all journaled.
+    Adopt,
 }
 
 /// The `[reconcile]` section.
@@ -38,6 +44,12 @@ pub struct ReconcileSettings {
     /// What to do with an exchange position the core does not know.
     /// Default `leave`.
     pub unknown_position: UnknownPosition,
+    /// Stop distance of an adopted position, percent of its entry price,
+    /// (0, 50]. Default 2.
+    pub adopt_stop_pct: f64,
+    /// Target distance of an adopted position in multiples of its stop
+    /// distance (its R), [0.5, 20]. Default 2.
+    pub adopt_target_r: f64,
 }
 
 impl Default for ReconcileSettings {
@@ -46,6 +58,8 @@ impl Default for ReconcileSettings {
             interval_secs: 10,
             stop_attempts: 2,
             unknown_position: UnknownPosition::Leave,
+            adopt_stop_pct: 2.0,
+            adopt_target_r: 2.0,
         }
     }
 }
@@ -65,6 +79,18 @@ impl ReconcileSettings {
             1,
             10,
         );
+        issues.range(
+            "reconcile.adopt_stop_pct",
+            self.adopt_stop_pct,
+            Bound::Open(0.0),
+            Bound::Closed(50.0),
+        );
+        issues.range(
+            "reconcile.adopt_target_r",
+            self.adopt_target_r,
+            Bound::Closed(0.5),
+            Bound::Closed(20.0),
+        );
     }
 }
 
@@ -82,10 +108,14 @@ mod tests {
             interval_secs: 0,
             stop_attempts: 11,
             unknown_position: UnknownPosition::Close,
+            adopt_stop_pct: 0.0,
+            adopt_target_r: f64::NAN,
         }
         .validate(&mut issues);
         let e = issues.finish(()).unwrap_err().to_string();
         assert!(e.contains("reconcile.interval_secs"), "{e}");
         assert!(e.contains("reconcile.stop_attempts"), "{e}");
+        assert!(e.contains("reconcile.adopt_stop_pct"), "{e}");
+        assert!(e.contains("reconcile.adopt_target_r"), "{e}");
     }
 }

@@ -144,10 +144,13 @@ pub struct Core {
     pub(super) cash: Money,
     initial: Money,
     next_order: u64,
-    next_position: u64,
+    pub(super) next_position: u64,
     /// Failed stop placements in a row after which a position is closed
     /// (`reconcile.stop_attempts`, at least 1).
     pub(super) stop_attempts: u32,
+    /// An adopted position's stop distance (percent of its entry price)
+    /// and target (multiples of that distance): `reconcile.adopt_*`.
+    pub(super) adopt: (f64, f64),
     shutdown: bool,
     actions: VecDeque<Action>,
     pub(super) stats: CoreStats,
@@ -272,6 +275,7 @@ impl Core {
             next_order: 1,
             next_position: 1,
             stop_attempts: cfg.reconcile.stop_attempts.max(1),
+            adopt: (cfg.reconcile.adopt_stop_pct, cfg.reconcile.adopt_target_r),
             shutdown: false,
             actions: VecDeque::with_capacity(ACTION_CAPACITY),
             stats: CoreStats::default(),
@@ -340,6 +344,7 @@ impl Core {
             Event::Cancelled { order, ts } => self.on_order_gone(order, ts, false),
             Event::Control { command, ts } => self.on_command(command, ts),
             Event::ExchangeClose(c) => self.on_exchange_close(&c),
+            Event::AdoptPosition(a) => self.on_adopt(&a),
         }
     }
 
@@ -425,6 +430,9 @@ impl Core {
     /// Returns the name of strategy `id` (`"?"` when unknown).
     #[must_use]
     pub fn strategy_name(&self, id: StrategyId) -> &'static str {
+        if id == StrategyId::ADOPTED {
+            return "adopted";
+        }
         self.strategies
             .get(usize::from(id.0))
             .map_or("?", |s| s.name())

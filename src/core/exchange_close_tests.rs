@@ -194,3 +194,57 @@ fn a_refused_close_puts_the_stop_back_and_is_sent_again_after_a_back_off() {
         )]
     );
 }
+
+/// `reconcile.unknown_position = "adopt"`: an exchange position the core
+/// does not know becomes a position of its own, filled at the exchange's
+/// entry price, protected by a stop `adopt_stop_pct` away and a target
+/// `adopt_target_r` stop distances away.
+#[test]
+fn an_adopted_position_is_booked_at_its_entry_and_protected_by_a_stop_and_target() {
+    let mut b = super::tests::Bench::free(vec![]);
+    let cash = b.core.cash();
+    let adopt = |side, qty: f64, price: f64| {
+        Event::AdoptPosition(crate::core::AdoptPosition {
+            symbol: SymbolId(0),
+            side,
+            qty: Qty::from_f64(qty).unwrap(),
+            price: Price::from_f64(price).unwrap(),
+            ts: TimestampNs(3 * NS_PER_MIN),
+        })
+    };
+    let out = feed(&mut b, adopt(Side::Sell, 2.0, 100.0));
+    let p = b.position().expect("adopted");
+    assert_eq!(p.side, Side::Sell);
+    assert_eq!(p.strategy, crate::strategy::StrategyId::ADOPTED);
+    assert_eq!(b.core.strategy_name(p.strategy), "adopted");
+    assert_eq!(p.open_qty, Qty::from_f64(2.0).unwrap());
+    assert!((p.entry_price - 100.0).abs() < 1e-9);
+    // Defaults: stop 2 % above a short's entry, target 2 R below.
+    assert_eq!(p.stop, Price::from_f64(102.0).unwrap());
+    assert_eq!(p.target, Price::from_f64(96.0).unwrap());
+    let placed = places(&out);
+    let stop = placed
+        .iter()
+        .find(|o| o.purpose == OrderPurpose::Stop)
+        .expect("a stop");
+    assert_eq!(stop.side, Side::Buy);
+    assert_eq!(stop.qty, p.open_qty);
+    assert!(stop.reduce_only);
+    assert!(
+        placed.iter().all(|o| o.purpose != OrderPurpose::Entry),
+        "nothing is bought: {placed:?}"
+    );
+    assert_eq!(b.core.cash(), cash, "no fee booked, nothing realised");
+    // A second report for the same symbol changes nothing.
+    let again = feed(&mut b, adopt(Side::Buy, 1.0, 90.0));
+    assert!(places(&again).is_empty(), "{again:?}");
+    assert_eq!(b.position().unwrap().side, Side::Sell);
+    // Its stop filling closes it like any other position.
+    let out = feed(&mut b, fill(stop.id, p.open_qty, 102.0, 4 * NS_PER_MIN));
+    assert!(b.position().is_none(), "{out:?}");
+    let expected = -2.0 * 2.0;
+    assert!(
+        (b.core.cash().to_f64() - cash.to_f64() - expected).abs() < 1e-6,
+        "a 2-point loss on 2 units"
+    );
+}

@@ -3,10 +3,11 @@
 //! trade. Part of [`Core`]; never allocates.
 
 use super::engine::{Core, RETIRED_ORDERS};
-use super::{Action, ExchangeClose, LogEvent, Record, StopMove};
+use super::{Action, AdoptPosition, ExchangeClose, LogEvent, Record, StopMove};
 use crate::money::Money;
 use crate::orders::{ExitReason, Fill, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
-use crate::positions::PositionState;
+use crate::positions::{Position, PositionState};
+use crate::strategy::StrategyId;
 use crate::types::{SymbolId, TimestampNs, NS_PER_SEC};
 
 /// Which of a position's order slots an order id is in.
@@ -233,6 +234,58 @@ impl Core {
             self.replace_stop(i, c.ts);
         }
         self.check_equity(c.ts);
+    }
+
+    /// Takes over an exchange position the core does not know: books it
+    /// as a position of strategy [`StrategyId::ADOPTED`] filled at the
+    /// exchange's entry price (no fee: the exchange charged it before),
+    /// with a stop `adopt_stop_pct` away and a target `adopt_target_r`
+    /// stop distances away; the entry fill places the stop and
+    /// take-profits like any other. A symbol that already has a position
+    /// is left alone (reconciliation reports that mismatch instead).
+    pub(super) fn on_adopt(&mut self, a: &AdoptPosition) {
+        let Some(i) = self.symbol_index(a.symbol) else {
+            return;
+        };
+        if self.symbols[i].position.is_some() || !a.qty.is_positive() || !a.price.is_positive() {
+            return;
+        }
+        let (stop_pct, target_r) = self.adopt;
+        let r = a.price.to_f64() * stop_pct / 100.0;
+        let order = self.new_order_id();
+        let id = PositionId(self.next_position);
+        self.next_position += 1;
+        self.symbols[i].position = Some(Position::pending(
+            id,
+            a.symbol,
+            StrategyId::ADOPTED,
+            a.side,
+            a.qty,
+            r,
+            r * target_r,
+            order,
+            a.ts,
+        ));
+        let s = &mut self.symbols[i];
+        s.stop_failures = 0;
+        s.close_failures = 0;
+        s.close_retry_at = None;
+        self.record(Record::Transition {
+            position: id,
+            symbol: a.symbol,
+            from: None,
+            to: PositionState::Pending,
+            ts: a.ts,
+        });
+        self.on_fill(&Fill {
+            order,
+            symbol: a.symbol,
+            qty: a.qty,
+            price: a.price,
+            fee: Money::ZERO,
+            slippage: Money::ZERO,
+            ts: a.ts,
+        });
     }
 
     /// Books an exit fill of `slot`; a `retired` order's fill leaves the

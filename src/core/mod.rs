@@ -96,6 +96,11 @@ pub enum Event {
     /// close orders were already gone. Booked as an exit with reason
     /// [`ExitReason::Reconciled`].
     ExchangeClose(ExchangeClose),
+    /// Reconciliation found an exchange position the core does not know
+    /// and the policy is to adopt it (`reconcile.unknown_position =
+    /// "adopt"`): the core books it as a position of its own and protects
+    /// and manages it (see [`AdoptPosition`]).
+    AdoptPosition(AdoptPosition),
 }
 
 impl Event {
@@ -108,6 +113,7 @@ impl Event {
             Self::Candle(c) => c.open_time.add_ns(crate::types::NS_PER_MIN),
             Self::Fill(f) => f.ts,
             Self::ExchangeClose(c) => c.ts,
+            Self::AdoptPosition(a) => a.ts,
             Self::Clock(ts)
             | Self::Ack { ts, .. }
             | Self::Rejected { ts, .. }
@@ -133,6 +139,21 @@ pub struct ExchangeClose {
     /// Fee charged for the close (zero when unknown).
     pub fee: Money,
     /// Exchange time of the close (or of its discovery).
+    pub ts: TimestampNs,
+}
+
+/// An exchange position the core takes over (see [`Event::AdoptPosition`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdoptPosition {
+    /// Instrument.
+    pub symbol: SymbolId,
+    /// Entry side of the position.
+    pub side: Side,
+    /// Open quantity on the exchange.
+    pub qty: Qty,
+    /// The exchange's average entry price.
+    pub price: Price,
+    /// When reconciliation found it.
     pub ts: TimestampNs,
 }
 

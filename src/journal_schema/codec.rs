@@ -11,7 +11,9 @@ use super::system::{
     SNAPSHOT_MAX_POSITIONS,
 };
 use super::{tags, JournalRecord};
-use crate::core::{Action, Command, Event, ExchangeClose, LogEvent, Record, StopMove};
+use crate::core::{
+    Action, AdoptPosition, Command, Event, ExchangeClose, LogEvent, Record, StopMove,
+};
 use crate::io::order::ClientOrderId;
 use crate::metrics::latency::Stage;
 use crate::money::Money;
@@ -459,6 +461,7 @@ impl JournalRecord<'_> {
                 Event::Cancelled { .. } => tags::CANCELLED,
                 Event::Control { .. } => tags::CONTROL,
                 Event::ExchangeClose(_) => tags::EXCHANGE_CLOSE,
+                Event::AdoptPosition(_) => tags::ADOPT_POSITION,
             },
             Self::Output(a) => match a {
                 Action::Place(_) => tags::PLACE,
@@ -559,6 +562,13 @@ impl JournalRecord<'_> {
                     e.price(c.price);
                     e.money(c.fee);
                     e.ts(c.ts);
+                }
+                Event::AdoptPosition(a) => {
+                    e.sym(a.symbol);
+                    e.u8(code_of(&SIDES, &a.side));
+                    e.qty(a.qty);
+                    e.price(a.price);
+                    e.ts(a.ts);
                 }
             },
             Self::Output(a) => encode_action(e, a),
@@ -1005,6 +1015,13 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             qty: d.qty()?,
             price: d.price()?,
             fee: d.money()?,
+            ts: d.ts()?,
+        })),
+        tags::ADOPT_POSITION => J::Input(Event::AdoptPosition(AdoptPosition {
+            symbol: d.sym()?,
+            side: d.code("side", &SIDES)?,
+            qty: d.qty()?,
+            price: d.price()?,
             ts: d.ts()?,
         })),
         tags::PLACE => J::Output(Action::Place(OrderIntent {

@@ -149,6 +149,13 @@ impl<'a> JournalRecord<'a> {
                     f("fee", M(c.fee)),
                     f("exchange_ts", Ts(c.ts)),
                 ]),
+                Event::AdoptPosition(a) => out.extend([
+                    f("symbol", U64(u64::from(a.symbol.0))),
+                    f("side", Str(a.side.as_str())),
+                    f("qty", Q(a.qty)),
+                    f("price", P(a.price)),
+                    f("at", Ts(a.ts)),
+                ]),
             },
             Self::Output(a) => match a {
                 Action::Place(o) => {

@@ -68,6 +68,9 @@ pub mod tags {
     /// Input: a position found closed on the exchange with no order of
     /// the core to book it on (reconciliation).
     pub const EXCHANGE_CLOSE: u16 = 11;
+    /// Input: an exchange position the core does not know, adopted
+    /// (reconciliation, `reconcile.unknown_position = "adopt"`).
+    pub const ADOPT_POSITION: u16 = 12;
     /// Output: an order intent.
     pub const PLACE: u16 = 16;
     /// Output: a cancel request.
@@ -150,7 +153,7 @@ pub mod tags {
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 46] = [
+pub const TYPE_NAMES: [(u16, &str); 47] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -160,6 +163,7 @@ pub const TYPE_NAMES: [(u16, &str); 46] = [
     (tags::CANCELLED, "cancelled"),
     (tags::CONTROL, "control"),
     (tags::EXCHANGE_CLOSE, "exchange_close"),
+    (tags::ADOPT_POSITION, "adopt_position"),
     (tags::PLACE, "place"),
     (tags::CANCEL, "cancel"),
     (tags::SIGNAL, "signal"),

@@ -475,7 +475,9 @@ pub struct LatencyLine {
 /// What a reconciliation correction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CorrectionKind {
-    /// An exchange position matching ours was adopted as is.
+    /// An exchange position the core did not know was adopted
+    /// (`reconcile.unknown_position = "adopt"`): the `adopt_position`
+    /// input that follows books it.
     AdoptedPosition,
     /// An order found on the exchange (by client order id) was adopted.
     AdoptedOrder,

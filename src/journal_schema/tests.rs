@@ -134,6 +134,13 @@ pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             fee: Money::from_f64(9.97),
             ts,
         })),
+        JournalRecord::Input(Event::AdoptPosition(crate::core::AdoptPosition {
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            qty: Qty::from_f64(0.2).unwrap(),
+            price: Price::from_f64(44_000.0).unwrap(),
+            ts,
+        })),
         JournalRecord::Output(Action::Place(OrderIntent {
             id: order,
             position: PositionId(3),

@@ -813,6 +813,7 @@ fn start_corrections(
                 unknown_position: match opts.config.reconcile.unknown_position {
                     UnknownPosition::Leave => UnknownPositionPolicy::Leave,
                     UnknownPosition::Close => UnknownPositionPolicy::Flatten,
+                    UnknownPosition::Adopt => UnknownPositionPolicy::Adopt,
                 },
             };
             reconcile_with(rest, &plan.view, &rc, sink).map_err(RecoveryError::Reconcile)

@@ -93,6 +93,12 @@ impl<'de> Deserialize<'de> for StrategyName {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct StrategyId(pub u8);
 
+impl StrategyId {
+    /// The strategy id of a position the engine adopted from the exchange
+    /// (`reconcile.unknown_position = "adopt"`): no strategy opened it.
+    pub const ADOPTED: Self = Self(u8::MAX);
+}
+
 /// What a strategy sees on the close of a 1m candle.
 #[derive(Debug, Clone, Copy)]
 pub struct MarketView<'a> {

@@ -47,6 +47,8 @@ const FINAL_PASSES: u32 = 4;
 struct SymbolSync {
     /// The exchange's position in this pass: side and quantity.
     exchange: Option<(Side, Qty)>,
+    /// Its average entry price (what an adopted position is booked at).
+    entry: Price,
     /// The mismatch seen in the previous complete pass (the exchange's
     /// signed quantity in bits), to act only on a confirmed one.
     mismatch: Option<i128>,
@@ -150,10 +152,14 @@ impl Engine {
                 }
             }
             SyncItem::Position {
-                symbol, side, qty, ..
+                symbol,
+                side,
+                qty,
+                entry_price,
             } => {
                 if let Some(s) = self.sync.symbols.get_mut(usize::from(symbol.0)) {
                     s.exchange = Some((side, qty));
+                    s.entry = entry_price;
                 }
             }
             SyncItem::Order {
@@ -254,6 +260,7 @@ impl Engine {
             exchange,
             mismatch,
             handled,
+            ..
         }) = self.sync.symbols.get(i)
         else {
             return false;
@@ -350,6 +357,32 @@ impl Engine {
     /// by policy, journaled either way.
     fn unknown_position(&mut self, symbol: SymbolId, side: Side, qty: Qty, ts: TimestampNs) {
         let c = match self.sync.unknown {
+            UnknownPosition::Adopt => {
+                let entry = self
+                    .sync
+                    .symbols
+                    .get(usize::from(symbol.0))
+                    .map_or(Price::ZERO, |s| s.entry);
+                let price = if entry.is_positive() {
+                    entry
+                } else {
+                    self.core.last_price(symbol).unwrap_or(Price::ZERO)
+                };
+                if !price.is_positive() {
+                    // Nothing to book it at yet: reported, and adopted by a
+                    // later pass once a price is known.
+                    self.sync.symbols[usize::from(symbol.0)].handled = None;
+                    return;
+                }
+                let c = Correction::PositionAdopted {
+                    symbol,
+                    side,
+                    qty,
+                    price,
+                };
+                self.apply_corrections(&[c], ts);
+                return;
+            }
             UnknownPosition::Leave => Correction::UnknownPositionLeft { symbol, side, qty },
             UnknownPosition::Close => {
                 self.sync.close_seq += 1;

@@ -724,3 +724,73 @@ fn a_start_up_fill_of_a_stop_the_core_forgot_closes_its_position_at_that_fill() 
         h.engine.core.cash().to_f64()
     );
 }
+
+/// `reconcile.unknown_position = "adopt"` while running: a position the
+/// core does not know, seen in two passes in a row with nothing in
+/// flight, becomes the core's (journaled as a correction and an
+/// `adopt_position` input) and its stop goes out at once.
+#[test]
+fn an_unknown_position_confirmed_by_two_passes_is_adopted_and_protected() {
+    use crate::config::UnknownPosition;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    h.engine.set_unknown_position_policy(UnknownPosition::Adopt);
+    for m in 0..20 {
+        h.engine.feed_candle(candle(m, 59_000.0));
+    }
+    let qty = Qty::from_decimal(5, 2).unwrap();
+    let entry = Price::from_f64(58_000.0).unwrap();
+    let pass = |h: &mut Harness| {
+        h.report(IoReport::Sync(SyncItem::Begin {
+            cause: SyncCause::Periodic,
+        }));
+        h.report(IoReport::Sync(SyncItem::Position {
+            symbol: SymbolId(0),
+            side: Side::Sell,
+            qty,
+            entry_price: entry,
+        }));
+        h.report(IoReport::Sync(SyncItem::End { complete: true }));
+    };
+    pass(&mut h);
+    assert!(
+        h.engine.core.position(SymbolId(0)).is_none(),
+        "one pass is not enough"
+    );
+    let _ = std::iter::from_fn(|| h.io.next_command()).count();
+    pass(&mut h);
+    let p = *h.engine.core.position(SymbolId(0)).expect("adopted");
+    assert_eq!(p.strategy, crate::strategy::StrategyId::ADOPTED);
+    assert_eq!((p.side, p.open_qty), (Side::Sell, qty));
+    assert!((p.entry_price - 58_000.0).abs() < 1e-9);
+    let placed = h.answer(&mut |_| unreachable!());
+    assert!(
+        placed
+            .iter()
+            .any(|r| r.kind == crate::io::order::OrderKind::StopMarket
+                && r.side == Side::Buy
+                && r.stop_price == Price::from_f64(59_160.0).unwrap()),
+        "its stop, 2 % above: {placed:?}"
+    );
+    // Journaled: the correction, then the input that books it.
+    let journal = h.engine.take_journal().unwrap();
+    drop(journal);
+    let mut r = journal::Reader::open(dir.path()).unwrap();
+    let mut seen = Vec::new();
+    while let Some(rec) = r.next() {
+        let rec = rec.unwrap();
+        match JournalRecord::decode(rec.type_tag, rec.payload) {
+            Ok(JournalRecord::Correction(c))
+                if c.kind == crate::journal_schema::CorrectionKind::AdoptedPosition =>
+            {
+                seen.push("correction");
+            }
+            Ok(JournalRecord::Input(Event::AdoptPosition(a))) => {
+                assert_eq!((a.side, a.qty, a.price), (Side::Sell, qty, entry));
+                seen.push("input");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(seen, ["correction", "input"]);
+}

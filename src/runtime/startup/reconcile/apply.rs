@@ -97,6 +97,8 @@ struct Run<'a, C: IoClock> {
     entry_filled_now: Vec<SymbolId>,
     /// (symbol, side) of unknown positions left alone: keep their stops.
     left_alone: Vec<(SymbolId, Side)>,
+    /// The exchange's average entry price of each position (for adopting).
+    entry_prices: Vec<(SymbolId, Side, Price)>,
 }
 
 /// Reconciles `view` with the exchange through `rest` (whose symbol table
@@ -148,11 +150,13 @@ pub fn reconcile_with<C: IoClock>(
         .positions(None)
         .map_err(|e| fail(ReconcileError::Positions(e)))?;
     let mut exchange: Vec<(SymbolId, Side, Qty)> = Vec::new();
+    let mut entry_prices: Vec<(SymbolId, Side, Price)> = Vec::new();
     for row in &rows {
         if let Some(id) = rest.symbols().id_of(&row.symbol) {
             if !row.position_amt.is_zero() {
                 let side = row_side(&row.position_side, row.position_amt);
                 exchange.push((id, side, abs_qty(row.position_amt)));
+                entry_prices.push((id, side, row.avg_price));
             }
         }
     }
@@ -184,6 +188,7 @@ pub fn reconcile_with<C: IoClock>(
         settled_stops: Vec::new(),
         entry_filled_now: Vec::new(),
         left_alone: Vec::new(),
+        entry_prices,
     };
     match run.all(&exchange) {
         Ok(()) => Ok(run.out),
@@ -615,6 +620,25 @@ impl<'a, C: IoClock> Run<'a, C> {
                 Ok(())
             }
             UnknownPositionPolicy::Flatten => self.flatten(symbol, side, qty, None),
+            UnknownPositionPolicy::Adopt => {
+                let price = self
+                    .entry_prices
+                    .iter()
+                    .find(|(s, d, _)| *s == symbol && *d == side)
+                    .map(|e| e.2)
+                    .filter(|p| p.is_positive());
+                let price = match price {
+                    Some(p) => p,
+                    None => self.last_price(symbol)?,
+                };
+                self.push(Correction::PositionAdopted {
+                    symbol,
+                    side,
+                    qty,
+                    price,
+                });
+                Ok(())
+            }
         }
     }
 

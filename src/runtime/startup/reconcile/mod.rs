@@ -172,6 +172,9 @@ pub enum UnknownPositionPolicy {
     Flatten,
     /// Leave it (and any stop protecting it) alone; report it.
     Leave,
+    /// Book it as the core's own position (entry at the exchange's entry
+    /// price) and protect it with the core's stop.
+    Adopt,
 }
 
 /// Settings of one reconciliation.
@@ -329,6 +332,19 @@ pub enum Correction {
         /// Quantity.
         qty: Qty,
     },
+    /// A position on the exchange unknown to the core was adopted
+    /// (`UnknownPositionPolicy::Adopt`): the core books it and places its
+    /// stop and take-profits.
+    PositionAdopted {
+        /// Instrument.
+        symbol: SymbolId,
+        /// Entry side.
+        side: Side,
+        /// The exchange's quantity.
+        qty: Qty,
+        /// The exchange's average entry price.
+        price: Price,
+    },
 }
 
 impl Correction {
@@ -439,6 +455,21 @@ impl Correction {
                     price,
                     fee,
                     ts: at.unwrap_or(ts),
+                })),
+                None,
+            ],
+            Self::PositionAdopted {
+                symbol,
+                side,
+                qty,
+                price,
+            } => [
+                Some(Event::AdoptPosition(crate::core::AdoptPosition {
+                    symbol,
+                    side,
+                    qty,
+                    price,
+                    ts,
                 })),
                 None,
             ],
@@ -581,6 +612,9 @@ impl Correction {
                 qty,
                 Price::ZERO,
             ),
+            Self::PositionAdopted {
+                symbol, qty, price, ..
+            } => (CorrectionKind::AdoptedPosition, symbol, none, 0, qty, price),
         };
         journal_schema::Correction {
             kind,
