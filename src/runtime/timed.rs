@@ -45,17 +45,17 @@ pub enum TimedEvent {
 
 /// Wraps a market protocol and stamps its events (see the module docs).
 #[derive(Debug)]
-pub struct Timed<P> {
+pub struct Timed<P, C: Clock = SystemClock> {
     inner: P,
-    clock: SystemClock,
+    clock: C,
     staged: Vec<MarketEvent>,
 }
 
-impl<P> Timed<P> {
+impl<P, C: Clock> Timed<P, C> {
     /// Returns `inner` wrapped, timing with `clock` (share the clock with
     /// the reader of [`Stamped::recv_mono`] so the readings are comparable).
     #[must_use]
-    pub fn new(inner: P, clock: SystemClock) -> Self {
+    pub fn new(inner: P, clock: C) -> Self {
         Self {
             inner,
             clock,
@@ -93,7 +93,7 @@ fn emit_staged(
     }
 }
 
-impl<P: WsProtocol<Event = MarketEvent>> WsProtocol for Timed<P> {
+impl<P: WsProtocol<Event = MarketEvent>, C: Clock> WsProtocol for Timed<P, C> {
     type Event = TimedEvent;
 
     fn on_open(&mut self, out: &mut Outbox<'_>) {
@@ -109,7 +109,7 @@ impl<P: WsProtocol<Event = MarketEvent>> WsProtocol for Timed<P> {
     ) -> MessageKind {
         let recv_mono = self.clock.mono_ns();
         let staged = &mut self.staged;
-        let clock = self.clock;
+        let clock = &self.clock;
         let kind = self.inner.on_message(text, payload, out, &mut |e| {
             if staged.len() == staged.capacity() {
                 let parse_ns = clock.mono_ns().saturating_sub(recv_mono);

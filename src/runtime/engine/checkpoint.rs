@@ -9,10 +9,11 @@
 //! the sequence number its first part got.
 
 use super::Engine;
+use crate::clock::Clock;
 use crate::replay::checkpoint::write_checkpoint;
 use crate::runtime::checkpointer::{CheckpointRequest, HotEnd, Journaled};
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Takes the checkpointer's requests from now on.
     pub fn set_checkpoints(&mut self, end: HotEnd) {
         self.checkpoints = Some(end);

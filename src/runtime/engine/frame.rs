@@ -6,7 +6,7 @@
 //! Consumes monotonic clock readings at stage boundaries; produces stage
 //! durations. Never allocates, locks or logs.
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::core::StageProbe;
 use crate::journal_schema::{FrameTiming, JournalRecord};
 use crate::metrics::latency::Stage;
@@ -29,14 +29,14 @@ pub(super) struct FrameAcc {
 }
 
 /// Times the core's stages for the frame being handled.
-pub(super) struct Probe<'a> {
-    pub(super) clock: &'a SystemClock,
+pub(super) struct Probe<'a, C: Clock> {
+    pub(super) clock: &'a C,
     pub(super) current: Option<Stage>,
     pub(super) since: u64,
     pub(super) acc: &'a mut [u64; Stage::COUNT],
 }
 
-impl Probe<'_> {
+impl<C: Clock> Probe<'_, C> {
     /// Closes the current stage; returns the reading taken, if one was.
     pub(super) fn finish(&mut self) -> Option<u64> {
         let s = self.current.take()?;
@@ -46,7 +46,7 @@ impl Probe<'_> {
     }
 }
 
-impl StageProbe for Probe<'_> {
+impl<C: Clock> StageProbe for Probe<'_, C> {
     #[inline]
     fn enter(&mut self, stage: Stage) {
         let now = self.clock.mono_ns();
@@ -77,7 +77,7 @@ pub struct FrameSample {
     pub tick_to_order_ns: Option<u64>,
 }
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Returns the sample of the last market frame handled since the
     /// previous call, if one ended (benchmark drivers read it per frame).
     pub fn take_frame_sample(&mut self) -> Option<FrameSample> {

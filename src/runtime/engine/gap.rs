@@ -43,7 +43,7 @@ fn minute_of(ts: TimestampNs) -> TimestampNs {
     TimestampNs(ts.0.div_euclid(NS_PER_MIN) * NS_PER_MIN)
 }
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Market data may have been lost here (an undecodable message, a
     /// disconnect or an outage): the minute of the last trade fed and every
     /// minute up to the next trade received are distrusted. While trades

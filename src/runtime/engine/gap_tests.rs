@@ -7,7 +7,7 @@ use std::path::Path;
 use ringbuf::spsc::{Consumer, Producer};
 
 use super::super::{Engine, EngineParts, MarketStatus, Venue};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ManualClock};
 use crate::config::Config;
 use crate::core::{Action, Core, Event, Record};
 use crate::feed::MarketEvent;
@@ -77,11 +77,12 @@ fn candle(minute: i64, close: f64) -> Candle {
 }
 
 struct Harness {
-    engine: Engine,
+    engine: Engine<&'static ManualClock>,
     from_hot: Consumer<FromHot>,
     to_hot: Producer<ToHot>,
     _latency: LatencyCollector,
-    clock: SystemClock,
+    /// The engine's clock: the scenarios move it by hand.
+    clock: &'static ManualClock,
     next_id: u64,
 }
 
@@ -114,7 +115,8 @@ impl Harness {
             },
         )
         .unwrap();
-        let clock = SystemClock::new();
+        // Leaked: one small clock per scenario, shared with the engine.
+        let clock: &'static ManualClock = Box::leak(Box::new(ManualClock::new(at(20, 0))));
         // The service end is dropped: these scenarios send no reload.
         let (_, reloads) = crate::runtime::reload::reload_channel();
         let mut engine = Engine::new(EngineParts {
@@ -366,7 +368,8 @@ fn a_clock_tick_past_the_partly_seen_minute_fetches_its_candle_instead_of_closin
     let mut h = Harness::with_time_scale(dir.path(), 1e6);
     h.trade(at(20, 40), 60_000.0);
     h.trade(at(20, 50), 60_000.0);
-    std::thread::sleep(std::time::Duration::from_millis(1));
+    // 1 ms of wall time: minutes of market time at this scale.
+    h.clock.advance(1_000_000);
     h.engine.tick();
     let reqs = h.requests();
     assert_eq!(reqs, vec![(at(20, 0), at(20, 0))]);
@@ -397,7 +400,7 @@ fn no_clock_tick_reaches_the_core_while_the_feed_is_down() {
     h.engine.on_market_status(MarketStatus::Disconnected(
         crate::io::ws::DisconnectReason::Silent,
     ));
-    std::thread::sleep(std::time::Duration::from_millis(1));
+    h.clock.advance(1_000_000);
     h.engine.tick();
     h.engine.tick();
     h.finish();

@@ -36,7 +36,7 @@ pub(super) struct InFlight {
     pub(super) sent_mono: u64,
 }
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Queues a placement for the I/O thread and journals it; a full queue
     /// refuses the order to the core. Returns the monotonic reading taken
     /// right after the command entered the queue (`None` when it did not).

@@ -152,8 +152,10 @@ impl MarketTime {
     }
 }
 
-/// Everything the hot thread owns besides the market socket.
-pub struct Engine {
+/// Everything the hot thread owns besides the market socket. `C` is the
+/// clock it reads (the system's cycle-counter clock; tests drive a
+/// [`ManualClock`](crate::clock::ManualClock)).
+pub struct Engine<C: Clock = SystemClock> {
     pub(super) core: Core,
     pub(super) venue: Venue,
     journal: Option<journal::Writer>,
@@ -162,7 +164,7 @@ pub struct Engine {
     out: Producer<FromHot>,
     inbox: Consumer<ToHot>,
     reloads: HotReloads,
-    pub(super) clock: SystemClock,
+    pub(super) clock: C,
     orders: OrderTable,
     stops: StopCoalescer,
     /// The actions of the event being handled (reserved at the core's queue size).
@@ -251,7 +253,7 @@ impl std::fmt::Debug for Engine {
 }
 
 /// What [`Engine::new`] needs.
-pub struct EngineParts {
+pub struct EngineParts<C: Clock = SystemClock> {
     /// The core, already warmed up.
     pub core: Core,
     /// Where orders go.
@@ -267,7 +269,7 @@ pub struct EngineParts {
     /// Accepted reloads from the service thread (and back).
     pub reloads: HotReloads,
     /// Shared with the market protocol's [`super::timed::Timed`].
-    pub clock: SystemClock,
+    pub clock: C,
     /// Client order id prefix.
     pub prefix: String,
     /// Market time per wall time (1 live; the simulator's speed in a demo).
@@ -278,7 +280,7 @@ pub struct EngineParts {
     pub symbols: u16,
 }
 
-impl std::fmt::Debug for EngineParts {
+impl<C: Clock> std::fmt::Debug for EngineParts<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EngineParts")
             .field("venue", &self.venue.mode())
@@ -287,11 +289,12 @@ impl std::fmt::Debug for EngineParts {
     }
 }
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Builds the engine half (cold: reserves every queue).
     #[must_use]
-    pub fn new(p: EngineParts) -> Self {
+    pub fn new(p: EngineParts<C>) -> Self {
         let mono = p.clock.mono_ns();
+        let wall_ms = u64::try_from(p.clock.now_ns().0 / 1_000_000).unwrap_or(0);
         Self {
             core: p.core,
             venue: p.venue,
@@ -345,11 +348,7 @@ impl Engine {
             daily: DailyTracker::new(),
             equity_minute: None,
             last_msg_mono: None,
-            sync: sync::SyncState::new(
-                p.symbols,
-                &p.prefix,
-                u64::try_from(p.clock.now_ns().0 / 1_000_000).unwrap_or(0),
-            ),
+            sync: sync::SyncState::new(p.symbols, &p.prefix, wall_ms),
             checkpoints: None,
         }
     }

@@ -17,7 +17,7 @@ use super::super::recovery::Tracked;
 use super::super::recovery_journal::ResumeStep;
 use super::{Engine, Gap, Venue};
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Tracks the working orders of a rebuilt core: user-stream updates of
     /// orders placed in an earlier life route to them; the position's
     /// acknowledged stop becomes the working stop of the live coalescer.

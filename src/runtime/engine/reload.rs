@@ -9,11 +9,12 @@
 //! frees.
 
 use super::Engine;
+use crate::clock::Clock;
 use crate::journal_schema::{JournalRecord, ReloadOutcome};
 use crate::runtime::msg::{HotLog, Note};
 use crate::types::TimestampNs;
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Journals a reload decision; an accepted one is applied to the core
     /// first and its config journaled after the decision. A core that
     /// refuses it (the service thread checked the same, so this does not

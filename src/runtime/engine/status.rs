@@ -36,7 +36,7 @@ fn signed(side: Side, v: f64) -> f64 {
     }
 }
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Returns the last trade price of `symbol`, or `fallback` before its first trade.
     fn mark(&self, symbol: SymbolId, fallback: f64) -> f64 {
         self.core

@@ -25,6 +25,7 @@
 //! events. Never allocates (per-symbol tables are reserved at start-up),
 //! never blocks, never logs (notes go to the service thread).
 
+use crate::clock::Clock;
 use crate::config::UnknownPosition;
 use crate::io::order::{
     ClientOrderId, IoCommand, OrderKind as WireKind, OrderRef, OrderRequest, PositionSide,
@@ -113,7 +114,7 @@ fn signed_bits(side: Side, qty: Qty) -> i128 {
     }
 }
 
-impl Engine {
+impl<C: Clock> Engine<C> {
     /// Sets what reconciliation does with unknown exchange positions.
     pub fn set_unknown_position_policy(&mut self, policy: UnknownPosition) {
         self.sync.unknown = policy;

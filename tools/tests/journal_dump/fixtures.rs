@@ -6,7 +6,7 @@ use std::path::Path;
 use journal::{Durability, Writer, WriterOptions};
 use trading_engine::config::Config;
 use trading_engine::core::{
-    Action, Command, Core, Event, ExchangeClose, LogEvent, Record, StopMove,
+    Action, AdoptPosition, Command, Core, Event, ExchangeClose, LogEvent, Record, StopMove,
 };
 use trading_engine::datafile::synthetic::DEFAULT_START_MS;
 use trading_engine::io::order::ClientOrderId;
@@ -240,6 +240,13 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             qty: q(0.1),
             price: p(99.0),
             fee: Money(3_000),
+            ts,
+        })),
+        JournalRecord::Input(Event::AdoptPosition(AdoptPosition {
+            symbol: SymbolId(0),
+            side: Side::Sell,
+            qty: q(0.2),
+            price: p(101.0),
             ts,
         })),
         JournalRecord::Output(Action::Place(OrderIntent {
