@@ -185,6 +185,27 @@ impl Harness {
         placed
     }
 
+    /// Feeds the flat minutes and the signal minute, fills the entry over
+    /// the user stream and answers the protection; returns the position's
+    /// quantity and the protective orders placed.
+    fn open_long(&mut self) -> (Qty, Vec<crate::io::order::OrderRequest>) {
+        for m in 0..20 {
+            self.engine.feed_candle(candle(m, 60_000.0));
+        }
+        self.engine.feed_candle(candle(20, 60_100.0));
+        let entry = self.answer(&mut |_| unreachable!("no lookup yet"));
+        assert_eq!(entry.len(), 1, "one entry: {entry:?}");
+        let qty = entry[0].qty;
+        self.report(IoReport::User(UserEvent::Order(update(
+            entry[0].client_order_id,
+            OrderStatus::Filled,
+            qty,
+            60_100.0,
+        ))));
+        let protection = self.answer(&mut |_| unreachable!("no lookup yet"));
+        (qty, protection)
+    }
+
     fn report(&mut self, r: IoReport) {
         self.io.report(r).unwrap();
         self.engine.poll_io();
@@ -231,21 +252,8 @@ fn update(cid: ClientOrderId, status: OrderStatus, filled: Qty, price: f64) -> O
 fn issue_19_a_close_filled_while_the_user_stream_was_down_is_found_by_the_re_sync() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = Harness::new(dir.path());
-    for m in 0..20 {
-        h.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h.answer(&mut |_| unreachable!("no lookup yet"));
-    assert_eq!(entry.len(), 1, "one entry: {entry:?}");
-    let qty = entry[0].qty;
     // The entry fills (user stream up); the core protects it.
-    h.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    let protection = h.answer(&mut |_| unreachable!("no lookup yet"));
+    let (qty, protection) = h.open_long();
     assert!(
         protection.len() >= 2,
         "stop and take-profit: {protection:?}"
@@ -318,19 +326,7 @@ fn issue_19_a_close_filled_while_the_user_stream_was_down_is_found_by_the_re_syn
 fn a_pass_that_finds_every_working_order_on_the_book_looks_nothing_up() {
     let dir = tempfile::tempdir().unwrap();
     let mut h = Harness::new(dir.path());
-    for m in 0..20 {
-        h.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h.answer(&mut |_| unreachable!());
-    let qty = entry[0].qty;
-    h.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    let protection = h.answer(&mut |_| unreachable!());
+    let (qty, protection) = h.open_long();
     h.report(IoReport::Sync(SyncItem::Begin {
         cause: SyncCause::Periodic,
     }));
@@ -433,19 +429,7 @@ fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id(
     use crate::runtime::startup::reconcile::Correction;
     let dir = tempfile::tempdir().unwrap();
     let mut h = Harness::new(dir.path());
-    for m in 0..20 {
-        h.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h.answer(&mut |_| unreachable!());
-    let qty = entry[0].qty;
-    h.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    let protection = h.answer(&mut |_| unreachable!());
+    let (qty, protection) = h.open_long();
     let stop = protection
         .iter()
         .find(|r| r.kind == crate::io::order::OrderKind::StopMarket)
@@ -493,18 +477,7 @@ fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id(
 
     // And a cancel of such a stop names the recovery id too.
     let mut h = Harness::new(dir.path().join("b").as_path());
-    for m in 0..20 {
-        h.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h.answer(&mut |_| unreachable!());
-    h.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    let protection = h.answer(&mut |_| unreachable!());
+    let (_, protection) = h.open_long();
     let stop = protection
         .iter()
         .find(|r| r.kind == crate::io::order::OrderKind::StopMarket)
@@ -547,19 +520,7 @@ fn a_close_refused_for_no_position_asks_for_a_pass_at_once() {
     use crate::io::error::ExchangeCode;
     let dir = tempfile::tempdir().unwrap();
     let mut h = Harness::new(dir.path());
-    for m in 0..20 {
-        h.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h.answer(&mut |_| unreachable!());
-    let qty = entry[0].qty;
-    h.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    h.answer(&mut |_| unreachable!());
+    h.open_long();
     let refuse = |h: &mut Harness, code: i64| -> bool {
         h.engine
             .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
@@ -588,18 +549,7 @@ fn a_close_refused_for_no_position_asks_for_a_pass_at_once() {
     );
     let dir = tempfile::tempdir().unwrap();
     let mut h2 = Harness::new(dir.path());
-    for m in 0..20 {
-        h2.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h2.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h2.answer(&mut |_| unreachable!());
-    h2.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    h2.answer(&mut |_| unreachable!());
+    h2.open_long();
     assert!(refuse(&mut h2, 101_205), "no position to close: a pass now");
 }
 
@@ -613,19 +563,7 @@ fn during_the_warm_up_a_rebuilt_positions_exits_are_sent_and_only_entries_refuse
     use crate::journal_schema::RefusalReason;
     let dir = tempfile::tempdir().unwrap();
     let mut h = Harness::new(dir.path());
-    for m in 0..20 {
-        h.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h.answer(&mut |_| unreachable!());
-    let qty = entry[0].qty;
-    h.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    h.answer(&mut |_| unreachable!());
+    h.open_long();
     h.engine.refuse = Some((RefusalReason::WarmUp, TimestampNs(T0 + 21 * NS_PER_MIN)));
     h.engine
         .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
@@ -653,19 +591,7 @@ fn a_start_up_fill_of_a_stop_the_core_forgot_closes_its_position_at_that_fill() 
     use crate::runtime::startup::reconcile::{CoreView, Correction};
     let dir = tempfile::tempdir().unwrap();
     let mut h = Harness::new(dir.path());
-    for m in 0..20 {
-        h.engine.feed_candle(candle(m, 60_000.0));
-    }
-    h.engine.feed_candle(candle(20, 60_100.0));
-    let entry = h.answer(&mut |_| unreachable!());
-    let qty = entry[0].qty;
-    h.report(IoReport::User(UserEvent::Order(update(
-        entry[0].client_order_id,
-        OrderStatus::Filled,
-        qty,
-        60_100.0,
-    ))));
-    h.answer(&mut |_| unreachable!());
+    let (qty, _) = h.open_long();
     let p = *h.engine.core.position(SymbolId(0)).unwrap();
     let forgotten = crate::orders::OrderId(9_999);
     assert!(!h.engine.core.knows_order(forgotten));
