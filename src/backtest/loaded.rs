@@ -83,8 +83,8 @@ impl LoadedData {
 pub struct LoadedRange {
     /// First row time used (inclusive).
     pub from_ms: Option<i64>,
-    /// Orders decided before this time are refused, as in the live warm-up:
-    /// rows before it only warm the indicators (`None`: trade from the start).
+    /// Orders decided before this time are refused (the live warm-up refuses
+    /// entries; without one no other order arises): rows before it only warm the indicators (`None`: trade from the start).
     pub trade_from_ms: Option<i64>,
     /// Rows at or after this time are not used; positions still open are
     /// closed at the end of the data used.

@@ -49,8 +49,8 @@ pub struct PortfolioOptions {
     pub progress_every: u64,
     /// Collect the candles, indicators, trades and stops of `chart.html`.
     pub chart: bool,
-    /// Orders decided before this Unix ms are refused, as in the live
-    /// warm-up: earlier rows only warm the indicators (a walk-forward test
+    /// Orders decided before this Unix ms are refused (the live warm-up
+    /// refuses entries; without one no other order arises): earlier rows only warm the indicators (a walk-forward test
     /// span). `None`: trade from the first row.
     pub trade_from_ms: Option<i64>,
 }

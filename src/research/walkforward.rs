@@ -3,8 +3,8 @@
 //! Consumes a grid, a base config and data loaded once; for each window
 //! sweeps the training span on all cores, takes the best set by the
 //! objective and runs it on the following test span: indicators warm on
-//! the data before the span with every order refused (as the live warm-up
-//! does), only test-span trades count, positions still open are closed at
+//! the data before the span with every order refused (the live warm-up
+//! refuses entries; without one no other order arises), only test-span trades count, positions still open are closed at
 //! the span's end. Produces `windows.csv`, `oos_trades.csv`, the stitched
 //! out-of-sample `oos_equity.csv` and `oos_equity.svg`, and `report.json`
 //! with in-sample vs out-of-sample figures and the walk-forward
