@@ -565,6 +565,40 @@ fn position_closed_by_an_unjournaled_recovery_stop_of_an_earlier_start_is_booked
     assert!(closed.2.to_f64() > 0.0, "with its fee");
 }
 
+/// Found by the 1,000-kill chaos run: a start closed a position it could
+/// not protect (`te-r4-f0`) and was killed before journaling it; the next
+/// start books the close at that order's fill, not at the last price.
+#[test]
+fn position_closed_by_an_unjournaled_flatten_of_an_earlier_start_is_booked_at_its_fill() {
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    let close = send(&mut rest, "te-r4-f0", OrderKind::Market, Side::Sell, "");
+    assert_eq!(long_qty(&mut rest), Qty::ZERO, "the close closed it");
+    let filled = rest
+        .query_order(BTC, OrderRef::OrderId(close.order_id))
+        .unwrap();
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0100")],
+        orders: vec![stop_order(2, "te-2", "59000.0", None)],
+        recovery_stops: Vec::new(),
+    };
+    let cfg = ReconcileConfig {
+        recovery_prefix: "te-r5-".into(),
+        ..cfg(UnknownPositionPolicy::Leave)
+    };
+    let got = reconcile(&mut rest, &view, &cfg).unwrap();
+    let closed = got
+        .iter()
+        .find_map(|c| match *c {
+            Correction::PositionClosedOnExchange { price, fee, .. } => Some((price, fee)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{got:?}"));
+    assert_eq!(closed.0, filled.avg_price, "booked at the close's fill");
+    assert!(closed.1.to_f64() > 0.0, "with its fee");
+}
+
 #[test]
 fn interrupted_stop_tightening_places_the_new_stop_before_cancelling_the_old() {
     let sim = sim();

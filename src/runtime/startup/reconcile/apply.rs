@@ -523,9 +523,10 @@ impl<'a, C: IoClock> Run<'a, C> {
     /// reconciliation placed for `symbol`'s position that filled: the core
     /// holds no order for it. The journaled ones are looked up by exchange
     /// id; then the ids the last [`EARLIER_SESSIONS`] starts would have
-    /// given one (`{prefix}r{k}-s{stop}` and `{prefix}r{k}-p{symbol}`),
-    /// because a start killed between placing its stop and journaling it
-    /// left no record of it. `None` when none filled or every lookup failed
+    /// given one (`{prefix}r{k}-s{stop}` and `{prefix}r{k}-p{symbol}`) or
+    /// the market close of a position it could not protect
+    /// (`{prefix}r{k}-f{symbol}`), because a start killed between placing
+    /// such an order and journaling it left no record of it. `None` when none filled or every lookup failed
     /// (the close is then booked at the last price).
     fn recovery_stop_fill(
         &mut self,
@@ -566,9 +567,9 @@ impl<'a, C: IoClock> Run<'a, C> {
         None
     }
 
-    /// The client ids the stops of `symbol`'s position placed by the last
-    /// [`EARLIER_SESSIONS`] starts would carry, newest first (none when
-    /// the recovery prefix does not name its session).
+    /// The client ids the stops and closes of `symbol`'s position placed by
+    /// the last [`EARLIER_SESSIONS`] starts would carry, newest first (none
+    /// when the recovery prefix does not name its session).
     fn earlier_recovery_ids(&self, symbol: SymbolId, stop: Option<OrderId>) -> Vec<ClientOrderId> {
         let session = self
             .cfg
@@ -587,10 +588,12 @@ impl<'a, C: IoClock> Run<'a, C> {
             if let Some(stop) = stop {
                 out.extend(ClientOrderId::from_sequence(&format!("{prefix}s"), stop.0));
             }
-            out.extend(ClientOrderId::from_sequence(
-                &format!("{prefix}p"),
-                u64::from(symbol.0),
-            ));
+            for tag in ['p', 'f'] {
+                out.extend(ClientOrderId::from_sequence(
+                    &format!("{prefix}{tag}"),
+                    u64::from(symbol.0),
+                ));
+            }
         }
         out
     }
