@@ -67,6 +67,11 @@ pub(super) struct Pass {
     pub recovery_stops: Vec<super::RecoveryStop>,
     /// Fills fed to the core, per engine order id.
     pub booked: BTreeMap<OrderId, crate::orders::Booked>,
+    /// The order of the `order_filled` correction just read: when the
+    /// input that follows books it as an `exchange_close` (an exit order
+    /// the core no longer remembers), that close counts as its fill, so a
+    /// later start does not book it again.
+    filled_correction: Option<OrderId>,
     /// Sequence number of the checkpoint the pass started from (`None`:
     /// from the journal's first record).
     pub started_at: Option<u64>,
@@ -114,6 +119,7 @@ impl Pass {
             last_operator: None,
             recovery_stops: Vec::new(),
             booked: BTreeMap::new(),
+            filled_correction: None,
             started_at: None,
             end_state: None,
         }
@@ -435,9 +441,20 @@ impl Pass {
         let Some(core) = self.core.as_mut() else {
             return Err(ReplayError::InputBeforeSession { seq });
         };
+        let filled_correction = self.filled_correction.take();
         match event {
             Event::Ack { order, .. } => {
                 self.in_flight.remove(&order);
+            }
+            Event::ExchangeClose(c) => {
+                if let Some(order) = filled_correction {
+                    self.in_flight.remove(&order);
+                    self.pending_cancels.remove(&order);
+                    self.booked
+                        .entry(order)
+                        .or_default()
+                        .add(c.qty, c.price, c.fee);
+                }
             }
             Event::Fill(f) => {
                 self.in_flight.remove(&f.order);
@@ -520,6 +537,8 @@ impl Pass {
     /// its exchange id, and for a replacement stop the recovery client id
     /// it was placed under (see [`super::recovery_prefix`]).
     fn on_correction(&mut self, c: &schema::Correction) {
+        self.filled_correction =
+            (c.kind == CorrectionKind::OrderFilled && c.order.0 != 0).then_some(c.order);
         if c.kind == CorrectionKind::StopPlaced && c.exchange_id != 0 {
             self.recovery_stops.push(super::RecoveryStop {
                 symbol: c.symbol,

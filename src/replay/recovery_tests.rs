@@ -102,3 +102,49 @@ fn a_new_session_after_a_clean_shutdown_trades_again() {
         restarted.stats()
     );
 }
+
+/// Found by the 1,000-kill chaos run: a start booked the fill of an exit
+/// order the core no longer remembered as an `exchange_close` and was
+/// killed; the next start, finding the same fill, booked it again. The
+/// close that follows an `order_filled` correction counts as that order's
+/// fill, so the next reconciliation sees it booked.
+#[test]
+fn an_exchange_close_that_books_an_order_filled_correction_counts_as_that_orders_fill() {
+    let (dir, _, _) = journal_fixture();
+    let first = rebuild(dir.path()).unwrap();
+    let (&order, route) = first.orders.iter().next().unwrap();
+    assert!(!first.booked.contains_key(&OrderId(9_999)));
+    let mut w = journal::Writer::open(dir.path(), options(256 << 10)).unwrap();
+    let ts = TimestampNs(first.last_market_ts.unwrap().0 + 1);
+    let forgotten = OrderId(9_999);
+    let filled = JournalRecord::Correction(schema::Correction {
+        kind: CorrectionKind::OrderFilled,
+        symbol: route.symbol,
+        order: forgotten,
+        exchange_id: 77,
+        qty: Qty::from_f64(0.01).unwrap(),
+        price: Price::from_f64(101.0).unwrap(),
+        ts,
+    });
+    schema::write(&mut w, ts, &filled).unwrap();
+    let close = JournalRecord::Input(crate::core::Event::ExchangeClose(
+        crate::core::ExchangeClose {
+            symbol: route.symbol,
+            side: crate::types::Side::Buy,
+            qty: Qty::from_f64(0.01).unwrap(),
+            price: Price::from_f64(101.0).unwrap(),
+            fee: crate::money::Money::from_f64(0.5),
+            ts,
+        },
+    ));
+    schema::write(&mut w, ts, &close).unwrap();
+    // A close with no correction before it books no order.
+    schema::write(&mut w, ts, &close).unwrap();
+    w.close().unwrap();
+    let r = rebuild(dir.path()).unwrap();
+    let b = r.booked[&forgotten];
+    assert_eq!(b.qty, Qty::from_f64(0.01).unwrap());
+    assert!((b.fee.to_f64() - 0.5).abs() < 1e-9);
+    assert!((b.notional.to_f64() - 1.01).abs() < 1e-9);
+    assert!(!r.booked.contains_key(&order) || r.booked[&order] == first.booked[&order]);
+}
