@@ -517,6 +517,35 @@ fn position_closed_by_a_recovery_stop_is_booked_at_that_stops_fill_without_an_or
     );
 }
 
+/// Reconciles, as the fifth start (`te-r5-`), a core long of 0.01 with
+/// stop order 2 (`te-2`, never on the book) against an exchange that no
+/// longer holds it; returns the close's order, price and fee.
+fn closed_at_the_fifth_start(
+    rest: &mut RestClient,
+) -> (Option<OrderId>, Price, trading_engine::money::Money) {
+    let view = CoreView {
+        positions: vec![long_position("59000.0", Some(2), "0.0100")],
+        orders: vec![stop_order(2, "te-2", "59000.0", None)],
+        recovery_stops: Vec::new(),
+    };
+    let cfg = ReconcileConfig {
+        recovery_prefix: "te-r5-".into(),
+        ..cfg(UnknownPositionPolicy::Leave)
+    };
+    let got = reconcile(rest, &view, &cfg).unwrap();
+    got.iter()
+        .find_map(|c| match *c {
+            Correction::PositionClosedOnExchange {
+                booked_on,
+                price,
+                fee,
+                ..
+            } => Some((booked_on, price, fee)),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{got:?}"))
+}
+
 /// Found by the chaos harness: a start placed its stop for the position
 /// (`te-r3-s2`) and was killed before journaling it; the stop fired while
 /// the engine was down. A later start finds the position gone and books
@@ -538,28 +567,7 @@ fn position_closed_by_an_unjournaled_recovery_stop_of_an_earlier_start_is_booked
     let filled = rest
         .query_order(BTC, OrderRef::OrderId(recovery.order_id))
         .unwrap();
-    let view = CoreView {
-        positions: vec![long_position("59000.0", Some(2), "0.0100")],
-        orders: vec![stop_order(2, "te-2", "59000.0", None)],
-        recovery_stops: Vec::new(),
-    };
-    let cfg = ReconcileConfig {
-        recovery_prefix: "te-r5-".into(),
-        ..cfg(UnknownPositionPolicy::Leave)
-    };
-    let got = reconcile(&mut rest, &view, &cfg).unwrap();
-    let closed = got
-        .iter()
-        .find_map(|c| match *c {
-            Correction::PositionClosedOnExchange {
-                booked_on,
-                price,
-                fee,
-                ..
-            } => Some((booked_on, price, fee)),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("{got:?}"));
+    let closed = closed_at_the_fifth_start(&mut rest);
     assert_eq!(closed.0, Some(OrderId(2)));
     assert_eq!(closed.1, filled.avg_price, "booked at the stop's fill");
     assert!(closed.2.to_f64() > 0.0, "with its fee");
@@ -578,25 +586,9 @@ fn position_closed_by_an_unjournaled_flatten_of_an_earlier_start_is_booked_at_it
     let filled = rest
         .query_order(BTC, OrderRef::OrderId(close.order_id))
         .unwrap();
-    let view = CoreView {
-        positions: vec![long_position("59000.0", Some(2), "0.0100")],
-        orders: vec![stop_order(2, "te-2", "59000.0", None)],
-        recovery_stops: Vec::new(),
-    };
-    let cfg = ReconcileConfig {
-        recovery_prefix: "te-r5-".into(),
-        ..cfg(UnknownPositionPolicy::Leave)
-    };
-    let got = reconcile(&mut rest, &view, &cfg).unwrap();
-    let closed = got
-        .iter()
-        .find_map(|c| match *c {
-            Correction::PositionClosedOnExchange { price, fee, .. } => Some((price, fee)),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("{got:?}"));
-    assert_eq!(closed.0, filled.avg_price, "booked at the close's fill");
-    assert!(closed.1.to_f64() > 0.0, "with its fee");
+    let closed = closed_at_the_fifth_start(&mut rest);
+    assert_eq!(closed.1, filled.avg_price, "booked at the close's fill");
+    assert!(closed.2.to_f64() > 0.0, "with its fee");
 }
 
 #[test]

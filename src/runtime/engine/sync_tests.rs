@@ -417,20 +417,14 @@ fn each_order_result_reports_its_round_trip_by_kind_and_the_journal_lag_shows_in
     assert_eq!(journal.unsynced_bytes(), 0);
 }
 
-/// Issue 19 (found by the runtime_stops kill test): a stop a start-up
-/// reconciliation put back carries a recovery client id. Its cancel and
-/// its lookup must name that id; naming the engine id reached the earlier
-/// life's stop (already cancelled by the exchange's dead-man switch), so
-/// the cancel was "confirmed" while the real stop stayed on the book, and
-/// its fill went unbooked.
-#[test]
-fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id() {
+/// Opens the position and tracks its stop as put back by a start-up
+/// reconciliation under recovery id `te-r2-s{stop}` (exchange id 7 777);
+/// returns the quantity, the stop first placed and the recovery id.
+fn put_back_at_start_up(h: &mut Harness) -> (Qty, crate::io::order::OrderRequest, ClientOrderId) {
     use crate::runtime::recovery_journal::ResumeStep;
     use crate::runtime::startup::reconcile::Correction;
-    let dir = tempfile::tempdir().unwrap();
-    let mut h = Harness::new(dir.path());
     let (qty, protection) = h.open_long();
-    let stop = protection
+    let stop = *protection
         .iter()
         .find(|r| r.kind == crate::io::order::OrderKind::StopMarket)
         .unwrap();
@@ -448,6 +442,20 @@ fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id(
         })],
         TimestampNs(T0 + 21 * NS_PER_MIN),
     );
+    (qty, stop, recovery)
+}
+
+/// Issue 19 (found by the runtime_stops kill test): a stop a start-up
+/// reconciliation put back carries a recovery client id. Its cancel and
+/// its lookup must name that id; naming the engine id reached the earlier
+/// life's stop (already cancelled by the exchange's dead-man switch), so
+/// the cancel was "confirmed" while the real stop stayed on the book, and
+/// its fill went unbooked.
+#[test]
+fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::new(dir.path());
+    let (qty, stop, recovery) = put_back_at_start_up(&mut h);
 
     // A pass that misses it looks it up under the recovery id; the
     // exchange says it filled: the core books that fill on its stop.
@@ -477,25 +485,7 @@ fn a_stop_put_back_at_start_up_is_cancelled_and_looked_up_under_its_recovery_id(
 
     // And a cancel of such a stop names the recovery id too.
     let mut h = Harness::new(dir.path().join("b").as_path());
-    let (_, protection) = h.open_long();
-    let stop = protection
-        .iter()
-        .find(|r| r.kind == crate::io::order::OrderKind::StopMarket)
-        .unwrap();
-    let stop_order = crate::runtime::route::engine_order("te-", &stop.client_order_id).unwrap();
-    let recovery = ClientOrderId::try_new(&format!("te-r2-s{}", stop_order.0)).unwrap();
-    h.engine.resume_steps(
-        &[ResumeStep::Track(Correction::StopPlaced {
-            replaces: Some(stop_order),
-            symbol: SymbolId(0),
-            side: Side::Sell,
-            qty,
-            stop_price: stop.stop_price,
-            client_order_id: recovery,
-            exchange_order_id: 7_777,
-        })],
-        TimestampNs(T0 + 21 * NS_PER_MIN),
-    );
+    let (_, stop, recovery) = put_back_at_start_up(&mut h);
     h.engine
         .engine_command(Command::Flatten, TimestampNs(T0 + 21 * NS_PER_MIN));
     let mut cancels = Vec::new();
