@@ -107,9 +107,10 @@ struct Slot {
     /// Cumulative filled notional (avg price × filled), quote units.
     notional: f64,
     exchange_id: u64,
-    /// The client order id the order carries on the exchange: the engine
-    /// id (`prefix` + order id), or for a stop put back by a start-up
-    /// reconciliation its recovery id. Cancels and lookups name this one.
+    /// The client order id the order carries on the exchange when it is
+    /// not its engine id (`prefix` + order id, derived, kept empty here):
+    /// the recovery id of a stop put back by a start-up reconciliation.
+    /// Cancels and lookups name this one.
     wire: ClientOrderId,
     /// Set for a working order at the start of a reconciliation pass,
     /// cleared when the pass finds it on the book: still set at the end,
@@ -194,8 +195,7 @@ impl OrderTable {
     /// Starts tracking order `o` (just sent). The oldest finished order's
     /// slot is reused; with every slot working the oldest slot is overwritten.
     pub fn sent(&mut self, o: &OrderIntent) {
-        let wire = client_id(&self.prefix, o.id).unwrap_or(ClientOrderId::EMPTY);
-        self.sent_as(o, wire);
+        self.sent_as(o, ClientOrderId::EMPTY);
     }
 
     fn sent_as(&mut self, o: &OrderIntent, wire: ClientOrderId) {
@@ -232,10 +232,11 @@ impl OrderTable {
     /// on the exchange (a recovery id for a stop an earlier start-up put
     /// back); `None` means the engine id.
     pub fn seed(&mut self, o: &OrderIntent, exchange_id: Option<u64>, wire: Option<ClientOrderId>) {
-        match wire {
-            Some(w) if !w.is_empty() => self.sent_as(o, w),
-            _ => self.sent(o),
-        }
+        let derived = client_id(&self.prefix, o.id);
+        let wire = wire
+            .filter(|w| !w.is_empty() && Some(*w) != derived)
+            .unwrap_or(ClientOrderId::EMPTY);
+        self.sent_as(o, wire);
         if let (Some(id), Some(slot)) = (exchange_id, self.find(o.id)) {
             slot.phase = Phase::Working;
             slot.exchange_id = id;
