@@ -17,6 +17,9 @@ use trading_engine::config::Mode;
 use trading_engine::core::{Action, Command, Event, Record};
 use trading_engine::orders::ExitReason;
 use trading_engine::types::NS_PER_MIN;
+
+/// Nanoseconds in a UTC day.
+const NS_PER_DAY: i64 = 86_400_000_000_000;
 use util::live::{
     options, read_journal, replay_complete, run_in_background, scripted, sim_position, sim_rest,
     start_sim, start_sim_at,
@@ -482,7 +485,18 @@ fn a_run_serves_live_metrics_logs_its_dashboard_and_journals_equity_and_daily_me
     assert_eq!(m.value("te_open_positions", &[]), Some(0.0));
     let pnl = trade.pnl.to_f64();
     assert!((m.value("te_pnl_total_usdt", &[]).unwrap() - pnl).abs() < 1e-6);
-    assert!((m.value("te_pnl_today_usdt", &[]).unwrap() - pnl).abs() < 1e-6);
+    // Today's PnL is the trade's unless the run crossed a UTC midnight after it
+    // (the simulator's clock follows the wall clock).
+    let today = m.value("te_pnl_today_usdt", &[]).unwrap();
+    let j = read_journal(report.journal_dir.as_ref().unwrap());
+    let crossed_after_exit = j
+        .daily
+        .iter()
+        .any(|d| d.day > trade.exit_ts.0.div_euclid(NS_PER_DAY));
+    assert!(
+        (today - pnl).abs() < 1e-6 || (crossed_after_exit && today.abs() < 1e-6),
+        "today {today} trade {pnl}"
+    );
     let c = report.hot.counters;
     assert!(m.value("te_orders_sent_total", &[]).unwrap() <= c.orders as f64);
     assert_eq!(
@@ -518,9 +532,9 @@ fn a_run_serves_live_metrics_logs_its_dashboard_and_journals_equity_and_daily_me
     assert!(dash.contains("0 reconnects"), "{dash}");
     assert!(dash.contains("tick-to-order p50"), "{dash}");
 
-    // Equity once per market minute (the path spans > 15 live minutes), and the day's metrics
-    // at shutdown: the run stays within one UTC day.
-    let j = read_journal(report.journal_dir.as_ref().unwrap());
+    // Equity once per market minute (the path spans > 15 live minutes), and one
+    // day's metrics per UTC day the run touched: one, or two when the run
+    // crossed midnight (the simulator's clock follows the wall clock).
     assert_eq!(j.equity.len() as u64, c.equity_samples);
     let minutes: std::collections::BTreeSet<i64> = j
         .equity
@@ -543,12 +557,21 @@ fn a_run_serves_live_metrics_logs_its_dashboard_and_journals_equity_and_daily_me
         minutes.len() + 1 >= j.equity.len(),
         "at most one sample per minute plus the final one"
     );
-    assert_eq!(j.daily.len(), 1, "{:?}", j.daily);
-    assert_eq!(c.daily_records, 1);
-    let d = j.daily[0];
-    assert_eq!((d.trades, d.wins), (1, u32::from(pnl > 0.0)));
-    assert_eq!(d.pnl, trade.pnl);
-    assert_eq!(d.day, trade.exit_ts.0.div_euclid(86_400_000_000_000));
+    let days: Vec<i64> =
+        (first * NS_PER_MIN / NS_PER_DAY..=last * NS_PER_MIN / NS_PER_DAY).collect();
+    let daily_days: Vec<i64> = j.daily.iter().map(|d| d.day).collect();
+    assert_eq!(daily_days, days, "{:?}", j.daily);
+    assert_eq!(c.daily_records, days.len() as u64);
+    let exit_day = trade.exit_ts.0.div_euclid(NS_PER_DAY);
+    for d in &j.daily {
+        if d.day == exit_day {
+            assert_eq!((d.trades, d.wins), (1, u32::from(pnl > 0.0)));
+            assert_eq!(d.pnl, trade.pnl);
+        } else {
+            assert_eq!((d.trades, d.pnl.0), (0, 0), "{d:?}");
+        }
+    }
+    assert!(days.contains(&exit_day), "{days:?} {exit_day}");
     assert!(
         replay_complete(report.journal_dir.as_ref().unwrap()) > 10,
         "system records do not disturb replay"
