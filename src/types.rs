@@ -382,6 +382,21 @@ pub struct InstrumentRules {
 }
 
 impl InstrumentRules {
+    /// Returns the rules of a tick of `price_decimals` and a step (and
+    /// smallest quantity) of `qty_decimals` decimal places with a minimum
+    /// notional of `min_notional` quote; `None` when `min_notional` is out of
+    /// the fixed-point range.
+    #[must_use]
+    pub fn from_decimals(price_decimals: u8, qty_decimals: u8, min_notional: f64) -> Option<Self> {
+        let step = DecimalStep::from_precision(qty_decimals);
+        Some(Self {
+            tick: DecimalStep::from_precision(price_decimals),
+            step,
+            min_qty: Qty(step.to_fixed()),
+            min_notional: Price::from_f64(min_notional)?,
+        })
+    }
+
     /// Returns `price` rounded to the nearest tick.
     #[must_use]
     pub fn round_price(&self, price: Price) -> Price {

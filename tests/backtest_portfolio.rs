@@ -23,6 +23,12 @@ const CONTRACTS: &str = r#"{"code":0,"msg":"","data":[
 {"contractId":"102","symbol":"SOL-USDT","quantityPrecision":1,"pricePrecision":3,"tradeMinQuantity":0.1,"tradeMinUSDT":2},
 {"contractId":"103","symbol":"XRP-USDT","quantityPrecision":0,"pricePrecision":4,"tradeMinQuantity":1,"tradeMinUSDT":2}]}"#;
 
+/// The rules of [`CONTRACTS`] as config tables.
+const RULES_TOML: &str = "[exchange]\n[market]\nsymbols = [\"ETH-USDT\"]\n\
+[market.instruments.ETH-USDT]\nprice_decimals = 2\nqty_decimals = 2\nmin_notional = 2\n\
+[market.instruments.SOL-USDT]\nprice_decimals = 3\nqty_decimals = 1\nmin_notional = 2\n\
+[market.instruments.XRP-USDT]\nprice_decimals = 4\nqty_decimals = 0\nmin_notional = 2\n";
+
 fn files() -> Option<Vec<PathBuf>> {
     FILES.iter().map(|f| shared_file(f)).collect()
 }
@@ -87,6 +93,26 @@ fn three_perp_symbols_backtest_as_one_portfolio_with_a_table_per_symbol_and_a_ch
     assert!(trades.starts_with("id,symbol,strategy,"));
     assert!(trades.lines().skip(1).count() > 0);
     render_in_chromium(&out.join("chart.html"));
+
+    // The same rules from [market.instruments] tables in the config instead
+    // of the contracts file: the same run, byte for byte.
+    let config = dir.path().join("rules.toml");
+    std::fs::write(&config, RULES_TOML).unwrap();
+    let from_config = dir.path().join("from-config");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--data".as_ref()];
+    args.extend(data.iter().map(|p| p.as_os_str()));
+    args.extend::<[&std::ffi::OsStr; 4]>([
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--out".as_ref(),
+        from_config.as_os_str(),
+    ]);
+    let o = backtest(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(from_config.join("trades.csv")).unwrap(),
+        trades
+    );
 
     // Without rules for each symbol the run is refused, naming them.
     let mut no_rules: Vec<&std::ffi::OsStr> = vec!["--data".as_ref()];

@@ -74,6 +74,32 @@ fn sweep(data: &Path, config: &Path, grid: &Path, out: &Path, extra: &[&str]) ->
     o
 }
 
+/// Runs `walkforward` over `data` with 2 training and 1 test day and a
+/// grid of two cool-down values (written beside `out`); fails the test
+/// unless it succeeds.
+fn walkforward<D: AsRef<std::ffi::OsStr>>(data: &[D], config: &Path, out: &Path, extra: &[&str]) {
+    let grid = out.with_extension("grid.toml");
+    std::fs::write(
+        &grid,
+        "[sweep]\nobjective = \"return_pct\"\n[params]\nrisk.cooldown_minutes = [10, 30]\n",
+    )
+    .unwrap();
+    let o = Command::new(ENGINE)
+        .arg("walkforward")
+        .arg("--data")
+        .args(data)
+        .arg("--config")
+        .arg(config)
+        .arg("--grid")
+        .arg(&grid)
+        .args(["--train-days", "2", "--test-days", "1", "--out"])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -256,33 +282,8 @@ fn bad_grids_are_rejected_naming_the_key() {
 fn walkforward_writes_windows_trades_equity_and_efficiency() {
     let dir = tempfile::tempdir().unwrap();
     let (data, config, _) = inputs(dir.path(), 5);
-    let grid = dir.path().join("wf.toml");
-    std::fs::write(
-        &grid,
-        "[sweep]\nobjective = \"return_pct\"\n[params]\nrisk.cooldown_minutes = [10, 30]\n",
-    )
-    .unwrap();
     let out = dir.path().join("wf");
-    let o = Command::new(ENGINE)
-        .args(["walkforward", "--data"])
-        .arg(&data)
-        .arg("--config")
-        .arg(&config)
-        .arg("--grid")
-        .arg(&grid)
-        .args([
-            "--train-days",
-            "2",
-            "--test-days",
-            "1",
-            "--jobs",
-            "2",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    walkforward(&[&data], &config, &out, &["--jobs", "2"]);
     let windows = read(&out.join("windows.csv"));
     assert_eq!(windows.lines().count(), 4, "3 windows: {windows}");
     let report: serde_json::Value = serde_json::from_str(&read(&out.join("report.json"))).unwrap();
@@ -302,4 +303,134 @@ fn walkforward_writes_windows_trades_equity_and_efficiency() {
     }
     assert!(read(&out.join("oos_equity.csv")).starts_with("time_ms,time_utc,equity,drawdown_pct\n"));
     assert!(read(&out.join("oos_equity.svg")).contains("<svg"));
+}
+
+/// Two synthetic symbols (`ETH-USDT=FILE`, `SOL-USDT=FILE`) and the config
+/// of [`inputs`] with `[market.instruments]` rules for both.
+fn two_symbols(dir: &Path, days: u64) -> (Vec<String>, PathBuf, PathBuf) {
+    let (eth, config, grid) = inputs(dir, days);
+    let sol = dir.join("sol.csv");
+    let mut f = std::fs::File::create(&sol).unwrap();
+    synthetic::write_klines_csv(&mut f, 11, synthetic::DEFAULT_START_MS, days * 1440).unwrap();
+    let mut text = read(&config);
+    text.push_str(
+        "\n[market.instruments.ETH-USDT]\nprice_decimals = 2\nqty_decimals = 3\nmin_notional = 5\n\
+         \n[market.instruments.SOL-USDT]\nprice_decimals = 2\nqty_decimals = 2\nmin_notional = 5\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let data = vec![
+        format!("ETH-USDT={}", eth.display()),
+        format!("SOL-USDT={}", sol.display()),
+    ];
+    (data, config, grid)
+}
+
+#[test]
+fn a_sweep_over_two_symbols_runs_the_portfolio_its_best_set_equals_a_backtest_and_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, config, grid) = two_symbols(dir.path(), 3);
+    let out = dir.path().join("sweep");
+    let o = Command::new(ENGINE)
+        .arg("sweep")
+        .arg("--data")
+        .args(&data)
+        .arg("--config")
+        .arg(&config)
+        .arg("--grid")
+        .arg(&grid)
+        .args(["--jobs", "2", "--quiet", "--chart", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("chart (best set): "));
+    let results = read(&out.join("results.csv"));
+    let header: Vec<&str> = results.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    assert_eq!(results.lines().count(), 13, "{results}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
+    let best_id = summary["best_id"].as_str().unwrap();
+    let best: Vec<&str> = results
+        .lines()
+        .find(|l| l.starts_with(best_id))
+        .unwrap()
+        .split(',')
+        .collect();
+    // The best set as a portfolio backtest of the same files gives the
+    // sweep's row: one equity over both symbols, each with its own rules.
+    let bt = dir.path().join("bt");
+    let o = Command::new(ENGINE)
+        .arg("backtest")
+        .arg("--data")
+        .args(&data)
+        .arg("--config")
+        .arg(out.join("best.toml"))
+        .arg("--out")
+        .arg(&bt)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report: serde_json::Value = serde_json::from_str(&read(&bt.join("report.json"))).unwrap();
+    let combined = &report["combined"];
+    assert_eq!(
+        best[col("trades")],
+        combined["trades"].as_u64().unwrap().to_string()
+    );
+    let ret: f64 = best[col("return_pct")].parse().unwrap();
+    assert!(
+        (ret - combined["return_pct"].as_f64().unwrap()).abs() < 1e-6,
+        "{ret} vs {combined}"
+    );
+    let symbols = report["symbols"].as_object().unwrap();
+    assert_eq!(symbols.keys().collect::<Vec<_>>(), ["ETH-USDT", "SOL-USDT"]);
+    let chart = read(&out.join("chart.html"));
+    assert!(
+        chart.contains("ETH-USDT") && chart.contains("SOL-USDT"),
+        "both symbols drawn"
+    );
+
+    // Without rules for every symbol the sweep is refused, naming the one missing.
+    let partial = dir.path().join("partial.toml");
+    let text = read(&config);
+    let cut = text.find("\n[market.instruments.SOL-USDT]").unwrap();
+    std::fs::write(&partial, &text[..cut]).unwrap();
+    let o = Command::new(ENGINE)
+        .arg("sweep")
+        .arg("--data")
+        .args(&data)
+        .arg("--config")
+        .arg(&partial)
+        .arg("--grid")
+        .arg(&grid)
+        .arg("--out")
+        .arg(dir.path().join("refused"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no tick, step and minimum notional for SOL-USDT")
+            && err.contains("[market.instruments.SYMBOL]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_walkforward_over_two_symbols_tests_the_portfolio_out_of_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, config, _) = two_symbols(dir.path(), 5);
+    let out = dir.path().join("wf");
+    walkforward(&data, &config, &out, &["--quiet"]);
+    let trades = read(&out.join("oos_trades.csv"));
+    let symbols: std::collections::BTreeSet<&str> = trades
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        symbols.into_iter().collect::<Vec<_>>(),
+        ["ETH-USDT", "SOL-USDT"],
+        "out-of-sample trades of both symbols: {trades}"
+    );
 }

@@ -7,44 +7,59 @@
 //! run over loaded rows is identical to a run over the files. Never copies
 //! the rows per run: a run borrows the slice of its date range.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::portfolio::{drive, Instrument, PortfolioOptions};
+use super::portfolio::{drive, open, Instrument, PortfolioOptions};
 use super::{BacktestError, BacktestResult};
 use crate::config::Config;
-use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
-use crate::types::{InstrumentRules, SymbolId, NS_PER_MS};
+use crate::datafile::{FileKind, Record as Row};
+use crate::types::NS_PER_MS;
 
-/// Every row of a set of data files, merged in time order, in memory.
+/// Every row of the data files of one or several symbols, merged in
+/// exchange-time order, in memory, with each symbol's instrument rules.
 #[derive(Debug, Clone)]
 pub struct LoadedData {
+    instruments: Vec<Instrument>,
     files: Vec<PathBuf>,
     kind: FileKind,
     rows: Vec<Row>,
 }
 
 impl LoadedData {
-    /// Reads and parses `paths` (merged in time order like a backtest reads
-    /// them) into memory.
+    /// Reads and parses the files of `instruments` (`SymbolId(i)` is
+    /// `instruments[i]`) into memory, merged in time order with the checks
+    /// of a portfolio backtest.
     ///
     /// # Errors
-    /// Any [`DataFileError`] of opening or reading the files.
-    pub fn load<P: AsRef<Path>>(paths: &[P]) -> Result<Self, DataFileError> {
-        let mut set = DataSet::open(paths, SymbolId(0))?;
+    /// [`BacktestError::Data`] when a file cannot be read, files mix kinds,
+    /// or files of one symbol repeat or overlap;
+    /// [`BacktestError::TooManySymbols`].
+    pub fn load(instruments: &[Instrument]) -> Result<Self, BacktestError> {
+        let mut set = open(instruments)?;
         let kind = set.kind();
         let mut rows = Vec::new();
-        while let Some(row) = set.next_record()? {
+        while let Some(row) = set.next_record().map_err(BacktestError::Data)? {
             rows.push(row);
         }
         rows.shrink_to_fit();
         Ok(Self {
-            files: paths.iter().map(|p| p.as_ref().to_path_buf()).collect(),
+            instruments: instruments.to_vec(),
+            files: instruments
+                .iter()
+                .flat_map(|i| i.files.iter().cloned())
+                .collect(),
             kind,
             rows,
         })
     }
 
-    /// Returns the files the rows came from, as given.
+    /// Returns the symbols with their files and rules, as given.
+    #[must_use]
+    pub fn instruments(&self) -> &[Instrument] {
+        &self.instruments
+    }
+
+    /// Returns the files the rows came from, symbol by symbol.
     #[must_use]
     pub fn files(&self) -> &[PathBuf] {
         &self.files
@@ -76,6 +91,21 @@ impl LoadedData {
         });
         self.rows.get(start..end.max(start)).unwrap_or(&[])
     }
+
+    /// Describes every symbol's instrument rules in one line (a sweep's
+    /// manifest compares it): the rules alone for one symbol,
+    /// `SYMBOL rules` joined by `; ` for several.
+    #[must_use]
+    pub fn rules_text(&self) -> String {
+        match self.instruments.as_slice() {
+            [one] => format!("{:?}", one.rules),
+            many => many
+                .iter()
+                .map(|i| format!("{} {:?}", i.symbol, i.rules))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    }
 }
 
 /// The span of a run over [`LoadedData`], Unix ms; `None` bounds are open.
@@ -92,9 +122,9 @@ pub struct LoadedRange {
 }
 
 /// Runs a backtest of the configured strategies over the rows of `data`
-/// inside `range`: the same run as [`super::run`] on the files with that
-/// range (and, with [`LoadedRange::trade_from_ms`], a warm-up without
-/// orders before it).
+/// inside `range`, every symbol of `data` with its rules: the same run as
+/// [`super::run_portfolio`] on the files with that range (and, with
+/// [`LoadedRange::trade_from_ms`], a warm-up without orders before it).
 ///
 /// # Errors
 /// [`BacktestError::Core`] when the configuration is unusable for the core,
@@ -103,24 +133,27 @@ pub fn run_loaded(
     cfg: &Config,
     data: &LoadedData,
     range: LoadedRange,
-    rules: InstrumentRules,
 ) -> Result<BacktestResult, BacktestError> {
-    let symbol = cfg
-        .market
-        .symbols
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "BTC-USDT".into());
+    run_loaded_with(cfg, data, range, false)
+}
+
+/// [`run_loaded`], also collecting the chart's data when `chart` is set
+/// (`BacktestResult::chart`).
+///
+/// # Errors
+/// As [`run_loaded`].
+pub fn run_loaded_with(
+    cfg: &Config,
+    data: &LoadedData,
+    range: LoadedRange,
+    chart: bool,
+) -> Result<BacktestResult, BacktestError> {
     let opts = PortfolioOptions {
-        instruments: vec![Instrument {
-            symbol,
-            files: data.files.clone(),
-            rules,
-        }],
+        instruments: data.instruments.clone(),
         from_ms: range.from_ms,
         to_ms: range.to_ms,
         progress_every: u64::MAX,
-        chart: false,
+        chart,
         trade_from_ms: range.trade_from_ms,
     };
     let mut rows = data.range(range.from_ms, range.to_ms).iter();

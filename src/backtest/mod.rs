@@ -22,11 +22,11 @@ pub mod stats;
 mod svg;
 
 pub use chart::ChartData;
-pub use portfolio::{run_parsed, run_portfolio, Instrument, ParsedData, PortfolioOptions};
+pub use portfolio::{run_portfolio, Instrument, PortfolioOptions};
 
-pub use loaded::{run_loaded, LoadedData, LoadedRange};
+pub use loaded::{run_loaded, run_loaded_with, LoadedData, LoadedRange};
 pub use report::{
-    equity_csv, exit_fill_count, push_trade_csv_row, trades_csv, write_outputs, Report,
+    chart_page, equity_csv, exit_fill_count, push_trade_csv_row, trades_csv, write_outputs, Report,
     ReportInput, SeedFigures, SEED_FIGURES, TRADES_CSV_HEADER,
 };
 pub use svg::equity_svg;

@@ -5,8 +5,9 @@
 //!
 //! Consumes [`Instrument`]s (a symbol, its files and its rules) either as
 //! files streamed once ([`run_portfolio`]) or as rows already parsed into
-//! memory ([`ParsedData`], [`run_parsed`]: a parameter sweep reads the data
-//! once and runs it many times); produces a [`BacktestResult`]. Cold-path
+//! memory ([`super::LoadedData`], [`super::run_loaded`]: a parameter sweep
+//! reads the data once and runs it many times); produces a
+//! [`BacktestResult`]. Cold-path
 //! allocation (trade rows, the equity curve, the optional chart) happens
 //! here, never in the core.
 
@@ -55,40 +56,9 @@ pub struct PortfolioOptions {
     pub trade_from_ms: Option<i64>,
 }
 
-/// Rows of every instrument read into memory once, merged in time order,
-/// ready for many runs ([`run_parsed`]) with different configurations.
-#[derive(Debug, Clone)]
-pub struct ParsedData {
-    /// The symbols, as given.
-    pub instruments: Vec<Instrument>,
-    /// Kind of all files.
-    pub kind: FileKind,
-    /// Every row, symbol ids set, in exchange-time order.
-    pub rows: Vec<Row>,
-}
-
-impl ParsedData {
-    /// Reads every file of `instruments` (checks as [`run_portfolio`]).
-    ///
-    /// # Errors
-    /// [`BacktestError::Data`] when a file cannot be read, files mix kinds,
-    /// or files of one symbol repeat or overlap.
-    pub fn load(instruments: &[Instrument]) -> Result<Self, BacktestError> {
-        let mut set = open(instruments)?;
-        let kind = set.kind();
-        let mut rows = Vec::new();
-        while let Some(row) = set.next_record().map_err(BacktestError::Data)? {
-            rows.push(row);
-        }
-        Ok(Self {
-            instruments: instruments.to_vec(),
-            kind,
-            rows,
-        })
-    }
-}
-
-fn open(instruments: &[Instrument]) -> Result<DataSet, BacktestError> {
+/// Opens the files of `instruments` as one data set, `SymbolId(i)` for
+/// `instruments[i]` (repeated or overlapping files of one symbol refused).
+pub(super) fn open(instruments: &[Instrument]) -> Result<DataSet, BacktestError> {
     let mut tagged = Vec::new();
     for (i, inst) in instruments.iter().enumerate() {
         let id = SymbolId(u16::try_from(i).map_err(|_| BacktestError::TooManySymbols)?);
@@ -116,26 +86,6 @@ pub fn run_portfolio(
     let kind = set.kind();
     drive(cfg, opts, kind, strategies, progress, &mut || {
         set.next_record().map_err(BacktestError::Data)
-    })
-}
-
-/// Runs `strategies` over rows already in memory (no file is read): the
-/// entry point of parameter sweeps. `opts.instruments` must be the
-/// instruments `data` was loaded from (their rules may differ).
-///
-/// # Errors
-/// [`BacktestError::Core`] for a configuration the core refuses,
-/// [`BacktestError::NoData`] when no row is inside the range.
-pub fn run_parsed(
-    cfg: &Config,
-    data: &ParsedData,
-    opts: &PortfolioOptions,
-    strategies: Vec<Box<dyn Strategy>>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<BacktestResult, BacktestError> {
-    let mut rows = data.rows.iter();
-    drive(cfg, opts, data.kind, strategies, progress, &mut || {
-        Ok(rows.next().copied())
     })
 }
 

@@ -126,15 +126,13 @@ fn three_perp_symbols_run_through_one_core_with_one_equity_and_the_portfolio_lim
     assert_eq!(chart.symbols.len(), 3);
     assert!(chart.symbols.iter().all(|c| !c.candles.is_empty()));
     // Deterministic: a second run (from parsed rows this time) is identical.
-    let parsed = ParsedData::load(&opts.instruments).unwrap();
-    let again = run_parsed(
-        &cfg,
-        &parsed,
-        &opts,
-        crate::strategy::build(&cfg.strategies),
-        &mut |_| {},
-    )
-    .unwrap();
+    let loaded = LoadedData::load(&opts.instruments).unwrap();
+    let range = LoadedRange {
+        from_ms: opts.from_ms,
+        trade_from_ms: None,
+        to_ms: opts.to_ms,
+    };
+    let again = run_loaded(&cfg, &loaded, range).unwrap();
     assert_eq!(trades_csv(&again.trades), csv);
     assert_eq!(Report::from_result(&again), report);
 }

@@ -219,13 +219,7 @@ fn results(rows: &[TradeRow], strategy: Option<&str>, symbol: Option<&str>) -> V
     rows.iter()
         .filter(|r| strategy.is_none_or(|s| r.strategy == s))
         .filter(|r| symbol.is_none_or(|s| r.symbol == s))
-        .map(|r| TradeResult {
-            entry_ms: r.trade.entry_ts.as_ms(),
-            exit_ms: r.trade.exit_ts.as_ms(),
-            pnl: r.trade.pnl.to_f64(),
-            r_multiple: r.trade.r_multiple,
-            fees: r.trade.fees.to_f64(),
-        })
+        .map(|r| TradeResult::of(&r.trade))
         .collect()
 }
 
@@ -633,14 +627,19 @@ pub fn write_outputs(result: &BacktestResult, dir: &Path) -> io::Result<Report> 
     write("trades.csv", trades_csv(&result.trades))?;
     write("equity.csv", equity_csv(&result.equity))?;
     write("equity.svg", svg::equity_svg(&result.equity))?;
-    if let Some(data) = &result.chart {
-        let names: Vec<String> = result.symbols.iter().map(|s| s.symbol.clone()).collect();
-        write(
-            "chart.html",
-            chart::chart_html(data, &names, &result.equity),
-        )?;
+    if let Some(page) = chart_page(result) {
+        write("chart.html", page)?;
     }
     Ok(report)
+}
+
+/// Returns the text of `chart.html` for `result`, `None` when the run did
+/// not collect a chart.
+#[must_use]
+pub fn chart_page(result: &BacktestResult) -> Option<String> {
+    let data = result.chart.as_ref()?;
+    let names: Vec<String> = result.symbols.iter().map(|s| s.symbol.clone()).collect();
+    Some(chart::chart_html(data, &names, &result.equity))
 }
 
 #[cfg(test)]

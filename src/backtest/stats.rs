@@ -48,6 +48,20 @@ pub struct TradeResult {
     pub fees: f64,
 }
 
+impl TradeResult {
+    /// Returns what the statistics need of the core's closed trade `t`.
+    #[must_use]
+    pub fn of(t: &crate::positions::ClosedTrade) -> Self {
+        Self {
+            entry_ms: t.entry_ts.as_ms(),
+            exit_ms: t.exit_ts.as_ms(),
+            pnl: t.pnl.to_f64(),
+            r_multiple: t.r_multiple,
+            fees: t.fees.to_f64(),
+        }
+    }
+}
+
 /// The STATS object.
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Stats {

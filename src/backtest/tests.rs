@@ -209,6 +209,16 @@ fn synthetic_file(dir: &std::path::Path, days: u64) -> PathBuf {
     path
 }
 
+/// `path` loaded as BTC-USDT with [`rules`].
+fn loaded(path: PathBuf) -> LoadedData {
+    LoadedData::load(&[Instrument {
+        symbol: "BTC-USDT".into(),
+        files: vec![path],
+        rules: rules(),
+    }])
+    .unwrap()
+}
+
 #[test]
 fn a_run_over_loaded_rows_equals_the_run_over_the_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -220,13 +230,13 @@ fn a_run_over_loaded_rows_equals_the_run_over_the_file() {
     o.from_ms = Some(start + day);
     o.to_ms = Some(start + 3 * day);
     let from_file = run(&cfg, &o, &mut |_| {}).unwrap();
-    let data = LoadedData::load(&[path]).unwrap();
+    let data = loaded(path);
     let range = LoadedRange {
         from_ms: o.from_ms,
         trade_from_ms: None,
         to_ms: o.to_ms,
     };
-    let loaded = run_loaded(&cfg, &data, range, rules()).unwrap();
+    let loaded = run_loaded(&cfg, &data, range).unwrap();
     assert!(from_file.trades.len() > 3, "{}", from_file.trades.len());
     assert_eq!(from_file.trades, loaded.trades);
     assert_eq!(from_file.equity, loaded.equity);
@@ -238,7 +248,7 @@ fn a_run_over_loaded_rows_equals_the_run_over_the_file() {
 fn no_position_opens_during_a_warm_up_with_orders_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = synthetic_file(dir.path(), 3);
-    let data = LoadedData::load(&[path]).unwrap();
+    let data = loaded(path);
     let day = crate::backtest::dates::MS_PER_DAY;
     let start = crate::datafile::synthetic::DEFAULT_START_MS;
     let range = LoadedRange {
@@ -246,7 +256,7 @@ fn no_position_opens_during_a_warm_up_with_orders_refused() {
         trade_from_ms: Some(start + 2 * day),
         to_ms: None,
     };
-    let r = run_loaded(&busy_config(), &data, range, rules()).unwrap();
+    let r = run_loaded(&busy_config(), &data, range).unwrap();
     assert!(!r.trades.is_empty());
     for t in &r.trades {
         assert!(t.trade.entry_ts.as_ms() >= start + 2 * day, "{t:?}");

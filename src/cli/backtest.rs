@@ -12,9 +12,7 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::backtest::{
-    self, dates::parse_date_ms, BacktestError, BacktestOptions, Instrument, PortfolioOptions,
-};
+use crate::backtest::{self, dates::parse_date_ms, BacktestError, Instrument, PortfolioOptions};
 use crate::config::{Config, ConfigError, StrategyName};
 use crate::datafile::symbol::{group_by_symbol, DataArg, SymbolError};
 use crate::datafile::synthetic;
@@ -70,20 +68,9 @@ pub struct BacktestArgs {
     /// enabled for this run even when the config disables it).
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<String>,
-    /// Quantity step of the instrument, decimal places (3 = 0.001).
-    #[arg(long, value_name = "DECIMALS", default_value_t = 3)]
-    pub qty_decimals: u8,
-    /// Price tick of the instrument, decimal places (2 = 0.01).
-    #[arg(long, value_name = "DECIMALS", default_value_t = 2)]
-    pub price_decimals: u8,
-    /// Smallest order notional, quote currency.
-    #[arg(long, value_name = "QUOTE", default_value_t = 5.0)]
-    pub min_notional: f64,
-    /// A saved BingX contracts response (GET /openApi/swap/v2/quote/contracts,
-    /// `data download --source bingx --kind contracts`): the tick, step and
-    /// minimum notional of every symbol. Required with several symbols.
-    #[arg(long, value_name = "FILE")]
-    pub contracts: Option<PathBuf>,
+    /// Instrument rules.
+    #[command(flatten)]
+    pub instrument: InstrumentArgs,
     /// Also write DIR/chart.html: candles, indicators, entries, exits and
     /// stops per symbol, equity and drawdown (self-contained, zoomable).
     #[arg(long)]
@@ -91,6 +78,154 @@ pub struct BacktestArgs {
     /// Print the seed's reported figures under the summary table.
     #[arg(long)]
     pub compare_seed: bool,
+}
+
+/// The instrument-rule flags of `backtest`, `sweep` and `walkforward`.
+///
+/// Each symbol's rules come from, field by field: the flags (one symbol
+/// only), else its `--contracts` entry, else its `[market.instruments.SYMBOL]`
+/// table, else (one symbol only) the defaults 2 / 3 / 5.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct InstrumentArgs {
+    /// Quantity step of the instrument, decimal places (3 = 0.001); one
+    /// symbol only [default: 3, or its contract or config table].
+    #[arg(long, value_name = "DECIMALS")]
+    pub qty_decimals: Option<u8>,
+    /// Price tick of the instrument, decimal places (2 = 0.01); one symbol
+    /// only [default: 2, or its contract or config table].
+    #[arg(long, value_name = "DECIMALS")]
+    pub price_decimals: Option<u8>,
+    /// Smallest order notional, quote currency; one symbol only [default:
+    /// 5, or its contract or config table].
+    #[arg(long, value_name = "QUOTE")]
+    pub min_notional: Option<f64>,
+    /// A saved BingX contracts response (GET /openApi/swap/v2/quote/contracts,
+    /// `data contracts`): the tick, step and minimum notional of every
+    /// symbol. With several symbols, each needs this or a
+    /// `[market.instruments.SYMBOL]` table.
+    #[arg(long, value_name = "FILE")]
+    pub contracts: Option<PathBuf>,
+}
+
+/// The rules of the single-symbol defaults (`--price-decimals 2
+/// --qty-decimals 3 --min-notional 5`).
+const DEFAULT_RULES: (u8, u8, f64) = (2, 3, 5.0);
+
+impl InstrumentArgs {
+    /// Returns whether any of the three rule flags was given.
+    fn any_flag(&self) -> bool {
+        self.qty_decimals.is_some() || self.price_decimals.is_some() || self.min_notional.is_some()
+    }
+
+    /// Resolves the rules of every symbol of `groups` (see the type's doc).
+    ///
+    /// # Errors
+    /// [`BacktestCliError::Argument`] naming the flag, file or symbols.
+    pub fn resolve(
+        &self,
+        cfg: &Config,
+        groups: Vec<(String, Vec<PathBuf>)>,
+    ) -> Result<Vec<Instrument>, BacktestCliError> {
+        for (flag, v) in [
+            ("--qty-decimals", self.qty_decimals),
+            ("--price-decimals", self.price_decimals),
+        ] {
+            if v.is_some_and(|d| d > crate::config::MAX_RULE_DECIMALS) {
+                return Err(BacktestCliError::Argument(format!(
+                    "{flag} must be at most {}",
+                    crate::config::MAX_RULE_DECIMALS
+                )));
+            }
+        }
+        let min_notional = self
+            .min_notional
+            .map(|v| {
+                Price::from_f64(v)
+                    .filter(|p| *p >= Price::ZERO)
+                    .ok_or_else(|| {
+                        BacktestCliError::Argument(format!("--min-notional: out of range: {v}"))
+                    })
+            })
+            .transpose()?;
+        if groups.len() > 1 && self.any_flag() {
+            let names: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
+            return Err(BacktestCliError::Argument(format!(
+                "--data holds {} symbols ({}): --qty-decimals/--price-decimals/--min-notional describe one symbol; give each symbol's rules with --contracts FILE or [market.instruments.SYMBOL] in the config",
+                names.len(),
+                names.join(", ")
+            )));
+        }
+        let contracts = self.contracts.as_deref().map(load_contracts).transpose()?;
+        let shown = || shown(self.contracts.as_deref());
+        let mut instruments = Vec::with_capacity(groups.len());
+        let mut missing = Vec::new();
+        for (symbol, files) in groups {
+            let from_contract = match &contracts {
+                Some(list) => match list.iter().find(|c| c.symbol == symbol) {
+                    Some(c) => Some(c.rules().ok_or_else(|| {
+                        BacktestCliError::Argument(format!(
+                            "--contracts {}: contract {symbol} has out-of-range precisions",
+                            shown()
+                        ))
+                    })?),
+                    None => None,
+                },
+                None => None,
+            };
+            let base = from_contract.or_else(|| cfg.market.instrument_rules(&symbol));
+            let rules = match base {
+                Some(r) => r,
+                None if contracts.is_some() => {
+                    return Err(BacktestCliError::Argument(format!(
+                        "--contracts {}: no contract {symbol} (needed for {}) and no [market.instruments.{symbol}] in the config",
+                        shown(),
+                        files
+                            .first()
+                            .map_or(String::new(), |p| p.display().to_string())
+                    )));
+                }
+                None => {
+                    missing.push(symbol.clone());
+                    let (price, qty, notional) = DEFAULT_RULES;
+                    InstrumentRules::from_decimals(price, qty, notional).ok_or_else(|| {
+                        BacktestCliError::Argument("the default rules are out of range".into())
+                    })?
+                }
+            };
+            instruments.push(Instrument {
+                symbol,
+                files,
+                rules: self.overridden(rules, min_notional),
+            });
+        }
+        if instruments.len() > 1 && !missing.is_empty() {
+            return Err(BacktestCliError::Argument(format!(
+                "--data holds {} symbols; no tick, step and minimum notional for {}: give them with --contracts FILE (a saved BingX contracts response, `data contracts`) or a [market.instruments.SYMBOL] table in the config",
+                instruments.len(),
+                missing.join(", ")
+            )));
+        }
+        Ok(instruments)
+    }
+
+    /// `rules` with the fields the flags name replaced.
+    fn overridden(
+        &self,
+        mut rules: InstrumentRules,
+        min_notional: Option<Price>,
+    ) -> InstrumentRules {
+        if let Some(d) = self.price_decimals {
+            rules.tick = DecimalStep::from_precision(d);
+        }
+        if let Some(d) = self.qty_decimals {
+            rules.step = DecimalStep::from_precision(d);
+            rules.min_qty = Qty(rules.step.to_fixed());
+        }
+        if let Some(p) = min_notional {
+            rules.min_notional = p;
+        }
+        rules
+    }
 }
 
 /// Errors of `trading-engine backtest`.
@@ -132,11 +267,15 @@ impl std::error::Error for BacktestCliError {
     }
 }
 
-/// Builds the config and options from the arguments.
-///
-/// # Errors
-/// [`BacktestCliError`] naming the bad argument or config problem.
-pub fn prepare(args: &BacktestArgs) -> Result<(Config, BacktestOptions), BacktestCliError> {
+/// The data files and date range of a run.
+struct DataSpan {
+    data: Vec<PathBuf>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+}
+
+/// Builds the config and the data span from the arguments.
+fn prepare(args: &BacktestArgs) -> Result<(Config, DataSpan), BacktestCliError> {
     check_out_dir(&args.out)?;
     let mut cfg = match &args.config {
         Some(path) => Config::load(path).map_err(BacktestCliError::Config)?,
@@ -167,35 +306,16 @@ pub fn prepare(args: &BacktestArgs) -> Result<(Config, BacktestOptions), Backtes
     };
     let from_ms = day("--from", &args.from)?;
     let to_ms = day("--to", &args.to)?.map(|ms| ms + backtest::dates::MS_PER_DAY);
-    if args.qty_decimals > 8 || args.price_decimals > 8 {
-        return Err(BacktestCliError::Argument(
-            "--qty-decimals and --price-decimals must be at most 8".into(),
-        ));
-    }
-    let step = DecimalStep::from_precision(args.qty_decimals);
-    let rules = InstrumentRules {
-        tick: DecimalStep::from_precision(args.price_decimals),
-        step,
-        min_qty: Qty(step.to_fixed()),
-        min_notional: Price::from_f64(args.min_notional).ok_or_else(|| {
-            BacktestCliError::Argument(format!(
-                "--min-notional: out of range: {}",
-                args.min_notional
-            ))
-        })?,
-    };
     let data = match args.synthetic {
         Some(days) => vec![synthesize(args, days)?],
         None => args.data.clone(),
     };
     Ok((
         cfg,
-        BacktestOptions {
+        DataSpan {
             data,
             from_ms,
             to_ms,
-            rules,
-            progress_every: 1 << 20,
         },
     ))
 }
@@ -240,8 +360,7 @@ fn synthesize(args: &BacktestArgs, days: u32) -> Result<PathBuf, BacktestCliErro
 }
 
 /// Builds the portfolio from the arguments: files grouped by symbol, each
-/// symbol with its rules (from `--contracts`, or the single-symbol flags
-/// when there is one symbol and no contracts file).
+/// symbol with its rules ([`InstrumentArgs::resolve`]).
 ///
 /// # Errors
 /// [`BacktestCliError`] naming the file or symbol that is wrong.
@@ -261,50 +380,14 @@ pub fn prepare_portfolio(
         .first()
         .map_or("BTC-USDT", String::as_str);
     let groups = group_by_symbol(&parsed, default_symbol).map_err(BacktestCliError::Symbol)?;
-    let contracts = args.contracts.as_deref().map(load_contracts).transpose()?;
-    let mut instruments = Vec::with_capacity(groups.len());
-    for (symbol, files) in groups {
-        let rules = match &contracts {
-            Some(list) => {
-                let c = list.iter().find(|c| c.symbol == symbol).ok_or_else(|| {
-                    BacktestCliError::Argument(format!(
-                        "--contracts {}: no contract {symbol} (needed for {})",
-                        shown(args.contracts.as_deref()),
-                        files
-                            .first()
-                            .map_or(String::new(), |p| p.display().to_string())
-                    ))
-                })?;
-                c.rules().ok_or_else(|| {
-                    BacktestCliError::Argument(format!(
-                        "--contracts {}: contract {symbol} has out-of-range precisions",
-                        shown(args.contracts.as_deref())
-                    ))
-                })?
-            }
-            None => opts.rules,
-        };
-        instruments.push(Instrument {
-            symbol,
-            files,
-            rules,
-        });
-    }
-    if instruments.len() > 1 && contracts.is_none() {
-        let names: Vec<&str> = instruments.iter().map(|i| i.symbol.as_str()).collect();
-        return Err(BacktestCliError::Argument(format!(
-            "--data holds {} symbols ({}): give their tick, step and minimum notional with --contracts FILE (a saved BingX contracts response); --qty-decimals/--price-decimals/--min-notional describe one symbol",
-            names.len(),
-            names.join(", ")
-        )));
-    }
+    let instruments = args.instrument.resolve(&cfg, groups)?;
     Ok((
         cfg,
         PortfolioOptions {
             instruments,
             from_ms: opts.from_ms,
             to_ms: opts.to_ms,
-            progress_every: opts.progress_every,
+            progress_every: 1 << 20,
             chart: args.chart,
             trade_from_ms: None,
         },

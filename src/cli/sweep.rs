@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::backtest::{prepare, BacktestArgs};
+use super::backtest::{prepare_portfolio, BacktestArgs, InstrumentArgs};
 use super::CliError;
 use crate::backtest::LoadedData;
 use crate::config::Config;
@@ -36,7 +36,8 @@ pub struct SweepArgs {
     /// `merge`: join shard outputs.
     #[command(subcommand)]
     pub command: Option<SweepCommand>,
-    /// Data files (klines or aggTrades of one symbol), merged in time order.
+    /// Data files (klines or aggTrades), merged in exchange-time order; files
+    /// of several symbols (named as for `backtest`) sweep the portfolio.
     #[arg(long = "data", value_name = "FILE", num_args = 1.., required = true)]
     pub data: Vec<PathBuf>,
     /// The grid: [sweep] settings and [params] to sweep.
@@ -65,15 +66,13 @@ pub struct SweepArgs {
     /// Last day to use, YYYY-MM-DD (UTC, inclusive).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub to: Option<String>,
-    /// Quantity step of the instrument, decimal places (3 = 0.001).
-    #[arg(long, value_name = "DECIMALS", default_value_t = 3)]
-    pub qty_decimals: u8,
-    /// Price tick of the instrument, decimal places (2 = 0.01).
-    #[arg(long, value_name = "DECIMALS", default_value_t = 2)]
-    pub price_decimals: u8,
-    /// Smallest order notional, quote currency.
-    #[arg(long, value_name = "QUOTE", default_value_t = 5.0)]
-    pub min_notional: f64,
+    /// Instrument rules.
+    #[command(flatten)]
+    pub instrument: InstrumentArgs,
+    /// Also write DIR/chart.html: the best set of this run backtested again
+    /// with candles, indicators, trades, stops, equity and drawdown.
+    #[arg(long)]
+    pub chart: bool,
     /// No progress output on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -104,24 +103,19 @@ pub(crate) struct Prepared {
     pub(crate) grid: Grid,
     pub(crate) grid_text: String,
     pub(crate) data: LoadedData,
-    pub(crate) opts: crate::backtest::BacktestOptions,
+    pub(crate) from_ms: Option<i64>,
+    pub(crate) to_ms: Option<i64>,
 }
 
 /// Loads config, grid and data with the `backtest` command's argument
 /// checks.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the shared flags of sweep and walkforward"
-)]
 pub(crate) fn prepare_inputs(
     data: &[PathBuf],
     grid: &Path,
     out: &Path,
     config: Option<&PathBuf>,
-    from: Option<&String>,
-    to: Option<&String>,
-    decimals: (u8, u8),
-    min_notional: f64,
+    (from, to): (Option<&String>, Option<&String>),
+    instrument: &InstrumentArgs,
 ) -> Result<Prepared, CliError> {
     let args = BacktestArgs {
         data: data.to_vec(),
@@ -132,14 +126,11 @@ pub(crate) fn prepare_inputs(
         from: from.cloned(),
         to: to.cloned(),
         strategy: None,
-        qty_decimals: decimals.0,
-        price_decimals: decimals.1,
-        min_notional,
-        contracts: None,
+        instrument: instrument.clone(),
         chart: false,
         compare_seed: false,
     };
-    let (base, opts) = prepare(&args).map_err(CliError::Backtest)?;
+    let (base, opts) = prepare_portfolio(&args).map_err(CliError::Backtest)?;
     let grid_text = std::fs::read_to_string(grid).map_err(|source| {
         CliError::Research(ResearchError::Io {
             path: grid.to_path_buf(),
@@ -148,14 +139,17 @@ pub(crate) fn prepare_inputs(
     })?;
     let grid =
         Grid::parse(&grid_text, &base).map_err(|e| CliError::Research(ResearchError::Grid(e)))?;
-    let data =
-        LoadedData::load(&opts.data).map_err(|e| CliError::Research(ResearchError::Data(e)))?;
+    let data = LoadedData::load(&opts.instruments).map_err(|e| match e {
+        crate::backtest::BacktestError::Data(d) => CliError::Research(ResearchError::Data(d)),
+        other => CliError::Backtest(super::backtest::BacktestCliError::Run(other)),
+    })?;
     Ok(Prepared {
         base,
         grid,
         grid_text,
         data,
-        opts,
+        from_ms: opts.from_ms,
+        to_ms: opts.to_ms,
     })
 }
 
@@ -190,10 +184,8 @@ impl SweepArgs {
             grid,
             dir,
             self.config.as_ref(),
-            self.from.as_ref(),
-            self.to.as_ref(),
-            (self.qty_decimals, self.price_decimals),
-            self.min_notional,
+            (self.from.as_ref(), self.to.as_ref()),
+            &self.instrument,
         )?;
         let sha = data_sha256(p.data.files()).map_err(CliError::Research)?;
         let sets = (0..p.grid.len()).filter(|k| shard.owns(*k)).count();
@@ -210,9 +202,8 @@ impl SweepArgs {
             base: p.base,
             data: p.data,
             data_sha256: sha,
-            rules: p.opts.rules,
-            from_ms: p.opts.from_ms,
-            to_ms: p.opts.to_ms,
+            from_ms: p.from_ms,
+            to_ms: p.to_ms,
         };
         let r = sweep::run(
             &input,
@@ -228,8 +219,13 @@ impl SweepArgs {
         let memory = peak_resident_mib().map_or_else(String::new, |m| {
             format!("; peak resident memory {m:.1} MiB")
         });
+        let chart = if self.chart {
+            best_chart(&input, dir, r.top.first().map(|(rank, _)| rank.id.as_str()))?
+        } else {
+            String::new()
+        };
         let text = format!(
-            "{}{} parameter sets ({} run now, {} resumed) in {:.2} s: {:.1} backtests/s{memory}\nresults: {}\n",
+            "{}{} parameter sets ({} run now, {} resumed) in {:.2} s: {:.1} backtests/s{memory}\nresults: {}\n{chart}",
             sweep::top_table(&r.header, &r.top, input.grid.params.len(), input.grid.objective.as_str()),
             r.runs,
             ran,
@@ -240,6 +236,42 @@ impl SweepArgs {
         );
         out.write_all(text.as_bytes()).map_err(CliError::Output)
     }
+}
+
+/// Backtests the best set (`best_id`) of the finished sweep in `dir` again, collecting
+/// the chart, and writes `dir/chart.html`; returns the line saying so (or
+/// why there is none).
+fn best_chart(input: &SweepInput, dir: &Path, best_id: Option<&str>) -> Result<String, CliError> {
+    let Some(set) =
+        best_id.and_then(|id| crate::research::manifest::find_set(&input.grid, Shard::ALL, id))
+    else {
+        return Ok("chart: no best set, no chart.html\n".into());
+    };
+    let cfg = input
+        .grid
+        .apply(&set)
+        .map_err(|e| CliError::Research(ResearchError::Grid(e)))?;
+    let range = crate::backtest::LoadedRange {
+        from_ms: input.from_ms,
+        trade_from_ms: None,
+        to_ms: input.to_ms,
+    };
+    let result =
+        crate::backtest::run_loaded_with(&cfg, &input.data, range, true).map_err(|source| {
+            CliError::Research(ResearchError::Backtest {
+                assignment: crate::research::grid::assignment_text(&input.grid.params, &set),
+                source,
+            })
+        })?;
+    let path = dir.join("chart.html");
+    let page = crate::backtest::chart_page(&result).unwrap_or_default();
+    std::fs::write(&path, page).map_err(|source| {
+        CliError::Research(ResearchError::Io {
+            path: path.clone(),
+            source,
+        })
+    })?;
+    Ok(format!("chart (best set): {}\n", path.display()))
 }
 
 /// Returns the process's peak resident memory in MiB (`VmHWM` of

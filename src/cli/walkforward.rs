@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
+use super::backtest::InstrumentArgs;
 use super::sweep::prepare_inputs;
 use super::CliError;
 use crate::research::walkforward::{self, WalkInput, WindowSpec};
@@ -25,7 +26,9 @@ oos_trades.csv, oos_equity.csv, oos_equity.svg and report.json (in-sample vs out
 the walk-forward efficiency, mean OOS objective / mean IS objective)."
 )]
 pub struct WalkforwardArgs {
-    /// Data files (klines or aggTrades of one symbol), merged in time order.
+    /// Data files (klines or aggTrades), merged in exchange-time order; files
+    /// of several symbols (named as for `backtest`) make each window a
+    /// portfolio backtest.
     #[arg(long = "data", value_name = "FILE", num_args = 1.., required = true)]
     pub data: Vec<PathBuf>,
     /// The grid: [sweep] settings and [params] to sweep.
@@ -52,15 +55,9 @@ pub struct WalkforwardArgs {
     /// Worker threads (default: every core the process may use).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Quantity step of the instrument, decimal places (3 = 0.001).
-    #[arg(long, value_name = "DECIMALS", default_value_t = 3)]
-    pub qty_decimals: u8,
-    /// Price tick of the instrument, decimal places (2 = 0.01).
-    #[arg(long, value_name = "DECIMALS", default_value_t = 2)]
-    pub price_decimals: u8,
-    /// Smallest order notional, quote currency.
-    #[arg(long, value_name = "QUOTE", default_value_t = 5.0)]
-    pub min_notional: f64,
+    /// Instrument rules.
+    #[command(flatten)]
+    pub instrument: InstrumentArgs,
     /// No progress output on stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -84,10 +81,8 @@ impl WalkforwardArgs {
             &self.grid,
             &self.out,
             self.config.as_ref(),
-            None,
-            None,
-            (self.qty_decimals, self.price_decimals),
-            self.min_notional,
+            (None, None),
+            &self.instrument,
         )?;
         let spec = WindowSpec {
             train_days: self.train_days,
@@ -98,7 +93,6 @@ impl WalkforwardArgs {
         let input = WalkInput {
             grid: &p.grid,
             data: &p.data,
-            rules: p.opts.rules,
             initial_equity: p.base.simulator.initial_equity,
         };
         let r = walkforward::run(&input, spec, &self.out, pool::jobs(self.jobs), self.quiet)

@@ -49,7 +49,7 @@ pub use journal::{Durability, JournalConfig, MIN_SEGMENT_SIZE_BYTES};
 pub use latency::LatencyConfig;
 pub use logging::{ColourMode, LogFormat, LogLevel, LoggingConfig};
 pub use management::ManagementConfig;
-pub use market::{FeedSource, MarketConfig};
+pub use market::{FeedSource, InstrumentConfig, MarketConfig, MAX_RULE_DECIMALS};
 pub use metrics::MetricsConfig;
 pub use reconcile::{ReconcileSettings, UnknownPosition, MAX_RECONCILE_INTERVAL_SECS};
 pub use reload::{is_reloadable, ReloadChange, ReloadError, RELOADABLE_KEYS};

@@ -28,7 +28,6 @@ use super::table;
 use crate::backtest::stats::Stats;
 use crate::backtest::{run_loaded, LoadedData, LoadedRange, Report};
 use crate::config::Config;
-use crate::types::InstrumentRules;
 
 /// The file rows are appended to while a sweep runs.
 pub const PART_FILE: &str = "results.part";
@@ -49,8 +48,6 @@ pub struct SweepInput {
     pub data: LoadedData,
     /// SHA-256 of the data files.
     pub data_sha256: String,
-    /// Instrument rules of the symbol.
-    pub rules: InstrumentRules,
     /// First row time used, ms.
     pub from_ms: Option<i64>,
     /// Rows at or after this time are not used, ms.
@@ -94,9 +91,8 @@ pub fn evaluate(
     cfg: &Config,
     data: &LoadedData,
     range: LoadedRange,
-    rules: InstrumentRules,
 ) -> Result<Stats, crate::backtest::BacktestError> {
-    run_loaded(cfg, data, range, rules).map(|r| Report::from_result(&r).combined)
+    run_loaded(cfg, data, range).map(|r| Report::from_result(&r).combined)
 }
 
 /// Keeps the best [`TOP`] rows.
@@ -146,7 +142,7 @@ pub fn run(input: &SweepInput, opts: &SweepOptions) -> Result<SweepOutcome, Rese
         data_sha256: input.data_sha256.clone(),
         from_ms: input.from_ms,
         to_ms: input.to_ms,
-        rules: format!("{:?}", input.rules),
+        rules: input.data.rules_text(),
         config: input.base.to_toml_string().map_err(ResearchError::Config)?,
         grid: input.grid_text.clone(),
         shard: (opts.shard != Shard::ALL).then(|| opts.shard.to_string()),
@@ -217,12 +213,11 @@ pub fn run(input: &SweepInput, opts: &SweepOptions) -> Result<SweepOutcome, Rese
         let set = grid.set(pending[n]);
         let id = set_id(&grid.params, &set);
         let cfg = grid.apply(&set)?;
-        let stats = evaluate(&cfg, &input.data, range, input.rules).map_err(|source| {
-            ResearchError::Backtest {
+        let stats =
+            evaluate(&cfg, &input.data, range).map_err(|source| ResearchError::Backtest {
                 assignment: super::grid::assignment_text(&grid.params, &set),
                 source,
-            }
-        })?;
+            })?;
         let rank = Rank {
             id: id.clone(),
             trades: stats.trades,

@@ -31,7 +31,7 @@ use crate::backtest::{
 };
 use crate::config::Config;
 use crate::datafile::FileKind;
-use crate::types::{InstrumentRules, NS_PER_MS};
+use crate::types::NS_PER_MS;
 
 /// How the windows are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +94,6 @@ pub struct WalkInput<'a> {
     pub grid: &'a Grid,
     /// The data, parsed once.
     pub data: &'a LoadedData,
-    /// Instrument rules.
-    pub rules: InstrumentRules,
     /// Starting equity of every window.
     pub initial_equity: f64,
 }
@@ -203,12 +201,11 @@ pub fn run(
         let work = |k: usize| -> Result<(usize, Rank, Stats), ResearchError> {
             let set = grid.set(k);
             let cfg = grid.apply(&set)?;
-            let stats = evaluate(&cfg, input.data, range, input.rules).map_err(|source| {
-                ResearchError::Backtest {
+            let stats =
+                evaluate(&cfg, input.data, range).map_err(|source| ResearchError::Backtest {
                     assignment: assignment_text(&grid.params, &set),
                     source,
-                }
-            })?;
+                })?;
             let rank = Rank {
                 id: set_id(&grid.params, &set),
                 trades: stats.trades,
@@ -236,15 +233,14 @@ pub fn run(
         let (oos_stats, window_trades, points) = out_of_sample(input, &cfg, w, &set, grid)?;
         for t in &window_trades {
             trades_csv.push_str(&format!("{},", w.index));
-            let symbol = cfg.market.symbols.first().map_or("", String::as_str);
-            push_trade_csv_row(&mut trades_csv, &t.0, symbol, t.1, exit_fill_count(&t.2));
-            oos_trades.push(TradeResult {
-                entry_ms: t.0.entry_ts.as_ms(),
-                exit_ms: t.0.exit_ts.as_ms(),
-                pnl: t.0.pnl.to_f64(),
-                r_multiple: t.0.r_multiple,
-                fees: t.0.fees.to_f64(),
-            });
+            push_trade_csv_row(
+                &mut trades_csv,
+                &t.trade,
+                &t.symbol,
+                t.strategy,
+                exit_fill_count(&t.exits),
+            );
+            oos_trades.push(TradeResult::of(&t.trade));
         }
         let mut window_end = input.initial_equity;
         for (ms, eq) in points {
@@ -279,7 +275,7 @@ pub fn run(
     Ok(report)
 }
 
-type WindowTrades = Vec<(crate::positions::ClosedTrade, &'static str, String)>;
+type WindowTrades = Vec<crate::backtest::TradeRow>;
 
 /// A test span's statistics, trades and equity curve.
 type OutOfSample = (Stats, WindowTrades, Vec<(i64, f64)>);
@@ -302,28 +298,16 @@ fn out_of_sample(
         trade_from_ms: Some(w.test_from_ms),
         to_ms: Some(w.test_to_ms),
     };
-    let result = run_loaded(cfg, input.data, range, input.rules).map_err(|source| {
-        ResearchError::Backtest {
-            assignment: assignment_text(&grid.params, set),
-            source,
-        }
+    let result = run_loaded(cfg, input.data, range).map_err(|source| ResearchError::Backtest {
+        assignment: assignment_text(&grid.params, set),
+        source,
     })?;
     let trades: WindowTrades = result
         .trades
         .into_iter()
         .filter(|t| t.trade.entry_ts.as_ms() >= w.test_from_ms)
-        .map(|t| (t.trade, t.strategy, t.exits))
         .collect();
-    let list: Vec<TradeResult> = trades
-        .iter()
-        .map(|t| TradeResult {
-            entry_ms: t.0.entry_ts.as_ms(),
-            exit_ms: t.0.exit_ts.as_ms(),
-            pnl: t.0.pnl.to_f64(),
-            r_multiple: t.0.r_multiple,
-            fees: t.0.fees.to_f64(),
-        })
-        .collect();
+    let list: Vec<TradeResult> = trades.iter().map(|t| TradeResult::of(&t.trade)).collect();
     let stats = compute(&list, input.initial_equity, w.test_from_ms, w.test_to_ms);
     let points = result
         .equity

@@ -19,7 +19,7 @@ use bingx_sim::testdata::shared_file;
 use clap::Parser;
 use trading_engine::backtest::{self, BacktestOptions};
 use trading_engine::config::Config;
-use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty};
+use trading_engine::types::InstrumentRules;
 
 /// Command-line options.
 #[derive(Debug, Parser)]
@@ -46,12 +46,9 @@ fn main() {
     } else {
         args.data.clone()
     };
-    let step = DecimalStep::from_precision(3);
-    let rules = InstrumentRules {
-        tick: DecimalStep::from_precision(2),
-        step,
-        min_qty: Qty(step.to_fixed()),
-        min_notional: Price::from_f64(5.0).unwrap_or(Price::ZERO),
+    let Some(rules) = InstrumentRules::from_decimals(2, 3, 5.0) else {
+        eprintln!("instrument rules out of range");
+        std::process::exit(1);
     };
     let cfg = Config::default();
     for file in files {

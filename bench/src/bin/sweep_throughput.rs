@@ -23,9 +23,9 @@ use std::time::Instant;
 use bingx_sim::testdata::shared_file;
 use clap::Parser;
 use trading_engine::backtest::dates::MS_PER_DAY;
-use trading_engine::backtest::{run_loaded, LoadedData, LoadedRange, Report};
+use trading_engine::backtest::{run_loaded, Instrument, LoadedData, LoadedRange, Report};
 use trading_engine::config::Config;
-use trading_engine::types::{DecimalStep, InstrumentRules, Price, Qty, NS_PER_MS};
+use trading_engine::types::{InstrumentRules, NS_PER_MS};
 
 /// The default input: a month and a half of ETHUSDT perpetual 1m klines.
 const DEFAULT_FILE: &str = "perp-2023-07/binance-futures-ETHUSDT-1m-2023-07-03_2023-08-17.csv";
@@ -54,8 +54,17 @@ fn main() {
         eprintln!("sweep_throughput: no data file (give --data)");
         std::process::exit(1);
     };
+    let Some(rules) = InstrumentRules::from_decimals(2, 3, 5.0) else {
+        eprintln!("instrument rules out of range");
+        std::process::exit(1);
+    };
     let started = Instant::now();
-    let data = match LoadedData::load(std::slice::from_ref(&file)) {
+    let instrument = Instrument {
+        symbol: "ETH-USDT".into(),
+        files: vec![file.clone()],
+        rules,
+    };
+    let data = match LoadedData::load(&[instrument]) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("{}: {e}", file.display());
@@ -79,13 +88,6 @@ fn main() {
         to_ms: Some(from_ms + args.days * MS_PER_DAY),
     };
     let rows = data.range(range.from_ms, range.to_ms).len();
-    let step = DecimalStep::from_precision(3);
-    let rules = InstrumentRules {
-        tick: DecimalStep::from_precision(2),
-        step,
-        min_qty: Qty(step.to_fixed()),
-        min_notional: Price::from_f64(5.0).unwrap_or(Price::ZERO),
-    };
     println!(
         "{}: {rows} rows in {} days per backtest; parsed once in {parse_secs:.3} s",
         file.display(),
@@ -98,7 +100,7 @@ fn main() {
     for k in 0..runs {
         let mut cfg = Config::default();
         cfg.risk.cooldown_minutes = 30 + (k % 60) as u64;
-        let result = match run_loaded(&cfg, &data, range, rules) {
+        let result = match run_loaded(&cfg, &data, range) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("backtest {k}: {e}");
