@@ -480,6 +480,7 @@ fn position_closed_by_a_recovery_stop_is_booked_at_that_stops_fill_without_an_or
         positions: vec![long_position("59000.0", None, "0.0100")],
         orders: Vec::new(),
         recovery_stops: vec![(BTC, recovery.order_id)],
+        recovery_sends: Vec::new(),
     };
     let got = reconcile(&mut rest, &view, &cfg(UnknownPositionPolicy::Leave)).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
@@ -523,13 +524,24 @@ fn position_closed_by_a_recovery_stop_is_booked_at_that_stops_fill_without_an_or
 fn closed_at_the_fifth_start(
     rest: &mut RestClient,
 ) -> (Option<OrderId>, Price, trading_engine::money::Money) {
+    closed_at_start(rest, 5, Vec::new())
+}
+
+/// The close booked by start `session` for the long position of stop 2
+/// that the exchange no longer holds, with `sends` journaled.
+fn closed_at_start(
+    rest: &mut RestClient,
+    session: u64,
+    sends: Vec<(SymbolId, u64, Option<OrderId>)>,
+) -> (Option<OrderId>, Price, trading_engine::money::Money) {
     let view = CoreView {
         positions: vec![long_position("59000.0", Some(2), "0.0100")],
         orders: vec![stop_order(2, "te-2", "59000.0", None)],
         recovery_stops: Vec::new(),
+        recovery_sends: sends,
     };
     let cfg = ReconcileConfig {
-        recovery_prefix: "te-r5-".into(),
+        recovery_prefix: format!("te-r{session}-"),
         ..cfg(UnknownPositionPolicy::Leave)
     };
     let got = reconcile(rest, &view, &cfg).unwrap();
@@ -589,6 +601,30 @@ fn position_closed_by_an_unjournaled_flatten_of_an_earlier_start_is_booked_at_it
     let closed = closed_at_the_fifth_start(&mut rest);
     assert_eq!(closed.1, filled.avg_price, "booked at the close's fill");
     assert!(closed.2.to_f64() > 0.0, "with its fee");
+}
+
+/// Found by the 1,000-kill chaos run: start 388 closed a position at
+/// market and was killed before journaling it, and the 42 starts after it
+/// were killed before they could act. Start 431 looked up only the ids of
+/// the last 8 starts and booked the close at the last price (799 USDT off
+/// the exchange). The announcement start 388 journaled before sending
+/// names its ids however far back it is.
+#[test]
+fn a_close_announced_by_a_start_long_ago_is_booked_at_its_fill() {
+    let sim = sim();
+    let mut rest = client(&sim);
+    send(&mut rest, "te-1", OrderKind::Market, Side::Buy, "");
+    let close = send(&mut rest, "te-r4-f0", OrderKind::Market, Side::Sell, "");
+    let filled = rest
+        .query_order(BTC, OrderRef::OrderId(close.order_id))
+        .unwrap();
+    // Without the announcement, 36 starts later, the close is not found.
+    let unannounced = closed_at_start(&mut rest, 40, Vec::new());
+    assert_eq!(unannounced.2.to_f64(), 0.0, "booked at the last price");
+    let announced = closed_at_start(&mut rest, 40, vec![(BTC, 4, Some(OrderId(2)))]);
+    assert_eq!(announced.0, Some(OrderId(2)));
+    assert_eq!(announced.1, filled.avg_price, "booked at the close's fill");
+    assert!(announced.2.to_f64() > 0.0, "with its fee");
 }
 
 #[test]
@@ -870,7 +906,15 @@ fn issue_19_stops_come_first_and_every_correction_reaches_the_sink_when_applied(
         &mut |c| seen.push(*c),
     )
     .unwrap();
-    assert_eq!(seen, got, "every correction is told as it is applied");
+    assert_eq!(
+        seen[0],
+        Correction::RecoverySending {
+            symbol: BTC,
+            replaces: Some(OrderId(2)),
+        },
+        "announced before the stop is sent"
+    );
+    assert_eq!(seen[1..], got, "every correction is told as it is applied");
     assert!(
         matches!(
             got[0],

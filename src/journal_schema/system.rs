@@ -502,11 +502,16 @@ pub enum CorrectionKind {
     Flattened,
     /// A position on the exchange unknown to the core was left alone.
     UnknownPositionLeft,
+    /// A start-up reconciliation is about to send recovery orders (a stop
+    /// or a market close) for the position on `symbol`; `order` is the
+    /// core's stop they stand for (0 when none). A later start looks them
+    /// up by the ids this session gave them.
+    RecoverySending,
 }
 
 impl CorrectionKind {
     /// Every kind, in code order.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::AdoptedPosition,
         Self::AdoptedOrder,
         Self::StopPlaced,
@@ -519,6 +524,7 @@ impl CorrectionKind {
         Self::OrderNotPlaced,
         Self::Flattened,
         Self::UnknownPositionLeft,
+        Self::RecoverySending,
     ];
 
     /// Returns the snake_case name.
@@ -537,6 +543,7 @@ impl CorrectionKind {
             Self::OrderNotPlaced => "order_not_placed",
             Self::Flattened => "flattened",
             Self::UnknownPositionLeft => "unknown_position_left",
+            Self::RecoverySending => "recovery_sending",
         }
     }
 }

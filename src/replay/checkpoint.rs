@@ -261,6 +261,12 @@ pub(super) fn encode(pass: &Pass) -> Result<Option<Vec<u8>>, CheckpointError> {
         w.put(&(*order, b.qty));
         w.put(&(b.notional, b.fee));
     }
+    // Last, so that a state written before it existed still reads.
+    w.len(pass.recovery_sends.len());
+    for s in &pass.recovery_sends {
+        w.put(&(s.symbol, s.session));
+        w.put(&(s.replaces.unwrap_or(OrderId(0)), s.ts));
+    }
     Ok(Some(w.into_bytes()))
 }
 
@@ -456,6 +462,19 @@ pub(super) fn restore(
         let (notional, fee) = r.take()?;
         pass.booked
             .insert(order, crate::orders::Booked { qty, notional, fee });
+    }
+    // Absent from states written before recovery sends were journaled.
+    if r.remaining() > 0 {
+        for _ in 0..r.len("recovery sends")? {
+            let (symbol, session) = r.take()?;
+            let (order, ts): (OrderId, TimestampNs) = r.take()?;
+            pass.recovery_sends.push(super::RecoverySend {
+                symbol,
+                session,
+                replaces: (order.0 != 0).then_some(order),
+                ts,
+            });
+        }
     }
     r.finish()?;
     Ok(pass)

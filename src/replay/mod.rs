@@ -272,6 +272,9 @@ pub struct Rebuilt {
     /// for them (any more), so a close they made is found by looking them
     /// up (see [`RecoveryStop`]).
     pub recovery_stops: Vec<RecoveryStop>,
+    /// Start-up reconciliations that journaled sending recovery orders
+    /// (see [`RecoverySend`]), oldest first.
+    pub recovery_sends: Vec<RecoverySend>,
     /// Fills fed to the core, per engine order id (a restart's lookups
     /// report only what the exchange filled beyond them).
     pub booked: BTreeMap<OrderId, crate::orders::Booked>,
@@ -295,6 +298,22 @@ pub struct RecoveryStop {
     /// The exchange's order id.
     pub exchange_id: u64,
     /// When the correction was journaled.
+    pub ts: TimestampNs,
+}
+
+/// A start-up reconciliation's journaled announcement that it was sending
+/// recovery orders for a position (`recovery_sending`): a later start looks
+/// those orders up by the ids that session gave them, even when the session
+/// was killed before journaling what it placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecoverySend {
+    /// Instrument.
+    pub symbol: crate::types::SymbolId,
+    /// Number of the session (1 = the journal's first) that sent them.
+    pub session: u64,
+    /// The core's stop order they stood for, if any.
+    pub replaces: Option<crate::orders::OrderId>,
+    /// When the announcement was journaled.
     pub ts: TimestampNs,
 }
 
@@ -414,6 +433,7 @@ fn rebuilt_of(pass: pass::Pass) -> Rebuilt {
         intents: pass.intents,
         last_operator: pass.last_operator,
         recovery_stops: pass.recovery_stops,
+        recovery_sends: pass.recovery_sends,
         booked: pass.booked,
         started_at: pass.started_at,
         checkpoint: pass.end_state,

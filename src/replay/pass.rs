@@ -65,6 +65,8 @@ pub(super) struct Pass {
     /// stop was gone, or replacing one): symbol, exchange order id and the
     /// time journaled.
     pub recovery_stops: Vec<super::RecoveryStop>,
+    /// Recovery orders announced by start-up reconciliations.
+    pub recovery_sends: Vec<super::RecoverySend>,
     /// Fills fed to the core, per engine order id.
     pub booked: BTreeMap<OrderId, crate::orders::Booked>,
     /// The order of the `order_filled` correction just read: when the
@@ -118,6 +120,7 @@ impl Pass {
             intents: BTreeMap::new(),
             last_operator: None,
             recovery_stops: Vec::new(),
+            recovery_sends: Vec::new(),
             booked: BTreeMap::new(),
             filled_correction: None,
             started_at: None,
@@ -539,6 +542,14 @@ impl Pass {
     fn on_correction(&mut self, c: &schema::Correction) {
         self.filled_correction =
             (c.kind == CorrectionKind::OrderFilled && c.order.0 != 0).then_some(c.order);
+        if c.kind == CorrectionKind::RecoverySending {
+            self.recovery_sends.push(super::RecoverySend {
+                symbol: c.symbol,
+                session: self.counts.sessions,
+                replaces: (c.order.0 != 0).then_some(c.order),
+                ts: c.ts,
+            });
+        }
         if c.kind == CorrectionKind::StopPlaced && c.exchange_id != 0 {
             self.recovery_stops.push(super::RecoveryStop {
                 symbol: c.symbol,

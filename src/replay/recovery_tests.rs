@@ -148,3 +148,55 @@ fn an_exchange_close_that_books_an_order_filled_correction_counts_as_that_orders
     assert!((b.notional.to_f64() - 1.01).abs() < 1e-9);
     assert!(!r.booked.contains_key(&order) || r.booked[&order] == first.booked[&order]);
 }
+
+/// Found by the 1,000-kill chaos run: a start sent a market close for a
+/// position and was killed before journaling it; 42 starts in a row were
+/// then killed before they could act, and the one that finally booked the
+/// close looked up only the last 8 starts' ids. The announcement journaled
+/// before sending names the session, and it survives a checkpoint.
+#[test]
+fn a_recovery_sending_announcement_keeps_its_session_through_a_checkpoint() {
+    let (dir, _, _) = journal_fixture();
+    let first = rebuild(dir.path()).unwrap();
+    let sessions = first.counts.sessions;
+    let mut w = journal::Writer::open(dir.path(), options(256 << 10)).unwrap();
+    let ts = TimestampNs(first.last_market_ts.unwrap().0 + 1);
+    let announce = |order: u64| {
+        JournalRecord::Correction(schema::Correction {
+            kind: CorrectionKind::RecoverySending,
+            symbol: crate::types::SymbolId(0),
+            order: crate::orders::OrderId(order),
+            exchange_id: 0,
+            qty: Qty::ZERO,
+            price: Price::ZERO,
+            ts,
+        })
+    };
+    schema::write(&mut w, ts, &announce(7)).unwrap();
+    schema::write(&mut w, ts, &announce(0)).unwrap();
+    w.close().unwrap();
+    let r = rebuild(dir.path()).unwrap();
+    let expected = vec![
+        RecoverySend {
+            symbol: crate::types::SymbolId(0),
+            session: sessions,
+            replaces: Some(crate::orders::OrderId(7)),
+            ts,
+        },
+        RecoverySend {
+            symbol: crate::types::SymbolId(0),
+            session: sessions,
+            replaces: None,
+            ts,
+        },
+    ];
+    assert!(sessions >= 1);
+    assert_eq!(r.recovery_sends, expected);
+    // A checkpoint of that state, then a rebuild starting from it.
+    let mut w = journal::Writer::open(dir.path(), options(256 << 10)).unwrap();
+    checkpoint::write_checkpoint(&mut w, r.checkpoint.as_ref().unwrap(), r.next_seq, ts).unwrap();
+    w.close().unwrap();
+    let again = rebuild(dir.path()).unwrap();
+    assert!(again.started_at.is_some(), "rebuilt from the checkpoint");
+    assert_eq!(again.recovery_sends, expected);
+}

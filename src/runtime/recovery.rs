@@ -260,6 +260,13 @@ pub fn resume(core: &Core, symbols: u16, rebuilt: &Rebuilt, prefix: &str) -> Res
                     .filter(|r| r.symbol == p.symbol && r.ts >= p.signal_ts)
                     .map(|r| (r.symbol, r.exchange_id)),
             );
+            out.view.recovery_sends.extend(
+                rebuilt
+                    .recovery_sends
+                    .iter()
+                    .filter(|r| r.symbol == p.symbol && r.ts >= p.signal_ts)
+                    .map(|r| (r.symbol, r.session, r.replaces)),
+            );
         }
     }
     for id in working_orders(core, symbols, rebuilt) {

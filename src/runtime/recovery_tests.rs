@@ -27,6 +27,7 @@ fn rebuilt(config: Option<Config>) -> Rebuilt {
         intents: Default::default(),
         last_operator: None,
         recovery_stops: Vec::new(),
+        recovery_sends: Vec::new(),
         booked: Default::default(),
         started_at: None,
         checkpoint: None,

@@ -99,6 +99,9 @@ struct Run<'a, C: IoClock> {
     left_alone: Vec<(SymbolId, Side)>,
     /// The exchange's average entry price of each position (for adopting).
     entry_prices: Vec<(SymbolId, Side, Price)>,
+    /// Symbols whose recovery orders this run announced
+    /// ([`Correction::RecoverySending`]).
+    announced: Vec<SymbolId>,
 }
 
 /// Reconciles `view` with the exchange through `rest` (whose symbol table
@@ -189,6 +192,7 @@ pub fn reconcile_with<C: IoClock>(
         entry_filled_now: Vec::new(),
         left_alone: Vec::new(),
         entry_prices,
+        announced: Vec::new(),
     };
     match run.all(&exchange) {
         Ok(()) => Ok(run.out),
@@ -203,6 +207,19 @@ impl<'a, C: IoClock> Run<'a, C> {
     fn push(&mut self, c: Correction) {
         (self.sink)(&c);
         self.out.push(c);
+    }
+
+    /// Journals, before the first recovery order for `symbol` is sent,
+    /// that this start is sending some ([`Correction::RecoverySending`]):
+    /// a start killed before journaling what it placed still leaves the
+    /// ids a later start must look up, however many starts come between.
+    /// Told to the sink only (it changes nothing in the core).
+    fn announce(&mut self, symbol: SymbolId, replaces: Option<OrderId>) {
+        if self.announced.contains(&symbol) {
+            return;
+        }
+        self.announced.push(symbol);
+        (self.sink)(&Correction::RecoverySending { symbol, replaces });
     }
 
     fn all(&mut self, exchange: &[(SymbolId, Side, Qty)]) -> Result<(), ReconcileError> {
@@ -534,17 +551,31 @@ impl<'a, C: IoClock> Run<'a, C> {
         stop: Option<OrderId>,
     ) -> Option<(Price, Money, Option<TimestampNs>)> {
         let view = self.view;
+        let mut announced: Vec<ClientOrderId> = Vec::new();
+        for &(_, session, replaces) in view.recovery_sends.iter().rev().filter(|r| r.0 == symbol) {
+            for id in self.session_recovery_ids(session, symbol, replaces.or(stop)) {
+                if !announced.contains(&id) {
+                    announced.push(id);
+                }
+            }
+        }
         let journaled = view
             .recovery_stops
             .iter()
             .rev()
             .filter(|(s, _)| *s == symbol)
             .map(|&(_, id)| OrderRef::OrderId(id));
-        let unjournaled = self
+        let guessed: Vec<ClientOrderId> = self
             .earlier_recovery_ids(symbol, stop)
             .into_iter()
-            .map(OrderRef::Client);
-        let wanted: Vec<OrderRef> = journaled.chain(unjournaled).collect();
+            .filter(|id| !announced.contains(id))
+            .collect();
+        let wanted: Vec<OrderRef> = announced
+            .into_iter()
+            .map(OrderRef::Client)
+            .chain(journaled)
+            .chain(guessed.into_iter().map(OrderRef::Client))
+            .collect();
         for order in wanted {
             match self.rest.query_order(symbol, order) {
                 Ok(info) if info.executed_qty.is_positive() && info.avg_price.is_positive() => {
@@ -581,19 +612,33 @@ impl<'a, C: IoClock> Run<'a, C> {
             .unwrap_or(0);
         let mut out = Vec::new();
         for k in (session.saturating_sub(EARLIER_SESSIONS)..session).rev() {
-            if k == 0 {
-                continue;
+            if k != 0 {
+                out.extend(self.session_recovery_ids(k, symbol, stop));
             }
-            let prefix = format!("{}r{k}-", self.cfg.client_prefix);
-            if let Some(stop) = stop {
-                out.extend(ClientOrderId::from_sequence(&format!("{prefix}s"), stop.0));
-            }
-            for tag in ['p', 'f'] {
-                out.extend(ClientOrderId::from_sequence(
-                    &format!("{prefix}{tag}"),
-                    u64::from(symbol.0),
-                ));
-            }
+        }
+        out
+    }
+
+    /// The client ids start `session` gave the recovery orders of
+    /// `symbol`'s position: the stop standing for `stop`
+    /// (`{prefix}r{session}-s{stop}`), the stop of a position without one
+    /// (`…-p{symbol}`) and the market close (`…-f{symbol}`).
+    fn session_recovery_ids(
+        &self,
+        session: u64,
+        symbol: SymbolId,
+        stop: Option<OrderId>,
+    ) -> Vec<ClientOrderId> {
+        let prefix = format!("{}r{session}-", self.cfg.client_prefix);
+        let mut out = Vec::with_capacity(3);
+        if let Some(stop) = stop {
+            out.extend(ClientOrderId::from_sequence(&format!("{prefix}s"), stop.0));
+        }
+        for tag in ['p', 'f'] {
+            out.extend(ClientOrderId::from_sequence(
+                &format!("{prefix}{tag}"),
+                u64::from(symbol.0),
+            ));
         }
         out
     }
@@ -683,6 +728,7 @@ impl<'a, C: IoClock> Run<'a, C> {
     ) -> Result<(), ReconcileError> {
         let id = self.recovery_id('f', u64::from(symbol.0))?;
         let req = self.request(symbol, side, OrderKind::Market, qty, Price::ZERO, id);
+        self.announce(symbol, booked_on);
         let ack = self
             .rest
             .place_order(&req)
@@ -781,6 +827,7 @@ impl<'a, C: IoClock> Run<'a, C> {
             pos.stop,
             id,
         );
+        self.announce(pos.symbol, pos.stop_order);
         match self.rest.place_order(&req) {
             Ok(ack) => {
                 if let Some(stop) = pos.stop_order {

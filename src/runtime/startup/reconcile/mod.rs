@@ -163,6 +163,11 @@ pub struct CoreView {
     /// position on the exchange with no order of the core to book it on is
     /// looked up among them, to book it at its real fill.
     pub recovery_stops: Vec<(SymbolId, u64)>,
+    /// Starts that journaled sending recovery orders for an open position
+    /// (symbol, session number, the core's stop they stood for), oldest
+    /// first: the ids those starts gave them are looked up when the
+    /// position is gone (see [`Correction::RecoverySending`]).
+    pub recovery_sends: Vec<(SymbolId, u64, Option<OrderId>)>,
 }
 
 /// What to do with an exchange position the core does not know.
@@ -194,6 +199,16 @@ pub struct ReconcileConfig {
 /// One thing reconciliation found or did, to journal and to feed to the core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Correction {
+    /// Written before a start-up reconciliation sends its first recovery
+    /// order (a stop or a market close) for `symbol`'s position: a start
+    /// killed before it journals what it placed leaves this, so any later
+    /// start looks the orders up by the ids this start gave them.
+    RecoverySending {
+        /// Instrument.
+        symbol: SymbolId,
+        /// The core's stop order the recovery orders stand for.
+        replaces: Option<OrderId>,
+    },
     /// An order the core sent is working on the exchange; the core had no ack.
     Adopted {
         /// Engine order id.
@@ -489,6 +504,14 @@ impl Correction {
     pub fn to_journal(&self, ts: TimestampNs) -> journal_schema::Correction {
         let none = OrderId(0);
         let (kind, symbol, order, exchange_id, qty, price) = match *self {
+            Self::RecoverySending { symbol, replaces } => (
+                CorrectionKind::RecoverySending,
+                symbol,
+                replaces.unwrap_or(none),
+                0,
+                Qty::ZERO,
+                Price::ZERO,
+            ),
             Self::Adopted {
                 order,
                 symbol,
