@@ -331,6 +331,24 @@ impl Core {
             Event::Rejected { order, ts } => self.on_order_gone(order, ts, true),
             Event::Cancelled { order, ts } => self.on_order_gone(order, ts, false),
             Event::Control { command, ts } => self.on_command(command, ts),
+            Event::Funding(f) => self.on_funding(f.symbol, f.ts, |side, qty| {
+                (
+                    f.mark,
+                    f.rate,
+                    crate::funding::funding_amount(side, qty, f.mark, f.rate),
+                )
+            }),
+            Event::FundingFee(f) => {
+                let mark = self
+                    .symbols
+                    .get(usize::from(f.symbol.0))
+                    .and_then(|s| s.last_price)
+                    .unwrap_or(Price::ZERO);
+                self.on_funding(f.symbol, f.ts, |side, qty| {
+                    let rate = crate::funding::implied_rate(side, qty, mark, f.amount);
+                    (mark, rate, f.amount)
+                });
+            }
         }
     }
 
@@ -647,6 +665,50 @@ impl Core {
                 }));
             }
         }
+    }
+
+    /// Books one funding settlement of `symbol`: `price` returns the mark,
+    /// the rate and the amount for the open position's side and quantity.
+    /// Without an open quantity nothing is booked, except an
+    /// exchange-reported fee (the wallet moved anyway): it is booked
+    /// against no position. Cash moves by the amount and the kill switch
+    /// sees it like any PnL.
+    fn on_funding(
+        &mut self,
+        symbol: SymbolId,
+        ts: TimestampNs,
+        price: impl Fn(crate::types::Side, crate::types::Qty) -> (Price, f64, Money),
+    ) {
+        let Some(i) = self.symbol_index(symbol) else {
+            return;
+        };
+        let open = self.symbols[i]
+            .position
+            .filter(|p| p.open_qty > crate::types::Qty::ZERO);
+        let (position, side, qty) = match open {
+            Some(p) => (p.id, p.side, p.open_qty),
+            None => (
+                PositionId(0),
+                crate::types::Side::Buy,
+                crate::types::Qty::ZERO,
+            ),
+        };
+        let (mark, rate, amount) = price(side, qty);
+        if open.is_none() && amount == Money::ZERO {
+            return;
+        }
+        self.cash += amount;
+        self.record(Record::Funding(crate::funding::FundingPayment {
+            position,
+            symbol,
+            side,
+            qty,
+            mark,
+            rate,
+            amount,
+            ts,
+        }));
+        self.check_equity(ts);
     }
 
     /// Marks equity to market and fires the kill switch when the drawdown

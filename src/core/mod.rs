@@ -21,6 +21,7 @@ pub use engine::{Core, CoreError, CoreStats};
 pub use reload::{check_reload, CoreReloadError};
 
 use crate::candles::CandleEvent;
+use crate::funding::{FundingFee, FundingPayment, FundingSettlement};
 use crate::money::Money;
 use crate::orders::Fill;
 use crate::orders::{ExitReason, OrderId, OrderIntent, PositionId};
@@ -90,6 +91,12 @@ pub enum Event {
         /// When.
         ts: TimestampNs,
     },
+    /// A funding settlement at a rate (backtest, paper): the open position
+    /// of the symbol pays or receives `qty × mark × rate`.
+    Funding(FundingSettlement),
+    /// A funding fee the exchange reported as settled (live): booked as
+    /// reported.
+    FundingFee(FundingFee),
 }
 
 /// Why a stop moved.
@@ -188,6 +195,8 @@ pub enum Record {
         /// Event time.
         ts: TimestampNs,
     },
+    /// A position paid or received funding (cash moved by `amount`).
+    Funding(FundingPayment),
     /// Minutes without trades.
     Gap {
         /// Symbol.

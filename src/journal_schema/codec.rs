@@ -12,6 +12,7 @@ use super::system::{
 };
 use super::{tags, JournalRecord};
 use crate::core::{Action, Command, Event, LogEvent, Record, StopMove};
+use crate::funding::{FundingFee, FundingPayment, FundingSettlement};
 use crate::io::order::ClientOrderId;
 use crate::metrics::latency::Stage;
 use crate::money::Money;
@@ -453,6 +454,8 @@ impl JournalRecord<'_> {
                 Event::Rejected { .. } => tags::REJECTED,
                 Event::Cancelled { .. } => tags::CANCELLED,
                 Event::Control { .. } => tags::CONTROL,
+                Event::Funding(_) => tags::FUNDING_SETTLEMENT,
+                Event::FundingFee(_) => tags::FUNDING_FEE,
             },
             Self::Output(a) => match a {
                 Action::Place(_) => tags::PLACE,
@@ -470,6 +473,7 @@ impl JournalRecord<'_> {
                     Record::Halted { .. } => tags::HALTED,
                     Record::Resumed { .. } => tags::RESUMED,
                     Record::Gap { .. } => tags::GAP,
+                    Record::Funding(_) => tags::FUNDING,
                 },
             },
             Self::Session(_) => tags::SESSION,
@@ -540,6 +544,17 @@ impl JournalRecord<'_> {
                 Event::Control { command, ts } => {
                     e.u8(code_of(&COMMANDS, command));
                     e.ts(*ts);
+                }
+                Event::Funding(f) => {
+                    e.sym(f.symbol);
+                    e.f64(f.rate);
+                    e.price(f.mark);
+                    e.ts(f.ts);
+                }
+                Event::FundingFee(f) => {
+                    e.sym(f.symbol);
+                    e.money(f.amount);
+                    e.ts(f.ts);
                 }
             },
             Self::Output(a) => encode_action(e, a),
@@ -869,6 +884,16 @@ fn encode_action(e: &mut Enc<'_>, a: &Action) {
                 e.ts(*from);
                 e.ts(*to);
             }
+            Record::Funding(p) => {
+                e.u64(p.position.0);
+                e.sym(p.symbol);
+                e.u8(code_of(&SIDES, &p.side));
+                e.qty(p.qty);
+                e.price(p.mark);
+                e.f64(p.rate);
+                e.money(p.amount);
+                e.ts(p.ts);
+            }
         },
     }
 }
@@ -1021,6 +1046,27 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             from: d.ts()?,
             to: d.ts()?,
         }),
+        tags::FUNDING_SETTLEMENT => J::Input(Event::Funding(FundingSettlement {
+            symbol: d.sym()?,
+            rate: d.f64()?,
+            mark: d.price()?,
+            ts: d.ts()?,
+        })),
+        tags::FUNDING_FEE => J::Input(Event::FundingFee(FundingFee {
+            symbol: d.sym()?,
+            amount: d.money()?,
+            ts: d.ts()?,
+        })),
+        tags::FUNDING => rec(Record::Funding(FundingPayment {
+            position: PositionId(d.u64()?),
+            symbol: d.sym()?,
+            side: d.code("side", &SIDES)?,
+            qty: d.qty()?,
+            mark: d.price()?,
+            rate: d.f64()?,
+            amount: d.money()?,
+            ts: d.ts()?,
+        })),
         tags::SESSION => J::Session(SessionStart {
             mode: d.code("mode", &Mode::ALL)?,
             ts: d.ts()?,

@@ -90,6 +90,8 @@ pub fn event_ts(event: &Event) -> TimestampNs {
         Event::Trade(t) => t.exchange_ts,
         Event::Candle(c) => c.open_time.add_ns(NS_PER_MIN),
         Event::Fill(f) => f.ts,
+        Event::Funding(f) => f.ts,
+        Event::FundingFee(f) => f.ts,
         Event::Clock(ts)
         | Event::Ack { ts, .. }
         | Event::Rejected { ts, .. }

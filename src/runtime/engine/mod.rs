@@ -802,5 +802,7 @@ pub fn event_ts(e: &Event) -> TimestampNs {
         | Event::Cancelled { ts, .. }
         | Event::Control { ts, .. } => ts,
         Event::Fill(f) => f.ts,
+        Event::Funding(f) => f.ts,
+        Event::FundingFee(f) => f.ts,
     }
 }
