@@ -5,12 +5,15 @@
 //! and an optional date range; produces a [`BacktestResult`] (closed trades,
 //! an equity curve sampled once per minute, rejection and exit-reason
 //! counts) and writes `report.json`, `trades.csv`, `equity.csv` and
-//! `equity.svg`. The driver is the only place that knows it is a backtest:
+//! `equity.svg`, plus `fills.csv` (every execution) and `funding.csv` (every
+//! funding payment, when `--funding` files are given; see [`funding`]).
+//! The driver is the only place that knows it is a backtest:
 //! the core sees the same events as live. Deterministic: two runs on the
 //! same input give byte-identical reports. Cold-path allocation (trade rows,
 //! the equity curve) happens here, never in the core.
 
 pub mod dates;
+pub mod funding;
 mod report;
 pub mod stats;
 mod svg;
@@ -28,11 +31,14 @@ use crate::config::Config;
 use crate::core::{Action, Command, Core, CoreError, Event, Record};
 use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
 use crate::fill_model::{FillModel, MarketFill};
+use crate::funding::schedule::FundingLoadError;
+use crate::funding::FundingSettlement;
 use crate::money::Money;
-use crate::orders::PositionId;
+use crate::orders::{OrderId, OrderPurpose, PositionId};
 use crate::positions::ClosedTrade;
 use crate::risk::RejectReason;
-use crate::types::{InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
+use crate::types::{InstrumentRules, Side, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
+use funding::{FillRow, FundingClock, FundingInputs, FundingLedger, FundingRow};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -47,6 +53,8 @@ pub struct BacktestOptions {
     pub rules: InstrumentRules,
     /// Called every 2^20 rows with the rows read so far.
     pub progress_every: u64,
+    /// Funding-rate and mark-price files (empty: funding not modelled).
+    pub funding: FundingInputs,
 }
 
 /// A closed trade with its strategy name and exit legs.
@@ -58,6 +66,8 @@ pub struct TradeRow {
     pub strategy: &'static str,
     /// Exit legs, `reason qty@price` joined by `;`.
     pub exits: String,
+    /// Funding the position paid (negative) or received while open.
+    pub funding: Money,
 }
 
 /// Everything a run produced.
@@ -87,6 +97,13 @@ pub struct BacktestResult {
     pub exit_reasons: BTreeMap<&'static str, u64>,
     /// Enabled strategy names in config order.
     pub strategies: Vec<&'static str>,
+    /// The traded symbol, normalized (`ETHUSDT`): from the data file name,
+    /// else the first `market.symbols` entry.
+    pub symbol: String,
+    /// Every execution, in time order.
+    pub fills: Vec<FillRow>,
+    /// Funding charged (`None`: no funding data, funding not modelled).
+    pub funding: Option<FundingLedger>,
 }
 
 /// Why a backtest failed.
@@ -98,6 +115,15 @@ pub enum BacktestError {
     Core(CoreError),
     /// No row fell inside the date range.
     NoData,
+    /// A funding or mark-price file could not be used.
+    Funding(FundingLoadError),
+    /// Funding files were given for a symbol the data does not hold.
+    FundingSymbol {
+        /// Symbol of the funding files.
+        symbol: String,
+        /// Symbol of the data.
+        data_symbol: String,
+    },
 }
 
 impl fmt::Display for BacktestError {
@@ -106,6 +132,14 @@ impl fmt::Display for BacktestError {
             Self::Data(e) => write!(f, "Cannot read data: {e}"),
             Self::Core(e) => write!(f, "Cannot build the engine: {e}"),
             Self::NoData => write!(f, "No data rows inside the date range"),
+            Self::Funding(e) => write!(f, "Cannot use the funding data: {e}"),
+            Self::FundingSymbol {
+                symbol,
+                data_symbol,
+            } => write!(
+                f,
+                "Funding files are for {symbol} but the data is {data_symbol} (name the symbol as SYMBOL=FILE)"
+            ),
         }
     }
 }
@@ -115,7 +149,8 @@ impl std::error::Error for BacktestError {
         match self {
             Self::Data(e) => Some(e),
             Self::Core(e) => Some(e),
-            Self::NoData => None,
+            Self::Funding(e) => Some(e),
+            Self::NoData | Self::FundingSymbol { .. } => None,
         }
     }
 }
@@ -129,6 +164,18 @@ struct Driver {
     trades: Vec<TradeRow>,
     rejections: BTreeMap<&'static str, u64>,
     exit_reasons: BTreeMap<&'static str, u64>,
+    /// Position, side and purpose of every order sent.
+    orders: HashMap<OrderId, (PositionId, Side, OrderPurpose)>,
+    /// Strategy of every position.
+    owners: HashMap<PositionId, &'static str>,
+    fills: Vec<FillRow>,
+    /// The exit fill being handled: its row takes the core's exit reason.
+    exit_fill: Option<usize>,
+    /// Funding per open position.
+    funding_by_position: HashMap<PositionId, Money>,
+    funding: Option<FundingClock>,
+    /// Mark source of the settlement being handled.
+    mark_source: crate::funding::schedule::MarkSource,
 }
 
 impl Driver {
@@ -142,10 +189,16 @@ impl Driver {
     /// Feeds the queued events, in order, and everything they cause.
     fn drain(&mut self) {
         while let Some(e) = self.events.pop_front() {
+            if let Event::Fill(f) = &e {
+                self.on_fill(f);
+            }
             self.core.on_event(&e);
             while let Some(a) = self.core.next_action() {
                 match a {
-                    Action::Place(o) => self.sim.submit(&o, &mut |e| self.events.push_back(e)),
+                    Action::Place(o) => {
+                        self.orders.insert(o.id, (o.position, o.side, o.purpose));
+                        self.sim.submit(&o, &mut |e| self.events.push_back(e));
+                    }
                     Action::Cancel { order, .. } => {
                         self.sim.cancel(order, &mut |e| self.events.push_back(e));
                     }
@@ -156,8 +209,58 @@ impl Driver {
         }
     }
 
+    /// Writes the `fills.csv` row of an execution before the core sees it.
+    fn on_fill(&mut self, f: &crate::orders::Fill) {
+        let Some(&(position, side, purpose)) = self.orders.get(&f.order) else {
+            return;
+        };
+        let reason = match purpose {
+            OrderPurpose::Entry => "entry",
+            OrderPurpose::Stop => "stop",
+            OrderPurpose::Partial1 | OrderPurpose::Partial2 => "partial",
+            OrderPurpose::Target => "target",
+            OrderPurpose::Close(r) => r.as_str(),
+        };
+        self.exit_fill = (purpose != OrderPurpose::Entry).then_some(self.fills.len());
+        self.fills.push(FillRow {
+            time_ms: f.ts.as_ms(),
+            position_id: position.0,
+            strategy: self.owners.get(&position).copied().unwrap_or("?"),
+            side,
+            qty: f.qty,
+            price: f.price,
+            fee: f.fee,
+            reason,
+        });
+    }
+
     fn on_record(&mut self, r: &Record) {
         match r {
+            Record::EntrySent {
+                position, strategy, ..
+            } => {
+                let name = self.core.strategy_name(*strategy);
+                self.owners.insert(*position, name);
+            }
+            Record::Funding(p) => {
+                *self.funding_by_position.entry(p.position).or_default() += p.amount;
+                let source = self.mark_source;
+                if let Some(clock) = self.funding.as_mut() {
+                    clock.ledger.rows.push(FundingRow {
+                        time_ms: p.ts.as_ms(),
+                        position_id: p.position.0,
+                        strategy: self.owners.get(&p.position).copied().unwrap_or("?"),
+                        position_qty: match p.side {
+                            Side::Buy => p.qty.to_f64(),
+                            Side::Sell => -p.qty.to_f64(),
+                        },
+                        mark_price: p.mark,
+                        rate: p.rate,
+                        amount: p.amount,
+                        mark_source: source,
+                    });
+                }
+            }
             Record::RiskRejected { reason, .. } => {
                 *self.rejections.entry(reason.as_str()).or_default() += 1;
             }
@@ -169,6 +272,11 @@ impl Driver {
                 ..
             } => {
                 *self.exit_reasons.entry(reason.as_str()).or_default() += 1;
+                if let Some(row) = self.exit_fill.take().and_then(|k| self.fills.get_mut(k)) {
+                    if row.position_id == position.0 {
+                        row.reason = reason.as_str();
+                    }
+                }
                 let legs = self.exits.entry(*position).or_default();
                 if !legs.is_empty() {
                     legs.push(';');
@@ -186,11 +294,79 @@ impl Driver {
                     trade: *t,
                     strategy: self.core.strategy_name(t.strategy),
                     exits,
+                    funding: self
+                        .funding_by_position
+                        .remove(&t.position)
+                        .unwrap_or(Money::ZERO),
                 });
             }
             _ => {}
         }
     }
+}
+
+impl Driver {
+    /// Applies every settlement before `before_ms`: fed to the core when
+    /// `apply` (inside the data span), else passed over.
+    fn settle_before(&mut self, before_ms: i64, apply: bool, symbol: SymbolId) {
+        loop {
+            let Some(clock) = self.funding.as_mut() else {
+                return;
+            };
+            let Some((time_ms, rate)) = clock.next_before(before_ms) else {
+                return;
+            };
+            if !apply {
+                continue;
+            }
+            let Some((mark, source)) = clock.mark(time_ms, self.core.last_price(symbol)) else {
+                continue;
+            };
+            self.mark_source = source;
+            self.dispatch(Event::Funding(FundingSettlement {
+                symbol,
+                rate,
+                mark,
+                ts: TimestampNs::from_ms(time_ms),
+            }));
+        }
+    }
+}
+
+/// Returns the traded symbol, normalized: from the first data file's name,
+/// else the first configured symbol.
+fn data_symbol(cfg: &Config, opts: &BacktestOptions) -> String {
+    opts.data
+        .first()
+        .and_then(|p| crate::funding::files::symbol_of_path(p))
+        .or_else(|| {
+            cfg.market
+                .symbols
+                .first()
+                .map(|s| crate::funding::files::normalize(s))
+        })
+        .unwrap_or_default()
+}
+
+/// Loads the funding clock of `symbol` (`None` without funding files).
+fn funding_clock(
+    symbol: &str,
+    inputs: &FundingInputs,
+) -> Result<Option<FundingClock>, BacktestError> {
+    if inputs.funding.is_empty() && inputs.marks.is_empty() {
+        return Ok(None);
+    }
+    let mut all = crate::funding::schedule::load(&inputs.funding, &inputs.marks)
+        .map_err(BacktestError::Funding)?;
+    if let Some(other) = all.keys().find(|k| k.as_str() != symbol) {
+        return Err(BacktestError::FundingSymbol {
+            symbol: other.clone(),
+            data_symbol: symbol.to_string(),
+        });
+    }
+    Ok(all
+        .remove(symbol)
+        .map(|data| FundingClock::new(symbol.to_string(), data)))
 }
 
 /// Runs a backtest of the configured strategies. `progress` is called
@@ -226,6 +402,8 @@ pub fn run_with_strategies(
     if cfg.market.symbols.is_empty() {
         cfg.market.symbols.push("BTC-USDT".into());
     }
+    let symbol_name = data_symbol(&cfg, opts);
+    let funding = funding_clock(&symbol_name, &opts.funding)?;
     let mut data = DataSet::open(&opts.data, symbol).map_err(BacktestError::Data)?;
     let kind = data.kind();
     let core =
@@ -250,6 +428,13 @@ pub fn run_with_strategies(
         trades: Vec::new(),
         rejections: BTreeMap::new(),
         exit_reasons: BTreeMap::new(),
+        orders: HashMap::new(),
+        owners: HashMap::new(),
+        fills: Vec::new(),
+        exit_fill: None,
+        funding_by_position: HashMap::new(),
+        funding,
+        mark_source: crate::funding::schedule::MarkSource::LastPrice,
     };
     let from_ns = opts.from_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
     let to_ns = opts.to_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
@@ -266,6 +451,11 @@ pub fn run_with_strategies(
         if rows % every == 0 {
             progress(rows);
         }
+        let available_ms = match row {
+            Row::Trade(t) => t.exchange_ts.as_ms(),
+            Row::Candle(c) => c.open_time.add_ns(NS_PER_MIN).as_ms(),
+        };
+        d.settle_before(available_ms, first.is_some(), symbol);
         first.get_or_insert(ts);
         last = ts;
         let m = ts.0.div_euclid(NS_PER_MIN);
@@ -291,6 +481,7 @@ pub fn run_with_strategies(
         FileKind::Klines => last.add_ns(NS_PER_MIN),
         FileKind::AggTrades => last,
     };
+    d.settle_before(end.as_ms() + 1, true, symbol);
     d.dispatch(Event::Control {
         command: Command::Shutdown,
         ts: end,
@@ -316,6 +507,9 @@ pub fn run_with_strategies(
         risk_rejections,
         exit_reasons: d.exit_reasons,
         strategies,
+        symbol: symbol_name,
+        fills: d.fills,
+        funding: d.funding.map(|c| c.ledger),
     })
 }
 

@@ -22,6 +22,7 @@ fn options(path: PathBuf) -> BacktestOptions {
         to_ms: None,
         rules: rules(),
         progress_every: 1 << 20,
+        funding: funding::FundingInputs::default(),
     }
 }
 
@@ -55,6 +56,11 @@ fn check(result: &BacktestResult) {
     }
     let report = Report::from_result(result);
     let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        json["funding"], "not modelled",
+        "no funding data: never a silent zero"
+    );
+    assert!(report.summary().contains("funding: not modelled"));
     let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(
@@ -63,6 +69,7 @@ fn check(result: &BacktestResult) {
             "combined",
             "exit_reasons",
             "final_equity",
+            "funding",
             "initial_equity",
             "input",
             "monthly_returns_pct",
@@ -123,13 +130,13 @@ fn two_runs_write_byte_identical_report_and_trades() {
     assert_eq!(outputs[0], outputs[1]);
     let header = String::from_utf8(outputs[0].1.clone()).unwrap();
     assert!(header.starts_with(
-        "id,strategy,side,entry_time_ms,exit_time_ms,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits\n"
+        "id,strategy,side,entry_time_ms,exit_time_ms,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits,funding\n"
     ));
-    // Every row has 14 cells and `exits` is the number of exit fills (>= 1).
+    // Every row has 15 cells and `exits` is the number of exit fills (>= 1).
     let mut rows = 0;
     for line in header.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
-        assert_eq!(cells.len(), 14, "{line}");
+        assert_eq!(cells.len(), 15, "{line}");
         let exits: usize = cells[13]
             .parse()
             .unwrap_or_else(|_| panic!("exits not a count: {line}"));
@@ -180,6 +187,13 @@ fn queued_events_reach_the_core_in_the_order_they_were_queued() {
         trades: Vec::new(),
         rejections: BTreeMap::new(),
         exit_reasons: BTreeMap::new(),
+        orders: HashMap::new(),
+        owners: HashMap::new(),
+        fills: Vec::new(),
+        exit_fill: None,
+        funding_by_position: HashMap::new(),
+        funding: None,
+        mark_source: crate::funding::schedule::MarkSource::LastPrice,
     };
     let ts = TimestampNs(1_700_000_000_000_000_000);
     // Two answers queued at once (as a final flush of the simulated

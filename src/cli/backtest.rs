@@ -3,7 +3,7 @@
 //!
 //! Consumes the command-line arguments, an optional config file and data
 //! files; produces `report.json`, `trades.csv`, `equity.csv` and
-//! `equity.svg` in `--out`, a summary table and the throughput on stdout,
+//! `equity.svg`, `fills.csv` and `funding.csv` in `--out`, a summary table and the throughput on stdout,
 //! and a progress indicator on stderr (terminal only). Cold path.
 
 use std::fmt;
@@ -24,7 +24,7 @@ use crate::types::{DecimalStep, InstrumentRules, Price, Qty};
 Binance klines or aggTrades CSV files (auto-detected) against the simulated exchange. Market orders fill \
 at the next trade (trades data) or the candle close (klines) with config slippage; stops and targets \
 trigger on every trade or on candle high/low with the stop first. Writes DIR/report.json, trades.csv, \
-equity.csv and equity.svg, and prints a summary per strategy beside the seed's figures."
+equity.csv, equity.svg, fills.csv and funding.csv, and prints a summary per strategy beside the seed's figures."
 )]
 pub struct BacktestArgs {
     /// Data files (klines or aggTrades, all of one kind), merged in time order.
@@ -69,6 +69,18 @@ pub struct BacktestArgs {
     /// Smallest order notional, quote currency.
     #[arg(long, value_name = "QUOTE", default_value_t = 5.0)]
     pub min_notional: f64,
+    /// Funding-rate files (Binance public-data `fundingRate` layout, .csv or
+    /// .zip, header optional), each `SYMBOL=FILE` or named like
+    /// `ETHUSDT-fundingRate-2023-07.zip`. Every open position pays or
+    /// receives qty x mark x rate at each settlement; without this flag the
+    /// report says `funding: not modelled`.
+    #[arg(long = "funding", value_name = "FILE", num_args = 1..)]
+    pub funding: Vec<PathBuf>,
+    /// Mark-price klines files (any interval) for the settlements, matched
+    /// to symbols like --funding; without them (or where they do not price a
+    /// settlement instant) the last trade or 1m close before it is the mark.
+    #[arg(long = "mark", value_name = "FILE", num_args = 1.., requires = "funding")]
+    pub mark: Vec<PathBuf>,
 }
 
 /// Errors of `trading-engine backtest`.
@@ -170,6 +182,10 @@ pub fn prepare(args: &BacktestArgs) -> Result<(Config, BacktestOptions), Backtes
             to_ms,
             rules,
             progress_every: 1 << 20,
+            funding: backtest::funding::FundingInputs {
+                funding: args.funding.clone(),
+                marks: args.mark.clone(),
+            },
         },
     ))
 }

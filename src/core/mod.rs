@@ -286,6 +286,8 @@ impl CandleBatch {
 #[cfg(test)]
 mod fill_tests;
 #[cfg(test)]
+mod funding_tests;
+#[cfg(test)]
 mod property_tests;
 #[cfg(test)]
 mod reload_tests;
