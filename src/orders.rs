@@ -109,11 +109,14 @@ pub enum ExitReason {
     Emergency,
     /// Closed by a person's flatten command.
     Manual,
+    /// The mark reached the position's liquidation price (backtest and
+    /// paper close it there, as the exchange would).
+    Liquidation,
 }
 
 impl ExitReason {
     /// Every reason, in report order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Stop,
         Self::TrailingStop,
         Self::Target,
@@ -121,6 +124,7 @@ impl ExitReason {
         Self::Shutdown,
         Self::Emergency,
         Self::Manual,
+        Self::Liquidation,
     ];
 
     /// Returns the snake_case name used in reports and the journal.
@@ -134,6 +138,7 @@ impl ExitReason {
             Self::Shutdown => "shutdown",
             Self::Emergency => "emergency",
             Self::Manual => "manual",
+            Self::Liquidation => "liquidation",
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::indicators::{Declare, Declared, IndicatorLayout, IndicatorSet, ParamE
 use crate::money::Money;
 use crate::orders::{ExitReason, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
 use crate::positions::{Position, PositionState};
+use crate::risk::liquidation::LiquidationRule;
 use crate::risk::{EntryRequest, HaltReason, RejectReason, RiskManager};
 use crate::signals::{aggregate, Exposure};
 use crate::strategy::{
@@ -104,6 +105,8 @@ pub(super) struct SymbolState {
     /// Failed placements of the current protective stop in a row (reset
     /// by its ack and by a new position).
     pub(super) stop_failures: u32,
+    /// How this symbol's liquidation price is found.
+    pub(super) liquidation: LiquidationRule,
 }
 
 /// Retired exit orders remembered per symbol (see `SymbolState::retired`):
@@ -235,6 +238,13 @@ impl Core {
                 retired: [None; RETIRED_ORDERS],
                 retired_next: 0,
                 stop_failures: 0,
+                liquidation: LiquidationRule {
+                    margin_type: cfg.exchange.margin_type,
+                    leverage: f64::from(cfg.exchange.leverage.max(1)),
+                    maintenance_margin_rate: cfg.exchange.maintenance_margin_rate_of(
+                        cfg.market.symbols.get(i).map_or("", String::as_str),
+                    ),
+                },
             });
         }
         let initial = Money::from_f64(cfg.simulator.initial_equity);
@@ -294,6 +304,7 @@ impl Core {
                 probe.enter(Stage::CandlesIndicators);
                 s.builder.on_trade(&t, &mut |e| batch.push(e));
                 probe.enter(Stage::StrategiesRisk);
+                self.check_liquidation(i, t.price.to_f64(), t.exchange_ts);
                 self.on_price(i, t.price.to_f64(), t.exchange_ts);
                 self.on_candles(i, &batch, t.exchange_ts, probe);
             }
@@ -308,11 +319,12 @@ impl Core {
                 s.last_data_ts = Some(now);
                 probe.enter(Stage::CandlesIndicators);
                 s.builder.on_closed_1m(&c, &mut |e| batch.push(e));
-                let extreme = match s.position.map(|p| p.side) {
-                    Some(crate::types::Side::Sell) => c.low,
-                    _ => c.high,
+                let (extreme, adverse) = match s.position.map(|p| p.side) {
+                    Some(crate::types::Side::Sell) => (c.low, c.high),
+                    _ => (c.high, c.low),
                 };
                 probe.enter(Stage::StrategiesRisk);
+                self.check_liquidation(i, adverse.to_f64(), now);
                 self.on_price(i, extreme.to_f64(), now);
                 self.on_candles(i, &batch, now, probe);
             }
@@ -616,6 +628,8 @@ impl Core {
             open_positions,
             open_risk,
             leverage: self.leverage,
+            side: sig.side,
+            liquidation: s.liquidation,
         };
         let rules = s.rules;
         match self.risk.check_entry(&req, &rules) {

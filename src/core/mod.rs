@@ -288,6 +288,8 @@ mod fill_tests;
 #[cfg(test)]
 mod funding_tests;
 #[cfg(test)]
+mod liquidation_tests;
+#[cfg(test)]
 mod property_tests;
 #[cfg(test)]
 mod reload_tests;
