@@ -4,6 +4,11 @@
 //! from `fills.csv`, the funding file and the mark (or 1m) data; report
 //! totals equal the sum of the rows; trades pay only while open.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "integration test helpers panic on broken outputs"
+)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

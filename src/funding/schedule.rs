@@ -242,7 +242,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let x = file(d.path(), "rates.csv", "1688428800001,8,0.0001\n");
         assert!(matches!(
-            load(&[x.clone()], &[]),
+            load(std::slice::from_ref(&x), &[]),
             Err(FundingLoadError::NoSymbol { .. })
         ));
         let y = file(
