@@ -138,6 +138,8 @@ pub(crate) fn prepare_inputs(
         contracts: None,
         chart: false,
         compare_seed: false,
+        funding: Vec::new(),
+        mark: Vec::new(),
     };
     let (base, opts) = prepare(&args).map_err(CliError::Backtest)?;
     let grid_text = std::fs::read_to_string(grid).map_err(|source| {

@@ -237,7 +237,14 @@ pub fn run(
         for t in &window_trades {
             trades_csv.push_str(&format!("{},", w.index));
             let symbol = cfg.market.symbols.first().map_or("", String::as_str);
-            push_trade_csv_row(&mut trades_csv, &t.0, symbol, t.1, exit_fill_count(&t.2));
+            push_trade_csv_row(
+                &mut trades_csv,
+                &t.0,
+                symbol,
+                t.1,
+                exit_fill_count(&t.2),
+                crate::money::Money::ZERO,
+            );
             oos_trades.push(TradeResult {
                 entry_ms: t.0.entry_ts.as_ms(),
                 exit_ms: t.0.exit_ts.as_ms(),
