@@ -21,6 +21,7 @@ pub mod core;
 pub mod datafile;
 pub mod feed;
 pub mod fill_model;
+pub mod funding;
 pub mod history;
 pub mod indicators;
 pub mod io;

@@ -113,11 +113,14 @@ pub enum ExitReason {
     /// order of the engine to show for it (booked at the close's fill
     /// price when known, else at the last price).
     Reconciled,
+    /// The mark reached the position's liquidation price (backtest and
+    /// paper close it there, as the exchange would).
+    Liquidation,
 }
 
 impl ExitReason {
     /// Every reason, in report order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Stop,
         Self::TrailingStop,
         Self::Target,
@@ -126,6 +129,7 @@ impl ExitReason {
         Self::Emergency,
         Self::Manual,
         Self::Reconciled,
+        Self::Liquidation,
     ];
 
     /// Returns the snake_case name used in reports and the journal.
@@ -140,6 +144,7 @@ impl ExitReason {
             Self::Emergency => "emergency",
             Self::Manual => "manual",
             Self::Reconciled => "reconciled",
+            Self::Liquidation => "liquidation",
         }
     }
 }

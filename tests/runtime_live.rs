@@ -501,7 +501,7 @@ fn a_run_serves_live_metrics_logs_its_dashboard_and_journals_equity_and_daily_me
     assert!(m.value("te_orders_sent_total", &[]).unwrap() <= c.orders as f64);
     assert_eq!(
         m.named("te_risk_rejects_total").len(),
-        10,
+        trading_engine::risk::RejectReason::ALL.len(),
         "every reason, zeros included"
     );
     assert_eq!(m.value("te_feed_reconnects_total", &[]), Some(0.0));

@@ -82,7 +82,14 @@ fn spiked_rows() -> Vec<String> {
 fn trades_csv(trades: &[ClosedTrade], symbol: &str, strategy: &str) -> String {
     let mut s = format!("{TRADES_CSV_HEADER}\n");
     for t in trades {
-        backtest::push_trade_csv_row(&mut s, t, symbol, strategy, t.exits as usize);
+        backtest::push_trade_csv_row(
+            &mut s,
+            t,
+            symbol,
+            strategy,
+            t.exits as usize,
+            trading_engine::money::Money::ZERO,
+        );
     }
     s
 }
@@ -159,6 +166,7 @@ fn a_paper_run_and_a_backtest_over_the_same_data_close_the_same_trades() {
             to_ms: None,
             rules,
             progress_every: 1 << 20,
+            funding: backtest::funding::FundingInputs::default(),
         },
         atr_scripted(&cfg),
         &mut |_| {},

@@ -232,6 +232,12 @@ fn risk_check(c: &mut Criterion) {
         open_positions: 0,
         open_risk: 0.0,
         leverage: 10.0,
+        side: trading_engine::types::Side::Buy,
+        liquidation: trading_engine::risk::liquidation::LiquidationRule {
+            margin_type: trading_engine::config::MarginType::Isolated,
+            leverage: 10.0,
+            maintenance_margin_rate: 0.004,
+        },
     };
     assert!(risk.check_entry(&req, &rules).is_ok());
     let stale = EntryRequest {

@@ -155,6 +155,7 @@ pub fn run_loaded_with(
         progress_every: u64::MAX,
         chart,
         trade_from_ms: range.trade_from_ms,
+        funding: crate::backtest::funding::FundingInputs::default(),
     };
     let mut rows = data.range(range.from_ms, range.to_ms).iter();
     drive(

@@ -6,13 +6,17 @@
 //! and an optional date range; produces a [`BacktestResult`] (closed trades,
 //! an equity curve sampled once per minute, rejection and exit-reason
 //! counts, per-symbol spans and gaps, halts) and writes `report.json`,
-//! `trades.csv`, `equity.csv`, `equity.svg` and optionally `chart.html`. The driver is the only place that knows it is a backtest:
+//! `trades.csv`, `equity.csv`, `equity.svg`, `fills.csv` (every execution),
+//! `funding.csv` (every funding payment, when `--funding` files are given;
+//! see [`funding`]) and optionally `chart.html`. The driver is the only
+//! place that knows it is a backtest:
 //! the core sees the same events as live. Deterministic: two runs on the
 //! same input give byte-identical reports. Cold-path allocation (trade rows,
 //! the equity curve) happens here, never in the core.
 
 mod chart;
 pub mod dates;
+pub mod funding;
 mod loaded;
 mod portfolio;
 #[cfg(test)]
@@ -38,9 +42,11 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::core::CoreError;
 use crate::datafile::{DataFileError, FileKind};
+use crate::funding::schedule::FundingLoadError;
 use crate::money::Money;
 use crate::positions::ClosedTrade;
 use crate::types::{InstrumentRules, TimestampNs};
+use funding::{FillRow, FundingInputs, FundingLedger};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -55,6 +61,8 @@ pub struct BacktestOptions {
     pub rules: InstrumentRules,
     /// Called every 2^20 rows with the rows read so far.
     pub progress_every: u64,
+    /// Funding-rate and mark-price files (empty: funding not modelled).
+    pub funding: FundingInputs,
 }
 
 /// A closed trade with its symbol and strategy names and exit legs.
@@ -68,6 +76,8 @@ pub struct TradeRow {
     pub strategy: &'static str,
     /// Exit legs, `reason qty@price` joined by `;`.
     pub exits: String,
+    /// Funding the position paid (negative) or received while open.
+    pub funding: Money,
 }
 
 /// Everything a run produced.
@@ -103,6 +113,10 @@ pub struct BacktestResult {
     pub halts: Vec<HaltRow>,
     /// What `chart.html` shows, when it was asked for.
     pub chart: Option<ChartData>,
+    /// Every execution, in time order.
+    pub fills: Vec<FillRow>,
+    /// Funding charged (`None`: no funding data, funding not modelled).
+    pub funding: Option<FundingLedger>,
 }
 
 /// One symbol's data in a run.
@@ -198,6 +212,15 @@ pub enum BacktestError {
     NoData,
     /// More symbols than a `SymbolId` can number.
     TooManySymbols,
+    /// A funding or mark-price file could not be used.
+    Funding(FundingLoadError),
+    /// Funding files were given for a symbol the data does not hold.
+    FundingSymbol {
+        /// Symbol of the funding files.
+        symbol: String,
+        /// Symbol of the data.
+        data_symbol: String,
+    },
 }
 
 impl fmt::Display for BacktestError {
@@ -207,6 +230,14 @@ impl fmt::Display for BacktestError {
             Self::Core(e) => write!(f, "Cannot build the engine: {e}"),
             Self::NoData => write!(f, "No data rows inside the date range"),
             Self::TooManySymbols => write!(f, "More than 65536 symbols"),
+            Self::Funding(e) => write!(f, "Cannot use the funding data: {e}"),
+            Self::FundingSymbol {
+                symbol,
+                data_symbol,
+            } => write!(
+                f,
+                "Funding files are for {symbol} but the data is {data_symbol} (name the symbol as SYMBOL=FILE)"
+            ),
         }
     }
 }
@@ -216,7 +247,8 @@ impl std::error::Error for BacktestError {
         match self {
             Self::Data(e) => Some(e),
             Self::Core(e) => Some(e),
-            Self::NoData | Self::TooManySymbols => None,
+            Self::Funding(e) => Some(e),
+            Self::NoData | Self::TooManySymbols | Self::FundingSymbol { .. } => None,
         }
     }
 }
@@ -266,6 +298,7 @@ pub fn run_with_strategies(
         progress_every: opts.progress_every,
         chart: false,
         trade_from_ms: None,
+        funding: opts.funding.clone(),
     };
     run_portfolio(cfg, &portfolio, strategies, progress)
 }

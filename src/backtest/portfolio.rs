@@ -15,16 +15,20 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 
 use super::chart::ChartCollector;
+use super::funding::{self, FillRow, FundingClock, FundingInputs, FundingLedger, FundingRow};
 use super::{report, BacktestError, BacktestResult, HaltRow, SymbolResult, TradeRow};
 use crate::config::Config;
 use crate::core::{Action, Command, Core, Event, Record};
 use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
 use crate::fill_model::{FillModel, MarketFill};
-use crate::orders::PositionId;
+use crate::funding::schedule::MarkSource;
+use crate::funding::FundingSettlement;
+use crate::money::Money;
+use crate::orders::{OrderId, OrderPurpose, PositionId};
 use crate::positions::PositionState;
 use crate::risk::RejectReason;
 use crate::strategy::Strategy;
-use crate::types::{InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
+use crate::types::{InstrumentRules, Side, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 /// One traded symbol of a backtest.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +58,9 @@ pub struct PortfolioOptions {
     /// refuses entries; without one no other order arises): earlier rows only warm the indicators (a walk-forward test
     /// span). `None`: trade from the first row.
     pub trade_from_ms: Option<i64>,
+    /// Funding-rate and mark-price files, matched to the instruments by
+    /// symbol (empty: funding not modelled).
+    pub funding: FundingInputs,
 }
 
 /// Opens the files of `instruments` as one data set, `SymbolId(i)` for
@@ -104,6 +111,22 @@ struct Driver {
     /// Orders decided before this time are refused (see
     /// [`PortfolioOptions::trade_from_ms`]).
     refuse_before: TimestampNs,
+    /// Position, side and purpose of every order sent.
+    orders: HashMap<OrderId, (PositionId, Side, OrderPurpose)>,
+    /// Strategy of every position.
+    owners: HashMap<PositionId, &'static str>,
+    fills: Vec<FillRow>,
+    /// The exit fill being handled: its row takes the core's exit reason.
+    exit_fill: Option<usize>,
+    /// Funding per open position.
+    funding_by_position: HashMap<PositionId, Money>,
+    /// Settlement clock per symbol (index = `SymbolId`); empty without
+    /// funding files.
+    clocks: Vec<Option<FundingClock>>,
+    /// Every funding payment (`None`: funding not modelled).
+    ledger: Option<FundingLedger>,
+    /// Mark source of the settlement being handled.
+    mark_source: MarkSource,
 }
 
 impl Driver {
@@ -117,6 +140,9 @@ impl Driver {
     /// Feeds the queued events, in order, and everything they cause.
     fn drain(&mut self) {
         while let Some(e) = self.events.pop_front() {
+            if let Event::Fill(f) = &e {
+                self.on_fill(f);
+            }
             self.core.on_event(&e);
             while let Some(a) = self.core.next_action() {
                 match a {
@@ -126,7 +152,10 @@ impl Driver {
                             ts: o.ts,
                         });
                     }
-                    Action::Place(o) => self.sim.submit(&o, &mut |e| self.events.push_back(e)),
+                    Action::Place(o) => {
+                        self.orders.insert(o.id, (o.position, o.side, o.purpose));
+                        self.sim.submit(&o, &mut |e| self.events.push_back(e));
+                    }
                     Action::Cancel { order, .. } => {
                         self.sim.cancel(order, &mut |e| self.events.push_back(e));
                     }
@@ -137,8 +166,92 @@ impl Driver {
         }
     }
 
+    /// Writes the `fills.csv` row of an execution before the core sees it.
+    fn on_fill(&mut self, f: &crate::orders::Fill) {
+        let Some(&(position, side, purpose)) = self.orders.get(&f.order) else {
+            return;
+        };
+        let reason = match purpose {
+            OrderPurpose::Entry => "entry",
+            OrderPurpose::Stop => "stop",
+            OrderPurpose::Partial1 | OrderPurpose::Partial2 => "partial",
+            OrderPurpose::Target => "target",
+            OrderPurpose::Close(r) => r.as_str(),
+        };
+        self.exit_fill = (purpose != OrderPurpose::Entry).then_some(self.fills.len());
+        self.fills.push(FillRow {
+            time_ms: f.ts.as_ms(),
+            symbol: f.symbol,
+            position_id: position.0,
+            strategy: self.owners.get(&position).copied().unwrap_or("?"),
+            side,
+            qty: f.qty,
+            price: f.price,
+            fee: f.fee,
+            reason,
+        });
+    }
+
+    /// Applies every settlement of every symbol before `before_ms`: fed to
+    /// the core when the symbol's data has begun (its first row was
+    /// handled), else passed over.
+    fn settle_before(&mut self, before_ms: i64) {
+        for i in 0..self.clocks.len() {
+            let symbol = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
+            let started = self.symbols.get(i).is_some_and(|s| s.rows > 0);
+            while let Some(clock) = self.clocks[i].as_mut() {
+                let Some((time_ms, rate)) = clock.next_before(before_ms) else {
+                    break;
+                };
+                let Some(ledger) = self.ledger.as_mut() else {
+                    break;
+                };
+                if !started {
+                    continue;
+                }
+                let Some((mark, source)) =
+                    clock.mark(time_ms, self.core.last_price(symbol), ledger)
+                else {
+                    continue;
+                };
+                self.mark_source = source;
+                self.dispatch(Event::Funding(FundingSettlement {
+                    symbol,
+                    rate,
+                    mark,
+                    ts: TimestampNs::from_ms(time_ms),
+                }));
+            }
+        }
+    }
+
     fn on_record(&mut self, r: &Record) {
         match r {
+            Record::EntrySent {
+                position, strategy, ..
+            } => {
+                let name = self.core.strategy_name(*strategy);
+                self.owners.insert(*position, name);
+            }
+            Record::Funding(p) => {
+                *self.funding_by_position.entry(p.position).or_default() += p.amount;
+                if let Some(ledger) = self.ledger.as_mut() {
+                    ledger.rows.push(FundingRow {
+                        time_ms: p.ts.as_ms(),
+                        symbol: p.symbol,
+                        position_id: p.position.0,
+                        strategy: self.owners.get(&p.position).copied().unwrap_or("?"),
+                        position_qty: match p.side {
+                            Side::Buy => p.qty.to_f64(),
+                            Side::Sell => -p.qty.to_f64(),
+                        },
+                        mark_price: p.mark,
+                        rate: p.rate,
+                        amount: p.amount,
+                        mark_source: self.mark_source,
+                    });
+                }
+            }
             Record::RiskRejected { reason, .. } => {
                 *self.rejections.entry(reason.as_str()).or_default() += 1;
             }
@@ -150,6 +263,11 @@ impl Driver {
                 ..
             } => {
                 *self.exit_reasons.entry(reason.as_str()).or_default() += 1;
+                if let Some(row) = self.exit_fill.take().and_then(|k| self.fills.get_mut(k)) {
+                    if row.position_id == position.0 {
+                        row.reason = reason.as_str();
+                    }
+                }
                 let legs = self.exits.entry(*position).or_default();
                 if !legs.is_empty() {
                     legs.push(';');
@@ -175,6 +293,10 @@ impl Driver {
                     symbol,
                     strategy: self.core.strategy_name(t.strategy),
                     exits,
+                    funding: self
+                        .funding_by_position
+                        .remove(&t.position)
+                        .unwrap_or(Money::ZERO),
                 });
             }
             Record::Transition {
@@ -224,6 +346,10 @@ pub(super) fn drive(
     let mut cfg = cfg.clone();
     cfg.market.symbols = opts.instruments.iter().map(|i| i.symbol.clone()).collect();
     let rules: Vec<InstrumentRules> = opts.instruments.iter().map(|i| i.rules).collect();
+    let (clocks, ledger) = match funding::load_clocks(&opts.instruments, &opts.funding)? {
+        Some((clocks, ledger)) => (clocks, Some(ledger)),
+        None => (Vec::new(), None),
+    };
     let core = Core::try_with_strategies(&cfg, &rules, strategies).map_err(BacktestError::Core)?;
     let fill = match kind {
         FileKind::Klines => MarketFill::LastClose,
@@ -259,6 +385,14 @@ pub(super) fn drive(
             opts.trade_from_ms
                 .map_or(i64::MIN, |ms| ms.saturating_mul(NS_PER_MS)),
         ),
+        orders: HashMap::new(),
+        owners: HashMap::new(),
+        fills: Vec::new(),
+        exit_fill: None,
+        funding_by_position: HashMap::new(),
+        clocks,
+        ledger,
+        mark_source: MarkSource::LastPrice,
     };
     let from_ns = opts.from_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
     let to_ns = opts.to_ms.map(|ms| ms.saturating_mul(NS_PER_MS));
@@ -274,6 +408,13 @@ pub(super) fn drive(
         rows += 1;
         if rows % every == 0 {
             progress(rows);
+        }
+        if !d.clocks.is_empty() {
+            let available_ms = match row {
+                Row::Trade(t) => t.exchange_ts.as_ms(),
+                Row::Candle(c) => c.open_time.add_ns(NS_PER_MIN).as_ms(),
+            };
+            d.settle_before(available_ms);
         }
         first.get_or_insert(ts);
         last = ts;
@@ -309,6 +450,7 @@ pub(super) fn drive(
         FileKind::Klines => last.add_ns(NS_PER_MIN),
         FileKind::AggTrades => last,
     };
+    d.settle_before(end.as_ms() + 1);
     d.dispatch(Event::Control {
         command: Command::Shutdown,
         ts: end,
@@ -353,6 +495,8 @@ pub(super) fn drive(
         symbols: d.symbols,
         halts,
         chart: d.chart.map(ChartCollector::finish),
+        fills: d.fills,
+        funding: d.ledger,
     })
 }
 
@@ -387,6 +531,14 @@ mod tests {
             halts: Vec::new(),
             chart: None,
             refuse_before: TimestampNs(i64::MIN),
+            orders: HashMap::new(),
+            owners: HashMap::new(),
+            fills: Vec::new(),
+            exit_fill: None,
+            funding_by_position: HashMap::new(),
+            clocks: Vec::new(),
+            ledger: None,
+            mark_source: MarkSource::LastPrice,
         };
         let ts = TimestampNs(1_700_000_000_000_000_000);
         // Two answers queued at once (as a final flush of the simulated

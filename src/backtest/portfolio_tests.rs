@@ -35,6 +35,7 @@ fn options(instruments: Vec<Instrument>) -> PortfolioOptions {
         progress_every: 1 << 20,
         chart: true,
         trade_from_ms: None,
+        funding: crate::backtest::funding::FundingInputs::default(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The backtest outputs: `report.json` (exact keys, no timings),
-//! `trades.csv`, `equity.csv`, `equity.svg`, and the summary table beside
-//! the seed's reported figures.
+//! `trades.csv`, `equity.csv`, `equity.svg`, `fills.csv`, `funding.csv`,
+//! and the summary table beside the seed's reported figures.
 //!
 //! Consumes a [`BacktestResult`]; produces files and text. Cold path.
 
@@ -13,9 +13,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::dates::{format_duration_ms, format_month, format_utc_ms, MS_PER_DAY};
+use super::funding::{fills_csv, funding_csv, FundingReport};
 use super::stats::{compute, daily_equity, Stats, TradeResult};
 use super::{chart, svg, BacktestResult, HaltRow, TradeRow};
 use crate::datafile::FileKind;
+use crate::money::Money;
 use crate::positions::ClosedTrade;
 use crate::strategy::StrategyName;
 use crate::types::Side;
@@ -213,13 +215,15 @@ pub struct Report {
     pub profit_by_exit_reason: BTreeMap<&'static str, ExitReasonStats>,
     /// Every halt (kill switch, STOP file), in order; empty when none.
     pub halts: Vec<HaltReport>,
+    /// Funding totals, or `"not modelled"` without funding data.
+    pub funding: FundingReport,
 }
 
 fn results(rows: &[TradeRow], strategy: Option<&str>, symbol: Option<&str>) -> Vec<TradeResult> {
     rows.iter()
         .filter(|r| strategy.is_none_or(|s| r.strategy == s))
         .filter(|r| symbol.is_none_or(|s| r.symbol == s))
-        .map(|r| TradeResult::of(&r.trade))
+        .map(TradeResult::of)
         .collect()
 }
 
@@ -307,6 +311,7 @@ impl Report {
             },
             profit_by_exit_reason: exit_reason_stats(&r.trades, initial),
             halts: r.halts.iter().map(HaltReport::from).collect(),
+            funding: FundingReport::new(r.funding.as_ref(), &reported_strategies(r)),
         }
     }
 
@@ -436,6 +441,7 @@ impl Report {
             "equity {:.2} -> {:.2}; risk rejections {:?}; exits {:?}",
             self.initial_equity, self.final_equity, self.risk_rejections, self.exit_reasons
         );
+        s.push_str(&self.funding.summary_line());
         s
     }
 
@@ -495,6 +501,16 @@ fn exit_reason_stats(rows: &[TradeRow], initial: f64) -> BTreeMap<&'static str, 
     out
 }
 
+/// The strategy names the report lists (as `strategies` of the report).
+fn reported_strategies(r: &BacktestResult) -> Vec<&'static str> {
+    StrategyName::ALL
+        .into_iter()
+        .filter(|n| n.enabled_by_default() || r.strategies.contains(&n.as_str()))
+        .map(StrategyName::as_str)
+        .chain(r.strategies.iter().copied())
+        .collect()
+}
+
 fn pct(now: f64, start: f64) -> f64 {
     if start > 0.0 {
         (now / start - 1.0) * 100.0
@@ -522,20 +538,23 @@ pub fn decimal8(v: f64) -> String {
 
 /// The header line of `trades.csv` (no newline). `journal-dump --trades`
 /// prints the same columns.
-pub const TRADES_CSV_HEADER: &str = "id,symbol,strategy,side,entry_time_ms,entry_time_utc,exit_time_ms,exit_time_utc,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits";
+pub const TRADES_CSV_HEADER: &str = "id,symbol,strategy,side,entry_time_ms,entry_time_utc,exit_time_ms,exit_time_utc,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits,funding";
 
 /// Appends one `trades.csv` row (with its newline) for trade `t` on
-/// `symbol` of the strategy named `strategy`, closed by `exits` exit fills.
+/// `symbol` of the strategy named `strategy`, closed by `exits` exit fills,
+/// that paid (negative) or received `funding` while open (`pnl` excludes
+/// it).
 pub fn push_trade_csv_row(
     out: &mut String,
     t: &ClosedTrade,
     symbol: &str,
     strategy: &str,
     exits: usize,
+    funding: Money,
 ) {
     let _ = writeln!(
         out,
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4},{:.4},{},{},{}",
         t.position.0,
         symbol,
         strategy,
@@ -555,7 +574,8 @@ pub fn push_trade_csv_row(
         t.r_multiple,
         t.hours_held,
         t.exit_reason.as_str(),
-        exits
+        exits,
+        funding
     );
 }
 
@@ -572,6 +592,7 @@ pub fn trades_csv(rows: &[TradeRow]) -> String {
             &r.symbol,
             r.strategy,
             exit_fill_count(&r.exits),
+            r.funding,
         );
     }
     s
@@ -604,9 +625,10 @@ pub fn equity_csv(points: &[(i64, f64)]) -> String {
     s
 }
 
-/// Writes `report.json`, `trades.csv`, `equity.csv` and `equity.svg` into
-/// `dir` (created if missing), and `chart.html` when the run collected a
-/// chart, and returns the report.
+/// Writes `report.json`, `trades.csv`, `equity.csv`, `equity.svg`,
+/// `fills.csv` and, when funding is modelled, `funding.csv` into `dir`
+/// (created if missing), and `chart.html` when the run collected a chart,
+/// and returns the report.
 ///
 /// # Errors
 /// The I/O error of creating the directory or writing a file, its message
@@ -629,6 +651,14 @@ pub fn write_outputs(result: &BacktestResult, dir: &Path) -> io::Result<Report> 
     write("equity.svg", svg::equity_svg(&result.equity))?;
     if let Some(page) = chart_page(result) {
         write("chart.html", page)?;
+    }
+    write("fills.csv", fills_csv(&result.symbols, &result.fills))?;
+    let funding_path = dir.join("funding.csv");
+    if result.funding.is_some() {
+        write("funding.csv", funding_csv(result.funding.as_ref()))?;
+    } else if funding_path.exists() {
+        // A previous run's file must not pass for this run's (not modelled).
+        fs::remove_file(&funding_path).map_err(named(&funding_path))?;
     }
     Ok(report)
 }

@@ -49,13 +49,15 @@ pub struct TradeResult {
 }
 
 impl TradeResult {
-    /// Returns what the statistics need of the core's closed trade `t`.
+    /// Returns what the statistics need of trade row `r`: its PnL with the
+    /// funding it paid or received while open.
     #[must_use]
-    pub fn of(t: &crate::positions::ClosedTrade) -> Self {
+    pub fn of(r: &super::TradeRow) -> Self {
+        let t = &r.trade;
         Self {
             entry_ms: t.entry_ts.as_ms(),
             exit_ms: t.exit_ts.as_ms(),
-            pnl: t.pnl.to_f64(),
+            pnl: (t.pnl + r.funding).to_f64(),
             r_multiple: t.r_multiple,
             fees: t.fees.to_f64(),
         }

@@ -22,6 +22,7 @@ fn options(path: PathBuf) -> BacktestOptions {
         to_ms: None,
         rules: rules(),
         progress_every: 1 << 20,
+        funding: funding::FundingInputs::default(),
     }
 }
 
@@ -55,6 +56,11 @@ fn check(result: &BacktestResult) {
     }
     let report = Report::from_result(result);
     let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(
+        json["funding"], "not modelled",
+        "no funding data: never a silent zero"
+    );
+    assert!(report.summary(false).contains("funding: not modelled"));
     let mut keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(
@@ -63,6 +69,7 @@ fn check(result: &BacktestResult) {
             "combined",
             "exit_reasons",
             "final_equity",
+            "funding",
             "halts",
             "initial_equity",
             "input",
@@ -127,14 +134,16 @@ fn two_runs_write_byte_identical_report_and_trades() {
     assert_eq!(outputs[0], outputs[1]);
     let header = String::from_utf8(outputs[0].1.clone()).unwrap();
     assert!(header.starts_with(
-        "id,symbol,strategy,side,entry_time_ms,entry_time_utc,exit_time_ms,exit_time_utc,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits\n"
+        "id,symbol,strategy,side,entry_time_ms,entry_time_utc,exit_time_ms,exit_time_utc,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits,funding\n"
     ));
-    // Every row has 17 cells and `exits` is the number of exit fills (>= 1).
+    // Every row has 18 cells, `exits` is the number of exit fills (>= 1)
+    // and, without funding data, the funding column is 0.
     let mut rows = 0;
     for line in header.lines().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
-        assert_eq!(cells.len(), 17, "{line}");
+        assert_eq!(cells.len(), 18, "{line}");
         assert_eq!(cells[1], "BTC-USDT", "{line}");
+        assert_eq!(cells[17], "0.00000000", "{line}");
         let exits: usize = cells[16]
             .parse()
             .unwrap_or_else(|_| panic!("exits not a count: {line}"));

@@ -3,9 +3,10 @@
 //!
 //! Consumes the command-line arguments, an optional config file and data
 //! files of one or several symbols; produces `report.json`, `trades.csv`,
-//! `equity.csv`, `equity.svg` and optionally `chart.html` in `--out`, the
-//! summary tables and the throughput on stdout, and a progress indicator on
-//! stderr (terminal only). Cold path.
+//! `equity.csv`, `equity.svg`, `fills.csv`, `funding.csv` (with
+//! `--funding`) and optionally `chart.html` in `--out`, the summary tables
+//! and the throughput on stdout, and a progress indicator on stderr
+//! (terminal only). Cold path.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -28,8 +29,8 @@ Binance klines or aggTrades CSV files (auto-detected) against the simulated exch
 at the next trade (trades data) or the candle close (klines) with config slippage; stops and targets \
 trigger on every trade or on candle high/low with the stop first. Files of several symbols (named by \
 their Binance file names or SYMBOL=FILE) run as one portfolio through one core with one equity. Writes \
-DIR/report.json, trades.csv, equity.csv and equity.svg (and chart.html with --chart), and prints a \
-summary per strategy, combined and per symbol."
+DIR/report.json, trades.csv, equity.csv, equity.svg and fills.csv (and funding.csv with --funding, \
+chart.html with --chart), and prints a summary per strategy, combined and per symbol."
 )]
 pub struct BacktestArgs {
     /// Data files (klines or aggTrades, all of one kind), merged in
@@ -78,6 +79,18 @@ pub struct BacktestArgs {
     /// Print the seed's reported figures under the summary table.
     #[arg(long)]
     pub compare_seed: bool,
+    /// Funding-rate files (Binance public-data `fundingRate` layout, .csv or
+    /// .zip, header optional), each `SYMBOL=FILE` or named like
+    /// `ETHUSDT-fundingRate-2023-07.zip`. Every open position pays or
+    /// receives qty x mark x rate at each settlement; without this flag the
+    /// report says `funding: not modelled`.
+    #[arg(long = "funding", value_name = "FILE", num_args = 1..)]
+    pub funding: Vec<PathBuf>,
+    /// Mark-price klines files (any interval) for the settlements, matched
+    /// to symbols like --funding; without them (or where they do not price a
+    /// settlement instant) the last trade or 1m close before it is the mark.
+    #[arg(long = "mark", value_name = "FILE", num_args = 1.., requires = "funding")]
+    pub mark: Vec<PathBuf>,
 }
 
 /// The instrument-rule flags of `backtest`, `sweep` and `walkforward`.
@@ -272,6 +285,7 @@ struct DataSpan {
     data: Vec<PathBuf>,
     from_ms: Option<i64>,
     to_ms: Option<i64>,
+    funding: backtest::funding::FundingInputs,
 }
 
 /// Builds the config and the data span from the arguments.
@@ -316,6 +330,10 @@ fn prepare(args: &BacktestArgs) -> Result<(Config, DataSpan), BacktestCliError> 
             data,
             from_ms,
             to_ms,
+            funding: backtest::funding::FundingInputs {
+                funding: args.funding.clone(),
+                marks: args.mark.clone(),
+            },
         },
     ))
 }
@@ -390,6 +408,7 @@ pub fn prepare_portfolio(
             progress_every: 1 << 20,
             chart: args.chart,
             trade_from_ms: None,
+            funding: opts.funding,
         },
     ))
 }

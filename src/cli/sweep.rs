@@ -129,6 +129,8 @@ pub(crate) fn prepare_inputs(
         instrument: instrument.clone(),
         chart: false,
         compare_seed: false,
+        funding: Vec::new(),
+        mark: Vec::new(),
     };
     let (base, opts) = prepare_portfolio(&args).map_err(CliError::Backtest)?;
     let grid_text = std::fs::read_to_string(grid).map_err(|source| {

@@ -5,7 +5,7 @@
 //! holds credentials: those come only from the environment (see
 //! [`super::secrets`]).
 
-use super::validate::{check_url, Issues};
+use super::validate::{check_url, Bound, Issues};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -82,6 +82,14 @@ pub struct ExchangeConfig {
     pub leverage: u32,
     /// Margin type set per symbol at start-up; default `ISOLATED`.
     pub margin_type: MarginType,
+    /// Maintenance-margin rate of a symbol without its own entry in
+    /// `maintenance_margin_rates`, a fraction in (0, 0.5); default 0.004
+    /// (0.4 %, the first tier of BTC-USDT and ETH-USDT). Sets the
+    /// liquidation price (README, Liquidation).
+    pub maintenance_margin_rate: f64,
+    /// Maintenance-margin rate per symbol (`"ETH-USDT" = 0.005`), each in
+    /// (0, 0.5); default empty (every symbol uses `maintenance_margin_rate`).
+    pub maintenance_margin_rates: std::collections::BTreeMap<String, f64>,
     /// PEM file of extra trusted CA certificates (e.g. the loopback
     /// simulator's); `None` trusts only the bundled web roots.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -102,12 +110,24 @@ impl Default for ExchangeConfig {
             cancel_all_after_secs: 60,
             leverage: 5,
             margin_type: MarginType::Isolated,
+            maintenance_margin_rate: 0.004,
+            maintenance_margin_rates: std::collections::BTreeMap::new(),
             ca_file: None,
         }
     }
 }
 
 impl ExchangeConfig {
+    /// Returns the maintenance-margin rate of `symbol`: its entry in
+    /// `maintenance_margin_rates`, else `maintenance_margin_rate`.
+    #[must_use]
+    pub fn maintenance_margin_rate_of(&self, symbol: &str) -> f64 {
+        self.maintenance_margin_rates
+            .get(symbol)
+            .copied()
+            .unwrap_or(self.maintenance_margin_rate)
+    }
+
     /// Returns the REST base URL in effect: the override, else the
     /// environment's endpoint.
     #[must_use]
@@ -176,6 +196,20 @@ impl ExchangeConfig {
             );
         }
         issues.int_range("exchange.leverage", u64::from(self.leverage), 1, 125);
+        issues.range(
+            "exchange.maintenance_margin_rate",
+            self.maintenance_margin_rate,
+            Bound::Open(0.0),
+            Bound::Open(0.5),
+        );
+        for (symbol, rate) in &self.maintenance_margin_rates {
+            issues.range(
+                &format!("exchange.maintenance_margin_rates.{symbol}"),
+                *rate,
+                Bound::Open(0.0),
+                Bound::Open(0.5),
+            );
+        }
         if let Some(ca) = &self.ca_file {
             issues.file_exists("exchange.ca_file", &resolve(ca));
         }

@@ -15,6 +15,7 @@ use crate::indicators::{Declare, Declared, IndicatorLayout, IndicatorSet, ParamE
 use crate::money::Money;
 use crate::orders::{ExitReason, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
 use crate::positions::{Position, PositionState};
+use crate::risk::liquidation::LiquidationRule;
 use crate::risk::{EntryRequest, HaltReason, RejectReason, RiskManager};
 use crate::signals::{aggregate, Exposure};
 use crate::strategy::{
@@ -109,6 +110,8 @@ pub(super) struct SymbolState {
     pub(super) close_failures: u32,
     /// Event time at which a refused close is sent again.
     pub(super) close_retry_at: Option<TimestampNs>,
+    /// How this symbol's liquidation price is found.
+    pub(super) liquidation: LiquidationRule,
 }
 
 /// Retired exit orders remembered per symbol (see `SymbolState::retired`):
@@ -245,6 +248,13 @@ impl Core {
                 stop_failures: 0,
                 close_failures: 0,
                 close_retry_at: None,
+                liquidation: LiquidationRule {
+                    margin_type: cfg.exchange.margin_type,
+                    leverage: f64::from(cfg.exchange.leverage.max(1)),
+                    maintenance_margin_rate: cfg.exchange.maintenance_margin_rate_of(
+                        cfg.market.symbols.get(i).map_or("", String::as_str),
+                    ),
+                },
             });
         }
         let initial = Money::from_f64(cfg.simulator.initial_equity);
@@ -305,6 +315,7 @@ impl Core {
                 probe.enter(Stage::CandlesIndicators);
                 s.builder.on_trade(&t, &mut |e| batch.push(e));
                 probe.enter(Stage::StrategiesRisk);
+                self.check_liquidation(i, t.price.to_f64(), t.exchange_ts);
                 self.on_price(i, t.price.to_f64(), t.exchange_ts);
                 self.on_candles(i, &batch, t.exchange_ts, probe);
             }
@@ -319,11 +330,12 @@ impl Core {
                 s.last_data_ts = Some(now);
                 probe.enter(Stage::CandlesIndicators);
                 s.builder.on_closed_1m(&c, &mut |e| batch.push(e));
-                let extreme = match s.position.map(|p| p.side) {
-                    Some(crate::types::Side::Sell) => c.low,
-                    _ => c.high,
+                let (extreme, adverse) = match s.position.map(|p| p.side) {
+                    Some(crate::types::Side::Sell) => (c.low, c.high),
+                    _ => (c.high, c.low),
                 };
                 probe.enter(Stage::StrategiesRisk);
+                self.check_liquidation(i, adverse.to_f64(), now);
                 self.on_price(i, extreme.to_f64(), now);
                 self.on_candles(i, &batch, now, probe);
             }
@@ -345,6 +357,24 @@ impl Core {
             Event::Control { command, ts } => self.on_command(command, ts),
             Event::ExchangeClose(c) => self.on_exchange_close(&c),
             Event::AdoptPosition(a) => self.on_adopt(&a),
+            Event::Funding(f) => self.on_funding(f.symbol, f.ts, |side, qty| {
+                (
+                    f.mark,
+                    f.rate,
+                    crate::funding::funding_amount(side, qty, f.mark, f.rate),
+                )
+            }),
+            Event::FundingFee(f) => {
+                let mark = self
+                    .symbols
+                    .get(usize::from(f.symbol.0))
+                    .and_then(|s| s.last_price)
+                    .unwrap_or(Price::ZERO);
+                self.on_funding(f.symbol, f.ts, |side, qty| {
+                    let rate = crate::funding::implied_rate(side, qty, mark, f.amount);
+                    (mark, rate, f.amount)
+                });
+            }
         }
     }
 
@@ -615,6 +645,8 @@ impl Core {
             open_positions,
             open_risk,
             leverage: self.leverage,
+            side: sig.side,
+            liquidation: s.liquidation,
         };
         let rules = s.rules;
         match self.risk.check_entry(&req, &rules) {
@@ -666,6 +698,50 @@ impl Core {
                 }));
             }
         }
+    }
+
+    /// Books one funding settlement of `symbol`: `price` returns the mark,
+    /// the rate and the amount for the open position's side and quantity.
+    /// Without an open quantity nothing is booked, except an
+    /// exchange-reported fee (the wallet moved anyway): it is booked
+    /// against no position. Cash moves by the amount and the kill switch
+    /// sees it like any PnL.
+    fn on_funding(
+        &mut self,
+        symbol: SymbolId,
+        ts: TimestampNs,
+        price: impl Fn(crate::types::Side, crate::types::Qty) -> (Price, f64, Money),
+    ) {
+        let Some(i) = self.symbol_index(symbol) else {
+            return;
+        };
+        let open = self.symbols[i]
+            .position
+            .filter(|p| p.open_qty > crate::types::Qty::ZERO);
+        let (position, side, qty) = match open {
+            Some(p) => (p.id, p.side, p.open_qty),
+            None => (
+                PositionId(0),
+                crate::types::Side::Buy,
+                crate::types::Qty::ZERO,
+            ),
+        };
+        let (mark, rate, amount) = price(side, qty);
+        if open.is_none() && amount == Money::ZERO {
+            return;
+        }
+        self.cash += amount;
+        self.record(Record::Funding(crate::funding::FundingPayment {
+            position,
+            symbol,
+            side,
+            qty,
+            mark,
+            rate,
+            amount,
+            ts,
+        }));
+        self.check_equity(ts);
     }
 
     /// Marks equity to market and fires the kill switch when the drawdown

@@ -530,6 +530,29 @@ impl Core {
     }
 
     /// Closes every position at market (pending entries are cancelled).
+    /// Closes the open position of symbol `i` with reason `liquidation`
+    /// when `adverse` (the trade price, or the candle's adverse extreme)
+    /// reaches its liquidation price (isolated: its margin; crossed: the
+    /// cash backs it). The exchange would have closed it there.
+    pub(super) fn check_liquidation(&mut self, i: usize, adverse: f64, ts: TimestampNs) {
+        let s = &self.symbols[i];
+        let Some(p) = &s.position else { return };
+        if p.state != PositionState::Open || p.open_qty.is_zero() {
+            return;
+        }
+        let lp = s.liquidation.price(
+            p.side,
+            p.open_qty.to_f64(),
+            p.entry_price,
+            self.cash.to_f64(),
+        );
+        if lp.is_some_and(|lp| {
+            crate::risk::liquidation::LiquidationRule::stop_beyond(p.side, adverse, lp)
+        }) {
+            self.close_with(i, ExitReason::Liquidation, ts);
+        }
+    }
+
     pub(super) fn flatten_all(&mut self, reason: ExitReason, ts: TimestampNs) {
         for i in 0..self.symbols.len() {
             self.close_with(i, reason, ts);

@@ -21,6 +21,7 @@ pub use engine::{Core, CoreError, CoreStats};
 pub use reload::{check_reload, CoreReloadError};
 
 use crate::candles::CandleEvent;
+use crate::funding::{FundingFee, FundingPayment, FundingSettlement};
 use crate::money::Money;
 use crate::orders::Fill;
 use crate::orders::{ExitReason, OrderId, OrderIntent, PositionId};
@@ -101,6 +102,12 @@ pub enum Event {
     /// "adopt"`): the core books it as a position of its own and protects
     /// and manages it (see [`AdoptPosition`]).
     AdoptPosition(AdoptPosition),
+    /// A funding settlement at a rate (backtest, paper): the open position
+    /// of the symbol pays or receives `qty × mark × rate`.
+    Funding(FundingSettlement),
+    /// A funding fee the exchange reported as settled (live): booked as
+    /// reported.
+    FundingFee(FundingFee),
 }
 
 impl Event {
@@ -114,6 +121,8 @@ impl Event {
             Self::Fill(f) => f.ts,
             Self::ExchangeClose(c) => c.ts,
             Self::AdoptPosition(a) => a.ts,
+            Self::Funding(f) => f.ts,
+            Self::FundingFee(f) => f.ts,
             Self::Clock(ts)
             | Self::Ack { ts, .. }
             | Self::Rejected { ts, .. }
@@ -253,6 +262,8 @@ pub enum Record {
         /// Event time.
         ts: TimestampNs,
     },
+    /// A position paid or received funding (cash moved by `amount`).
+    Funding(FundingPayment),
     /// Minutes without trades.
     Gap {
         /// Symbol.
@@ -348,6 +359,10 @@ impl CandleBatch {
 mod exchange_close_tests;
 #[cfg(test)]
 mod fill_tests;
+#[cfg(test)]
+mod funding_tests;
+#[cfg(test)]
+mod liquidation_tests;
 #[cfg(test)]
 mod property_tests;
 #[cfg(test)]

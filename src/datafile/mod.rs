@@ -37,6 +37,7 @@ pub mod synthetic;
 pub use dataset::DataSet;
 pub use error::{DataFileError, FieldKind, RowError};
 pub use reader::{DataFile, BUFFER_BYTES, MAX_LINE_BYTES};
+pub use source::read_all;
 
 use core::fmt;
 

@@ -169,3 +169,36 @@ impl Source {
         }
     }
 }
+
+/// Reads the whole decompressed content of a small data file (a funding or
+/// mark-price file: hundreds of rows) into memory, detecting plain, gzip
+/// and zip like [`Source::open`].
+///
+/// # Errors
+/// [`DataFileError`] naming the file: it cannot be opened, a read or
+/// decompression fails, or a zip entry's CRC-32 does not match.
+pub fn read_all(path: &Path) -> Result<Vec<u8>, DataFileError> {
+    let mut source = Source::open(path)?;
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match source.read(&mut buf) {
+            Ok(0) => return Ok(out),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(SourceError::Io(source)) => {
+                return Err(DataFileError::Read {
+                    path: path.to_path_buf(),
+                    line: 0,
+                    source,
+                })
+            }
+            Err(SourceError::Checksum { expected, actual }) => {
+                return Err(DataFileError::Checksum {
+                    path: path.to_path_buf(),
+                    expected,
+                    actual,
+                })
+            }
+        }
+    }
+}

@@ -14,6 +14,7 @@ use super::{tags, JournalRecord};
 use crate::core::{
     Action, AdoptPosition, Command, Event, ExchangeClose, LogEvent, Record, StopMove,
 };
+use crate::funding::{FundingFee, FundingPayment, FundingSettlement};
 use crate::io::order::ClientOrderId;
 use crate::metrics::latency::Stage;
 use crate::money::Money;
@@ -462,6 +463,8 @@ impl JournalRecord<'_> {
                 Event::Control { .. } => tags::CONTROL,
                 Event::ExchangeClose(_) => tags::EXCHANGE_CLOSE,
                 Event::AdoptPosition(_) => tags::ADOPT_POSITION,
+                Event::Funding(_) => tags::FUNDING_SETTLEMENT,
+                Event::FundingFee(_) => tags::FUNDING_FEE,
             },
             Self::Output(a) => match a {
                 Action::Place(_) => tags::PLACE,
@@ -479,6 +482,7 @@ impl JournalRecord<'_> {
                     Record::Halted { .. } => tags::HALTED,
                     Record::Resumed { .. } => tags::RESUMED,
                     Record::Gap { .. } => tags::GAP,
+                    Record::Funding(_) => tags::FUNDING,
                 },
             },
             Self::Session(_) => tags::SESSION,
@@ -569,6 +573,17 @@ impl JournalRecord<'_> {
                     e.qty(a.qty);
                     e.price(a.price);
                     e.ts(a.ts);
+                }
+                Event::Funding(f) => {
+                    e.sym(f.symbol);
+                    e.f64(f.rate);
+                    e.price(f.mark);
+                    e.ts(f.ts);
+                }
+                Event::FundingFee(f) => {
+                    e.sym(f.symbol);
+                    e.money(f.amount);
+                    e.ts(f.ts);
                 }
             },
             Self::Output(a) => encode_action(e, a),
@@ -933,6 +948,16 @@ fn encode_action<const W: bool>(e: &mut Enc<'_, W>, a: &Action) {
                 e.ts(*from);
                 e.ts(*to);
             }
+            Record::Funding(p) => {
+                e.u64(p.position.0);
+                e.sym(p.symbol);
+                e.u8(code_of(&SIDES, &p.side));
+                e.qty(p.qty);
+                e.price(p.mark);
+                e.f64(p.rate);
+                e.money(p.amount);
+                e.ts(p.ts);
+            }
         },
     }
 }
@@ -1101,6 +1126,27 @@ fn decode_body<'a>(tag: u16, d: &mut Dec<'a>) -> Result<JournalRecord<'a>, Decod
             from: d.ts()?,
             to: d.ts()?,
         }),
+        tags::FUNDING_SETTLEMENT => J::Input(Event::Funding(FundingSettlement {
+            symbol: d.sym()?,
+            rate: d.f64()?,
+            mark: d.price()?,
+            ts: d.ts()?,
+        })),
+        tags::FUNDING_FEE => J::Input(Event::FundingFee(FundingFee {
+            symbol: d.sym()?,
+            amount: d.money()?,
+            ts: d.ts()?,
+        })),
+        tags::FUNDING => rec(Record::Funding(FundingPayment {
+            position: PositionId(d.u64()?),
+            symbol: d.sym()?,
+            side: d.code("side", &SIDES)?,
+            qty: d.qty()?,
+            mark: d.price()?,
+            rate: d.f64()?,
+            amount: d.money()?,
+            ts: d.ts()?,
+        })),
         tags::SESSION => J::Session(SessionStart {
             mode: d.code("mode", &Mode::ALL)?,
             ts: d.ts()?,

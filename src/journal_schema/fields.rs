@@ -156,6 +156,17 @@ impl<'a> JournalRecord<'a> {
                     f("price", P(a.price)),
                     f("at", Ts(a.ts)),
                 ]),
+                Event::Funding(x) => out.extend([
+                    f("symbol", U64(u64::from(x.symbol.0))),
+                    f("rate", F64(x.rate)),
+                    f("mark", P(x.mark)),
+                    f("settled_at", Ts(x.ts)),
+                ]),
+                Event::FundingFee(x) => out.extend([
+                    f("symbol", U64(u64::from(x.symbol.0))),
+                    f("amount", M(x.amount)),
+                    f("settled_at", Ts(x.ts)),
+                ]),
             },
             Self::Output(a) => match a {
                 Action::Place(o) => {
@@ -293,6 +304,16 @@ impl<'a> JournalRecord<'a> {
                         f("symbol", U64(u64::from(symbol.0))),
                         f("from", Ts(from)),
                         f("to", Ts(to)),
+                    ]),
+                    Record::Funding(p) => out.extend([
+                        f("position", U64(p.position.0)),
+                        f("symbol", U64(u64::from(p.symbol.0))),
+                        f("side", Str(p.side.as_str())),
+                        f("qty", Q(p.qty)),
+                        f("mark", P(p.mark)),
+                        f("rate", F64(p.rate)),
+                        f("amount", M(p.amount)),
+                        f("settled_at", Ts(p.ts)),
                     ]),
                 },
             },

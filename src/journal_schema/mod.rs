@@ -65,6 +65,10 @@ pub mod tags {
     pub const CANCELLED: u16 = 7;
     /// Input: a control command.
     pub const CONTROL: u16 = 8;
+    /// Input: a funding settlement at a rate (backtest, paper).
+    pub const FUNDING_SETTLEMENT: u16 = 9;
+    /// Input: a funding fee the exchange reported as settled (live).
+    pub const FUNDING_FEE: u16 = 10;
     /// Input: a position found closed on the exchange with no order of
     /// the core to book it on (reconciliation).
     pub const EXCHANGE_CLOSE: u16 = 11;
@@ -99,6 +103,8 @@ pub mod tags {
     pub const GAP: u16 = 28;
     /// Output: a log event of the core.
     pub const LOG: u16 = 29;
+    /// Output: a funding payment booked to a position.
+    pub const FUNDING: u16 = 30;
     /// System: session start.
     pub const SESSION: u16 = 64;
     /// System: an order handed to the exchange with its client order id.
@@ -153,7 +159,7 @@ pub mod tags {
 }
 
 /// Every known tag with its name, in tag order.
-pub const TYPE_NAMES: [(u16, &str); 47] = [
+pub const TYPE_NAMES: [(u16, &str); 50] = [
     (tags::TRADE, "trade"),
     (tags::CANDLE, "candle"),
     (tags::CLOCK, "clock"),
@@ -162,6 +168,8 @@ pub const TYPE_NAMES: [(u16, &str); 47] = [
     (tags::REJECTED, "rejected"),
     (tags::CANCELLED, "cancelled"),
     (tags::CONTROL, "control"),
+    (tags::FUNDING_SETTLEMENT, "funding_settlement"),
+    (tags::FUNDING_FEE, "funding_fee"),
     (tags::EXCHANGE_CLOSE, "exchange_close"),
     (tags::ADOPT_POSITION, "adopt_position"),
     (tags::PLACE, "place"),
@@ -178,6 +186,7 @@ pub const TYPE_NAMES: [(u16, &str); 47] = [
     (tags::RESUMED, "resumed"),
     (tags::GAP, "gap"),
     (tags::LOG, "log"),
+    (tags::FUNDING, "funding"),
     (tags::SESSION, "session"),
     (tags::ORDER_SENT, "order_sent"),
     (tags::ORDER_ACKED, "order_acked"),

@@ -141,6 +141,17 @@ pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             price: Price::from_f64(44_000.0).unwrap(),
             ts,
         })),
+        JournalRecord::Input(Event::Funding(crate::funding::FundingSettlement {
+            symbol: SymbolId(0),
+            rate: -0.000_125,
+            mark: p(1_955.079_906_39),
+            ts,
+        })),
+        JournalRecord::Input(Event::FundingFee(crate::funding::FundingFee {
+            symbol: SymbolId(0),
+            amount: Money(-12_345_678),
+            ts,
+        })),
         JournalRecord::Output(Action::Place(OrderIntent {
             id: order,
             position: PositionId(3),
@@ -205,6 +216,16 @@ pub(super) fn samples(rules: &[u8]) -> Vec<JournalRecord<'_>> {
             from: TimestampNs(60),
             to: TimestampNs(180),
         }),
+        rec(Record::Funding(crate::funding::FundingPayment {
+            position: PositionId(3),
+            symbol: SymbolId(0),
+            side: Side::Sell,
+            qty: q(0.25),
+            mark: p(98.5),
+            rate: 0.0001,
+            amount: Money(246_250),
+            ts,
+        })),
         JournalRecord::Output(Action::Log(crate::core::LogEvent::ActionsDropped(9))),
         JournalRecord::Session(SessionStart {
             mode: Mode::Live,

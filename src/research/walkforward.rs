@@ -239,8 +239,9 @@ pub fn run(
                 &t.symbol,
                 t.strategy,
                 exit_fill_count(&t.exits),
+                t.funding,
             );
-            oos_trades.push(TradeResult::of(&t.trade));
+            oos_trades.push(TradeResult::of(t));
         }
         let mut window_end = input.initial_equity;
         for (ms, eq) in points {
@@ -307,7 +308,7 @@ fn out_of_sample(
         .into_iter()
         .filter(|t| t.trade.entry_ts.as_ms() >= w.test_from_ms)
         .collect();
-    let list: Vec<TradeResult> = trades.iter().map(|t| TradeResult::of(&t.trade)).collect();
+    let list: Vec<TradeResult> = trades.iter().map(TradeResult::of).collect();
     let stats = compute(&list, input.initial_equity, w.test_from_ms, w.test_to_ms);
     let points = result
         .equity

@@ -8,6 +8,7 @@
 //! state. Never reads a clock, a file (the STOP file arrives as an engine
 //! event) or allocates.
 
+pub mod liquidation;
 mod sizing;
 
 pub use sizing::{size_entry, streak_multiplier, Sized};
@@ -43,11 +44,14 @@ pub enum RejectReason {
     MinQty,
     /// Open risk plus this trade's would exceed `max_portfolio_risk_pct` of equity.
     PortfolioRisk,
+    /// The protective stop lies at or beyond the position's liquidation
+    /// price: the exchange would liquidate it before the stop triggers.
+    StopBeyondLiquidation,
 }
 
 impl RejectReason {
     /// Every reason, in report order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Halted,
         Self::StaleData,
         Self::PriceDeviation,
@@ -58,6 +62,7 @@ impl RejectReason {
         Self::PositionSize,
         Self::MinQty,
         Self::PortfolioRisk,
+        Self::StopBeyondLiquidation,
     ];
 
     /// Returns the snake_case name used in reports and the journal.
@@ -74,6 +79,7 @@ impl RejectReason {
             Self::PositionSize => "position_size",
             Self::MinQty => "min_qty",
             Self::PortfolioRisk => "portfolio_risk",
+            Self::StopBeyondLiquidation => "stop_beyond_liquidation",
         }
     }
 
@@ -128,6 +134,11 @@ pub struct EntryRequest {
     pub open_risk: f64,
     /// Exchange leverage.
     pub leverage: f64,
+    /// Side of the entry.
+    pub side: crate::types::Side,
+    /// How the liquidation price is found (margin type, leverage,
+    /// maintenance-margin rate of the symbol).
+    pub liquidation: liquidation::LiquidationRule,
 }
 
 /// Limits, the win/loss streaks and the HALTED flag.
@@ -272,6 +283,19 @@ impl RiskManager {
             r.max_position_pct,
             rules,
         )?;
+        let side = req.side;
+        let stop = match side {
+            crate::types::Side::Buy => price - req.stop_distance,
+            crate::types::Side::Sell => price + req.stop_distance,
+        };
+        if let Some(lp) = req
+            .liquidation
+            .price(side, sized.qty.to_f64(), price, req.available)
+        {
+            if liquidation::LiquidationRule::stop_beyond(side, stop, lp) {
+                return Err(RejectReason::StopBeyondLiquidation);
+            }
+        }
         let new_risk = sized.qty.to_f64() * req.stop_distance;
         if req.open_risk + new_risk > r.max_portfolio_risk_pct / 100.0 * req.equity {
             return Err(RejectReason::PortfolioRisk);

@@ -26,7 +26,41 @@ fn req() -> EntryRequest {
         open_positions: 0,
         open_risk: 0.0,
         leverage: 5.0,
+        side: crate::types::Side::Buy,
+        liquidation: liquidation::LiquidationRule {
+            margin_type: crate::config::MarginType::Isolated,
+            leverage: 5.0,
+            maintenance_margin_rate: 0.004,
+        },
     }
+}
+
+#[test]
+fn an_entry_whose_stop_lies_beyond_its_liquidation_price_is_refused() {
+    let mut m = manager();
+    // Leverage 50 isolated: a long at 100 is liquidated near 98.39, so a
+    // stop 3 below the entry (97) comes too late.
+    let mut r = req();
+    r.stop_distance = 3.0;
+    r.leverage = 50.0;
+    r.liquidation.leverage = 50.0;
+    assert_eq!(
+        m.check_entry(&r, &rules()),
+        Err(RejectReason::StopBeyondLiquidation)
+    );
+    r.side = crate::types::Side::Sell;
+    assert_eq!(
+        m.check_entry(&r, &rules()),
+        Err(RejectReason::StopBeyondLiquidation),
+        "a short's stop at 103 lies above its liquidation near 101.59"
+    );
+    // Cross margin: the whole available balance backs the position, so
+    // the same stop is inside the liquidation price.
+    r.liquidation.margin_type = crate::config::MarginType::Crossed;
+    assert!(m.check_entry(&r, &rules()).is_ok());
+    // Leverage 5 isolated (liquidation near 80.3): accepted.
+    assert!(m.check_entry(&req(), &rules()).is_ok());
+    assert_eq!(m.rejections(RejectReason::StopBeyondLiquidation), 2);
 }
 
 fn manager() -> RiskManager {

@@ -58,6 +58,7 @@ fn main() {
             to_ms: None,
             rules,
             progress_every: u64::MAX,
+            funding: trading_engine::backtest::funding::FundingInputs::default(),
         };
         let mut rates = Vec::with_capacity(args.runs);
         let mut summary = None;

@@ -96,6 +96,7 @@ fn backtests(args: &Args, cfg: &Config) -> Result<Vec<Value>, Box<dyn std::error
             to_ms: None,
             rules: rules(),
             progress_every: u64::MAX,
+            funding: trading_engine::backtest::funding::FundingInputs::default(),
         };
         let mut rates = Vec::with_capacity(args.runs);
         let mut rows = 0u64;

@@ -2,7 +2,8 @@
 //! formatting) of the backtest's `trades.csv` ([`TRADES_CSV_HEADER`],
 //! [`push_trade_csv_row`]).
 //!
-//! Consumes `session` records (for names) and `trade_closed` records; produces
+//! Consumes `session` records (for names), `funding` records (summed per position into the
+//! `funding` column) and `trade_closed` records; produces
 //! [`TradeRow`]s and CSV text. Names: a trade's strategy id is the index of the strategy in the
 //! core built from the latest preceding `session` record's config (the core's
 //! `strategy_name`, which follows config order, exactly as the backtest names its rows); its
@@ -11,6 +12,7 @@
 //! the error writer. `trades.csv` has no symbol column, so the symbol only appears in the
 //! SQLite export. Never writes the journal; never drops a trade for want of a name.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -18,6 +20,8 @@ use trading_engine::backtest::{push_trade_csv_row, TRADES_CSV_HEADER};
 use trading_engine::config::Config;
 use trading_engine::core::{Action, Core, Record};
 use trading_engine::journal_schema::{tags, JournalRecord, SessionStart};
+use trading_engine::money::Money;
+use trading_engine::orders::PositionId;
 use trading_engine::positions::ClosedTrade;
 use trading_engine::strategy::StrategyId;
 
@@ -34,6 +38,8 @@ pub struct TradeRow {
     pub strategy: String,
     /// Symbol name.
     pub symbol: String,
+    /// Funding the position paid (negative) or received while open.
+    pub funding: Money,
 }
 
 /// Strategy and symbol names of the current session.
@@ -99,11 +105,15 @@ pub fn collect(
     let mut rows = Vec::new();
     let mut seen_session = false;
     let mut warned_no_session = false;
+    let mut funding: HashMap<PositionId, Money> = HashMap::new();
     let outcome = scan(dir, None, err, |step, err| {
         let Step::Record(r) = step else {
             return Ok(());
         };
-        if r.type_tag != tags::SESSION && r.type_tag != tags::TRADE_CLOSED {
+        if r.type_tag != tags::SESSION
+            && r.type_tag != tags::TRADE_CLOSED
+            && r.type_tag != tags::FUNDING
+        {
             return Ok(());
         }
         match JournalRecord::decode(r.type_tag, r.payload) {
@@ -117,7 +127,11 @@ pub fn collect(
                     )?;
                 }
             }
+            Ok(JournalRecord::Output(Action::Record(Record::Funding(p)))) => {
+                *funding.entry(p.position).or_default() += p.amount;
+            }
             Ok(JournalRecord::Output(Action::Record(Record::TradeClosed(t)))) => {
+                let paid = funding.remove(&t.position).unwrap_or(Money::ZERO);
                 if !filter.time_matches(r.ts_ns) {
                     return Ok(());
                 }
@@ -130,6 +144,7 @@ pub fn collect(
                     trade: t,
                     strategy: names.strategy(t.strategy),
                     symbol: names.symbol(t.symbol),
+                    funding: paid,
                 });
             }
             Ok(_) => {}
@@ -152,7 +167,7 @@ pub fn to_csv(rows: &[TradeRow]) -> String {
     s.push('\n');
     for r in rows {
         let exits = usize::try_from(r.trade.exits).unwrap_or(usize::MAX);
-        push_trade_csv_row(&mut s, &r.trade, &r.symbol, &r.strategy, exits);
+        push_trade_csv_row(&mut s, &r.trade, &r.symbol, &r.strategy, exits, r.funding);
     }
     s
 }

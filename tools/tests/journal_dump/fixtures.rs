@@ -249,6 +249,17 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             price: p(101.0),
             ts,
         })),
+        JournalRecord::Input(Event::Funding(trading_engine::funding::FundingSettlement {
+            symbol: SymbolId(0),
+            rate: 0.0001,
+            mark: p(99.5),
+            ts,
+        })),
+        JournalRecord::Input(Event::FundingFee(trading_engine::funding::FundingFee {
+            symbol: SymbolId(0),
+            amount: Money(-4_000),
+            ts,
+        })),
         JournalRecord::Output(Action::Place(OrderIntent {
             id: order,
             position: PositionId(3),
@@ -312,6 +323,17 @@ pub fn every_type_journal(dir: &Path) -> EveryType {
             from: TimestampNs(60),
             to: TimestampNs(180),
         }),
+        rec(Record::Funding(trading_engine::funding::FundingPayment {
+            // A position of no closed trade here: trades.csv stays as before.
+            position: PositionId(999),
+            symbol: SymbolId(0),
+            side: trading_engine::types::Side::Buy,
+            qty: q(0.25),
+            mark: p(99.5),
+            rate: 0.0001,
+            amount: Money(-248_750),
+            ts,
+        })),
         JournalRecord::Output(Action::Log(LogEvent::ActionsDropped(9))),
         JournalRecord::OrderSent {
             order,

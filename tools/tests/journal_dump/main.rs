@@ -401,7 +401,14 @@ fn stats_text_and_filtered_stats() {
 fn expected_trades_csv(rows: &[(trading_engine::positions::ClosedTrade, &str)]) -> String {
     let mut s = format!("{TRADES_CSV_HEADER}\n");
     for (t, name) in rows {
-        push_trade_csv_row(&mut s, t, "BTC-USDT", name, t.exits as usize);
+        push_trade_csv_row(
+            &mut s,
+            t,
+            "BTC-USDT",
+            name,
+            t.exits as usize,
+            trading_engine::money::Money::ZERO,
+        );
     }
     s
 }
