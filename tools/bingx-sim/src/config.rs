@@ -144,6 +144,8 @@ pub struct SimConfig {
     pub cancel_after_unit_ms: u64,
     /// Emit the 2025 `TRADE_UPDATE` event after each fill's `ORDER_TRADE_UPDATE`.
     pub trade_update_events: bool,
+    /// Funding settled on the replayed market (`--funding-rate`, none by default).
+    pub funding: crate::exchange::FundingConfig,
     /// Maximum simultaneous client connections (each gets one thread).
     pub max_connections: usize,
     /// Fault injection.
@@ -203,6 +205,7 @@ impl Default for SimConfig {
             listen_key_ttl_ms: 3_600_000,
             cancel_after_unit_ms: 1_000,
             trade_update_events: false,
+            funding: crate::exchange::FundingConfig::default(),
             max_connections: 64,
             faults: FaultConfig::default(),
         }

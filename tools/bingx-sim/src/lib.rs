@@ -49,6 +49,7 @@ pub use source::SourceError;
 pub use ws::gzip;
 
 use exchange::{Exchange, ExchangeConfig};
+pub use exchange::{FundingConfig, Settlement};
 use faults::Faults;
 use feed::Hub;
 use rustls::ServerConfig;
@@ -221,6 +222,7 @@ impl Simulator {
             cancel_after_unit_ms: cfg.cancel_after_unit_ms,
             trade_update_events: cfg.trade_update_events,
             reject_rate: cfg.faults.reject_rate,
+            funding: cfg.funding,
         };
         let account = account::Account::new(cfg.initial_balance, cfg.hedge_mode, cfg.leverage);
         let mut ex = Exchange::new(ex_cfg, precision, account, cfg.seed);

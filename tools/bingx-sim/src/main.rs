@@ -96,6 +96,14 @@ struct Args {
     /// Also push the 2025 TRADE_UPDATE event after each fill's ORDER_TRADE_UPDATE.
     #[arg(long)]
     trade_update_events: bool,
+    /// Funding rate settled at every funding time of the replayed market
+    /// (0.0001 = 0.01 %; longs pay a positive rate): the wallet moves and the
+    /// user stream gets an ACCOUNT_UPDATE with reason FUNDING_FEE. None: no funding.
+    #[arg(long, value_name = "R", allow_hyphen_values = true)]
+    funding_rate: Option<f64>,
+    /// Funding interval, hours (market time, aligned to the epoch).
+    #[arg(long, value_name = "H", default_value_t = 8.0)]
+    funding_interval_hours: f64,
     /// Maximum simultaneous client connections.
     #[arg(long, default_value_t = 64)]
     max_connections: usize,
@@ -207,6 +215,10 @@ fn config(a: Args) -> Result<SimConfig, String> {
         listen_key_ttl_ms: a.listen_key_ttl_secs.saturating_mul(1_000),
         cancel_after_unit_ms: 1_000,
         trade_update_events: a.trade_update_events,
+        funding: bingx_sim::FundingConfig {
+            rate: a.funding_rate,
+            interval_ms: (a.funding_interval_hours * 3_600_000.0).round() as i64,
+        },
         max_connections: a.max_connections,
         faults: FaultConfig {
             drop_ws_every_ms,

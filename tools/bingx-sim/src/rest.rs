@@ -293,6 +293,16 @@ fn route(shared: &Shared, req: &Request, body: &Body, p: &Params) -> Reply {
             ex.check_symbol(p, false)?;
             Ok(ex.premium_index(now))
         }),
+        ("GET", "/openApi/swap/v2/quote/fundingRate") => public(&|ex| {
+            ex.check_symbol(p, false)?;
+            let ms = |k: &str| p.get(k).and_then(|v| v.parse::<i64>().ok());
+            let limit = p
+                .get("limit")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(100)
+                .clamp(1, 1_000);
+            Ok(ex.funding_rate_data(ms("startTime"), ms("endTime"), limit))
+        }),
         (_, "/openApi/user/auth/userDataStream") => listen_key(shared, req, p, now),
         _ => private(shared, req, body, p, now),
     }

@@ -561,3 +561,56 @@ fn the_stop_guard_reports_stopless_stretches_repeated_client_ids_and_activity() 
     assert!((view.positions[0].1 - 0.02).abs() < 1e-12, "{view:?}");
     assert_eq!(view.open_orders, vec![("s1".to_owned(), "STOP_MARKET")]);
 }
+
+#[test]
+fn funding_settles_on_its_interval_moves_the_wallet_and_pushes_a_funding_fee_update() {
+    let sim = manual(SimConfig {
+        slippage_bps: 0.0,
+        funding: bingx_sim::FundingConfig {
+            rate: Some(0.0001),
+            interval_ms: 3_600_000,
+        },
+        ..SimConfig::default()
+    });
+    let c = Client::new(&sim);
+    let (_key, mut ws) = user_stream(&c);
+    let id = place(
+        &c,
+        &[
+            ("side", "BUY"),
+            ("positionSide", "LONG"),
+            ("type", "MARKET"),
+            ("quantity", "0.0100"),
+        ],
+    );
+    order_event(&mut ws, id, "TRADE");
+    let idx = c.public("/openApi/swap/v2/quote/premiumIndex", "symbol=BTC-USDT");
+    assert_eq!(idx["data"]["lastFundingRate"], "0.00010000");
+    let next = idx["data"]["nextFundingTime"].as_i64().unwrap();
+    assert_eq!(next % 3_600_000, 0);
+    // The first trade past the settlement settles it at the last price (60000):
+    // the long pays 0.01 × 60000 × 0.0001 = 0.06 USDT.
+    sim.inject_trade_at(next + 1, "61000.0", "0.0010", false)
+        .unwrap();
+    let acc = next_json(&mut ws, T, |v| {
+        v["e"] == "ACCOUNT_UPDATE" && v["a"]["m"] == "FUNDING_FEE"
+    });
+    assert_eq!(acc["a"]["B"][0]["bc"], "-0.06000000");
+    assert_eq!(
+        acc["a"]["B"][0]["wb"], "9999.64000000",
+        "10000 − 0.30 fee − 0.06"
+    );
+    assert_eq!(
+        acc["a"]["P"].as_array().map(Vec::len),
+        Some(0),
+        "cross margin: balances only"
+    );
+    let hist = c.public(
+        "/openApi/swap/v2/quote/fundingRate",
+        "symbol=BTC-USDT&limit=10",
+    );
+    assert_eq!(hist["data"][0]["fundingRate"], "0.00010000");
+    assert_eq!(hist["data"][0]["fundingTime"], next);
+    let bal = c.ok("GET", "/openApi/swap/v3/user/balance", &[]);
+    assert_eq!(bal[0]["balance"], "9999.6400");
+}

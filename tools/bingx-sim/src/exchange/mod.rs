@@ -5,6 +5,7 @@
 //! [`ApiError`]s with BingX codes, and gzip user-stream frames to the subscribers of valid
 //! listen keys. Never blocks: user-stream sends are `try_send`.
 
+mod funding;
 mod guard;
 mod settings;
 mod stop_watch;
@@ -13,6 +14,7 @@ pub use stop_watch::StopWatchState;
 
 pub use guard::{AccountView, Activity, FilledOrder, GuardReport, StoplessInterval};
 
+pub use self::funding::{FundingConfig, Settlement};
 use super::account::Account;
 use super::market::MarketState;
 use super::num::{parse_scaled, NumError};
@@ -93,6 +95,8 @@ pub struct ExchangeConfig {
     pub trade_update_events: bool,
     /// Probability of a random order reject.
     pub reject_rate: f64,
+    /// Funding settlements (none by default).
+    pub funding: FundingConfig,
 }
 
 /// What the cancel-all-after (dead-man switch) endpoint has seen, for tests and the
@@ -134,6 +138,9 @@ pub struct Exchange {
     user_subs: Vec<UserSub>,
     rng: SimRng,
     guard: guard::GuardWatch,
+    /// Market time of the next funding settlement (set at the first trade).
+    next_funding_ms: Option<i64>,
+    funding_history: Vec<Settlement>,
 }
 
 impl fmt::Debug for Exchange {
@@ -191,6 +198,8 @@ impl Exchange {
             user_subs: Vec::new(),
             rng,
             guard: guard::GuardWatch::default(),
+            next_funding_ms: None,
+            funding_history: Vec::new(),
         }
     }
 
@@ -608,6 +617,7 @@ impl Exchange {
 
     /// Records a market trade and fills every resting or trigger order it reaches.
     pub fn on_tick(&mut self, t: &Tick, now_ms: i64) {
+        self.settle_funding(t.time_ms, now_ms);
         self.market.apply(t);
         let mut hits: Vec<(u64, i64, bool)> = Vec::new();
         for o in self.orders.values().filter(|o| o.status.is_open()) {

@@ -249,12 +249,14 @@ impl Exchange {
             "brokerState": "true", "launchTime": 1_586_275_200_000_i64, "maintainTime": 0, "offTime": 0}])
     }
 
-    /// Returns the premium-index `data` (mark = index = last trade, zero funding).
+    /// Returns the premium-index `data` (mark = index = last trade; the
+    /// funding rate of `--funding-rate`, 0 without it, and the next
+    /// settlement time).
     #[must_use]
     pub fn premium_index(&self, now_ms: i64) -> Value {
         let last = self.market.last_price().unwrap_or(0);
-        let next_funding = (now_ms / 28_800_000 + 1) * 28_800_000;
+        let (rate, next_funding) = self.next_funding(now_ms);
         json!({"symbol": self.cfg.symbol, "markPrice": self.market.px(last), "indexPrice": self.market.px(last),
-            "lastFundingRate": "0.00000000", "nextFundingTime": next_funding})
+            "lastFundingRate": format!("{rate:.8}"), "nextFundingTime": next_funding})
     }
 }
