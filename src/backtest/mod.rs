@@ -13,6 +13,7 @@
 
 mod chart;
 pub mod dates;
+mod decimal;
 mod loaded;
 mod portfolio;
 #[cfg(test)]
