@@ -99,6 +99,8 @@ impl StrategyId {
     pub const ADOPTED: Self = Self(u8::MAX);
 }
 
+crate::checkpoint::value_newtype!(StrategyId(u8));
+
 /// What a strategy sees on the close of a 1m candle.
 #[derive(Debug, Clone, Copy)]
 pub struct MarketView<'a> {
