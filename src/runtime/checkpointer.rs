@@ -26,7 +26,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use crate::config::JournalConfig;
 use crate::journal_schema::JournalRecord;
 use crate::replay;
-use crate::runtime::setup::StrategyFactory;
+use crate::strategy::StrategyFactory;
 use crate::types::TimestampNs;
 
 /// How often the segments are listed.

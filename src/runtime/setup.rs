@@ -50,6 +50,7 @@ use crate::io::ws::{
 use crate::journal_schema::{self as js, JournalRecord, SessionStart};
 use crate::metrics::handoff::latency_channel;
 use crate::metrics::summary::LatencySummary;
+use crate::strategy::StrategyFactory;
 use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 use super::engine::{Engine, EngineParts, Venue};
@@ -117,9 +118,6 @@ pub struct RunOptions {
     /// (`metrics.listen` with port 0 picks a free port: tests, embedding).
     pub control_bound: Option<Arc<OnceLock<SocketAddr>>>,
 }
-
-/// Builds the strategies of a run from its configuration.
-pub type StrategyFactory = fn(&Config) -> Vec<Box<dyn crate::strategy::Strategy>>;
 
 impl RunOptions {
     /// Returns options for `config` in `mode` with the defaults of a real run.
@@ -481,7 +479,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     let mut core = match rebuilt.core.take() {
         Some(core) => core,
         None => match opts.strategies {
-            Some(build) => Core::try_with_strategies(cfg, &rules, build(cfg)),
+            Some(build) => Core::try_with_strategies(cfg, &rules, build(&cfg.strategies)),
             None => Core::try_new(cfg, &rules),
         }
         .map_err(RuntimeError::Core)?,

@@ -209,6 +209,11 @@ pub trait Strategy: core::fmt::Debug + Send {
     }
 }
 
+/// Builds the strategies of a run from its strategies' configuration, in
+/// place of the configured ones (scripted scenarios, the demo's
+/// every-candle entry); [`build`] is the factory of the configured ones.
+pub type StrategyFactory = fn(&StrategiesConfig) -> Vec<Box<dyn Strategy>>;
+
 /// Builds every registry strategy the core holds: the enabled ones in
 /// `cfg.order` (the tie-break order), then, in [`StrategyName::ALL`]
 /// order, the disabled ones a reload can enable without allocating (those
