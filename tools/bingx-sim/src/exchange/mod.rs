@@ -14,12 +14,12 @@ pub use stop_watch::StopWatchState;
 pub use guard::{AccountView, Activity, FilledOrder, GuardReport, StoplessInterval};
 
 use super::account::Account;
+use super::gzip::gzip;
 use super::market::MarketState;
 use super::num::{parse_scaled, NumError};
 use super::orders::{FillInfo, Order, OrderKind, PosSide, Side, Status, Tif};
 use super::rng::SimRng;
 use super::source::{Precision, Tick};
-use super::ws::gzip;
 use crossbeam_channel::{Sender, TrySendError};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
