@@ -20,11 +20,6 @@
 
 use core::fmt;
 
-use crate::money::Money;
-use crate::orders::{OrderId, PositionId};
-use crate::strategy::StrategyId;
-use crate::types::{Price, Qty, SymbolId, TimestampNs};
-
 /// Why state bytes could not be read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateError {
@@ -419,44 +414,38 @@ impl<T: Value + Copy + Default, const N: usize> Value for [T; N] {
     }
 }
 
+/// Implements [`Value`] for a tuple newtype as its inner value, in the
+/// module that owns it: `value_newtype!(SymbolId(u16));`.
 macro_rules! value_newtype {
-    ($($ty:ident($inner:ty)),*) => {$(
-        impl Value for $ty {
-            fn put(&self, w: &mut StateWriter) {
-                self.0.put(w);
+    ($($ty:ident($inner:ty)),* $(,)?) => {$(
+        impl $crate::checkpoint::Value for $ty {
+            fn put(&self, w: &mut $crate::checkpoint::StateWriter) {
+                $crate::checkpoint::Value::put(&self.0, w);
             }
-            fn take(r: &mut StateReader<'_>) -> Result<Self, StateError> {
-                Ok(Self(<$inner>::take(r)?))
+            fn take(
+                r: &mut $crate::checkpoint::StateReader<'_>,
+            ) -> Result<Self, $crate::checkpoint::StateError> {
+                Ok(Self(<$inner as $crate::checkpoint::Value>::take(r)?))
             }
         }
     )*};
 }
 
-value_newtype!(
-    SymbolId(u16),
-    TimestampNs(i64),
-    Money(i64),
-    OrderId(u64),
-    PositionId(u64),
-    StrategyId(u8)
-);
-
-impl Value for Price {
-    fn put(&self, w: &mut StateWriter) {
-        self.to_bits().put(w);
-    }
-    fn take(r: &mut StateReader<'_>) -> Result<Self, StateError> {
-        Ok(Self::from_bits(i64::take(r)?))
-    }
-}
-
-impl Value for Qty {
-    fn put(&self, w: &mut StateWriter) {
-        self.to_bits().put(w);
-    }
-    fn take(r: &mut StateReader<'_>) -> Result<Self, StateError> {
-        Ok(Self::from_bits(i64::take(r)?))
-    }
+/// Implements [`Value`] for a fixed-point type as its raw bits
+/// (`to_bits`/`from_bits`), in the module that owns it.
+macro_rules! value_bits {
+    ($($ty:ident),* $(,)?) => {$(
+        impl $crate::checkpoint::Value for $ty {
+            fn put(&self, w: &mut $crate::checkpoint::StateWriter) {
+                $crate::checkpoint::Value::put(&self.to_bits(), w);
+            }
+            fn take(
+                r: &mut $crate::checkpoint::StateReader<'_>,
+            ) -> Result<Self, $crate::checkpoint::StateError> {
+                Ok(Self::from_bits(<i64 as $crate::checkpoint::Value>::take(r)?))
+            }
+        }
+    )*};
 }
 
 /// Implements [`Value`] for a struct by listing its fields, in the module
@@ -520,7 +509,7 @@ macro_rules! restore_by_value {
     )*};
 }
 
-pub(crate) use {restore_by_value, state_enum, state_struct};
+pub(crate) use {restore_by_value, state_enum, state_struct, value_bits, value_newtype};
 
 /// Saves a ring of `f64` history oldest first, with its capacity.
 pub(crate) fn save_history(ring: &ringbuf::HistoryRing<f64>, w: &mut StateWriter) {
@@ -618,6 +607,7 @@ pub fn expect_count(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::{Price, TimestampNs};
 
     #[test]
     fn values_round_trip_bit_for_bit() {

@@ -10,6 +10,16 @@
 //! The repository README describes the threads, modes and commands.
 #![forbid(unsafe_code)]
 
+/// The engine's version, as `--version` prints it and sweep manifests record
+/// it: the package version and the git revision it was built from
+/// (`unknown` without git at build time).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("TE_GIT_REVISION"),
+    ")"
+);
+
 pub mod backtest;
 pub mod candles;
 pub mod checkpoint;

@@ -82,6 +82,8 @@ impl fmt::Display for Money {
     }
 }
 
+crate::checkpoint::value_newtype!(Money(i64));
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -168,6 +168,7 @@ impl Booked {
         self.fee = Money::from_f64(self.fee.to_f64() + fee.to_f64());
     }
 }
+crate::checkpoint::value_newtype!(OrderId(u64), PositionId(u64));
 crate::checkpoint::state_enum!(ExitReason {
     Stop,
     TrailingStop,

@@ -573,6 +573,8 @@ crate::checkpoint::state_struct!(Candle {
     trade_count
 });
 crate::checkpoint::state_enum!(Side { Buy, Sell });
+crate::checkpoint::value_newtype!(SymbolId(u16), TimestampNs(i64));
+crate::checkpoint::value_bits!(Price, Qty);
 
 #[cfg(test)]
 mod tests {

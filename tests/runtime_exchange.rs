@@ -96,7 +96,7 @@ fn a_binance_market_feed_reaches_the_core_and_closes_candles() {
             Some(util::live::long_at_close(v, 100.0))
         }
     }
-    fn every_candle(_: &trading_engine::config::Config) -> Vec<Box<dyn Strategy>> {
+    fn every_candle(_: &trading_engine::strategy::StrategiesConfig) -> Vec<Box<dyn Strategy>> {
         vec![Box::new(EveryCandle)]
     }
 

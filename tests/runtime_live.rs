@@ -279,7 +279,7 @@ fn the_hot_loop_allocates_nothing_after_warm_up() {
     let mut rest = sim_rest(&sim);
     let rules = rest.symbols().get(SymbolId(0)).unwrap().rules;
     let warm = warmup_candles(&mut rest, "BTC-USDT", SymbolId(0), 1_440).unwrap();
-    let core = Core::try_with_strategies(&cfg, &[rules], scripted(&cfg)).unwrap();
+    let core = Core::try_with_strategies(&cfg, &[rules], scripted(&cfg.strategies)).unwrap();
     let (recorder, collector) = latency_channel(
         cfg.latency.histogram_max_ns,
         cfg.latency.histogram_sigfig,

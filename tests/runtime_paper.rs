@@ -10,12 +10,12 @@ mod util;
 use std::path::Path;
 
 use trading_engine::backtest::{self, BacktestOptions, TRADES_CSV_HEADER};
-use trading_engine::config::{Config, Mode};
+use trading_engine::config::Mode;
 use trading_engine::core::Event;
 use trading_engine::indicators::{Atr, Declare, Ind, Timeframe};
 use trading_engine::positions::ClosedTrade;
 use trading_engine::runtime::LoopTimers;
-use trading_engine::strategy::{MarketView, Signal, Strategy};
+use trading_engine::strategy::{MarketView, Signal, StrategiesConfig, Strategy};
 use trading_engine::types::{SymbolId, NS_PER_MIN, NS_PER_MS};
 use util::live::{
     breakout_candle, long_at_close, options, path_rows, read_journal, run_in_background, sim_rest,
@@ -47,7 +47,7 @@ impl Strategy for AtrBreakout {
     }
 }
 
-fn atr_scripted(_: &Config) -> Vec<Box<dyn Strategy>> {
+fn atr_scripted(_: &StrategiesConfig) -> Vec<Box<dyn Strategy>> {
     vec![Box::new(AtrBreakout::default())]
 }
 
@@ -168,7 +168,7 @@ fn a_paper_run_and_a_backtest_over_the_same_data_close_the_same_trades() {
             progress_every: 1 << 20,
             funding: backtest::funding::FundingInputs::default(),
         },
-        atr_scripted(&cfg),
+        atr_scripted(&cfg.strategies),
         &mut |_| {},
     )
     .unwrap();

@@ -22,8 +22,9 @@ use crate::format::{
     decode_segment_header, segment_file_name, Checksum, MARKER_LEN, SEGMENT_HEADER_LEN,
 };
 use crate::reader::list_segments;
-use crate::segment::{open_for_append, sync_dir, ReadMap, SegmentWriter, TMP_SUFFIX};
-use crate::writer::{create_segment, WriterOptions};
+use crate::segment::{
+    create_segment, open_for_append, sync_dir, PrepareOptions, ReadMap, SegmentWriter, TMP_SUFFIX,
+};
 
 /// Suffix given to segments set aside by recovery.
 pub(crate) const ORPHAN_SUFFIX: &str = ".orphaned";
@@ -97,9 +98,9 @@ enum SegmentEnd {
 }
 
 /// Recovers the journal in `dir` (which exists) for appending.
-pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, OpenError> {
+pub(crate) fn recover(dir: &Path, options: &PrepareOptions) -> Result<Recovered, OpenError> {
     let mut report = Recovery::default();
-    let lowest_adopted = adopt_or_remove_tmp_files(dir, options.durable(), &mut report)?;
+    let lowest_adopted = adopt_or_remove_tmp_files(dir, options.durable, &mut report)?;
     let segments = list_segments(dir)?;
     let Some(mut start) = segments
         .len()
@@ -197,13 +198,13 @@ pub(crate) fn recover(dir: &Path, options: &WriterOptions) -> Result<Recovered, 
                 }
                 report.discarded_bytes += garbage;
                 seg.zero_range(offset, offset + garbage as usize);
-                if options.durable() && garbage > 0 {
+                if options.durable && garbage > 0 {
                     seg.shared().sync_range(offset, offset + garbage as usize)?;
                 }
                 if next_follows == Some(true) && offset + MARKER_LEN <= seg.len() {
                     // The crash lost the marker but the next segment continues the sequence.
                     seg.write_end_marker(offset, expected);
-                    if options.durable() {
+                    if options.durable {
                         seg.shared().sync_range(offset, offset + MARKER_LEN)?;
                     }
                     report.repaired_markers += 1;
@@ -341,7 +342,7 @@ fn read_header(
 /// Creates a new empty segment starting at `next_seq` and returns it as the writer's state.
 fn fresh_segment(
     dir: &Path,
-    options: &WriterOptions,
+    options: &PrepareOptions,
     next_seq: u64,
     mut report: Recovery,
 ) -> Result<Recovered, OpenError> {

@@ -379,6 +379,16 @@ pub(crate) struct PrepareOptions {
     pub durable: bool,
 }
 
+/// Creates and publishes a segment starting at `first_seq` on the calling thread (recovery,
+/// and rotations without the preparer thread).
+pub(crate) fn create_segment(
+    dir: &Path,
+    opts: &PrepareOptions,
+    first_seq: u64,
+) -> Result<SegmentWriter, JournalIoError> {
+    PreparedSegment::create(dir, *opts)?.publish(dir, first_seq, opts.durable)
+}
+
 /// A preallocated, mapped segment under a temporary name, not yet visible to readers.
 ///
 /// Everything a rotation needs is allocated here, off the writer's thread: the shared part

@@ -21,7 +21,7 @@ use crate::format::{
     MIN_SEGMENT_BYTES, RECORD_ALIGN, RECORD_HEADER_LEN, SEGMENT_HEADER_LEN,
 };
 use crate::recovery::{recover, Recovery};
-use crate::segment::{PrepareOptions, PreparedSegment, SegmentWriter};
+use crate::segment::{create_segment, PrepareOptions, PreparedSegment, SegmentWriter};
 
 /// When appended records are forced to disk.
 ///
@@ -115,19 +115,6 @@ impl WriterOptions {
     pub(crate) fn durable(&self) -> bool {
         self.durability != Durability::None
     }
-}
-
-/// Creates and publishes a segment starting at `first_seq` on the calling thread.
-pub(crate) fn create_segment(
-    dir: &Path,
-    options: &WriterOptions,
-    first_seq: u64,
-) -> Result<SegmentWriter, JournalIoError> {
-    PreparedSegment::create(dir, options.prepare_options())?.publish(
-        dir,
-        first_seq,
-        options.durable(),
-    )
 }
 
 /// Appends records to a journal directory. One writer per directory.
@@ -224,7 +211,7 @@ impl Writer {
         options.validate()?;
         let dir = dir.as_ref().to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| JournalIoError::new(&dir, "create directory", e))?;
-        let recovered = recover(&dir, &options)?;
+        let recovered = recover(&dir, &options.prepare_options())?;
         let seg = recovered.seg;
         let flusher = match options.durability {
             Durability::Interval(interval) => {
@@ -434,8 +421,8 @@ impl Writer {
         let rotate_err = |e: JournalIoError| AppendError::Rotate(Box::new(e));
         self.rotations += 1;
         let Some(preparer) = self.preparer.as_mut() else {
-            let next =
-                create_segment(&self.dir, &self.options, self.next_seq).map_err(rotate_err)?;
+            let next = create_segment(&self.dir, &self.options.prepare_options(), self.next_seq)
+                .map_err(rotate_err)?;
             self.write_marker();
             let old = self.swap_segment(next);
             match (&self.flusher, self.options.durability) {

@@ -204,7 +204,7 @@ impl ChartCollector {
 
 fn num(out: &mut String, v: f64) {
     if v.is_finite() {
-        let _ = write!(out, "{}", super::report::decimal8(v));
+        let _ = write!(out, "{}", super::decimal::decimal8(v));
     } else {
         out.push_str("null");
     }

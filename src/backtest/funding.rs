@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::report::decimal8;
+use super::decimal::decimal8;
 use super::{BacktestError, Instrument, SymbolResult};
 use crate::funding::files::normalize;
 use crate::funding::schedule::{MarkSource, SymbolFunding};

@@ -16,6 +16,7 @@
 
 mod chart;
 pub mod dates;
+mod decimal;
 pub mod funding;
 mod loaded;
 mod portfolio;

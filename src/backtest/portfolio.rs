@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use super::chart::ChartCollector;
 use super::funding::{self, FillRow, FundingClock, FundingInputs, FundingLedger, FundingRow};
-use super::{report, BacktestError, BacktestResult, HaltRow, SymbolResult, TradeRow};
+use super::{decimal, BacktestError, BacktestResult, HaltRow, SymbolResult, TradeRow};
 use crate::config::Config;
 use crate::core::{Action, Command, Core, Event, Record};
 use crate::datafile::{DataFileError, DataSet, FileKind, Record as Row};
@@ -275,8 +275,8 @@ impl Driver {
                 legs.push_str(&format!(
                     "{} {}@{}",
                     reason.as_str(),
-                    report::decimal8(qty.to_f64()),
-                    report::decimal8(price.to_f64())
+                    decimal::decimal8(qty.to_f64()),
+                    decimal::decimal8(price.to_f64())
                 ));
             }
             Record::TradeClosed(t) => {

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::dates::{format_duration_ms, format_month, format_utc_ms, MS_PER_DAY};
+use super::decimal::decimal8;
 use super::funding::{fills_csv, funding_csv, FundingReport};
 use super::stats::{compute, daily_equity, Stats, TradeResult};
 use super::{chart, svg, BacktestResult, HaltRow, TradeRow};
@@ -523,19 +524,6 @@ fn opt(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.2}"))
 }
 
-/// Returns `v` with at most 8 decimals and no trailing zeros (fixed-point
-/// values printed without their binary noise).
-#[must_use]
-pub fn decimal8(v: f64) -> String {
-    let s = format!("{v:.8}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".into()
-    } else {
-        s.into()
-    }
-}
-
 /// The header line of `trades.csv` (no newline). `journal-dump --trades`
 /// prints the same columns.
 pub const TRADES_CSV_HEADER: &str = "id,symbol,strategy,side,entry_time_ms,entry_time_utc,exit_time_ms,exit_time_utc,entry_price,avg_exit_price,qty,fees,pnl,r_multiple,hours_held,exit_reason,exits,funding";
@@ -670,17 +658,4 @@ pub fn chart_page(result: &BacktestResult) -> Option<String> {
     let data = result.chart.as_ref()?;
     let names: Vec<String> = result.symbols.iter().map(|s| s.symbol.clone()).collect();
     Some(chart::chart_html(data, &names, &result.equity))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decimal8;
-
-    #[test]
-    fn decimal8_drops_binary_noise_and_trailing_zeros() {
-        assert_eq!(decimal8(0.205_000_000_074_505_8), "0.205");
-        assert_eq!(decimal8(97_106.909_719_999_88), "97106.90972");
-        assert_eq!(decimal8(5.0), "5");
-        assert_eq!(decimal8(-0.000_000_001), "0");
-    }
 }

@@ -34,14 +34,7 @@ use clap::{Parser, Subcommand};
 use std::fmt;
 use std::io::{self, Write};
 
-/// The version `--version` prints: the package version and the git revision it was built
-/// from (`unknown` without git at build time).
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (git ",
-    env!("TE_GIT_REVISION"),
-    ")"
-);
+pub use crate::VERSION;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]

@@ -58,7 +58,7 @@ pub use secrets::{
     CredentialSource, Credentials, CredentialsError, Secret, API_KEY_VAR, API_SECRET_VAR,
 };
 pub use simulator::SimulatorConfig;
-pub use sizing::SizingConfig;
+pub use sizing::{SizingConfig, MAX_STREAK_MULTIPLIERS};
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -6,6 +6,10 @@
 use super::validate::Issues;
 use serde::{Deserialize, Serialize};
 
+/// Most entries of `streak_multipliers`: the risk manager holds this many
+/// without allocating, so a reload with at most this many never allocates.
+pub const MAX_STREAK_MULTIPLIERS: usize = 16;
+
 /// The `[sizing]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -44,12 +48,12 @@ impl SizingConfig {
                 "must have at least one entry (the multiplier after 0 wins)",
             );
         }
-        if self.streak_multipliers.len() > crate::risk::MAX_STREAK_MULTIPLIERS {
+        if self.streak_multipliers.len() > MAX_STREAK_MULTIPLIERS {
             issues.push(
                 "sizing.streak_multipliers",
                 format!(
                     "at most {} entries (the risk manager's fixed table), got {}",
-                    crate::risk::MAX_STREAK_MULTIPLIERS,
+                    MAX_STREAK_MULTIPLIERS,
                     self.streak_multipliers.len()
                 ),
             );

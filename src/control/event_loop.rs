@@ -12,7 +12,7 @@
 //! the engine: a waiting command is polled with `try_recv`.
 
 use super::http::{self, Parsed, ReadError};
-use super::server::{reply_response, Response, Routed, Router, ServerLimits};
+use super::router::{reply_response, Response, Routed, Router};
 use super::ControlReply;
 use crossbeam_channel::{Receiver, TryRecvError};
 use mio::net::{TcpListener, TcpStream};
@@ -20,12 +20,13 @@ use mio::{Events, Interest, Poll, Token};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Token of the listening socket.
-pub(super) const LISTENER: Token = Token(0);
+const LISTENER: Token = Token(0);
 /// Token of the shutdown waker.
-pub(super) const WAKER: Token = Token(1);
+const WAKER: Token = Token(1);
 /// First connection token (slot `i` has token `i + FIRST_CONN`).
 const FIRST_CONN: usize = 2;
 /// How long a closing connection may still send (and have dropped) bytes.
@@ -34,6 +35,36 @@ const DRAIN: Duration = Duration::from_millis(100);
 const DRAIN_MAX_BYTES: usize = 64 * 1024;
 /// Poll period while a command waits for the engine's reply.
 const REPLY_POLL: Duration = Duration::from_millis(2);
+
+/// Size and time bounds of one connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Largest request head (request line + headers), bytes; default 8 KiB.
+    pub max_head_bytes: usize,
+    /// Largest accepted request body, bytes (read and discarded); default
+    /// 1 KiB.
+    pub max_body_bytes: usize,
+    /// Time allowed to receive a request, and again to write the
+    /// response; default 5 s.
+    pub io_timeout: Duration,
+    /// Time the engine has to answer a command; default 5 s.
+    pub reply_timeout: Duration,
+    /// Connections open at once; when full, the oldest connection that
+    /// has not finished sending its request is dropped. Default 256.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            max_head_bytes: 8 * 1024,
+            max_body_bytes: 1024,
+            io_timeout: Duration::from_secs(5),
+            reply_timeout: Duration::from_secs(5),
+            max_connections: 256,
+        }
+    }
+}
 
 /// Where one connection is.
 enum Phase {
@@ -89,6 +120,8 @@ pub(super) struct EventLoop {
     listener: TcpListener,
     /// Answers requests.
     router: Router,
+    /// Connection bounds.
+    limits: ServerLimits,
     /// Connection slots (`None`: free).
     conns: Vec<Option<Conn>>,
     /// Open connections.
@@ -96,20 +129,36 @@ pub(super) struct EventLoop {
 }
 
 impl EventLoop {
-    /// Returns a loop over `listener` (already registered as [`LISTENER`]
-    /// on `poll`).
-    pub(super) fn new(poll: Poll, listener: TcpListener, router: Router) -> Self {
-        Self {
+    /// Returns a loop over `listener` (made non-blocking by the caller)
+    /// answering with `router` within `limits`, and the waker that
+    /// interrupts its poll.
+    ///
+    /// # Errors
+    /// The operating-system error when the poll or its waker cannot be
+    /// created or the listener cannot be registered.
+    pub(super) fn new(
+        listener: std::net::TcpListener,
+        router: Router,
+        limits: ServerLimits,
+    ) -> io::Result<(Self, Arc<mio::Waker>)> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), WAKER)?);
+        let mut listener = TcpListener::from_std(listener);
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let event_loop = Self {
             poll,
             listener,
             router,
+            limits,
             conns: Vec::new(),
             open: 0,
-        }
+        };
+        Ok((event_loop, waker))
     }
 
     fn limits(&self) -> ServerLimits {
-        self.router.limits
+        self.limits
     }
 
     /// Serves until `stop` is set (the waker interrupts the poll).
@@ -251,7 +300,7 @@ impl EventLoop {
         };
         let keep = match conn.phase {
             Phase::Reading => {
-                let limits = self.router.limits;
+                let limits = self.limits;
                 match read_request(conn, limits) {
                     Step::Wait => true,
                     Step::Close => false,

@@ -16,6 +16,7 @@ pub mod auth;
 pub mod client;
 mod event_loop;
 mod http;
+mod router;
 pub mod server;
 
 pub use auth::{ControlToken, TOKEN_VAR};

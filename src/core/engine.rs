@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use super::exits::Slot;
+use super::slot::{Slot, RETIRED_ORDERS};
 use super::{
     Action, CandleBatch, Command, Event, LogEvent, NoProbe, Record, Stage, StageProbe,
     ACTION_CAPACITY,
@@ -113,11 +113,6 @@ pub(super) struct SymbolState {
     /// How this symbol's liquidation price is found.
     pub(super) liquidation: LiquidationRule,
 }
-
-/// Retired exit orders remembered per symbol (see `SymbolState::retired`):
-/// a trailing stop replaced on every trade retires one order per
-/// replacement, and its late events arrive within a few REST round trips.
-pub const RETIRED_ORDERS: usize = 32;
 
 /// The engine core. See the module docs.
 #[derive(Debug)]

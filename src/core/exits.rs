@@ -2,48 +2,14 @@
 //! take-profit orders, break-even, trailing, flatten and the close of a
 //! trade. Part of [`Core`]; never allocates.
 
-use super::engine::{Core, RETIRED_ORDERS};
+use super::engine::Core;
+use super::slot::{Slot, RETIRED_ORDERS};
 use super::{Action, AdoptPosition, ExchangeClose, LogEvent, Record, StopMove};
 use crate::money::Money;
 use crate::orders::{ExitReason, Fill, OrderId, OrderIntent, OrderKind, OrderPurpose, PositionId};
 use crate::positions::{Position, PositionState};
 use crate::strategy::StrategyId;
 use crate::types::{SymbolId, TimestampNs, NS_PER_SEC};
-
-/// Which of a position's order slots an order id is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Slot {
-    Entry,
-    Stop,
-    Tp(usize),
-    Close,
-}
-
-impl crate::checkpoint::Value for Slot {
-    fn put(&self, w: &mut crate::checkpoint::StateWriter) {
-        match *self {
-            Self::Entry => w.u8(0),
-            Self::Stop => w.u8(1),
-            Self::Close => w.u8(2),
-            Self::Tp(k) => {
-                w.u8(3);
-                w.put(&k);
-            }
-        }
-    }
-
-    fn take(
-        r: &mut crate::checkpoint::StateReader<'_>,
-    ) -> Result<Self, crate::checkpoint::StateError> {
-        match r.u8("order slot")? {
-            0 => Ok(Self::Entry),
-            1 => Ok(Self::Stop),
-            2 => Ok(Self::Close),
-            3 => Ok(Self::Tp(r.take()?)),
-            v => Err(r.invalid("order slot", u64::from(v))),
-        }
-    }
-}
 
 impl Core {
     /// Finds the symbol index and slot of a live order.

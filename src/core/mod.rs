@@ -15,6 +15,7 @@
 mod engine;
 mod exits;
 mod reload;
+mod slot;
 
 pub use crate::metrics::latency::Stage;
 pub use engine::{Core, CoreError, CoreStats};

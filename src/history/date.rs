@@ -17,6 +17,32 @@ pub struct Date {
     pub day: u8,
 }
 
+/// Why a date did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateError {
+    /// The text is not of the form `YYYY-MM-DD`.
+    Malformed {
+        /// The text given.
+        text: String,
+    },
+    /// The text has the form but names no day of 1970..=9999.
+    NoSuchDate {
+        /// The text given.
+        text: String,
+    },
+}
+
+impl fmt::Display for DateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed { text } => write!(f, "expected a date YYYY-MM-DD, got {text:?}"),
+            Self::NoSuchDate { text } => write!(f, "no such date: {text:?}"),
+        }
+    }
+}
+
+impl std::error::Error for DateError {}
+
 /// Milliseconds in one day.
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -51,14 +77,18 @@ impl Date {
     /// Parses `YYYY-MM-DD`.
     ///
     /// # Errors
-    /// A message naming what is wrong.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let bad = || format!("expected a date YYYY-MM-DD, got {text:?}");
+    /// [`DateError::Malformed`] when the text is not `YYYY-MM-DD`,
+    /// [`DateError::NoSuchDate`] when the day does not exist (or is outside
+    /// 1970..=9999).
+    pub fn parse(text: &str) -> Result<Self, DateError> {
+        let bad = || DateError::Malformed {
+            text: text.to_owned(),
+        };
         let b = text.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(bad());
         }
-        let num = |s: &str| -> Result<u32, String> {
+        let num = |s: &str| -> Result<u32, DateError> {
             if s.bytes().all(|c| c.is_ascii_digit()) {
                 s.parse().map_err(|_| bad())
             } else {
@@ -68,7 +98,9 @@ impl Date {
         let year = i32::try_from(num(&text[0..4])?).map_err(|_| bad())?;
         let month = u8::try_from(num(&text[5..7])?).map_err(|_| bad())?;
         let day = u8::try_from(num(&text[8..10])?).map_err(|_| bad())?;
-        Self::try_new(year, month, day).ok_or_else(|| format!("no such date: {text:?}"))
+        Self::try_new(year, month, day).ok_or_else(|| DateError::NoSuchDate {
+            text: text.to_owned(),
+        })
     }
 
     /// Returns the next day.
@@ -149,6 +181,24 @@ mod tests {
         ] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_malformed_date_and_a_missing_day_are_told_apart() {
+        assert_eq!(
+            Date::parse("2024-1-01"),
+            Err(DateError::Malformed {
+                text: "2024-1-01".into()
+            })
+        );
+        let e = Date::parse("2023-02-29").unwrap_err();
+        assert_eq!(
+            e,
+            DateError::NoSuchDate {
+                text: "2023-02-29".into()
+            }
+        );
+        assert_eq!(e.to_string(), "no such date: \"2023-02-29\"");
     }
 
     #[test]

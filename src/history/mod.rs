@@ -26,7 +26,7 @@ pub mod progress;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub use date::Date;
+pub use date::{Date, DateError};
 pub use error::HistoryError;
 pub use plan::{Archive, Kind, Period, Source, BINANCE_DATA_BASE_URL};
 

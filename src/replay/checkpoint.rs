@@ -34,7 +34,7 @@ use crate::core::{Action, Core, CoreError, CoreReloadError, Event};
 use crate::io::order::ClientOrderId;
 use crate::journal_schema::{self as schema, tags, JournalRecord, SessionStart};
 use crate::orders::OrderId;
-use crate::runtime::setup::StrategyFactory;
+use crate::strategy::StrategyFactory;
 use crate::types::{SymbolId, TimestampNs};
 
 /// First bytes of a state: name and layout version of the encoding.
@@ -331,7 +331,9 @@ pub(super) fn restore(
     .ok_or(CheckpointError::Rules)?;
     pass.first_session_ts = r.take()?;
     let mut core = match strategies {
-        Some(build_with) => Core::try_with_strategies(&build, &pass.rules, build_with(&build)),
+        Some(build_with) => {
+            Core::try_with_strategies(&build, &pass.rules, build_with(&build.strategies))
+        }
         None => Core::try_new(&build, &pass.rules),
     }
     .map_err(CheckpointError::Core)?;

@@ -60,6 +60,7 @@ mod pass;
 pub mod record;
 mod reload;
 pub mod retention;
+mod run;
 
 pub use error::ReplayError;
 pub use journaling::{journal_event, journal_event_probed, JournalEventError};
@@ -75,7 +76,7 @@ use crate::core::{Action, Core, Event};
 use crate::io::order::ClientOrderId;
 use crate::journal_schema::{Field, JournalRecord};
 use crate::orders::{OrderId, OrderIntent};
-use crate::runtime::setup::StrategyFactory;
+use crate::strategy::StrategyFactory;
 use crate::types::{Side, SymbolId, TimestampNs};
 
 /// Where a pass stops.

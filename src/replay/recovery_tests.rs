@@ -7,10 +7,10 @@ use super::tests::{journal_fixture, options, rows, session, sim, DAYS};
 use super::*;
 use crate::core::Command;
 use crate::journal_schema::{self as schema, CorrectionKind, OperatorSource};
-use crate::strategy::Strategy;
+use crate::strategy::{StrategiesConfig, Strategy};
 use crate::types::{Price, Qty, TimestampNs, NS_PER_MIN};
 
-fn no_strategies(_: &Config) -> Vec<Box<dyn Strategy>> {
+fn no_strategies(_: &StrategiesConfig) -> Vec<Box<dyn Strategy>> {
     Vec::new()
 }
 

@@ -132,7 +132,7 @@ pub fn run(input: &SweepInput, opts: &SweepOptions) -> Result<SweepOutcome, Rese
     let out = &opts.out;
     fs::create_dir_all(out).map_err(ResearchError::io(out))?;
     let manifest = Manifest {
-        engine_version: crate::cli::VERSION.to_owned(),
+        engine_version: crate::VERSION.to_owned(),
         data_files: input
             .data
             .files()
@@ -298,7 +298,7 @@ pub(crate) fn finish(
             best_params,
             min_trades: grid.min_trades,
             data_sha256: data_sha256.to_owned(),
-            engine_version: crate::cli::VERSION.to_owned(),
+            engine_version: crate::VERSION.to_owned(),
             shard: (shard != Shard::ALL).then(|| shard.to_string()),
             resumed,
             seconds,

@@ -17,9 +17,7 @@ use crate::config::{RiskConfig, SizingConfig};
 use crate::money::Money;
 use crate::types::{InstrumentRules, Price, TimestampNs, NS_PER_MIN, NS_PER_SEC};
 
-/// Streak multipliers the manager holds without allocating: a reload with
-/// at most this many never allocates.
-pub const MAX_STREAK_MULTIPLIERS: usize = 16;
+pub use crate::config::MAX_STREAK_MULTIPLIERS;
 
 /// Why the risk manager refused an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

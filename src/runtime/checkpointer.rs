@@ -15,6 +15,7 @@
 //! the hot thread (bounded channels, `try_send`), and never removes a
 //! segment a rebuild from the newest durable checkpoint needs.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use crate::config::JournalConfig;
 use crate::journal_schema::JournalRecord;
 use crate::replay;
-use crate::runtime::setup::StrategyFactory;
+use crate::strategy::StrategyFactory;
 use crate::types::TimestampNs;
 
 /// How often the segments are listed.
@@ -220,9 +221,9 @@ impl Worker {
     }
 
     /// Rebuilds, has the state journaled, syncs it and applies retention.
-    fn checkpoint(&mut self) -> Result<(), String> {
+    fn checkpoint(&mut self) -> Result<(), CheckpointWriteError> {
         let rebuilt = replay::rebuild_with(&self.dir, self.strategies)
-            .map_err(|e| format!("the journal does not rebuild: {e}"))?;
+            .map_err(CheckpointWriteError::Rebuild)?;
         let Some(state) = rebuilt.checkpoint else {
             return Ok(());
         };
@@ -234,18 +235,18 @@ impl Worker {
                 state,
                 ts,
             })
-            .map_err(|_| "the hot thread is not taking requests".to_owned())?;
+            .map_err(|_| CheckpointWriteError::HotGone)?;
         let first_part_seq = self.wait_answer()?;
         sync_from(&self.dir, first_part_seq)?;
         let report = replay::retention::enforce(&self.dir, &self.cfg, state_seq, SystemTime::now())
-            .map_err(|e| e.to_string())?;
+            .map_err(CheckpointWriteError::Retention)?;
         log::info!(
             "Journal checkpoint at sequence {first_part_seq} (state of the records before {state_seq}); retention removed {} segments",
             report.removed.len()
         );
         if !report.removed.is_empty() {
             let first_seq_kept = journal::list_segments(&self.dir)
-                .map_err(|e| e.to_string())?
+                .map_err(CheckpointWriteError::Segments)?
                 .first()
                 .map_or(state_seq, |(s, _)| *s);
             let record = RetentionFacts {
@@ -259,29 +260,78 @@ impl Worker {
             };
             self.requests
                 .try_send(CheckpointRequest::Retention(record))
-                .map_err(|_| "the hot thread is not taking requests".to_owned())?;
+                .map_err(|_| CheckpointWriteError::HotGone)?;
         }
         Ok(())
     }
 
-    fn wait_answer(&self) -> Result<u64, String> {
+    fn wait_answer(&self) -> Result<u64, CheckpointWriteError> {
         let deadline = Instant::now() + ANSWER_WAIT;
         while Instant::now() < deadline && !self.stopped() {
             if let Ok(answer) = self.answers.recv_timeout(POLL) {
                 return answer
                     .first_part_seq
-                    .ok_or_else(|| "the hot thread could not journal it".to_owned());
+                    .ok_or(CheckpointWriteError::NotJournaled);
             }
         }
-        Err("no answer from the hot thread".to_owned())
+        Err(CheckpointWriteError::NoAnswer)
+    }
+}
+
+/// Why a checkpoint after a segment rotation was not written (the journal
+/// stays as it was; the next rotation tries again).
+#[derive(Debug)]
+pub enum CheckpointWriteError {
+    /// The journal did not rebuild.
+    Rebuild(replay::ReplayError),
+    /// The hot thread no longer takes checkpoint requests.
+    HotGone,
+    /// The hot thread could not journal the state.
+    NotJournaled,
+    /// The hot thread did not answer in time.
+    NoAnswer,
+    /// The journal's segments could not be listed.
+    Segments(journal::JournalIoError),
+    /// A segment could not be forced to disk.
+    Sync {
+        /// The segment file.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+    /// Retention could not remove the segments the checkpoint replaces.
+    Retention(journal::JournalIoError),
+}
+
+impl fmt::Display for CheckpointWriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rebuild(e) => write!(f, "the journal does not rebuild: {e}"),
+            Self::HotGone => f.write_str("the hot thread is not taking requests"),
+            Self::NotJournaled => f.write_str("the hot thread could not journal it"),
+            Self::NoAnswer => f.write_str("no answer from the hot thread"),
+            Self::Segments(e) | Self::Retention(e) => write!(f, "{e}"),
+            Self::Sync { path, source } => write!(f, "{}: {source}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for CheckpointWriteError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Rebuild(e) => Some(e),
+            Self::Segments(e) | Self::Retention(e) => Some(e),
+            Self::Sync { source, .. } => Some(source),
+            Self::HotGone | Self::NotJournaled | Self::NoAnswer => None,
+        }
     }
 }
 
 /// Forces every segment from the one holding `seq` on to disk (fsync of
 /// the files the writer maps): the checkpoint is durable before the
 /// records it replaces are removed.
-fn sync_from(dir: &Path, seq: u64) -> Result<(), String> {
-    let segments = journal::list_segments(dir).map_err(|e| e.to_string())?;
+fn sync_from(dir: &Path, seq: u64) -> Result<(), CheckpointWriteError> {
+    let segments = journal::list_segments(dir).map_err(CheckpointWriteError::Segments)?;
     let from = segments
         .iter()
         .rposition(|(first, _)| *first <= seq)
@@ -289,7 +339,26 @@ fn sync_from(dir: &Path, seq: u64) -> Result<(), String> {
     for (_, path) in segments.iter().skip(from) {
         std::fs::File::open(path)
             .and_then(|f| f.sync_all())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|source| CheckpointWriteError::Sync {
+                path: path.clone(),
+                source,
+            })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_from_a_file_instead_of_a_directory_is_a_segments_error_with_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, b"x").unwrap();
+        let e = sync_from(&file, 0).unwrap_err();
+        assert!(matches!(e, CheckpointWriteError::Segments(_)), "{e:?}");
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(e.to_string().contains("not-a-dir"), "{e}");
+    }
 }

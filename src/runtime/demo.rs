@@ -25,7 +25,7 @@ use std::time::Duration;
 use crate::config::{Config, Mode};
 use crate::io::rest::{RestClient, RestConfig};
 use crate::io::tls::TlsOptions;
-use crate::strategy::{EveryCandleEntry, Strategy};
+use crate::strategy::{EveryCandleEntry, StrategiesConfig, Strategy};
 
 use super::setup::{run, RunOptions, RunReport, RuntimeError};
 
@@ -259,8 +259,8 @@ pub struct DemoReport {
 /// Returns the configured strategies followed by [`EveryCandleEntry`]
 /// (`demo --every-candle`).
 #[must_use]
-pub fn with_every_candle(cfg: &Config) -> Vec<Box<dyn Strategy>> {
-    let mut out = crate::strategy::build(&cfg.strategies);
+pub fn with_every_candle(cfg: &StrategiesConfig) -> Vec<Box<dyn Strategy>> {
+    let mut out = crate::strategy::build(cfg);
     out.push(Box::new(EveryCandleEntry::default()));
     out
 }

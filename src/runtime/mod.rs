@@ -20,6 +20,7 @@
 pub mod checkpointer;
 pub mod demo;
 pub mod engine;
+mod error;
 pub mod hot;
 pub mod msg;
 pub mod observe;
@@ -34,11 +35,12 @@ pub mod stops;
 pub mod timed;
 
 pub use engine::{Engine, EngineParts, FrameSample, HotCounters, Venue};
+pub use error::{ExchangeStartError, JournalStartError, RuntimeError, SetupError};
 pub use hot::{HotLoop, HotSummary, LoopTimers};
 pub use msg::{FeedStatus, FromHot, HotLog, Note, PositionStatus, Status, StopReason, ToHot};
 pub use reload::{reload_channel, HotReloads, ReloadPayload, ServiceReloads};
 pub use service::{Service, ServiceOptions, ServiceParts, ServiceReport};
-pub use setup::{run, RunOptions, RunReport, RuntimeError};
+pub use setup::{run, RunOptions, RunReport};
 
 #[cfg(test)]
 mod tests;

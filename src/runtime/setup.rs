@@ -25,7 +25,6 @@
 //! Never runs on the hot thread (it allocates and blocks freely) and never
 //! logs a credential.
 
-use std::fmt;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,9 +49,11 @@ use crate::io::ws::{
 use crate::journal_schema::{self as js, JournalRecord, SessionStart};
 use crate::metrics::handoff::latency_channel;
 use crate::metrics::summary::LatencySummary;
+use crate::strategy::StrategyFactory;
 use crate::types::{Candle, InstrumentRules, SymbolId, TimestampNs, NS_PER_MIN, NS_PER_MS};
 
 use super::engine::{Engine, EngineParts, Venue};
+pub use super::error::{ExchangeStartError, JournalStartError, RuntimeError, SetupError};
 use super::hot::{HotLoop, HotSummary, LoopTimers};
 use super::recovery::{self, RecoveryError};
 use super::recovery_journal::CorrectionJournal;
@@ -118,9 +119,6 @@ pub struct RunOptions {
     pub control_bound: Option<Arc<OnceLock<SocketAddr>>>,
 }
 
-/// Builds the strategies of a run from its configuration.
-pub type StrategyFactory = fn(&Config) -> Vec<Box<dyn crate::strategy::Strategy>>;
-
 impl RunOptions {
     /// Returns options for `config` in `mode` with the defaults of a real run.
     #[must_use]
@@ -146,71 +144,6 @@ impl RunOptions {
             save_hgrm: true,
             strategies: None,
             control_bound: None,
-        }
-    }
-}
-
-/// Why a run could not start (a run that started always ends in a report).
-#[derive(Debug)]
-pub enum RuntimeError {
-    /// Live mode without credentials.
-    NoCredentials,
-    /// The REST client could not be built.
-    Rest(String),
-    /// The exchange could not be reached or refused a start-up request.
-    Exchange(String),
-    /// The core refused the configuration.
-    Core(crate::core::CoreError),
-    /// The journal could not be opened or the session record written.
-    Journal(String),
-    /// The market socket or the I/O thread could not be set up.
-    Setup(String),
-    /// A thread could not be spawned or a signal handler registered.
-    Os(std::io::Error),
-    /// The hot thread panicked.
-    HotPanicked,
-    /// Live mode's pre-flight checks failed (the checklist).
-    Preflight(String),
-    /// A restart on an existing journal could not continue it.
-    Recovery(RecoveryError),
-    /// Live mode: at shutdown the engine and the exchange still disagreed
-    /// on positions or their orders after the final reconciliation passes.
-    ExchangeDisagrees {
-        /// Positions the engine had open at the end.
-        engine_positions: usize,
-    },
-}
-
-impl fmt::Display for RuntimeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoCredentials => f.write_str(
-                "live mode needs BINGX_API_KEY and BINGX_API_SECRET (environment or .env)",
-            ),
-            Self::Rest(m) => write!(f, "cannot build the REST client: {m}"),
-            Self::Exchange(m) => write!(f, "exchange start-up request failed: {m}"),
-            Self::ExchangeDisagrees { engine_positions } => write!(
-                f,
-                "at shutdown the exchange disagrees with the engine ({engine_positions} engine position(s) open): check positions and stops on the exchange"
-            ),
-            Self::Core(e) => write!(f, "cannot build the engine core: {e}"),
-            Self::Journal(m) => write!(f, "journal unavailable: {m}"),
-            Self::Setup(m) => write!(f, "cannot set up the runtime: {m}"),
-            Self::Os(e) => write!(f, "operating system refused: {e}"),
-            Self::HotPanicked => f.write_str("the hot thread panicked"),
-            Self::Preflight(list) => write!(f, "pre-flight checks failed:\n{list}"),
-            Self::Recovery(e) => write!(f, "crash recovery refused to start: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for RuntimeError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Core(e) => Some(e),
-            Self::Os(e) => Some(e),
-            Self::Recovery(e) => Some(e),
-            _ => None,
         }
     }
 }
@@ -261,14 +194,14 @@ fn rest_client(cfg: &Config, creds: Option<&(String, String)>) -> Result<RestCli
     rc.recv_window_ms = u32::try_from(cfg.exchange.recv_window_ms).unwrap_or(5_000);
     rc.http.request_timeout = Duration::from_millis(cfg.exchange.request_timeout_ms);
     rc.http.tls = tls_options(cfg);
-    let mut rest = RestClient::try_new(rc).map_err(|e| RuntimeError::Rest(e.to_string()))?;
+    let mut rest = RestClient::try_new(rc).map_err(RuntimeError::Rest)?;
     if creds.is_some() {
         rest.sync_time()
-            .map_err(|e| RuntimeError::Exchange(format!("server time: {e}")))?;
+            .map_err(|e| RuntimeError::Exchange(ExchangeStartError::ServerTime(e)))?;
     }
     let names: Vec<&str> = cfg.market.symbols.iter().map(String::as_str).collect();
     rest.load_symbols(&names)
-        .map_err(|e| RuntimeError::Exchange(format!("symbol rules: {e}")))?;
+        .map_err(|e| RuntimeError::Exchange(ExchangeStartError::SymbolRules(e)))?;
     Ok(rest)
 }
 
@@ -294,7 +227,12 @@ pub fn warmup_candles(
             None,
             (count + 1).min(WARMUP_MAX),
         )
-        .map_err(|e| RuntimeError::Exchange(format!("warm-up klines of {symbol}: {e}")))?;
+        .map_err(|source| {
+            RuntimeError::Exchange(ExchangeStartError::WarmupKlines {
+                symbol: symbol.to_owned(),
+                source,
+            })
+        })?;
     k.pop();
     Ok(k.into_iter()
         .map(|k| Candle {
@@ -354,8 +292,12 @@ pub fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Write
         durability,
         ..journal::WriterOptions::default()
     };
-    std::fs::create_dir_all(dir)
-        .map_err(|e| RuntimeError::Journal(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|source| {
+        RuntimeError::Journal(JournalStartError::CreateDir {
+            dir: dir.to_path_buf(),
+            source,
+        })
+    })?;
     journal::Writer::open(dir, opts).map_err(|e| match e {
         // Corruption is refused like a rebuild refuses it: same message and repair hint.
         journal::OpenError::Corrupt {
@@ -367,7 +309,10 @@ pub fn open_writer(cfg: &Config, dir: &std::path::Path) -> Result<journal::Write
             offset,
             reason,
         })),
-        e => RuntimeError::Journal(format!("{}: {e}", dir.display())),
+        source => RuntimeError::Journal(JournalStartError::Open {
+            dir: dir.to_path_buf(),
+            source,
+        }),
     })
 }
 
@@ -380,10 +325,10 @@ fn write_session(
 ) -> Result<(), RuntimeError> {
     let toml = cfg
         .to_toml_string()
-        .map_err(|e| RuntimeError::Journal(format!("config as TOML: {e}")))?;
+        .map_err(|e| RuntimeError::Journal(JournalStartError::SessionConfig(e)))?;
     let mut raw = vec![0u8; rules.len() * 64];
     let len = SessionStart::encode_rules(rules, &mut raw)
-        .ok_or_else(|| RuntimeError::Journal("rules buffer too small".into()))?;
+        .ok_or(RuntimeError::Journal(JournalStartError::RulesBuffer))?;
     raw.truncate(len);
     let symbols = cfg.market.symbols.join(",");
     let rec = JournalRecord::Session(SessionStart {
@@ -398,7 +343,7 @@ fn write_session(
         rules_raw: &raw,
         config_toml: &toml,
     });
-    js::write(w, ts, &rec).map_err(|e| RuntimeError::Journal(e.to_string()))?;
+    js::write(w, ts, &rec).map_err(|e| RuntimeError::Journal(JournalStartError::Append(e)))?;
     // The hot thread's first rotation then takes the allocation-free path.
     if !w.wait_next_segment_ready(Duration::from_secs(5)) {
         log::warn!("Journal next segment not prepared yet: the first rotation creates it inline");
@@ -434,10 +379,11 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     let mut rules = Vec::with_capacity(n);
     for i in 0..n {
         let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
-        let info = rest
-            .symbols()
-            .get(id)
-            .ok_or_else(|| RuntimeError::Exchange("symbol rules missing".into()))?;
+        let info = rest.symbols().get(id).ok_or_else(|| {
+            RuntimeError::Exchange(ExchangeStartError::MissingRules {
+                symbol: cfg.market.symbols.get(i).cloned().unwrap_or_default(),
+            })
+        })?;
         rules.push(info.rules);
     }
     let symbols = u16::try_from(n).unwrap_or(u16::MAX);
@@ -481,7 +427,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     let mut core = match rebuilt.core.take() {
         Some(core) => core,
         None => match opts.strategies {
-            Some(build) => Core::try_with_strategies(cfg, &rules, build(cfg)),
+            Some(build) => Core::try_with_strategies(cfg, &rules, build(&cfg.strategies)),
             None => Core::try_new(cfg, &rules),
         }
         .map_err(RuntimeError::Core)?,
@@ -501,7 +447,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
     // its orders are among the in-flight ones reconciled below.
     for a in &rebuilt.unjournaled {
         js::write(&mut writer, recovery_ts, &JournalRecord::Output(*a))
-            .map_err(|e| RuntimeError::Journal(e.to_string()))?;
+            .map_err(|e| RuntimeError::Journal(JournalStartError::Append(e)))?;
     }
     write_session(&mut writer, cfg, opts.mode, &rules, session_ts)?;
     if resumed {
@@ -575,7 +521,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
         cfg.latency.histogram_sigfig,
         4,
     )
-    .map_err(|e| RuntimeError::Setup(format!("latency histograms: {e}")))?;
+    .map_err(|e| RuntimeError::Setup(SetupError::Histograms(e)))?;
     let (to_hot_tx, to_hot_rx) = ringbuf::spsc::channel(1024);
     let (from_hot_tx, from_hot_rx) = ringbuf::spsc::channel(8192);
     let (service_reloads, hot_reloads) = super::reload::reload_channel();
@@ -586,9 +532,12 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             FeedSource::Bingx => name.clone(),
             FeedSource::Binance => name.replace(['-', '_'], ""),
         };
-        feed_symbols
-            .insert(&spelled, id)
-            .map_err(|e| RuntimeError::Setup(format!("symbol {name}: {e:?}")))?;
+        feed_symbols.insert(&spelled, id).map_err(|source| {
+            RuntimeError::Setup(SetupError::Symbol {
+                name: name.clone(),
+                source,
+            })
+        })?;
     }
     let ws_cfg = opts.ws.clone().unwrap_or_else(|| match cfg.market.feed {
         FeedSource::Bingx => WsConfig::for_exchange(&cfg.exchange),
@@ -601,9 +550,12 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
             let mut symbols = FeedSymbols::new();
             for (i, name) in cfg.market.symbols.iter().enumerate() {
                 let id = SymbolId(u16::try_from(i).unwrap_or(u16::MAX));
-                symbols
-                    .insert(name, id)
-                    .map_err(|e| RuntimeError::Setup(format!("symbol {name}: {e:?}")))?;
+                symbols.insert(name, id).map_err(|source| {
+                    RuntimeError::Setup(SetupError::Symbol {
+                        name: name.clone(),
+                        source,
+                    })
+                })?;
             }
             let bridge = BridgeConfig {
                 user_stream_url: Some(cfg.exchange.effective_ws_url().to_owned()),
@@ -619,7 +571,7 @@ pub fn run(opts: RunOptions, out: &mut dyn Write) -> Result<RunReport, RuntimeEr
                 ..BridgeConfig::default()
             };
             let (io, hot) = IoThread::spawn(rest, bridge)
-                .map_err(|e| RuntimeError::Setup(format!("I/O thread: {e}")))?;
+                .map_err(|e| RuntimeError::Setup(SetupError::IoThread(e)))?;
             io_thread = Some(io);
             Venue::Live {
                 io: hot,
@@ -887,7 +839,7 @@ fn bind_control(cfg: &Config, enabled: bool) -> Result<BoundControl, RuntimeErro
     let (tx, rx) = crossbeam_channel::bounded(16);
     let metrics = SharedMetrics::new();
     let server = ControlServer::from_config(&cfg.metrics, metrics.clone(), tx)
-        .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
+        .map_err(|e| RuntimeError::Setup(SetupError::ControlServer(e)))?;
     Ok(server.map(|s| (s, rx, metrics)))
 }
 
@@ -899,7 +851,7 @@ fn start_control(bound: BoundControl) -> Result<ControlParts, RuntimeError> {
     };
     let h = server
         .spawn()
-        .map_err(|e| RuntimeError::Setup(format!("control server: {e}")))?;
+        .map_err(|e| RuntimeError::Setup(SetupError::ControlServer(e)))?;
     log::info!("Control server on {}", h.local_addr());
     Ok((Some(h), Some(rx), Some(metrics)))
 }
@@ -919,7 +871,7 @@ where
     P: WsProtocol<Event = MarketEvent> + Send + 'static,
 {
     let market = WsClient::new(url, ws, Timed::new(proto, clock))
-        .map_err(|e| RuntimeError::Setup(format!("market stream: {e}")))?;
+        .map_err(|e| RuntimeError::Setup(SetupError::MarketStream(e)))?;
     let hot = HotLoop::new(market, engine, timers);
     std::thread::Builder::new()
         .name("hot".into())

@@ -76,3 +76,19 @@ fn the_demo_strategies_trade_the_generated_market_within_the_default_window() {
     let strict = entry_minutes(&Config::default(), super::demo::DEFAULT_SEED, live_to);
     assert!(strict.len() < entries.len(), "{strict:?} vs {entries:?}");
 }
+
+#[test]
+fn a_journal_path_that_is_a_file_is_a_create_dir_error_naming_it() {
+    use super::{JournalStartError, RuntimeError};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("journal");
+    std::fs::write(&file, b"x").unwrap();
+    let e = super::setup::open_writer(&Config::default(), &file).unwrap_err();
+    assert!(
+        matches!(&e, RuntimeError::Journal(JournalStartError::CreateDir { dir, .. }) if *dir == file),
+        "{e:?}"
+    );
+    let cause = std::error::Error::source(&e).and_then(std::error::Error::source);
+    assert!(cause.is_some_and(|c| c.is::<std::io::Error>()), "{e:?}");
+    assert!(e.to_string().starts_with("journal unavailable: "), "{e}");
+}

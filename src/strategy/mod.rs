@@ -99,6 +99,8 @@ impl StrategyId {
     pub const ADOPTED: Self = Self(u8::MAX);
 }
 
+crate::checkpoint::value_newtype!(StrategyId(u8));
+
 /// What a strategy sees on the close of a 1m candle.
 #[derive(Debug, Clone, Copy)]
 pub struct MarketView<'a> {
@@ -206,6 +208,11 @@ pub trait Strategy: core::fmt::Debug + Send {
         let _ = cfg;
     }
 }
+
+/// Builds the strategies of a run from its strategies' configuration, in
+/// place of the configured ones (scripted scenarios, the demo's
+/// every-candle entry); [`build`] is the factory of the configured ones.
+pub type StrategyFactory = fn(&StrategiesConfig) -> Vec<Box<dyn Strategy>>;
 
 /// Builds every registry strategy the core holds: the enabled ones in
 /// `cfg.order` (the tie-break order), then, in [`StrategyName::ALL`]

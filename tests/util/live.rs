@@ -15,7 +15,7 @@ use trading_engine::journal_schema::{DailyMetrics, JournalRecord};
 use trading_engine::orders::ExitReason;
 use trading_engine::replay::ReplayReport;
 use trading_engine::runtime::{run, RunOptions, RunReport};
-use trading_engine::strategy::{MarketView, Signal, Strategy, StrategyId};
+use trading_engine::strategy::{MarketView, Signal, StrategiesConfig, Strategy, StrategyId};
 use trading_engine::types::{Side, TimestampNs, NS_PER_MIN};
 
 /// Market time per wall time of every scenario (unless it says otherwise).
@@ -64,7 +64,7 @@ impl Strategy for Breakout {
 }
 
 /// The scripted strategy set: [`Breakout`] alone.
-pub fn scripted(_: &Config) -> Vec<Box<dyn Strategy>> {
+pub fn scripted(_: &StrategiesConfig) -> Vec<Box<dyn Strategy>> {
     vec![Box::new(Breakout)]
 }
 

@@ -9,7 +9,8 @@
 //! the line: the simulator never replays a damaged file silently.
 
 use super::num::{count_decimals, parse_scaled_round};
-use super::source::{KlineRow, Precision, SourceError, Tick};
+use super::tick::{Precision, Tick};
+use std::fmt;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -22,6 +23,60 @@ const PRECISION_SAMPLE_ROWS: usize = 500;
 const MAX_DECIMALS: u32 = 8;
 /// A UTF-8 byte-order mark, skipped at the start of a file.
 const UTF8_BOM: &str = "\u{feff}";
+
+/// Why a data file could not be loaded.
+#[derive(Debug)]
+pub enum SourceError {
+    /// The file could not be read.
+    Io(PathBuf, std::io::Error),
+    /// A line is not a valid kline (12 columns) or aggTrades (7 or 8 columns) row.
+    Corrupt {
+        /// File being read.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The file holds no data rows.
+    Empty(PathBuf),
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(p, e) => write!(f, "cannot read {}: {e}", p.display()),
+            Self::Corrupt { path, line, reason } => {
+                write!(
+                    f,
+                    "corrupt data in {} line {line}: {reason}",
+                    path.display()
+                )
+            }
+            Self::Empty(p) => write!(f, "no data rows in {}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io(_, e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// One 1-minute candle row of a klines file, in ticks and steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KlineRow {
+    /// Open time, ms.
+    pub open_ms: i64,
+    /// Open, high, low, close in ticks.
+    pub ohlc: [i64; 4],
+    /// Volume in steps.
+    pub volume: i64,
+}
 
 /// The layout of a data file, from the column count of its first data row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

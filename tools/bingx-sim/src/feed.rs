@@ -6,8 +6,9 @@
 //! exchange lock only while applying a batch, never while delivering frames.
 
 use super::config::Speed;
+use super::gzip::gzip;
 use super::source::{MarketSource, Tick};
-use super::ws::{gzip, MarketSub};
+use super::ws::MarketSub;
 use super::{lock, now_ms, Shared};
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;

@@ -19,10 +19,12 @@
 mod account;
 pub mod cert;
 pub mod config;
+mod conn;
 pub mod csv;
 mod exchange;
 mod faults;
 mod feed;
+mod gzip;
 mod http;
 mod market;
 mod net;
@@ -34,6 +36,7 @@ pub mod rng;
 pub mod sign;
 pub mod source;
 pub mod testdata;
+mod tick;
 mod ws;
 
 pub use config::{
@@ -43,10 +46,10 @@ pub use exchange::{
     AccountView, Activity, DeadManState, FilledOrder, GuardReport, StopWatchState, StoplessInterval,
 };
 pub use faults::FaultCounts;
+pub use gzip::gzip;
 pub use orders::PosSide;
 pub use probe::LatencyProbe;
 pub use source::SourceError;
-pub use ws::gzip;
 
 use exchange::{Exchange, ExchangeConfig};
 pub use exchange::{FundingConfig, Settlement};

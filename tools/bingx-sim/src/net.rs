@@ -1,80 +1,22 @@
-//! Sockets and TLS: the plain-or-TLS connection type, the self-signed certificate, the accept
-//! loop and the per-connection HTTP loop that hands WebSocket upgrades to [`super::ws`].
+//! Sockets and TLS: the self-signed certificate, the accept loop, TLS accept into a
+//! [`Conn`], and the per-connection HTTP loop that hands WebSocket upgrades to [`super::ws`].
 //!
 //! Consumes the bound listener and shared state; produces one thread per connection, bounded
 //! by `max_connections`. Never logs request headers (the API key travels there).
 
+use super::conn::Conn;
 use super::http::{read_request, write_response};
 use super::{lock, rest, ws, Shared, SimError};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpListener, TcpStream};
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Path of the order placement endpoint, whose arrivals the latency probe records.
 const ORDER_PATH: &str = "/openApi/swap/v2/trade/order";
-
-/// A client connection, plain TCP or TLS.
-#[derive(Debug)]
-pub enum Conn {
-    /// Plain TCP.
-    Plain(TcpStream),
-    /// TLS over TCP.
-    Tls(Box<StreamOwned<ServerConnection, TcpStream>>),
-}
-
-impl Conn {
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Self::Plain(s) => s,
-            Self::Tls(s) => &s.sock,
-        }
-    }
-
-    /// Sets the socket read time-out.
-    ///
-    /// # Errors
-    /// Socket option errors.
-    pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
-        self.tcp().set_read_timeout(t)
-    }
-
-    /// Shuts the socket down abruptly (no close frame, no TLS close-notify).
-    ///
-    /// # Errors
-    /// Socket errors.
-    pub fn shutdown(&self) -> io::Result<()> {
-        self.tcp().shutdown(Shutdown::Both)
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Self::Plain(s) => s.read(buf),
-            Self::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Self::Plain(s) => s.write(buf),
-            Self::Tls(s) => s.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Self::Plain(s) => s.flush(),
-            Self::Tls(s) => s.flush(),
-        }
-    }
-}
 
 /// Generates a self-signed certificate for `localhost` and `127.0.0.1`; returns the rustls
 /// server configuration and the certificate PEM.

@@ -7,88 +7,14 @@
 //! whole once at load (so a bad row fails the start, naming file and line), then replayed
 //! row by row; memory does not grow with the file. Never touches the network.
 
+pub use super::csv::{KlineRow, SourceError};
+pub use super::tick::{Precision, Tick};
+
 use super::csv::{probe, Row, RowReader};
 use super::num::pow10;
 use super::rng::SimRng;
 use std::collections::VecDeque;
-use std::fmt;
-use std::path::{Path, PathBuf};
-
-/// One trade of the simulated market.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tick {
-    /// Trade time, ms since the epoch (already shifted to the simulation clock).
-    pub time_ms: i64,
-    /// Price in ticks of `10^-price_decimals`; always ≥ 1.
-    pub price: i64,
-    /// Quantity in steps of `10^-qty_decimals`; always ≥ 1.
-    pub qty: i64,
-    /// The buyer was the maker (the aggressor sold).
-    pub buyer_maker: bool,
-}
-
-/// Decimal places of prices and quantities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Precision {
-    /// Price decimals (tick = `10^-price`).
-    pub price: u32,
-    /// Quantity decimals (step = `10^-qty`).
-    pub qty: u32,
-}
-
-/// Why a data file could not be loaded.
-#[derive(Debug)]
-pub enum SourceError {
-    /// The file could not be read.
-    Io(PathBuf, std::io::Error),
-    /// A line is not a valid kline (12 columns) or aggTrades (7 or 8 columns) row.
-    Corrupt {
-        /// File being read.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What was wrong.
-        reason: String,
-    },
-    /// The file holds no data rows.
-    Empty(PathBuf),
-}
-
-impl fmt::Display for SourceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Io(p, e) => write!(f, "cannot read {}: {e}", p.display()),
-            Self::Corrupt { path, line, reason } => {
-                write!(
-                    f,
-                    "corrupt data in {} line {line}: {reason}",
-                    path.display()
-                )
-            }
-            Self::Empty(p) => write!(f, "no data rows in {}", p.display()),
-        }
-    }
-}
-
-impl std::error::Error for SourceError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io(_, e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-/// One 1-minute candle row of a klines file, in ticks and steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KlineRow {
-    /// Open time, ms.
-    pub open_ms: i64,
-    /// Open, high, low, close in ticks.
-    pub ohlc: [i64; 4],
-    /// Volume in steps.
-    pub volume: i64,
-}
+use std::path::Path;
 
 /// Parameters of the generated market.
 #[derive(Debug, Clone)]

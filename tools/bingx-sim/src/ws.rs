@@ -6,14 +6,13 @@
 //! produces gzip binary frames. Never blocks the feed: each connection drains its own bounded
 //! queue on its own thread.
 
+use super::conn::Conn;
+use super::gzip::gzip;
 use super::http::{write_response, Request};
 use super::market::MarketState;
-use super::net::Conn;
 use super::rng::SimRng;
 use super::{lock, Shared};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, SendTimeoutError, Sender};
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -27,15 +26,6 @@ use tungstenite::{Bytes, Message, WebSocket};
 const QUEUE_FRAMES: usize = 4_096;
 /// Maximum topics per connection (BingX: 200, error 80403 beyond).
 const MAX_TOPICS: usize = 200;
-
-/// Returns `data` gzip-compressed, the framing BingX uses for every server frame.
-#[must_use]
-pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::with_capacity(data.len() / 2 + 32), Compression::fast());
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
-}
 
 /// One market-stream connection as the feed sees it.
 #[derive(Debug)]

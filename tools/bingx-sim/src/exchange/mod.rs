@@ -16,12 +16,12 @@ pub use guard::{AccountView, Activity, FilledOrder, GuardReport, StoplessInterva
 
 pub use self::funding::{FundingConfig, Settlement};
 use super::account::Account;
+use super::gzip::gzip;
 use super::market::MarketState;
 use super::num::{parse_scaled, NumError};
 use super::orders::{FillInfo, Order, OrderKind, PosSide, Side, Status, Tif};
 use super::rng::SimRng;
 use super::source::{Precision, Tick};
-use super::ws::gzip;
 use crossbeam_channel::{Sender, TrySendError};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};

@@ -8,9 +8,9 @@ use super::{
     ApiError, DeadManState, Exchange, Params, MAKER_FEE, MAX_LEVERAGE, MIN_NOTIONAL, TAKER_FEE,
 };
 use crate::account::MarginType;
+use crate::gzip::gzip;
 use crate::num::to_f64;
 use crate::source::Precision;
-use crate::ws::gzip;
 use serde_json::{json, Value};
 use tungstenite::Bytes;
 
