@@ -21,7 +21,8 @@ pub enum DataCommand {
     /// `backtest` and `indicators` read. Re-running skips verified files.
     Download(DownloadArgs),
     /// Save BingX's contracts list (tick, step and minimum notional of every
-    /// symbol) as DIR/bingx-contracts.json, for `backtest --contracts`.
+    /// symbol) as DIR/bingx-contracts.json: the contracts file `backtest`, `sweep` and
+    /// `walkforward` take.
     Contracts(ContractsArgs),
 }
 
