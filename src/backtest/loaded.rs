@@ -20,7 +20,6 @@ use crate::types::NS_PER_MS;
 #[derive(Debug, Clone)]
 pub struct LoadedData {
     instruments: Vec<Instrument>,
-    files: Vec<PathBuf>,
     kind: FileKind,
     rows: Vec<Row>,
 }
@@ -44,10 +43,6 @@ impl LoadedData {
         rows.shrink_to_fit();
         Ok(Self {
             instruments: instruments.to_vec(),
-            files: instruments
-                .iter()
-                .flat_map(|i| i.files.iter().cloned())
-                .collect(),
             kind,
             rows,
         })
@@ -61,8 +56,8 @@ impl LoadedData {
 
     /// Returns the files the rows came from, symbol by symbol.
     #[must_use]
-    pub fn files(&self) -> &[PathBuf] {
-        &self.files
+    pub fn files(&self) -> Vec<PathBuf> {
+        Instrument::all_files(&self.instruments)
     }
 
     /// Returns the kind of the files.

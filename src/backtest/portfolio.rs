@@ -41,6 +41,17 @@ pub struct Instrument {
     pub rules: InstrumentRules,
 }
 
+impl Instrument {
+    /// Returns the files of `instruments`, symbol by symbol.
+    #[must_use]
+    pub fn all_files(instruments: &[Self]) -> Vec<PathBuf> {
+        instruments
+            .iter()
+            .flat_map(|i| i.files.iter().cloned())
+            .collect()
+    }
+}
+
 /// What a portfolio backtest runs.
 #[derive(Debug, Clone)]
 pub struct PortfolioOptions {
@@ -476,11 +487,7 @@ pub(super) fn drive(
         }
     }
     Ok(BacktestResult {
-        files: opts
-            .instruments
-            .iter()
-            .flat_map(|i| i.files.iter().cloned())
-            .collect(),
+        files: Instrument::all_files(&opts.instruments),
         kind,
         rows,
         from_ms: first.as_ms(),

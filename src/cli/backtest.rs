@@ -173,18 +173,19 @@ impl InstrumentArgs {
         let mut instruments = Vec::with_capacity(groups.len());
         let mut missing = Vec::new();
         for (symbol, files) in groups {
-            let from_contract = match &contracts {
-                Some(list) => match list.iter().find(|c| c.symbol == symbol) {
-                    Some(c) => Some(c.rules().ok_or_else(|| {
+            let from_contract = contracts
+                .iter()
+                .flatten()
+                .find(|c| c.symbol == symbol)
+                .map(|c| {
+                    c.rules().ok_or_else(|| {
                         BacktestCliError::Argument(format!(
                             "--contracts {}: contract {symbol} has out-of-range precisions",
                             shown()
                         ))
-                    })?),
-                    None => None,
-                },
-                None => None,
-            };
+                    })
+                })
+                .transpose()?;
             let base = from_contract.or_else(|| cfg.market.instrument_rules(&symbol));
             let rules = match base {
                 Some(r) => r,

@@ -189,7 +189,7 @@ impl SweepArgs {
             (self.from.as_ref(), self.to.as_ref()),
             &self.instrument,
         )?;
-        let sha = data_sha256(p.data.files()).map_err(CliError::Research)?;
+        let sha = data_sha256(&p.data.files()).map_err(CliError::Research)?;
         let sets = (0..p.grid.len()).filter(|k| shard.owns(*k)).count();
         let jobs = pool::jobs(self.jobs);
         if !self.quiet {
